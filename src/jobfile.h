@@ -1,0 +1,22 @@
+/*
+ * jobfile.h: the three-line job file (the .blend's absolute path, the
+ * first frame, the last frame), parsed without I/O.
+ */
+#ifndef JOBFILE_H
+#define JOBFILE_H
+
+#include <stddef.h>
+
+#define JOBFILE_MAX_SIZE	65536	/* a longer file is not a job */
+#define JOBFILE_MAX_FRAMES	1000000	/* frames one job may hold */
+
+struct jobfile {
+	char	*blend;
+	long	 first;
+	long	 last;
+};
+
+int	jobfile_parse(const char *, size_t, struct jobfile *, char **);
+void	jobfile_free(struct jobfile *);
+
+#endif

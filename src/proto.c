@@ -1,0 +1,296 @@
+/*
+ * proto.c: parsing and checking the lines of the farm protocol. Nothing
+ * here touches a socket or a file, so that tests and fuzzers can call it
+ * directly with any bytes.
+ */
+#include "proto.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bdfarm.h"
+
+/*
+ * Split line in place on white space into at most max tokens. Returns the
+ * number of tokens, or max + 1 if there were more.
+ */
+int
+proto_split(char *line, char **tokens, int max)
+{
+	int	 n = 0;
+	char	*p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+		    *p == '\v' || *p == '\f')
+			p++;
+		if (*p == '\0')
+			return n;
+		if (n == max)
+			return max + 1;
+		tokens[n++] = p;
+		while (*p != '\0' && !isspace((unsigned char)*p))
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+}
+
+/* Parse a decimal size no greater than max; -1 if it is not one. */
+int
+proto_parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t	v = 0;
+
+	if (*s == '\0' || strlen(s) > 20)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parse a frame number: an optionally negative decimal integer. */
+int
+proto_parse_frame(const char *s, long *out)
+{
+	char	*end;
+	long	 v;
+
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v < -1000000000L || v > 1000000000L)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The extension version a "bdfarm/N" token announces, or 0. */
+int
+proto_parse_ext(const char *token)
+{
+	size_t	len = strlen(PROTO_EXT_NAME);
+	long	v;
+
+	if (token == NULL || strncmp(token, PROTO_EXT_NAME, len) != 0 ||
+	    token[len] != '/' || proto_parse_frame(token + len + 1, &v) != 0 ||
+	    v < 1 || v > 1000)
+		return 0;
+	return (int)v;
+}
+
+/* Whether s is an MD5 digest: 32 lower-case hexadecimal digits. */
+int
+proto_valid_digest(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < PROTO_DIGEST_LEN; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return s[i] == '\0';
+}
+
+/* Whether s can serve as a host name: printable, short, no slash. */
+int
+proto_valid_host(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len == 0 || len > PROTO_MAX_NAME)
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (!isgraph((unsigned char)*s) || *s == '/')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Whether s is a plain file name that is safe to create inside a folder:
+ * not empty, no slash, no leading dot, no control characters or white
+ * space, at most 255 bytes.
+ */
+int
+proto_valid_file_name(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len == 0 || len > PROTO_MAX_NAME || s[0] == '.')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x21 || *s == 0x7f || *s == '/' ||
+		    *s == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Turn any base name into one safe protocol token of at most len - 1 bytes:
+ * white space, control characters, slashes and a leading dot become '_'.
+ */
+void
+proto_sanitize_name(const char *in, char *out, size_t len)
+{
+	size_t	i;
+
+	if (len == 0)
+		return;
+	for (i = 0; in[i] != '\0' && i < len - 1 && i < PROTO_MAX_NAME; i++) {
+		unsigned char	c = (unsigned char)in[i];
+
+		if (c < 0x21 || c == 0x7f || c == '/' || c == '\\' ||
+		    (i == 0 && c == '.'))
+			out[i] = '_';
+		else
+			out[i] = (char)c;
+	}
+	if (i == 0 && len > 1)
+		out[i++] = '_';
+	out[i] = '\0';
+}
+
+/*
+ * Parse one request line from a client, in place. On failure, *cause says
+ * what was wrong (a fixed, untranslated phrase for the log).
+ */
+int
+proto_parse_request(char *line, struct proto_request *req, const char **cause)
+{
+	char	*t[8];
+	int	 n;
+
+	memset(req, 0, sizeof *req);
+	n = proto_split(line, t, (int)nitems(t));
+	if (n == 0) {
+		*cause = "empty line";
+		return -1;
+	}
+	if (n > (int)nitems(t)) {
+		*cause = "too many tokens";
+		return -1;
+	}
+	if (strcmp(t[0], "HELO") == 0 && n >= 2) {
+		req->cmd = PROTO_HELO;
+		if (!proto_valid_host(t[1]))
+			goto bad_name;
+		req->host = t[1];
+		req->ext_version = n >= 3 ? proto_parse_ext(t[2]) : 0;
+		return 0;
+	}
+	if (strcmp(t[0], "REQUESTBLENDERDIST") == 0 && n == 1) {
+		req->cmd = PROTO_REQUESTBLENDERDIST;
+		return 0;
+	}
+	if (strcmp(t[0], "REQUESTJOB") == 0 && n == 2) {
+		long	v;
+
+		req->cmd = PROTO_REQUESTJOB;
+		if (proto_parse_frame(t[1], &v) != 0) {
+			*cause = "bad renderer count";
+			return -1;
+		}
+		req->available = v < 0 ? 0 : (v > 100000 ? 100000 : (int)v);
+		return 0;
+	}
+	if (strcmp(t[0], "REQUESTBLENDERFILE") == 0 && n == 3) {
+		req->cmd = PROTO_REQUESTBLENDERFILE;
+		req->blend = t[1];
+		req->digest = t[2];
+		if (!proto_valid_file_name(t[1]))
+			goto bad_name;
+		if (!proto_valid_digest(t[2]))
+			goto bad_digest;
+		return 0;
+	}
+	if (strcmp(t[0], "RESULTS") == 0 && n == 6) {
+		req->cmd = PROTO_RESULTS;
+		req->blend = t[1];
+		req->digest = t[2];
+		req->image = t[4];
+		if (!proto_valid_file_name(t[1]))
+			goto bad_name;
+		if (!proto_valid_digest(t[2]))
+			goto bad_digest;
+		if (proto_parse_frame(t[3], &req->frame) != 0) {
+			*cause = "bad frame number";
+			return -1;
+		}
+		if (proto_parse_size(t[5], UINT64_MAX, &req->size) != 0) {
+			*cause = "bad size";
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(t[0], "GOODBYE") == 0 && n == 1) {
+		req->cmd = PROTO_GOODBYE;
+		return 0;
+	}
+	*cause = "unknown command";
+	return -1;
+
+bad_name:
+	*cause = "bad name";
+	return -1;
+bad_digest:
+	*cause = "bad digest";
+	return -1;
+}
+
+/* Parse the answer to HELO: digest, 1/0/STOPPING, maybe bdfarm/N. */
+int
+proto_parse_helo_reply(char *line, struct proto_helo_reply *r)
+{
+	char	*t[4];
+	int	 n;
+
+	memset(r, 0, sizeof *r);
+	n = proto_split(line, t, (int)nitems(t));
+	if (n < 2 || n > 3)
+		return -1;
+	r->digest = t[0];
+	if (strcmp(t[1], "1") == 0)
+		r->todo = 1;
+	else if (strcmp(t[1], "0") == 0)
+		r->todo = 0;
+	else if (strcmp(t[1], "STOPPING") == 0)
+		r->todo = -1;
+	else
+		return -1;
+	r->ext_version = n == 3 ? proto_parse_ext(t[2]) : 0;
+	return 0;
+}
+
+/* Parse the answer to REQUESTJOB: "None", or blend, digest and frame. */
+int
+proto_parse_job_reply(char *line, struct proto_job_reply *r)
+{
+	char	*t[4];
+	int	 n;
+
+	memset(r, 0, sizeof *r);
+	n = proto_split(line, t, (int)nitems(t));
+	if (n == 1 && strcmp(t[0], "None") == 0)
+		return 0;
+	if (n != 3 || !proto_valid_file_name(t[0]) ||
+	    !proto_valid_digest(t[1]) || proto_parse_frame(t[2], &r->frame) != 0)
+		return -1;
+	r->blend = t[0];
+	r->digest = t[1];
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * proto.h: the farm's line protocol, parsed and checked without any I/O,
+ * for both sides of the connection.
+ */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_MAX_LINE		4096	/* longest line either side accepts */
+#define PROTO_MAX_NAME		255	/* longest blend or image name */
+#define PROTO_DIGEST_LEN	32	/* MD5 in lower-case hex */
+#define PROTO_EXT_NAME		"bdfarm"	/* token prefix of the extension */
+#define PROTO_EXT_VERSION	1
+
+enum proto_cmd {
+	PROTO_HELO,
+	PROTO_REQUESTBLENDERDIST,
+	PROTO_REQUESTJOB,
+	PROTO_REQUESTBLENDERFILE,
+	PROTO_RESULTS,
+	PROTO_GOODBYE
+};
+
+/* One request from a client; strings point into the parsed line. */
+struct proto_request {
+	enum proto_cmd	 cmd;
+	const char	*host;		/* HELO */
+	int		 ext_version;	/* HELO: 0 for an old client */
+	int		 available;	/* REQUESTJOB */
+	const char	*blend;		/* REQUESTBLENDERFILE, RESULTS */
+	const char	*digest;	/* REQUESTBLENDERFILE, RESULTS */
+	long		 frame;		/* RESULTS */
+	const char	*image;		/* RESULTS */
+	uint64_t	 size;		/* RESULTS */
+};
+
+/* The server's answer to HELO. */
+struct proto_helo_reply {
+	const char	*digest;
+	int		 todo;		/* 1, 0, or -1 for STOPPING */
+	int		 ext_version;	/* 0 for an old server */
+};
+
+/* The server's answer to REQUESTJOB; blend is NULL for None. */
+struct proto_job_reply {
+	const char	*blend;
+	const char	*digest;
+	long		 frame;
+};
+
+int	 proto_split(char *, char **, int);
+int	 proto_parse_request(char *, struct proto_request *, const char **);
+int	 proto_parse_helo_reply(char *, struct proto_helo_reply *);
+int	 proto_parse_job_reply(char *, struct proto_job_reply *);
+int	 proto_parse_size(const char *, uint64_t, uint64_t *);
+int	 proto_parse_frame(const char *, long *);
+int	 proto_parse_ext(const char *);
+int	 proto_valid_digest(const char *);
+int	 proto_valid_host(const char *);
+int	 proto_valid_file_name(const char *);
+void	 proto_sanitize_name(const char *, char *, size_t);
+
+#endif

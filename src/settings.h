@@ -1,0 +1,44 @@
+/*
+ * settings.h: every delay and limit of the server and the client, with
+ * built-in defaults that a libconfig file may override.
+ */
+#ifndef SETTINGS_H
+#define SETTINGS_H
+
+#include <stdint.h>
+
+struct settings {
+	/* server group */
+	char		*listen;		/* address to bind; "" for all */
+	int		 peer_timeout;		/* s a peer may stay silent */
+	int		 redistribute_delay;	/* s before a frame goes out again */
+	int		 rescan_interval;	/* s between full JOBDIR scans */
+	int		 blend_check_interval;	/* s between .blend stat checks */
+	int		 state_save_delay;	/* ms to coalesce state saves */
+	int64_t		 max_frame_size;	/* bytes of one uploaded frame */
+	int		 max_peers;		/* connections at once */
+	char		*log_file;		/* console mode log; "" none */
+
+	/* client group */
+	int		 renderers;
+	int		 prefetch;		/* -1: 3 + 2 * renderers */
+	char		*blender;
+	char		*workdir;		/* "": $XDG_CACHE_HOME/bdfarm */
+	int		 poll_interval;		/* s between asks of a bdfarm server */
+	int		 none_wait;		/* s after None from an old server */
+	int		 busy_wait;		/* s when the server is busy */
+	int		 retry_min;		/* s first wait after a network error */
+	int		 retry_max;		/* s ceiling of that back-off */
+	int		 cache_idle;		/* s idle before .blend cache is cleared */
+	int		 render_timeout;	/* s one frame may take; 0 none */
+	int		 batch_frames;		/* frames one blender run may take */
+	int64_t		 max_blend_size;	/* bytes of one downloaded .blend */
+	int		 auto_updates;		/* boolean */
+};
+
+void	 settings_defaults(struct settings *);
+void	 settings_free(struct settings *);
+char	*settings_default_path(void);
+int	 settings_load(struct settings *, const char *, int, char **);
+
+#endif
