@@ -276,6 +276,7 @@ main(int argc, char **argv)
 		so.jobdir = argv[optind];
 		so.renderdir = argv[optind + 1];
 		so.headless = a.headless;
+		so.config = a.config;
 		so.argv = argv;
 		rc = server_main(&s, &so);
 	}

@@ -1,20 +1,107 @@
 /*
  * server.h: the farm server, the process that owns the jobs and hands out
- * frames.
+ * frames: its listeners, its peers, and what ties them to the model.
  */
 #ifndef SERVER_H
 #define SERVER_H
 
+#include <netdb.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "farm.h"
+
+struct bufferevent;
+struct sockaddr;
+struct event;
+struct event_base;
+struct evconnlistener;
+struct jobdir;
+struct selfexe;
 struct settings;
+struct upload;
 
 struct server_options {
 	const char	*port;
 	const char	*jobdir;
 	const char	*renderdir;
+	const char	*config;	/* the file settings came from, or NULL */
 	int		 headless;
 	char		**argv;		/* for re-executing itself */
 };
 
-int	server_main(struct settings *, const struct server_options *);
+enum peer_state {
+	PEER_LINES,		/* reading request lines */
+	PEER_UPLOAD,		/* receiving a frame's bytes */
+	PEER_CLOSING		/* flushing the last reply */
+};
+
+/* One connection from a client. */
+struct peer {
+	struct server		*server;
+	struct bufferevent	*bev;
+	char			 addr[NI_MAXHOST];
+	struct host		*host;
+	int			 ext_version;
+	enum peer_state		 state;
+	struct event		*resume_ev;
+
+	struct upload		*upload;
+	struct job		*upload_job;
+	long			 upload_frame;
+	char			*upload_image;
+	char			 upload_digest[DIGEST_HEX_SIZE];
+	char			*upload_blend;
+
+	TAILQ_ENTRY(peer)	 entry;
+};
+TAILQ_HEAD(peers, peer);
+
+#define SERVER_MAX_LISTENERS	8
+
+/* A view of the farm (the console) that wants to know of changes. */
+struct server_view {
+	void	(*changed)(void *);
+	void	(*event)(void *, const char *);
+	void	*arg;
+};
+
+struct server {
+	struct event_base	*base;
+	struct settings		*settings;
+	const struct server_options *options;
+	struct farm		 farm;
+	struct jobdir		*jobdir;
+	struct selfexe		*selfexe;
+	char			*state_path;
+
+	struct evconnlistener	*listeners[SERVER_MAX_LISTENERS];
+	int			 nlisteners;
+	char			*listen_desc;	/* for display: "*:6000" */
+
+	struct peers		 peers;
+	int			 npeers;
+
+	struct event		*save_ev;
+	struct event		*tick_ev;
+	struct event		*signal_evs[4];
+	int			 state_dirty;
+
+	struct server_view	 view;
+	int			 exit_code;
+};
+
+int		 server_main(struct settings *, const struct server_options *);
+farm_time	 server_now(void);
+void		 server_state_dirty(struct server *);
+void		 server_save_state(struct server *);
+void		 server_changed(struct server *);
+void		 server_stop_clients(struct server *);
+void		 server_quit(struct server *);
+
+/* server-peer.c */
+void		 peer_accept(struct server *, int, const struct sockaddr *,
+		     int);
+void		 peer_free(struct peer *);
 
 #endif

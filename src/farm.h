@@ -1,0 +1,181 @@
+/*
+ * farm.h: the farm's model: jobs and their frames, the hosts that render
+ * them, and the scheduler that hands frames out. Plain C with no sockets,
+ * files or curses, driven with explicit times so that tests can use a fake
+ * clock. Changes are reported to one observer (the server), which logs
+ * them, saves state and marks views dirty.
+ */
+#ifndef FARM_H
+#define FARM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "digest.h"
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+/* Times are milliseconds since the epoch, as in state files. */
+typedef int64_t farm_time;
+
+enum frame_state {
+	FRAME_TODO,
+	FRAME_OUT,
+	FRAME_DONE
+};
+
+struct host;
+
+struct frame {
+	uint8_t		 state;
+	uint32_t	 sends;		/* times handed out */
+	farm_time	 since;		/* when last handed out */
+	struct host	*host;		/* who has it, while out */
+};
+
+/* How many frames of a job one host has rendered. */
+struct job_host {
+	char		*name;
+	unsigned	 count;
+};
+
+/* Where a file was when it was hashed: a change means hash again. */
+struct file_id {
+	uint64_t	 dev;
+	uint64_t	 ino;
+	int64_t		 size;
+	int64_t		 mtime_ns;
+};
+
+struct job {
+	char		*name;		/* the job file's name: shot.job */
+	char		*blend_path;	/* absolute path of the .blend */
+	char		*blend_name;	/* protocol token, unique per .blend */
+	char		 job_digest[DIGEST_HEX_SIZE];
+	char		 blend_digest[DIGEST_HEX_SIZE];	/* "" until hashed */
+	struct file_id	 blend_id;	/* where blend_digest was taken */
+	struct file_id	 job_id;	/* where the job file was read */
+	char		*invalid;	/* why the job file was refused */
+
+	long		 first;
+	long		 last;
+	struct frame	*frames;	/* last - first + 1, or NULL */
+	size_t		 nframes;
+	size_t		 ndone;
+	size_t		 nout;
+	size_t		 next_todo;	/* no TODO frame below this index */
+
+	int		 priority;	/* higher goes first */
+	uint64_t	 seq;		/* age: lower goes first */
+	int		 suspended;
+	int		 complete;	/* completion already reported */
+
+	struct job_host	*hosts;
+	size_t		 nhosts;
+	farm_time	 frame_time_sum; /* hand-out to receipt, for ETAs */
+	unsigned	 frame_time_count;
+
+	void		*io;		/* the server's per-job I/O state */
+	int		 seen;		/* marks jobs found by a scan */
+	TAILQ_ENTRY(job) entry;
+};
+TAILQ_HEAD(jobs, job);
+
+/* A rendering host, known by the name it gives in HELO. */
+struct host {
+	char		*name;
+	int		 bdfarm;	/* announced the extension */
+	int		 connections;	/* sessions open now */
+	farm_time	 last_contact;
+	unsigned	 done;
+	farm_time	 frame_time_sum;
+	unsigned	 frame_time_count;
+	TAILQ_ENTRY(host) entry;
+};
+TAILQ_HEAD(hosts, host);
+
+enum farm_event {
+	FARM_JOB_ADDED,
+	FARM_JOB_INVALID,
+	FARM_JOB_RESTARTED,
+	FARM_JOB_REMOVED,
+	FARM_JOB_CHANGED,	/* priority or suspension */
+	FARM_JOB_COMPLETE,
+	FARM_FRAME_OUT,
+	FARM_FRAME_RESENT,
+	FARM_FRAME_DONE,
+	FARM_FRAME_DISCARDED
+};
+
+struct farm;
+typedef void (*farm_event_fn)(struct farm *, enum farm_event, struct job *,
+    long, const char *, const char *, void *);
+
+struct farm {
+	struct jobs	 jobs;		/* in hand-out order */
+	struct hosts	 hosts;
+	uint64_t	 next_seq;
+	farm_time	 redistribute_delay;
+	int		 stopping;
+	farm_event_fn	 event;
+	void		*event_arg;
+};
+
+/* Why a result is refused; FARM_RESULT_OK accepts it. */
+enum farm_result {
+	FARM_RESULT_OK,
+	FARM_RESULT_NO_JOB,
+	FARM_RESULT_CHANGED,
+	FARM_RESULT_NOT_OUT,
+	FARM_RESULT_DONE
+};
+
+/* farm.c */
+void		 farm_init(struct farm *, farm_time, farm_event_fn, void *);
+void		 farm_free(struct farm *);
+struct job	*farm_find_job(struct farm *, const char *);
+struct job	*farm_add_job(struct farm *, const char *);
+void		 farm_remove_job(struct farm *, struct job *);
+void		 farm_set_invalid(struct farm *, struct job *, const char *);
+void		 farm_set_definition(struct farm *, struct job *, const char *,
+		     long, long, const char *);
+void		 farm_set_blend_digest(struct farm *, struct job *,
+		     const char *, const struct file_id *);
+void		 farm_set_priority(struct farm *, struct job *, int);
+void		 farm_set_suspended(struct farm *, struct job *, int);
+void		 farm_sort(struct farm *);
+struct job	*farm_find_blend(struct farm *, const char *, const char *);
+size_t		 farm_frames_total(struct farm *, size_t *, size_t *);
+
+/* job.c */
+int		 job_ready(const struct job *);
+struct frame	*job_frame(struct job *, long);
+void		 job_reset_frames(struct job *);
+void		 job_count_host(struct job *, const char *, unsigned);
+void		 job_free(struct job *);
+
+/* host.c */
+struct host	*host_get(struct farm *, const char *);
+struct host	*host_find(struct farm *, const char *);
+void		 host_connected(struct host *, int, farm_time);
+void		 host_disconnected(struct host *, farm_time);
+
+/* sched.c */
+int		 sched_has_work(struct farm *, farm_time);
+int		 sched_next(struct farm *, struct host *, int, farm_time,
+		     struct job **, long *);
+enum farm_result sched_check_result(struct farm *, const char *, const char *,
+		     long, struct job **);
+void		 sched_frame_done(struct farm *, struct job *, long,
+		     struct host *, farm_time);
+void		 sched_frame_discarded(struct farm *, struct job *, long,
+		     const char *, const char *);
+const char	*sched_result_reason(enum farm_result);
+
+#endif

@@ -1,0 +1,496 @@
+/*
+ * server-peer.c: one client connection as a state machine: request lines,
+ * then, after RESULTS, the frame's bytes, then lines again. Each peer has
+ * its own buffers and timeouts, so a slow or silent one holds up nobody;
+ * a peer gets a bounded number of requests per turn of the loop.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bdfarm.h"
+#include "fileio.h"
+#include "log.h"
+#include "proto.h"
+#include "selfexe.h"
+#include "server.h"
+#include "settings.h"
+#include "upload.h"
+#include "xmalloc.h"
+
+#define PEER_REQUESTS_PER_TURN	16
+
+static void	peer_read(struct bufferevent *, void *);
+static void	peer_write(struct bufferevent *, void *);
+static void	peer_event(struct bufferevent *, short, void *);
+
+/* The name a peer goes by in logs: its host name once it said HELO. */
+static const char *
+peer_name(struct peer *p)
+{
+	return p->host != NULL ? p->host->name : p->addr;
+}
+
+/* Send one reply line. */
+static void
+peer_reply(struct peer *p, const char *fmt, ...)
+{
+	struct evbuffer	*out = bufferevent_get_output(p->bev);
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* Wait for the peer's next request, for at most peer_timeout seconds. */
+static void
+peer_expect_request(struct peer *p)
+{
+	struct timeval	tv = { p->server->settings->peer_timeout, 0 };
+
+	bufferevent_set_timeouts(p->bev, &tv, NULL);
+}
+
+/* While a large reply is sent, time out on a stalled write instead. */
+static void
+peer_expect_drain(struct peer *p)
+{
+	struct timeval	tv = { p->server->settings->peer_timeout, 0 };
+
+	bufferevent_set_timeouts(p->bev, NULL, &tv);
+}
+
+/* Drop the connection now; why goes to the log if given. */
+static void
+peer_drop(struct peer *p, const char *why)
+{
+	if (why != NULL)
+		log_info(_("%s: closing the connection: %s"), peer_name(p), why);
+	peer_free(p);
+}
+
+/* Close once the last reply has gone out. */
+static void
+peer_close_after_reply(struct peer *p)
+{
+	p->state = PEER_CLOSING;
+	bufferevent_disable(p->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
+		peer_free(p);
+	else
+		peer_expect_drain(p);
+}
+
+/* HELO: note the host and say whether there is work. */
+static void
+peer_helo(struct peer *p, const struct proto_request *req)
+{
+	struct server	*s = p->server;
+	farm_time	 now = server_now();
+	const char	*todo;
+
+	if (p->host != NULL)
+		host_disconnected(p->host, now);
+	p->host = host_get(&s->farm, req->host);
+	p->ext_version = req->ext_version;
+	host_connected(p->host, p->ext_version > 0, now);
+	if (s->farm.stopping)
+		todo = "STOPPING";
+	else
+		todo = sched_has_work(&s->farm, now) ? "1" : "0";
+	if (p->ext_version > 0)
+		peer_reply(p, "%s %s %s/%d", selfexe_digest(s->selfexe), todo,
+		    PROTO_EXT_NAME, PROTO_EXT_VERSION);
+	else
+		peer_reply(p, "%s %s", selfexe_digest(s->selfexe), todo);
+	server_changed(s);
+}
+
+/* Queue a whole file after a size line; -1 if it cannot be opened. */
+static int
+peer_send_file(struct peer *p, const char *path, const struct file_id *want)
+{
+	struct evbuffer	*out = bufferevent_get_output(p->bev);
+	struct stat	 st;
+	struct file_id	 id;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		goto fail;
+	fileio_id(&st, &id);
+	if (want != NULL && !fileio_id_equal(&id, want))
+		goto fail;
+	peer_reply(p, "%lld", (long long)st.st_size);
+	if (st.st_size > 0 && evbuffer_add_file(out, fd, 0, st.st_size) == -1)
+		goto fail;
+	if (st.st_size == 0)
+		close(fd);
+	peer_expect_drain(p);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* REQUESTBLENDERDIST: this program, but only to a bdfarm peer. */
+static int
+peer_blenderdist(struct peer *p)
+{
+	const char	*path = selfexe_path(p->server->selfexe);
+
+	if (p->ext_version == 0) {
+		peer_drop(p, "program requested by a peer that is not bdfarm");
+		return -1;
+	}
+	if (peer_send_file(p, path, NULL) != 0) {
+		log_warn("%s", path);
+		peer_drop(p, "cannot send the program");
+		return -1;
+	}
+	return 0;
+}
+
+/* REQUESTJOB: the next frame for this host, or None. */
+static void
+peer_requestjob(struct peer *p, const struct proto_request *req)
+{
+	struct server	*s = p->server;
+	struct job	*job;
+	long		 frame;
+
+	if (p->host == NULL)
+		p->host = host_get(&s->farm, p->addr);
+	p->host->last_contact = server_now();
+	if (sched_next(&s->farm, p->host, req->available, server_now(), &job,
+	    &frame))
+		peer_reply(p, "%s %s %ld", job->blend_name, job->blend_digest,
+		    frame);
+	else
+		peer_reply(p, "None");
+}
+
+/* REQUESTBLENDERFILE: the .blend of a live job, else close. */
+static int
+peer_requestblenderfile(struct peer *p, const struct proto_request *req)
+{
+	struct job	*job;
+
+	job = farm_find_blend(&p->server->farm, req->blend, req->digest);
+	if (job == NULL) {
+		peer_drop(p, "request for a .blend file of no live job");
+		return -1;
+	}
+	if (peer_send_file(p, job->blend_path, &job->blend_id) != 0) {
+		/* Changed since it was hashed: the jobdir will notice. */
+		peer_drop(p, "the .blend file changed or cannot be read");
+		return -1;
+	}
+	return 0;
+}
+
+/* RESULTS: accept a frame that is wanted, or say NOK. */
+static void
+peer_results(struct peer *p, const struct proto_request *req)
+{
+	struct server		*s = p->server;
+	struct job		*job = NULL;
+	enum farm_result	 r;
+	char			*cause = NULL;
+
+	if (p->host == NULL)
+		p->host = host_get(&s->farm, p->addr);
+	p->host->last_contact = server_now();
+	r = sched_check_result(&s->farm, req->blend, req->digest, req->frame,
+	    &job);
+	if (r != FARM_RESULT_OK) {
+		log_info(_("%s: result for frame %ld of %s refused: %s"),
+		    peer_name(p), req->frame, req->blend,
+		    sched_result_reason(r));
+		peer_reply(p, "NOK");
+		return;
+	}
+	if (!proto_valid_file_name(req->image)) {
+		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
+		    "the image name is not a plain file name");
+		peer_reply(p, "NOK");
+		return;
+	}
+	if (req->size > (uint64_t)s->settings->max_frame_size) {
+		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
+		    "the image is larger than max_frame_size");
+		peer_reply(p, "NOK");
+		return;
+	}
+	p->upload = upload_begin(s->options->renderdir, job->name, req->image,
+	    req->size, &cause);
+	if (p->upload == NULL) {
+		log_warnx("%s", cause);
+		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
+		    cause);
+		free(cause);
+		peer_reply(p, "NOK");
+		return;
+	}
+	p->upload_job = job;
+	p->upload_frame = req->frame;
+	p->upload_image = xstrdup(req->image);
+	p->upload_blend = xstrdup(req->blend);
+	snprintf(p->upload_digest, sizeof p->upload_digest, "%s", req->digest);
+	p->state = PEER_UPLOAD;
+	peer_reply(p, "OK");
+}
+
+/* Forget the upload in progress, removing its partial file. */
+static void
+peer_upload_clear(struct peer *p)
+{
+	upload_abort(p->upload);
+	p->upload = NULL;
+	p->upload_job = NULL;
+	free(p->upload_image);
+	p->upload_image = NULL;
+	free(p->upload_blend);
+	p->upload_blend = NULL;
+}
+
+/*
+ * The last byte of a frame has arrived: store it if it is still wanted
+ * (the job may have changed meanwhile), and thank the client either way.
+ */
+static int
+peer_upload_done(struct peer *p)
+{
+	struct server		*s = p->server;
+	struct job		*job = NULL;
+	enum farm_result	 r;
+	char			*cause = NULL;
+
+	r = sched_check_result(&s->farm, p->upload_blend, p->upload_digest,
+	    p->upload_frame, &job);
+	if (r != FARM_RESULT_OK) {
+		log_info(_("%s: frame %ld of %s dropped after upload: %s"),
+		    peer_name(p), p->upload_frame, p->upload_blend,
+		    sched_result_reason(r));
+		peer_upload_clear(p);
+	} else if (upload_commit(p->upload, &cause) != 0) {
+		p->upload = NULL;
+		sched_frame_discarded(&s->farm, job, p->upload_frame,
+		    peer_name(p), cause);
+		log_warnx("%s", cause);
+		free(cause);
+		peer_upload_clear(p);
+		peer_drop(p, "cannot store the frame");
+		return -1;
+	} else {
+		p->upload = NULL;
+		sched_frame_done(&s->farm, job, p->upload_frame, p->host,
+		    server_now());
+		peer_upload_clear(p);
+	}
+	p->state = PEER_LINES;
+	peer_reply(p, "THANKYOU");
+	return 0;
+}
+
+/* Handle one request line; -1 if the peer is gone. */
+static int
+peer_request(struct peer *p, char *line)
+{
+	struct proto_request	 req;
+	const char		*cause;
+
+	if (proto_parse_request(line, &req, &cause) != 0) {
+		peer_drop(p, cause);
+		return -1;
+	}
+	switch (req.cmd) {
+	case PROTO_HELO:
+		peer_helo(p, &req);
+		break;
+	case PROTO_REQUESTBLENDERDIST:
+		return peer_blenderdist(p);
+	case PROTO_REQUESTJOB:
+		peer_requestjob(p, &req);
+		break;
+	case PROTO_REQUESTBLENDERFILE:
+		return peer_requestblenderfile(p, &req);
+	case PROTO_RESULTS:
+		peer_results(p, &req);
+		break;
+	case PROTO_GOODBYE:
+		peer_close_after_reply(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Move frame bytes to disk; -1 if the peer is gone. */
+static int
+peer_upload(struct peer *p)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = upload_take(p->upload, bufferevent_get_input(p->bev), &cause);
+	if (rc == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		peer_upload_clear(p);
+		peer_drop(p, "cannot store the frame");
+		return -1;
+	}
+	if (rc == 1)
+		return peer_upload_done(p);
+	return 0;
+}
+
+/* Work through what the peer sent, up to a fair share per turn. */
+static void
+peer_process(struct peer *p)
+{
+	struct evbuffer	*in = bufferevent_get_input(p->bev);
+	const struct timeval zero = { 0, 0 };
+	char		*line;
+	size_t		 len;
+	int		 handled = 0;
+
+	while (p->state != PEER_CLOSING) {
+		if (p->state == PEER_UPLOAD) {
+			if (peer_upload(p) != 0)
+				return;
+			if (p->state == PEER_UPLOAD)
+				break;
+			continue;
+		}
+		if (handled == PEER_REQUESTS_PER_TURN) {
+			event_add(p->resume_ev, &zero);
+			return;
+		}
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (line == NULL) {
+			if (evbuffer_get_length(in) > PROTO_MAX_LINE)
+				peer_drop(p, "line too long");
+			return;
+		}
+		if (len > PROTO_MAX_LINE || strlen(line) != len) {
+			free(line);
+			peer_drop(p, len > PROTO_MAX_LINE ? "line too long" :
+			    "NUL byte in a line");
+			return;
+		}
+		handled++;
+		if (peer_request(p, line) != 0) {
+			free(line);
+			return;
+		}
+		free(line);
+	}
+	if (p->state == PEER_LINES &&
+	    evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
+		peer_expect_request(p);
+}
+
+/* Bytes have arrived. */
+static void
+peer_read(struct bufferevent *bev, void *arg)
+{
+	peer_process(arg);
+}
+
+/* Continue a peer that used up its share of the last turn. */
+static void
+peer_resume(evutil_socket_t fd, short events, void *arg)
+{
+	peer_process(arg);
+}
+
+/* The output buffer has drained. */
+static void
+peer_write(struct bufferevent *bev, void *arg)
+{
+	struct peer	*p = arg;
+
+	if (p->state == PEER_CLOSING)
+		peer_free(p);
+	else if (p->state == PEER_LINES)
+		peer_expect_request(p);
+}
+
+/* End of file, an error or a timeout. */
+static void
+peer_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct peer	*p = arg;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		peer_drop(p, "silent for too long");
+	else if (what & BEV_EVENT_EOF) {
+		if (p->state == PEER_UPLOAD)
+			log_info(_("%s: upload of frame %ld cut off"),
+			    peer_name(p), p->upload_frame);
+		peer_free(p);
+	} else if (what & BEV_EVENT_ERROR)
+		peer_drop(p, strerror(EVUTIL_SOCKET_ERROR()));
+}
+
+/* Take a new connection on fd from addr. */
+void
+peer_accept(struct server *s, int fd, const struct sockaddr *addr,
+    int addrlen)
+{
+	struct peer	*p;
+	char		 host[NI_MAXHOST];
+
+	if (s->npeers >= s->settings->max_peers) {
+		log_warnx(_("too many connections (max_peers is %d): refusing "
+		    "one"), s->settings->max_peers);
+		evutil_closesocket(fd);
+		return;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->server = s;
+	if (getnameinfo(addr, (socklen_t)addrlen, host, sizeof host, NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		snprintf(host, sizeof host, "unknown");
+	snprintf(p->addr, sizeof p->addr, "%s", host);
+	p->bev = bufferevent_socket_new(s->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	p->resume_ev = evtimer_new(s->base, peer_resume, p);
+	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	peer_expect_request(p);
+	TAILQ_INSERT_TAIL(&s->peers, p, entry);
+	s->npeers++;
+	log_debug("%s: connected", p->addr);
+}
+
+/* Close a connection and forget it; an unfinished upload is dropped. */
+void
+peer_free(struct peer *p)
+{
+	struct server	*s = p->server;
+
+	if (p->upload != NULL)
+		peer_upload_clear(p);
+	if (p->host != NULL)
+		host_disconnected(p->host, server_now());
+	TAILQ_REMOVE(&s->peers, p, entry);
+	s->npeers--;
+	event_free(p->resume_ev);
+	bufferevent_free(p->bev);
+	free(p);
+	server_changed(s);
+}

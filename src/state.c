@@ -1,0 +1,395 @@
+/*
+ * state.c: the checkpoint text. One line per fact, a job's lines between
+ * "job NAME" and "end", finished frames as ranges so that a long job stays
+ * small. Parsing is strict: a file that does not parse is not half-used.
+ */
+#include "state.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bdfarm.h"
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+/* Write the finished frames of job as ranges "a-b" or "a". */
+static void
+state_format_done(FILE *f, const struct job *job)
+{
+	size_t	i = 0, j;
+
+	fputs("done", f);
+	while (i < job->nframes) {
+		if (job->frames[i].state != FRAME_DONE) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < job->nframes &&
+		    job->frames[j + 1].state == FRAME_DONE; j++)
+			;
+		if (j == i)
+			fprintf(f, " %ld", job->first + (long)i);
+		else
+			fprintf(f, " %ld-%ld", job->first + (long)i,
+			    job->first + (long)j);
+		i = j + 1;
+	}
+	fputc('\n', f);
+}
+
+/* Write one job's lines. */
+static void
+state_format_job(FILE *f, const struct job *job)
+{
+	const struct file_id	*id = &job->blend_id;
+	size_t			 i;
+
+	fprintf(f, "job %s\n", job->name);
+	fprintf(f, "jobdigest %s\n", job->job_digest);
+	if (job->blend_digest[0] != '\0')
+		fprintf(f, "blend %s %" PRIu64 " %" PRIu64 " %" PRId64 " %"
+		    PRId64 " %s\n", job->blend_digest, id->dev, id->ino,
+		    id->size, id->mtime_ns, job->blend_name);
+	fprintf(f, "priority %d\n", job->priority);
+	fprintf(f, "seq %" PRIu64 "\n", job->seq);
+	state_format_done(f, job);
+	for (i = 0; i < job->nframes; i++) {
+		const struct frame	*fr = &job->frames[i];
+
+		if (fr->state == FRAME_OUT && fr->host != NULL)
+			fprintf(f, "out %ld %" PRId64 " %" PRIu32 " %s\n",
+			    job->first + (long)i, fr->since, fr->sends,
+			    fr->host->name);
+	}
+	for (i = 0; i < job->nhosts; i++)
+		fprintf(f, "host %u %s\n", job->hosts[i].count,
+		    job->hosts[i].name);
+	fputs("end\n", f);
+}
+
+/* The whole checkpoint of farm as text; *len receives its length. */
+char *
+state_format(struct farm *farm, size_t *len)
+{
+	struct job	*job;
+	char		*text = NULL;
+	FILE		*f;
+
+	if ((f = open_memstream(&text, len)) == NULL)
+		fatal("open_memstream");
+	fprintf(f, "bdfarm-state %d\n", STATE_VERSION);
+	fprintf(f, "nextseq %" PRIu64 "\n", farm->next_seq);
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		if (job->job_digest[0] != '\0' && job->invalid == NULL)
+			state_format_job(f, job);
+	}
+	if (fclose(f) != 0)
+		fatal("formatting the state");
+	return text;
+}
+
+/* Parse an unsigned 64-bit decimal field. */
+static int
+state_u64(const char *s, uint64_t *v)
+{
+	return proto_parse_size(s, UINT64_MAX, v);
+}
+
+/* Parse a signed 64-bit decimal field (times, sizes). */
+static int
+state_i64(const char *s, int64_t *v)
+{
+	uint64_t	u;
+	int		neg = *s == '-';
+
+	if (proto_parse_size(s + neg, INT64_MAX, &u) != 0)
+		return -1;
+	*v = neg ? -(int64_t)u : (int64_t)u;
+	return 0;
+}
+
+/* Parse "a-b" or "a" into a range of frames. */
+static int
+state_range(char *s, struct state_range *r)
+{
+	char	*dash = strchr(s + 1, '-');
+
+	if (dash != NULL)
+		*dash = '\0';
+	if (proto_parse_frame(s, &r->from) != 0)
+		return -1;
+	if (dash == NULL) {
+		r->to = r->from;
+		return 0;
+	}
+	if (proto_parse_frame(dash + 1, &r->to) != 0 || r->to < r->from)
+		return -1;
+	return 0;
+}
+
+/* Release what one parsed job holds. */
+static void
+state_job_free(struct state_job *sj)
+{
+	size_t	i;
+
+	free(sj->name);
+	free(sj->blend_name);
+	free(sj->done);
+	for (i = 0; i < sj->nout; i++)
+		free(sj->out[i].host);
+	free(sj->out);
+	for (i = 0; i < sj->nhosts; i++)
+		free(sj->hosts[i].name);
+	free(sj->hosts);
+}
+
+/* Parse the ranges after "done", which may be many. */
+static int
+state_parse_done(struct state_job *sj, char *ranges)
+{
+	char	*token, *save = NULL;
+
+	for (token = strtok_r(ranges, " \t\r", &save); token != NULL;
+	    token = strtok_r(NULL, " \t\r", &save)) {
+		sj->done = xreallocarray(sj->done, sj->ndone + 1,
+		    sizeof *sj->done);
+		if (state_range(token, &sj->done[sj->ndone]) != 0)
+			return -1;
+		sj->ndone++;
+	}
+	return 0;
+}
+
+/* Parse one line inside a job's block. */
+static int
+state_parse_job_line(struct state_job *sj, char **t, int n)
+{
+	struct file_id	*id = &sj->blend_id;
+	int64_t		 v;
+	uint64_t	 u;
+
+	if (strcmp(t[0], "jobdigest") == 0 && n == 2 &&
+	    proto_valid_digest(t[1])) {
+		snprintf(sj->job_digest, sizeof sj->job_digest, "%s", t[1]);
+		return 0;
+	}
+	if (strcmp(t[0], "blend") == 0 && n == 7 && proto_valid_digest(t[1]) &&
+	    state_u64(t[2], &id->dev) == 0 && state_u64(t[3], &id->ino) == 0 &&
+	    state_i64(t[4], &id->size) == 0 &&
+	    state_i64(t[5], &id->mtime_ns) == 0 &&
+	    proto_valid_file_name(t[6])) {
+		snprintf(sj->blend_digest, sizeof sj->blend_digest, "%s", t[1]);
+		free(sj->blend_name);
+		sj->blend_name = xstrdup(t[6]);
+		return 0;
+	}
+	if (strcmp(t[0], "priority") == 0 && n == 2 &&
+	    state_i64(t[1], &v) == 0 && v >= -1000000 && v <= 1000000) {
+		sj->priority = (int)v;
+		return 0;
+	}
+	if (strcmp(t[0], "seq") == 0 && n == 2 && state_u64(t[1], &u) == 0) {
+		sj->seq = u;
+		return 0;
+	}
+	if (strcmp(t[0], "out") == 0 && n == 5 && proto_valid_host(t[4])) {
+		struct state_out	o;
+
+		if (proto_parse_frame(t[1], &o.frame) != 0 ||
+		    state_i64(t[2], &o.since) != 0 ||
+		    state_u64(t[3], &u) != 0 || u > UINT32_MAX)
+			return -1;
+		o.sends = (uint32_t)u;
+		o.host = xstrdup(t[4]);
+		sj->out = xreallocarray(sj->out, sj->nout + 1, sizeof *sj->out);
+		sj->out[sj->nout++] = o;
+		return 0;
+	}
+	if (strcmp(t[0], "host") == 0 && n == 3 && proto_valid_host(t[2]) &&
+	    state_u64(t[1], &u) == 0 && u <= UINT32_MAX) {
+		sj->hosts = xreallocarray(sj->hosts, sj->nhosts + 1,
+		    sizeof *sj->hosts);
+		sj->hosts[sj->nhosts].name = xstrdup(t[2]);
+		sj->hosts[sj->nhosts].count = (unsigned)u;
+		sj->nhosts++;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Parse a checkpoint of len bytes into st. On failure st is empty and
+ * *cause says which line was wrong.
+ */
+int
+state_parse(const char *text, size_t len, struct state *st, char **cause)
+{
+	struct state_job	*sj = NULL;
+	char			*copy, *line, *next, *t[8];
+	int			 n, lineno = 0, version = 0;
+	uint64_t		 u;
+	long			 v;
+
+	memset(st, 0, sizeof *st);
+	if (memchr(text, '\0', len) != NULL) {
+		xasprintf(cause, _("the state file is not text"));
+		return -1;
+	}
+	copy = xstrndup(text, len);
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (lineno == 1) {
+			n = proto_split(line, t, 2);
+			if (n != 2 || strcmp(t[0], "bdfarm-state") != 0 ||
+			    proto_parse_frame(t[1], &v) != 0)
+				goto bad;
+			version = (int)v;
+			if (version != STATE_VERSION) {
+				xasprintf(cause, _("state file version %d is "
+				    "not supported"), version);
+				goto fail;
+			}
+			continue;
+		}
+		if (sj == NULL && strncmp(line, "job ", 4) == 0 &&
+		    line[4] != '\0') {
+			st->jobs = xreallocarray(st->jobs, st->njobs + 1,
+			    sizeof *st->jobs);
+			sj = &st->jobs[st->njobs++];
+			memset(sj, 0, sizeof *sj);
+			sj->name = xstrdup(line + 4);
+			continue;
+		}
+		if (sj != NULL && strncmp(line, "done", 4) == 0 &&
+		    (line[4] == ' ' || line[4] == '\0' || line[4] == '\r')) {
+			if (state_parse_done(sj, line + 4) != 0)
+				goto bad;
+			continue;
+		}
+		n = proto_split(line, t, (int)nitems(t));
+		if (n == 0)
+			continue;
+		if (n > (int)nitems(t))
+			goto bad;
+		if (sj == NULL) {
+			if (strcmp(t[0], "nextseq") == 0 && n == 2 &&
+			    state_u64(t[1], &u) == 0) {
+				st->next_seq = u;
+				continue;
+			}
+			goto bad;
+		}
+		if (strcmp(t[0], "end") == 0 && n == 1) {
+			if (sj->job_digest[0] == '\0')
+				goto bad;
+			sj = NULL;
+			continue;
+		}
+		if (state_parse_job_line(sj, t, n) != 0)
+			goto bad;
+	}
+	if (version == 0 || sj != NULL)
+		goto truncated;
+	free(copy);
+	return 0;
+
+truncated:
+	xasprintf(cause, _("the state file ends too early"));
+	goto fail;
+bad:
+	xasprintf(cause, _("line %d of the state file does not parse"), lineno);
+fail:
+	free(copy);
+	state_free(st);
+	return -1;
+}
+
+/* The saved record of the job called name, or NULL. */
+struct state_job *
+state_find(struct state *st, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < st->njobs; i++) {
+		if (strcmp(st->jobs[i].name, name) == 0)
+			return &st->jobs[i];
+	}
+	return NULL;
+}
+
+/*
+ * Lay a saved record over a job just read from a job file with the same
+ * contents: its place in the queue, its .blend's digest and the frames
+ * that were done or out. Frames outside the job's range are ignored.
+ */
+void
+state_restore_job(struct farm *farm, struct job *job,
+    const struct state_job *sj)
+{
+	struct frame	*f;
+	size_t		 i;
+	long		 n;
+
+	job->priority = sj->priority;
+	if (sj->seq != 0) {
+		job->seq = sj->seq;
+		if (farm->next_seq <= sj->seq)
+			farm->next_seq = sj->seq + 1;
+	}
+	if (sj->blend_digest[0] != '\0') {
+		snprintf(job->blend_digest, sizeof job->blend_digest, "%s",
+		    sj->blend_digest);
+		job->blend_id = sj->blend_id;
+		if (sj->blend_name != NULL) {
+			free(job->blend_name);
+			job->blend_name = xstrdup(sj->blend_name);
+		}
+	}
+	for (i = 0; i < sj->ndone; i++) {
+		long	from = sj->done[i].from, to = sj->done[i].to;
+
+		if (from < job->first)
+			from = job->first;
+		if (to > job->last)
+			to = job->last;
+		for (n = from; n <= to; n++) {
+			if ((f = job_frame(job, n)) == NULL ||
+			    f->state == FRAME_DONE)
+				continue;
+			f->state = FRAME_DONE;
+			job->ndone++;
+		}
+	}
+	for (i = 0; i < sj->nout; i++) {
+		if ((f = job_frame(job, sj->out[i].frame)) == NULL ||
+		    f->state != FRAME_TODO)
+			continue;
+		f->state = FRAME_OUT;
+		f->since = sj->out[i].since;
+		f->sends = sj->out[i].sends;
+		f->host = host_get(farm, sj->out[i].host);
+		job->nout++;
+	}
+	for (i = 0; i < sj->nhosts; i++)
+		job_count_host(job, sj->hosts[i].name, sj->hosts[i].count);
+	job->complete = job->ndone == job->nframes;
+	farm_sort(farm);
+}
+
+/* Release a parsed checkpoint. */
+void
+state_free(struct state *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->njobs; i++)
+		state_job_free(&st->jobs[i]);
+	free(st->jobs);
+	memset(st, 0, sizeof *st);
+}

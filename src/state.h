@@ -1,0 +1,59 @@
+/*
+ * state.h: the farm's checkpoint, in bdfarm's own versioned text format,
+ * formatted and parsed without I/O.
+ */
+#ifndef STATE_H
+#define STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "farm.h"
+
+#define STATE_VERSION	1
+#define STATE_FILE	".bdfarm.state"
+
+struct state_range {
+	long		 from;
+	long		 to;
+};
+
+struct state_out {
+	long		 frame;
+	farm_time	 since;
+	uint32_t	 sends;
+	char		*host;
+};
+
+/* What the checkpoint says of one job. */
+struct state_job {
+	char			*name;
+	char			 job_digest[DIGEST_HEX_SIZE];
+	char			 blend_digest[DIGEST_HEX_SIZE];
+	struct file_id		 blend_id;
+	char			*blend_name;
+	int			 priority;
+	uint64_t		 seq;
+	struct state_range	*done;
+	size_t			 ndone;
+	struct state_out	*out;
+	size_t			 nout;
+	struct job_host		*hosts;
+	size_t			 nhosts;
+};
+
+struct state {
+	uint64_t		 next_seq;
+	struct state_job	*jobs;
+	size_t			 njobs;
+};
+
+char			*state_format(struct farm *, size_t *);
+int			 state_parse(const char *, size_t, struct state *,
+			     char **);
+struct state_job	*state_find(struct state *, const char *);
+void			 state_restore_job(struct farm *, struct job *,
+			     const struct state_job *);
+void			 state_free(struct state *);
+
+#endif
