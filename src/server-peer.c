@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,25 @@
 static void	peer_read(struct bufferevent *, void *);
 static void	peer_write(struct bufferevent *, void *);
 static void	peer_event(struct bufferevent *, short, void *);
+static void	peer_reply(struct peer *, const char *, ...) BDFARM_PRINTF(2, 3);
 
 /* The name a peer goes by in logs: its host name once it said HELO. */
 static const char *
 peer_name(struct peer *p)
 {
 	return p->host != NULL ? p->host->name : p->addr;
+}
+
+/* The peer's host; a peer that never said HELO goes by its address. */
+static struct host *
+peer_host(struct peer *p)
+{
+	if (p->host == NULL) {
+		p->host = host_get(&p->server->farm, p->addr);
+		host_connected(p->host, 0, server_now());
+	}
+	p->host->last_contact = server_now();
+	return p->host;
 }
 
 /* Send one reply line. */
@@ -171,11 +185,8 @@ peer_requestjob(struct peer *p, const struct proto_request *req)
 	struct job	*job;
 	long		 frame;
 
-	if (p->host == NULL)
-		p->host = host_get(&s->farm, p->addr);
-	p->host->last_contact = server_now();
-	if (sched_next(&s->farm, p->host, req->available, server_now(), &job,
-	    &frame))
+	if (sched_next(&s->farm, peer_host(p), req->available, server_now(),
+	    &job, &frame))
 		peer_reply(p, "%s %s %ld", job->blend_name, job->blend_digest,
 		    frame);
 	else
@@ -210,9 +221,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 	enum farm_result	 r;
 	char			*cause = NULL;
 
-	if (p->host == NULL)
-		p->host = host_get(&s->farm, p->addr);
-	p->host->last_contact = server_now();
+	peer_host(p);
 	r = sched_check_result(&s->farm, req->blend, req->digest, req->frame,
 	    &job);
 	if (r != FARM_RESULT_OK) {
