@@ -12,14 +12,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "bdfarm.h"
 #include "digest.h"
-
-#ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
-	for ((var) = TAILQ_FIRST(head);					\
-	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
-	    (var) = (tvar))
-#endif
 
 /* Times are milliseconds since the epoch, as in state files. */
 typedef int64_t farm_time;
