@@ -102,7 +102,7 @@ farm_set_invalid(struct farm *farm, struct job *job, const char *reason)
 }
 
 /* Whether another job with a different .blend already travels as name. */
-static int
+int
 farm_blend_name_taken(struct farm *farm, struct job *self, const char *name)
 {
 	struct job	*job;
@@ -119,13 +119,15 @@ farm_blend_name_taken(struct farm *farm, struct job *self, const char *name)
 /*
  * Give a job's .blend its protocol name: the base name made safe, or, if
  * another .blend already uses that, the stem with 8 digits of the path's
- * digest, so that distinct files never share a name.
+ * digest (and a counter in the unlikely case that is taken too), so that
+ * distinct files never share a name.
  */
 static void
 farm_name_blend(struct farm *farm, struct job *job)
 {
 	char	 safe[PROTO_MAX_NAME + 1], hex[DIGEST_HEX_SIZE], *copy, *dot;
-	char	*name;
+	char	*name = NULL, *ext = NULL;
+	int	 n;
 
 	copy = xstrdup(job->blend_path);
 	proto_sanitize_name(basename(copy), safe, sizeof safe);
@@ -140,9 +142,18 @@ farm_name_blend(struct farm *farm, struct job *job)
 	hex[8] = '\0';
 	if ((dot = strrchr(safe, '.')) != NULL && dot != safe) {
 		*dot = '\0';
-		xasprintf(&name, "%.200s-%s.%.40s", safe, hex, dot + 1);
-	} else
-		xasprintf(&name, "%.200s-%s", safe, hex);
+		ext = dot + 1;
+	}
+	for (n = 1; name == NULL || farm_blend_name_taken(farm, job, name);
+	    n++) {
+		char	counter[16] = "";
+
+		if (n > 1)
+			snprintf(counter, sizeof counter, "-%d", n);
+		free(name);
+		xasprintf(&name, "%.200s-%s%s%s%.40s", safe, hex, counter,
+		    ext != NULL ? "." : "", ext != NULL ? ext : "");
+	}
 	job->blend_name = name;
 }
 

@@ -145,6 +145,8 @@ void		 farm_set_priority(struct farm *, struct job *, int);
 void		 farm_set_suspended(struct farm *, struct job *, int);
 void		 farm_sort(struct farm *);
 struct job	*farm_find_blend(struct farm *, const char *, const char *);
+int		 farm_blend_name_taken(struct farm *, struct job *,
+		     const char *);
 size_t		 farm_frames_total(struct farm *, size_t *, size_t *);
 
 /* job.c */

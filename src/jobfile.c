@@ -90,6 +90,8 @@ jobfile_parse(const char *text, size_t len, struct jobfile *jf, char **cause)
 	}
 
 	/* The path is taken as written, but for surrounding white space. */
+	n = strspn(lines[0], " \t");
+	memmove(lines[0], lines[0] + n, strlen(lines[0] + n) + 1);
 	n = strlen(lines[0]);
 	while (n > 0 && (lines[0][n - 1] == ' ' || lines[0][n - 1] == '\t'))
 		lines[0][--n] = '\0';

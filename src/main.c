@@ -245,6 +245,9 @@ main(int argc, char **argv)
 			main_usage_error(_("option '%s' needs a value"),
 			    argv[optind - 1]);
 		default:
+			if (optopt != 0)
+				main_usage_error(_("unknown option '-%c'"),
+				    optopt);
 			main_usage_error(_("unknown option '%s'"),
 			    argv[optind - 1]);
 		}

@@ -14,6 +14,14 @@
 
 #include "bdfarm.h"
 
+/* White space between tokens: ASCII only, whatever the locale says. */
+static int
+proto_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	    c == '\f';
+}
+
 /*
  * Split line in place on white space into at most max tokens. Returns the
  * number of tokens, or max + 1 if there were more.
@@ -25,15 +33,14 @@ proto_split(char *line, char **tokens, int max)
 	char	*p = line;
 
 	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
-		    *p == '\v' || *p == '\f')
+		while (*p != '\0' && proto_space(*p))
 			p++;
 		if (*p == '\0')
 			return n;
 		if (n == max)
 			return max + 1;
 		tokens[n++] = p;
-		while (*p != '\0' && !isspace((unsigned char)*p))
+		while (*p != '\0' && !proto_space(*p))
 			p++;
 		if (*p != '\0')
 			*p++ = '\0';
@@ -261,7 +268,7 @@ proto_parse_helo_reply(char *line, struct proto_helo_reply *r)
 
 	memset(r, 0, sizeof *r);
 	n = proto_split(line, t, (int)nitems(t));
-	if (n < 2 || n > 3)
+	if (n < 2 || n > 3 || !proto_valid_digest(t[0]))
 		return -1;
 	r->digest = t[0];
 	if (strcmp(t[1], "1") == 0)

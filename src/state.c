@@ -15,6 +15,60 @@
 #include "proto.h"
 #include "xmalloc.h"
 
+/* The value of a hexadecimal digit, or -1. */
+static int
+state_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Write a job file's name so that it stays on one line: control
+ * characters and '%' become %XX.
+ */
+static void
+state_format_name(FILE *f, const char *name)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '%')
+			fprintf(f, "%%%02X", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+/* Undo state_format_name; NULL if an escape is malformed. */
+static char *
+state_parse_name(const char *in)
+{
+	char	*out = xmalloc(strlen(in) + 1), *o = out;
+	int	 hi, lo;
+
+	for (; *in != '\0'; in++) {
+		if (*in != '%') {
+			*o++ = *in;
+			continue;
+		}
+		if ((hi = state_hex(in[1])) < 0 || (lo = state_hex(in[2])) < 0 ||
+		    (hi == 0 && lo == 0)) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi * 16 + lo);
+		in += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Write the finished frames of job as ranges "a-b" or "a". */
 static void
 state_format_done(FILE *f, const struct job *job)
@@ -47,7 +101,9 @@ state_format_job(FILE *f, const struct job *job)
 	const struct file_id	*id = &job->blend_id;
 	size_t			 i;
 
-	fprintf(f, "job %s\n", job->name);
+	fputs("job ", f);
+	state_format_name(f, job->name);
+	fputc('\n', f);
 	fprintf(f, "jobdigest %s\n", job->job_digest);
 	if (job->blend_digest[0] != '\0')
 		fprintf(f, "blend %s %" PRIu64 " %" PRIu64 " %" PRId64 " %"
@@ -263,7 +319,8 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 			    sizeof *st->jobs);
 			sj = &st->jobs[st->njobs++];
 			memset(sj, 0, sizeof *sj);
-			sj->name = xstrdup(line + 4);
+			if ((sj->name = state_parse_name(line + 4)) == NULL)
+				goto bad;
 			continue;
 		}
 		if (sj != NULL && strncmp(line, "done", 4) == 0 &&
@@ -346,7 +403,8 @@ state_restore_job(struct farm *farm, struct job *job,
 		snprintf(job->blend_digest, sizeof job->blend_digest, "%s",
 		    sj->blend_digest);
 		job->blend_id = sj->blend_id;
-		if (sj->blend_name != NULL) {
+		if (sj->blend_name != NULL &&
+		    !farm_blend_name_taken(farm, job, sj->blend_name)) {
 			free(job->blend_name);
 			job->blend_name = xstrdup(sj->blend_name);
 		}
