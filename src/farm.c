@@ -39,6 +39,7 @@ farm_free(struct farm *farm)
 	}
 	while ((host = TAILQ_FIRST(&farm->hosts)) != NULL) {
 		TAILQ_REMOVE(&farm->hosts, host, entry);
+		free(host->blender);
 		free(host->name);
 		free(host);
 	}

@@ -21,13 +21,17 @@ typedef int64_t farm_time;
 enum frame_state {
 	FRAME_TODO,
 	FRAME_OUT,
-	FRAME_DONE
+	FRAME_DONE,
+	FRAME_FAILED		/* failed on too many hosts; waits for a retry */
 };
+
+#define FARM_MAX_FAILURES	3	/* per host and job, and hosts per frame */
 
 struct host;
 
 struct frame {
 	uint8_t		 state;
+	uint16_t	 progress;	/* thousandths, as a bdfarm client said */
 	uint32_t	 sends;		/* times handed out */
 	farm_time	 since;		/* when last handed out */
 	struct host	*host;		/* who has it, while out */
@@ -37,6 +41,12 @@ struct frame {
 struct job_host {
 	char		*name;
 	unsigned	 count;
+};
+
+/* One failed render of a frame by a host, as a bdfarm client reported. */
+struct job_failure {
+	long		 frame;
+	struct host	*host;
 };
 
 /* Where a file was when it was hashed: a change means hash again. */
@@ -63,6 +73,9 @@ struct job {
 	size_t		 nframes;
 	size_t		 ndone;
 	size_t		 nout;
+	size_t		 nfailed;	/* frames in FRAME_FAILED */
+	struct job_failure *failures;
+	size_t		 nfailures;
 	size_t		 next_todo;	/* no TODO frame below this index */
 
 	int		 priority;	/* higher goes first */
@@ -86,6 +99,10 @@ struct host {
 	char		*name;
 	int		 bdfarm;	/* announced the extension */
 	int		 connections;	/* sessions open now */
+	int		 live;		/* extension connections open now */
+	int		 renderers;	/* as the client said, or 0 */
+	int		 cores;
+	char		*blender;	/* Blender's version, or NULL */
 	farm_time	 last_contact;
 	unsigned	 done;
 	farm_time	 frame_time_sum;
@@ -104,7 +121,11 @@ enum farm_event {
 	FARM_FRAME_OUT,
 	FARM_FRAME_RESENT,
 	FARM_FRAME_DONE,
-	FARM_FRAME_DISCARDED
+	FARM_FRAME_DISCARDED,
+	FARM_FRAME_FAILED,	/* a client reported a failed render */
+	FARM_FRAME_GAVE_UP,	/* failed on too many hosts */
+	FARM_HOST_BLOCKED,	/* failed too often on one job */
+	FARM_HOST_LOST		/* its frames went back to the queue */
 };
 
 struct farm;
@@ -151,6 +172,9 @@ size_t		 farm_frames_total(struct farm *, size_t *, size_t *);
 
 /* job.c */
 int		 job_ready(const struct job *);
+int		 job_finished(const struct job *);
+int		 job_host_blocked(const struct job *, const struct host *);
+unsigned	 job_frame_failures(const struct job *, long);
 struct frame	*job_frame(struct job *, long);
 void		 job_reset_frames(struct job *);
 void		 job_count_host(struct job *, const char *, unsigned);
@@ -160,7 +184,9 @@ void		 job_free(struct job *);
 struct host	*host_get(struct farm *, const char *);
 struct host	*host_find(struct farm *, const char *);
 void		 host_connected(struct host *, int, farm_time);
-void		 host_disconnected(struct host *, farm_time);
+void		 host_disconnected(struct host *, int, farm_time);
+void		 host_set_facts(struct host *, int, int, const char *);
+int		 host_alive(const struct host *);
 
 /* sched.c */
 int		 sched_has_work(struct farm *, farm_time);
@@ -172,6 +198,13 @@ void		 sched_frame_done(struct farm *, struct job *, long,
 		     struct host *, farm_time);
 void		 sched_frame_discarded(struct farm *, struct job *, long,
 		     const char *, const char *);
+void		 sched_frame_failed(struct farm *, struct job *, long,
+		     struct host *, const char *);
+void		 sched_frame_progress(struct job *, long, struct host *,
+		     unsigned);
+size_t		 sched_host_lost(struct farm *, struct host *);
+void		 sched_unblock(struct farm *, struct job *);
+size_t		 sched_retry_failed(struct farm *, struct job *);
 const char	*sched_result_reason(enum farm_result);
 
 #endif

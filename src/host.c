@@ -35,20 +35,42 @@ host_get(struct farm *farm, const char *name)
 	return host;
 }
 
-/* A session from this host has begun. */
+/* A session from this host has begun; ext if it uses the extension. */
 void
-host_connected(struct host *host, int bdfarm, farm_time now)
+host_connected(struct host *host, int ext, farm_time now)
 {
 	host->connections++;
-	host->bdfarm = bdfarm;
+	host->bdfarm = ext;
+	if (ext)
+		host->live++;
 	host->last_contact = now;
 }
 
 /* A session from this host has ended. */
 void
-host_disconnected(struct host *host, farm_time now)
+host_disconnected(struct host *host, int ext, farm_time now)
 {
 	if (host->connections > 0)
 		host->connections--;
+	if (ext && host->live > 0)
+		host->live--;
 	host->last_contact = now;
+}
+
+/* What a bdfarm client says of itself: renderers, cores, Blender. */
+void
+host_set_facts(struct host *host, int renderers, int cores,
+    const char *blender)
+{
+	host->renderers = renderers;
+	host->cores = cores;
+	free(host->blender);
+	host->blender = xstrdup(blender);
+}
+
+/* Whether the host keeps in touch through the extension right now. */
+int
+host_alive(const struct host *host)
+{
+	return host->live > 0;
 }

@@ -16,6 +16,48 @@ job_ready(const struct job *job)
 	    job->blend_digest[0] != '\0';
 }
 
+/* Whether every frame is either done or failed for good. */
+int
+job_finished(const struct job *job)
+{
+	return job->nframes > 0 && job->ndone + job->nfailed == job->nframes;
+}
+
+/* Whether host has failed on this job too often to get more of it. */
+int
+job_host_blocked(const struct job *job, const struct host *host)
+{
+	size_t		i;
+	unsigned	n = 0;
+
+	for (i = 0; i < job->nfailures; i++) {
+		if (job->failures[i].host == host)
+			n++;
+	}
+	return n >= FARM_MAX_FAILURES;
+}
+
+/* On how many different hosts frame n has failed. */
+unsigned
+job_frame_failures(const struct job *job, long n)
+{
+	size_t		i, j;
+	unsigned	count = 0;
+
+	for (i = 0; i < job->nfailures; i++) {
+		if (job->failures[i].frame != n)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (job->failures[j].frame == n &&
+			    job->failures[j].host == job->failures[i].host)
+				break;
+		}
+		if (j == i)
+			count++;
+	}
+	return count;
+}
+
 /* The frame numbered n, or NULL if the job has no such frame. */
 struct frame *
 job_frame(struct job *job, long n)
@@ -38,7 +80,10 @@ job_reset_frames(struct job *job)
 		job->nframes = (size_t)(job->last - job->first) + 1;
 		job->frames = xcalloc(job->nframes, sizeof *job->frames);
 	}
-	job->ndone = job->nout = job->next_todo = 0;
+	job->ndone = job->nout = job->nfailed = job->next_todo = 0;
+	free(job->failures);
+	job->failures = NULL;
+	job->nfailures = 0;
 	job->complete = 0;
 	job->frame_time_sum = 0;
 	job->frame_time_count = 0;
@@ -77,6 +122,7 @@ job_free(struct job *job)
 	for (i = 0; i < job->nhosts; i++)
 		free(job->hosts[i].name);
 	free(job->hosts);
+	free(job->failures);
 	free(job->frames);
 	free(job->name);
 	free(job->blend_path);

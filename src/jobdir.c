@@ -175,7 +175,7 @@ jobdir_reconcile(struct jobdir *jd, struct job *job, const struct stat *blend)
 		log_info(_("%s: %zu frames found already rendered in %s"),
 		    job->name, found, dir);
 		job->next_todo = 0;
-		job->complete = job->ndone == job->nframes;
+		job->complete = job_finished(job);
 	}
 	free(dir);
 }

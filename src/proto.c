@@ -47,6 +47,42 @@ proto_split(char *line, char **tokens, int max)
 	}
 }
 
+/*
+ * Split the first n tokens of line in place and return the rest of the
+ * line, without its leading white space, or NULL if there are fewer than
+ * n tokens.
+ */
+char *
+proto_split_rest(char *line, char **tokens, int n)
+{
+	char	*p = line;
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		while (*p != '\0' && proto_space(*p))
+			p++;
+		if (*p == '\0')
+			return NULL;
+		tokens[i] = p;
+		while (*p != '\0' && !proto_space(*p))
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	while (*p != '\0' && proto_space(*p))
+		p++;
+	return p;
+}
+
+/* Parse a whole number from min to max; -1 if it is not one. */
+static int
+proto_parse_int(const char *s, long min, long max, long *out)
+{
+	if (proto_parse_frame(s, out) != 0 || *out < min || *out > max)
+		return -1;
+	return 0;
+}
+
 /* Parse a decimal size no greater than max; -1 if it is not one. */
 int
 proto_parse_size(const char *s, uint64_t max, uint64_t *out)
@@ -172,6 +208,38 @@ proto_sanitize_name(const char *in, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/* Parse "FAILED blend digest frame lines reason...", in place. */
+static int
+proto_parse_failed(char *line, struct proto_request *req, const char **cause)
+{
+	char	*t[5], *rest;
+	long	 lines;
+
+	req->cmd = PROTO_FAILED;
+	if ((rest = proto_split_rest(line, t, 5)) == NULL) {
+		*cause = "bad failure report";
+		return -1;
+	}
+	req->blend = t[1];
+	req->digest = t[2];
+	if (!proto_valid_file_name(t[1])) {
+		*cause = "bad name";
+		return -1;
+	}
+	if (!proto_valid_digest(t[2])) {
+		*cause = "bad digest";
+		return -1;
+	}
+	if (proto_parse_frame(t[3], &req->frame) != 0 ||
+	    proto_parse_int(t[4], 0, PROTO_MAX_FAILURE_LINES, &lines) != 0) {
+		*cause = "bad failure report";
+		return -1;
+	}
+	req->lines = (int)lines;
+	req->reason = *rest != '\0' ? rest : "unknown";
+	return 0;
+}
+
 /*
  * Parse one request line from a client, in place. On failure, *cause says
  * what was wrong (a fixed, untranslated phrase for the log).
@@ -183,6 +251,8 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 	int	 n;
 
 	memset(req, 0, sizeof *req);
+	if (strncmp(line, "FAILED", 6) == 0 && proto_space(line[6]))
+		return proto_parse_failed(line, req, cause);
 	n = proto_split(line, t, (int)nitems(t));
 	if (n == 0) {
 		*cause = "empty line";
@@ -198,6 +268,8 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 			goto bad_name;
 		req->host = t[1];
 		req->ext_version = n >= 3 ? proto_parse_ext(t[2]) : 0;
+		if (req->ext_version > 0 && n >= 4 && proto_valid_host(t[3]))
+			req->instance = t[3];
 		return 0;
 	}
 	if (strcmp(t[0], "REQUESTBLENDERDIST") == 0 && n == 1) {
@@ -246,6 +318,54 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 	}
 	if (strcmp(t[0], "GOODBYE") == 0 && n == 1) {
 		req->cmd = PROTO_GOODBYE;
+		return 0;
+	}
+	if (strcmp(t[0], "FACTS") == 0 && n == 4) {
+		long	renderers, cores;
+
+		req->cmd = PROTO_FACTS;
+		if (proto_parse_int(t[1], 0, 100000, &renderers) != 0 ||
+		    proto_parse_int(t[2], 0, 100000, &cores) != 0 ||
+		    !proto_valid_host(t[3])) {
+			*cause = "bad facts";
+			return -1;
+		}
+		req->renderers = (int)renderers;
+		req->cores = (int)cores;
+		req->blender = t[3];
+		return 0;
+	}
+	if (strcmp(t[0], "ALIVE") == 0 && n == 1) {
+		req->cmd = PROTO_ALIVE;
+		return 0;
+	}
+	if (strcmp(t[0], "WAITJOB") == 0 && n == 2) {
+		long	v;
+
+		req->cmd = PROTO_WAITJOB;
+		if (proto_parse_int(t[1], 0, 100000, &v) != 0) {
+			*cause = "bad renderer count";
+			return -1;
+		}
+		req->available = (int)v;
+		return 0;
+	}
+	if (strcmp(t[0], "PROGRESS") == 0 && n == 5) {
+		long	v;
+
+		req->cmd = PROTO_PROGRESS;
+		req->blend = t[1];
+		req->digest = t[2];
+		if (!proto_valid_file_name(t[1]))
+			goto bad_name;
+		if (!proto_valid_digest(t[2]))
+			goto bad_digest;
+		if (proto_parse_frame(t[3], &req->frame) != 0 ||
+		    proto_parse_int(t[4], 0, 1000, &v) != 0) {
+			*cause = "bad progress";
+			return -1;
+		}
+		req->permille = (unsigned)v;
 		return 0;
 	}
 	*cause = "unknown command";

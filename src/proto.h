@@ -20,20 +20,36 @@ enum proto_cmd {
 	PROTO_REQUESTJOB,
 	PROTO_REQUESTBLENDERFILE,
 	PROTO_RESULTS,
-	PROTO_GOODBYE
+	PROTO_GOODBYE,
+
+	/* The extension, between bdfarm peers only (doc/protocol.md). */
+	PROTO_FACTS,
+	PROTO_ALIVE,
+	PROTO_WAITJOB,
+	PROTO_PROGRESS,
+	PROTO_FAILED
 };
+
+#define PROTO_MAX_FAILURE_LINES	20	/* output lines after FAILED */
 
 /* One request from a client; strings point into the parsed line. */
 struct proto_request {
 	enum proto_cmd	 cmd;
 	const char	*host;		/* HELO */
 	int		 ext_version;	/* HELO: 0 for an old client */
-	int		 available;	/* REQUESTJOB */
-	const char	*blend;		/* REQUESTBLENDERFILE, RESULTS */
-	const char	*digest;	/* REQUESTBLENDERFILE, RESULTS */
-	long		 frame;		/* RESULTS */
+	const char	*instance;	/* HELO with the extension, or NULL */
+	int		 available;	/* REQUESTJOB, WAITJOB */
+	const char	*blend;		/* REQUESTBLENDERFILE, RESULTS, ... */
+	const char	*digest;	/* REQUESTBLENDERFILE, RESULTS, ... */
+	long		 frame;		/* RESULTS, PROGRESS, FAILED */
 	const char	*image;		/* RESULTS */
 	uint64_t	 size;		/* RESULTS */
+	int		 renderers;	/* FACTS */
+	int		 cores;		/* FACTS */
+	const char	*blender;	/* FACTS: Blender's version */
+	unsigned	 permille;	/* PROGRESS */
+	int		 lines;		/* FAILED: output lines that follow */
+	const char	*reason;	/* FAILED: the rest of the line */
 };
 
 /* The server's answer to HELO. */
@@ -51,6 +67,7 @@ struct proto_job_reply {
 };
 
 int	 proto_split(char *, char **, int);
+char	*proto_split_rest(char *, char **, int);
 int	 proto_parse_request(char *, struct proto_request *, const char **);
 int	 proto_parse_helo_reply(char *, struct proto_helo_reply *);
 int	 proto_parse_job_reply(char *, struct proto_job_reply *);

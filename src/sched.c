@@ -2,12 +2,16 @@
  * sched.c: which frame goes out next, and what happens when one comes
  * back. Fresh frames first, by queue order and lowest number; when there
  * are none, the frame out longest goes out again once it has been out for
- * the redistribution delay, but never to a client with no free renderer.
+ * the redistribution delay, but never to a client with no free renderer,
+ * and never while the host that has it keeps in touch. Failures that bdfarm
+ * clients report send a frame back at once, block a host that fails a job
+ * too often, and set aside a frame that fails on too many hosts.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "farm.h"
+#include "xmalloc.h"
 
 /* Whether the job's frames may be handed out now. */
 static int
@@ -49,7 +53,8 @@ sched_overdue(struct farm *farm, farm_time now, struct job **jobp,
 			struct frame	*f = &job->frames[i];
 
 			if (f->state != FRAME_OUT ||
-			    now - f->since < farm->redistribute_delay)
+			    now - f->since < farm->redistribute_delay ||
+			    (f->host != NULL && host_alive(f->host)))
 				continue;
 			if (best == NULL || f->since < best->since) {
 				best = f;
@@ -92,7 +97,8 @@ sched_next(struct farm *farm, struct host *host, int available,
 	if (farm->stopping)
 		return 0;
 	TAILQ_FOREACH(job, &farm->jobs, entry) {
-		if (sched_job_open(job) && (f = sched_fresh(job, number)) != NULL)
+		if (sched_job_open(job) && !job_host_blocked(job, host) &&
+		    (f = sched_fresh(job, number)) != NULL)
 			break;
 	}
 	if (f == NULL && available > 0)
@@ -106,6 +112,7 @@ sched_next(struct farm *farm, struct host *host, int available,
 		job->next_todo = (size_t)(*number - job->first) + 1;
 	}
 	f->state = FRAME_OUT;
+	f->progress = 0;
 	f->sends++;
 	f->since = now;
 	f->host = host;
@@ -119,7 +126,9 @@ sched_next(struct farm *farm, struct host *host, int available,
 
 /*
  * Whether a result for frame number of the .blend travelling as name with
- * digest is wanted. On FARM_RESULT_OK, *jobp is the job it belongs to.
+ * digest is wanted: any frame that was handed out and is not done yet, even
+ * if it went back to the queue meanwhile. On FARM_RESULT_OK, *jobp is the
+ * job it belongs to.
  */
 enum farm_result
 sched_check_result(struct farm *farm, const char *name, const char *digest,
@@ -137,8 +146,7 @@ sched_check_result(struct farm *farm, const char *name, const char *digest,
 				best = FARM_RESULT_CHANGED;
 			continue;
 		}
-		if ((f = job_frame(job, number)) == NULL ||
-		    f->state == FRAME_TODO) {
+		if ((f = job_frame(job, number)) == NULL || f->sends == 0) {
 			if (best != FARM_RESULT_DONE)
 				best = FARM_RESULT_NOT_OUT;
 			continue;
@@ -172,6 +180,36 @@ sched_result_reason(enum farm_result r)
 	return "unknown";
 }
 
+/* Report the job's completion once, when no frame is left to render. */
+static void
+sched_check_complete(struct farm *farm, struct job *job)
+{
+	if (!job_finished(job) || job->complete)
+		return;
+	job->complete = 1;
+	if (farm->event != NULL)
+		farm->event(farm, FARM_JOB_COMPLETE, job, 0, NULL, NULL,
+		    farm->event_arg);
+}
+
+/* Take a frame out of whatever state it is in, keeping the counts. */
+static void
+sched_leave_state(struct job *job, struct frame *f, long number)
+{
+	size_t	index = (size_t)(number - job->first);
+
+	if (f->state == FRAME_OUT)
+		job->nout--;
+	else if (f->state == FRAME_FAILED)
+		job->nfailed--;
+	else if (f->state == FRAME_DONE)
+		job->ndone--;
+	f->host = NULL;
+	f->progress = 0;
+	if (index < job->next_todo)
+		job->next_todo = index;
+}
+
 /* A frame has arrived whole from host: it is done. */
 void
 sched_frame_done(struct farm *farm, struct job *job, long number,
@@ -180,12 +218,11 @@ sched_frame_done(struct farm *farm, struct job *job, long number,
 	struct frame	*f = job_frame(job, number);
 	farm_time	 took;
 
-	if (f == NULL || f->state != FRAME_OUT)
+	if (f == NULL || f->state == FRAME_DONE || f->sends == 0)
 		return;
 	took = now - f->since;
+	sched_leave_state(job, f, number);
 	f->state = FRAME_DONE;
-	f->host = NULL;
-	job->nout--;
 	job->ndone++;
 	job_count_host(job, host->name, 1);
 	if (took >= 0) {
@@ -198,12 +235,147 @@ sched_frame_done(struct farm *farm, struct job *job, long number,
 	if (farm->event != NULL)
 		farm->event(farm, FARM_FRAME_DONE, job, number, host->name,
 		    NULL, farm->event_arg);
-	if (job->ndone == job->nframes && !job->complete) {
-		job->complete = 1;
-		if (farm->event != NULL)
-			farm->event(farm, FARM_JOB_COMPLETE, job, 0, NULL, NULL,
-			    farm->event_arg);
+	sched_check_complete(farm, job);
+}
+
+/*
+ * A bdfarm client reports that it could not render a frame. The frame goes
+ * back to the queue at once, unless it has now failed on too many hosts,
+ * in which case it is set aside; a host that fails a job too often gets
+ * no more of it.
+ */
+void
+sched_frame_failed(struct farm *farm, struct job *job, long number,
+    struct host *host, const char *reason)
+{
+	struct frame	*f = job_frame(job, number);
+	int		 was_blocked;
+
+	if (f == NULL || f->state == FRAME_DONE || f->state == FRAME_FAILED)
+		return;
+	was_blocked = job_host_blocked(job, host);
+	job->failures = xreallocarray(job->failures, job->nfailures + 1,
+	    sizeof *job->failures);
+	job->failures[job->nfailures].frame = number;
+	job->failures[job->nfailures].host = host;
+	job->nfailures++;
+	if (f->state == FRAME_OUT && (f->host == host || f->host == NULL)) {
+		sched_leave_state(job, f, number);
+		f->state = FRAME_TODO;
 	}
+	if (farm->event != NULL)
+		farm->event(farm, FARM_FRAME_FAILED, job, number, host->name,
+		    reason, farm->event_arg);
+	if (f->state == FRAME_TODO &&
+	    job_frame_failures(job, number) >= FARM_MAX_FAILURES) {
+		sched_leave_state(job, f, number);
+		f->state = FRAME_FAILED;
+		job->nfailed++;
+		if (farm->event != NULL)
+			farm->event(farm, FARM_FRAME_GAVE_UP, job, number,
+			    host->name, reason, farm->event_arg);
+	}
+	if (!was_blocked && job_host_blocked(job, host) &&
+	    farm->event != NULL)
+		farm->event(farm, FARM_HOST_BLOCKED, job, number, host->name,
+		    NULL, farm->event_arg);
+	sched_check_complete(farm, job);
+}
+
+/* How far a frame out to host has rendered, in thousandths. */
+void
+sched_frame_progress(struct job *job, long number, struct host *host,
+    unsigned permille)
+{
+	struct frame	*f = job_frame(job, number);
+
+	if (f != NULL && f->state == FRAME_OUT && f->host == host)
+		f->progress = (uint16_t)(permille > 1000 ? 1000 : permille);
+}
+
+/*
+ * A host that kept in touch has gone silent: every frame out to it goes
+ * back to the queue at once. Returns how many.
+ */
+size_t
+sched_host_lost(struct farm *farm, struct host *host)
+{
+	struct job	*job;
+	size_t		 i, n = 0;
+
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		for (i = 0; i < job->nframes && job->nout > 0; i++) {
+			struct frame	*f = &job->frames[i];
+
+			if (f->state != FRAME_OUT || f->host != host)
+				continue;
+			sched_leave_state(job, f, job->first + (long)i);
+			f->state = FRAME_TODO;
+			n++;
+		}
+	}
+	if (n > 0 && farm->event != NULL)
+		farm->event(farm, FARM_HOST_LOST, NULL, (long)n, host->name,
+		    NULL, farm->event_arg);
+	return n;
+}
+
+/* Let the hosts blocked on a job have its frames again. */
+void
+sched_unblock(struct farm *farm, struct job *job)
+{
+	struct host	**blocked;
+	size_t		  i, j, nblocked = 0, kept = 0;
+
+	if (job->nfailures == 0)
+		return;
+	blocked = xreallocarray(NULL, job->nfailures, sizeof *blocked);
+	for (i = 0; i < job->nfailures; i++) {
+		if (job_host_blocked(job, job->failures[i].host))
+			blocked[nblocked++] = job->failures[i].host;
+	}
+	for (i = 0; i < job->nfailures; i++) {
+		for (j = 0; j < nblocked; j++) {
+			if (blocked[j] == job->failures[i].host)
+				break;
+		}
+		if (j == nblocked)
+			job->failures[kept++] = job->failures[i];
+	}
+	job->nfailures = kept;
+	free(blocked);
+	if (nblocked > 0 && farm->event != NULL)
+		farm->event(farm, FARM_JOB_CHANGED, job, 0, NULL,
+		    "blocked hosts may render it again", farm->event_arg);
+}
+
+/* Put a job's failed frames back in the queue. Returns how many. */
+size_t
+sched_retry_failed(struct farm *farm, struct job *job)
+{
+	size_t	i, kept = 0, n = 0;
+
+	for (i = 0; i < job->nframes; i++) {
+		struct frame	*f = &job->frames[i];
+
+		if (f->state != FRAME_FAILED)
+			continue;
+		sched_leave_state(job, f, job->first + (long)i);
+		f->state = FRAME_TODO;
+		n++;
+	}
+	for (i = 0; i < job->nfailures; i++) {
+		struct frame	*f = job_frame(job, job->failures[i].frame);
+
+		if (f == NULL || f->state != FRAME_TODO)
+			job->failures[kept++] = job->failures[i];
+	}
+	job->nfailures = kept;
+	job->complete = 0;
+	if (n > 0 && farm->event != NULL)
+		farm->event(farm, FARM_JOB_CHANGED, job, 0, NULL,
+		    "failed frames queued again", farm->event_arg);
+	return n;
 }
 
 /* A result was refused or lost; tell the observer why. */

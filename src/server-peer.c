@@ -48,7 +48,7 @@ peer_host(struct peer *p)
 {
 	if (p->host == NULL) {
 		p->host = host_get(&p->server->farm, p->addr);
-		host_connected(p->host, 0, server_now());
+		host_connected(p->host, p->ext_version > 0, server_now());
 	}
 	p->host->last_contact = server_now();
 	return p->host;
@@ -67,11 +67,17 @@ peer_reply(struct peer *p, const char *fmt, ...)
 	evbuffer_add(out, "\r\n", 2);
 }
 
-/* Wait for the peer's next request, for at most peer_timeout seconds. */
+/*
+ * Wait for the peer's next request, for at most peer_timeout seconds, or
+ * client_timeout for a bdfarm client, which keeps its connection open.
+ */
 static void
 peer_expect_request(struct peer *p)
 {
-	struct timeval	tv = { p->server->settings->peer_timeout, 0 };
+	const struct settings	*set = p->server->settings;
+	struct timeval		 tv = { p->ext_version > 0 ?
+				     set->client_timeout : set->peer_timeout,
+				     0 };
 
 	bufferevent_set_timeouts(p->bev, &tv, NULL);
 }
@@ -113,11 +119,17 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	struct server	*s = p->server;
 	farm_time	 now = server_now();
 	const char	*todo;
+	char		*name;
 
 	if (p->host != NULL)
-		host_disconnected(p->host, now);
-	p->host = host_get(&s->farm, req->host);
+		host_disconnected(p->host, p->ext_version > 0, now);
 	p->ext_version = req->ext_version;
+	if (req->instance != NULL)
+		xasprintf(&name, "%s#%s", req->host, req->instance);
+	else
+		name = xstrdup(req->host);
+	p->host = host_get(&s->farm, name);
+	free(name);
 	host_connected(p->host, p->ext_version > 0, now);
 	if (s->farm.stopping)
 		todo = "STOPPING";
@@ -228,7 +240,8 @@ peer_results(struct peer *p, const struct proto_request *req)
 		log_info(_("%s: result for frame %ld of %s refused: %s"),
 		    peer_name(p), req->frame, req->blend,
 		    sched_result_reason(r));
-		peer_reply(p, "NOK");
+		peer_reply(p, p->ext_version > 0 && r == FARM_RESULT_DONE ?
+		    "HAVE" : "NOK");
 		return;
 	}
 	if (!proto_valid_file_name(req->image)) {
@@ -314,6 +327,125 @@ peer_upload_done(struct peer *p)
 	return 0;
 }
 
+/* The frame of a live job named in an extension request, or NULL. */
+static struct job *
+peer_find_frame(struct peer *p, const struct proto_request *req)
+{
+	struct job	*job;
+
+	job = farm_find_blend(&p->server->farm, req->blend, req->digest);
+	if (job == NULL || job_frame(job, req->frame) == NULL)
+		return NULL;
+	return job;
+}
+
+/* Answer an outstanding WAITJOB if a frame can be had now. */
+void
+peer_serve_waiting(struct peer *p)
+{
+	struct server	*s = p->server;
+	struct job	*job;
+	long		 frame;
+
+	if (!p->waiting || p->state == PEER_CLOSING || p->host == NULL)
+		return;
+	if (!sched_next(&s->farm, p->host, p->waiting_available, server_now(),
+	    &job, &frame))
+		return;
+	p->waiting = 0;
+	peer_reply(p, "JOB %s %s %ld", job->blend_name, job->blend_digest,
+	    frame);
+}
+
+/* WAITJOB: answer now if there is a frame, else when there is one. */
+static void
+peer_waitjob(struct peer *p, const struct proto_request *req)
+{
+	peer_host(p);
+	p->waiting = 1;
+	p->waiting_available = req->available;
+	peer_serve_waiting(p);
+}
+
+/* PROGRESS: how far a frame has rendered. */
+static void
+peer_progress(struct peer *p, const struct proto_request *req)
+{
+	struct job	*job = peer_find_frame(p, req);
+
+	if (job != NULL) {
+		sched_frame_progress(job, req->frame, peer_host(p),
+		    req->permille);
+		server_changed(p->server);
+	}
+}
+
+/* FAILED: read the output lines that follow, then record the failure. */
+static void
+peer_failed(struct peer *p, const struct proto_request *req)
+{
+	p->failure_job = peer_find_frame(p, req);
+	p->failure_frame = req->frame;
+	p->failure_reason = xstrdup(req->reason);
+	p->failure_output = xstrdup("");
+	p->failure_lines = req->lines;
+	p->state = PEER_FAILURE;
+}
+
+/* Forget a failure report. */
+static void
+peer_failure_clear(struct peer *p)
+{
+	free(p->failure_reason);
+	p->failure_reason = NULL;
+	free(p->failure_output);
+	p->failure_output = NULL;
+	p->failure_job = NULL;
+}
+
+/* One line of Blender's output after FAILED; the last one records it. */
+static void
+peer_failure_line(struct peer *p, const char *line)
+{
+	struct server	*s = p->server;
+	char		*more;
+
+	if (p->failure_lines > 0) {
+		xasprintf(&more, "%s\n    %s", p->failure_output, line);
+		free(p->failure_output);
+		p->failure_output = more;
+		p->failure_lines--;
+	}
+	if (p->failure_lines > 0)
+		return;
+	if (p->failure_job != NULL) {
+		xasprintf(&more, "%s%s", p->failure_reason, p->failure_output);
+		sched_frame_failed(&s->farm, p->failure_job, p->failure_frame,
+		    peer_host(p), more);
+		free(more);
+	}
+	peer_failure_clear(p);
+	p->state = PEER_LINES;
+	peer_reply(p, "OK");
+}
+
+/* Whether the peer may use request cmd. */
+static int
+peer_allowed(struct peer *p, enum proto_cmd cmd)
+{
+	switch (cmd) {
+	case PROTO_FACTS:
+	case PROTO_ALIVE:
+	case PROTO_WAITJOB:
+	case PROTO_PROGRESS:
+	case PROTO_FAILED:
+		return p->ext_version > 0 && !(cmd == PROTO_WAITJOB &&
+		    p->waiting);
+	default:
+		return 1;
+	}
+}
+
 /* Handle one request line; -1 if the peer is gone. */
 static int
 peer_request(struct peer *p, char *line)
@@ -323,6 +455,10 @@ peer_request(struct peer *p, char *line)
 
 	if (proto_parse_request(line, &req, &cause) != 0) {
 		peer_drop(p, cause);
+		return -1;
+	}
+	if (!peer_allowed(p, req.cmd)) {
+		peer_drop(p, "request not allowed in this session");
 		return -1;
 	}
 	switch (req.cmd) {
@@ -342,6 +478,25 @@ peer_request(struct peer *p, char *line)
 	case PROTO_GOODBYE:
 		peer_close_after_reply(p);
 		return -1;
+	case PROTO_FACTS:
+		host_set_facts(peer_host(p), req.renderers, req.cores,
+		    req.blender);
+		server_changed(p->server);
+		break;
+	case PROTO_ALIVE:
+		peer_host(p);
+		break;
+	case PROTO_WAITJOB:
+		peer_waitjob(p, &req);
+		break;
+	case PROTO_PROGRESS:
+		peer_progress(p, &req);
+		break;
+	case PROTO_FAILED:
+		peer_failed(p, &req);
+		if (req.lines == 0)
+			peer_failure_line(p, "");
+		break;
 	}
 	return 0;
 }
@@ -401,13 +556,15 @@ peer_process(struct peer *p)
 			return;
 		}
 		handled++;
-		if (peer_request(p, line) != 0) {
+		if (p->state == PEER_FAILURE)
+			peer_failure_line(p, line);
+		else if (peer_request(p, line) != 0) {
 			free(line);
 			return;
 		}
 		free(line);
 	}
-	if (p->state == PEER_LINES &&
+	if (p->state != PEER_UPLOAD && p->state != PEER_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
 		peer_expect_request(p);
 }
@@ -434,7 +591,7 @@ peer_write(struct bufferevent *bev, void *arg)
 
 	if (p->state == PEER_CLOSING)
 		peer_free(p);
-	else if (p->state == PEER_LINES)
+	else if (p->state != PEER_UPLOAD)
 		peer_expect_request(p);
 }
 
@@ -494,8 +651,12 @@ peer_free(struct peer *p)
 
 	if (p->upload != NULL)
 		peer_upload_clear(p);
-	if (p->host != NULL)
-		host_disconnected(p->host, server_now());
+	peer_failure_clear(p);
+	if (p->host != NULL) {
+		host_disconnected(p->host, p->ext_version > 0, server_now());
+		if (p->ext_version > 0 && !host_alive(p->host))
+			sched_host_lost(&s->farm, p->host);
+	}
 	TAILQ_REMOVE(&s->peers, p, entry);
 	s->npeers--;
 	event_free(p->resume_ev);

@@ -162,10 +162,57 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 		log_info(_("%s: frame %ld from %s discarded: %s"), job->name,
 		    frame, host, detail);
 		break;
+	case FARM_FRAME_FAILED:
+		joblog_write(dir, job->name, "frame %ld failed on %s: %s",
+		    frame, host, detail);
+		log_info(_("%s: frame %ld failed on %s: %.200s"), job->name,
+		    frame, host, detail);
+		break;
+	case FARM_FRAME_GAVE_UP:
+		joblog_write(dir, job->name, "frame %ld failed on %d hosts; "
+		    "not handed out again until asked", frame,
+		    FARM_MAX_FAILURES);
+		log_warnx(_("%s: frame %ld failed on %d hosts; set aside"),
+		    job->name, frame, FARM_MAX_FAILURES);
+		break;
+	case FARM_HOST_BLOCKED:
+		joblog_write(dir, job->name, "%s failed %d times; it gets no "
+		    "more frames of this job", host, FARM_MAX_FAILURES);
+		log_warnx(_("%s: %s failed %d times; blocked for this job"),
+		    job->name, host, FARM_MAX_FAILURES);
+		break;
+	case FARM_HOST_LOST:
+		log_info(_("%s is lost; %ld frames handed back"), host, frame);
+		break;
 	}
 	if (ev != FARM_JOB_INVALID && ev != FARM_FRAME_DISCARDED)
 		server_state_dirty(s);
+	server_wake(s);
 	server_changed(s);
+}
+
+/* Give waiting bdfarm clients the frames that may have become free. */
+static void
+server_wake_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*s = arg;
+	struct peer	*p, *next;
+
+	TAILQ_FOREACH_SAFE(p, &s->peers, entry, next)
+		peer_serve_waiting(p);
+}
+
+/*
+ * Something may have made frames available: serve the waiting clients at
+ * the end of this turn of the loop, once for all the changes of the turn.
+ */
+void
+server_wake(struct server *s)
+{
+	const struct timeval	zero = { 0, 0 };
+
+	if (s->wake_ev != NULL && !evtimer_pending(s->wake_ev, NULL))
+		evtimer_add(s->wake_ev, &zero);
 }
 
 /* A connection has come in on one of the listeners. */
@@ -335,6 +382,7 @@ server_tick(evutil_socket_t fd, short events, void *arg)
 		selfexe_exec(s->selfexe, s->options->argv, fds, s->nlisteners);
 		console_resume(s);
 	}
+	server_wake(s);
 	server_changed(s);
 }
 
@@ -409,6 +457,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	server_load_state(&s, &saved);
 
 	s.save_ev = evtimer_new(s.base, server_save_timer, &s);
+	s.wake_ev = evtimer_new(s.base, server_wake_timer, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, server_tick, &s);
 	event_add(s.tick_ev, &second);
 	for (i = 0; i < nitems(sigs); i++) {
@@ -446,6 +495,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	for (i = 0; i < (size_t)s.nlisteners; i++)
 		evconnlistener_free(s.listeners[i]);
 	event_free(s.save_ev);
+	event_free(s.wake_ev);
 	event_free(s.tick_ev);
 	event_base_free(s.base);
 	selfexe_close(s.selfexe);

@@ -33,6 +33,7 @@ struct server_options {
 enum peer_state {
 	PEER_LINES,		/* reading request lines */
 	PEER_UPLOAD,		/* receiving a frame's bytes */
+	PEER_FAILURE,		/* reading the output lines after FAILED */
 	PEER_CLOSING		/* flushing the last reply */
 };
 
@@ -45,6 +46,15 @@ struct peer {
 	int			 ext_version;
 	enum peer_state		 state;
 	struct event		*resume_ev;
+	int			 waiting;	/* WAITJOB outstanding */
+	int			 waiting_available;
+
+	/* A failure report being read (PEER_FAILURE). */
+	struct job		*failure_job;
+	long			 failure_frame;
+	char			*failure_reason;
+	char			*failure_output;
+	int			 failure_lines;
 
 	struct upload		*upload;
 	struct job		*upload_job;
@@ -84,6 +94,7 @@ struct server {
 
 	struct event		*save_ev;
 	struct event		*tick_ev;
+	struct event		*wake_ev;
 	struct event		*signal_evs[4];
 	int			 state_dirty;
 
@@ -98,10 +109,12 @@ void		 server_save_state(struct server *);
 void		 server_changed(struct server *);
 void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
+void		 server_wake(struct server *);
 
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,
 		     int);
 void		 peer_free(struct peer *);
+void		 peer_serve_waiting(struct peer *);
 
 #endif

@@ -41,6 +41,8 @@ static const struct setting_def setting_defs[] = {
 	{ "server", "listen", SETTING_STRING, S(listen), 0, 0, 0, "" },
 	{ "server", "peer_timeout", SETTING_INT, S(peer_timeout),
 	    1, 86400, 10, NULL },
+	{ "server", "client_timeout", SETTING_INT, S(client_timeout),
+	    2, 86400, 30, NULL },
 	{ "server", "redistribute_delay", SETTING_INT, S(redistribute_delay),
 	    0, 86400 * 7, 180, NULL },
 	{ "server", "rescan_interval", SETTING_INT, S(rescan_interval),
@@ -75,6 +77,8 @@ static const struct setting_def setting_defs[] = {
 	    1, 1024 * GIB, 64 * GIB, NULL },
 	{ "client", "auto_updates", SETTING_BOOL, S(auto_updates), 0, 1, 1,
 	    NULL },
+	{ "client", "heartbeat_interval", SETTING_INT, S(heartbeat_interval),
+	    1, 3600, 5, NULL },
 };
 
 /* Where a setting's value lives inside a settings structure. */

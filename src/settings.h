@@ -11,6 +11,7 @@ struct settings {
 	/* server group */
 	char		*listen;		/* address to bind; "" for all */
 	int		 peer_timeout;		/* s a peer may stay silent */
+	int		 client_timeout;	/* s a bdfarm client may, ditto */
 	int		 redistribute_delay;	/* s before a frame goes out again */
 	int		 rescan_interval;	/* s between full JOBDIR scans */
 	int		 blend_check_interval;	/* s between .blend stat checks */
@@ -34,6 +35,7 @@ struct settings {
 	int		 batch_frames;		/* frames one blender run may take */
 	int64_t		 max_blend_size;	/* bytes of one downloaded .blend */
 	int		 auto_updates;		/* boolean */
+	int		 heartbeat_interval;	/* s between signs of life */
 };
 
 void	 settings_defaults(struct settings *);

@@ -69,20 +69,21 @@ state_parse_name(const char *in)
 	return out;
 }
 
-/* Write the finished frames of job as ranges "a-b" or "a". */
+/* Write the frames of job in state as ranges "a-b" or "a" after word. */
 static void
-state_format_done(FILE *f, const struct job *job)
+state_format_ranges(FILE *f, const struct job *job, const char *word,
+    enum frame_state state)
 {
 	size_t	i = 0, j;
 
-	fputs("done", f);
+	fputs(word, f);
 	while (i < job->nframes) {
-		if (job->frames[i].state != FRAME_DONE) {
+		if (job->frames[i].state != state) {
 			i++;
 			continue;
 		}
 		for (j = i; j + 1 < job->nframes &&
-		    job->frames[j + 1].state == FRAME_DONE; j++)
+		    job->frames[j + 1].state == state; j++)
 			;
 		if (j == i)
 			fprintf(f, " %ld", job->first + (long)i);
@@ -111,7 +112,9 @@ state_format_job(FILE *f, const struct job *job)
 		    id->size, id->mtime_ns, job->blend_name);
 	fprintf(f, "priority %d\n", job->priority);
 	fprintf(f, "seq %" PRIu64 "\n", job->seq);
-	state_format_done(f, job);
+	state_format_ranges(f, job, "done", FRAME_DONE);
+	if (job->nfailed > 0)
+		state_format_ranges(f, job, "failed", FRAME_FAILED);
 	for (i = 0; i < job->nframes; i++) {
 		const struct frame	*fr = &job->frames[i];
 
@@ -195,6 +198,7 @@ state_job_free(struct state_job *sj)
 	free(sj->name);
 	free(sj->blend_name);
 	free(sj->done);
+	free(sj->failed);
 	for (i = 0; i < sj->nout; i++)
 		free(sj->out[i].host);
 	free(sj->out);
@@ -203,19 +207,18 @@ state_job_free(struct state_job *sj)
 	free(sj->hosts);
 }
 
-/* Parse the ranges after "done", which may be many. */
+/* Parse the ranges after "done" or "failed", which may be many. */
 static int
-state_parse_done(struct state_job *sj, char *ranges)
+state_parse_ranges(struct state_range **list, size_t *n, char *ranges)
 {
 	char	*token, *save = NULL;
 
 	for (token = strtok_r(ranges, " \t\r", &save); token != NULL;
 	    token = strtok_r(NULL, " \t\r", &save)) {
-		sj->done = xreallocarray(sj->done, sj->ndone + 1,
-		    sizeof *sj->done);
-		if (state_range(token, &sj->done[sj->ndone]) != 0)
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		if (state_range(token, &(*list)[*n]) != 0)
 			return -1;
-		sj->ndone++;
+		(*n)++;
 	}
 	return 0;
 }
@@ -325,7 +328,15 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 		}
 		if (sj != NULL && strncmp(line, "done", 4) == 0 &&
 		    (line[4] == ' ' || line[4] == '\0' || line[4] == '\r')) {
-			if (state_parse_done(sj, line + 4) != 0)
+			if (state_parse_ranges(&sj->done, &sj->ndone,
+			    line + 4) != 0)
+				goto bad;
+			continue;
+		}
+		if (sj != NULL && strncmp(line, "failed", 6) == 0 &&
+		    (line[6] == ' ' || line[6] == '\0' || line[6] == '\r')) {
+			if (state_parse_ranges(&sj->failed, &sj->nfailed,
+			    line + 6) != 0)
 				goto bad;
 			continue;
 		}
@@ -380,6 +391,35 @@ state_find(struct state *st, const char *name)
 	return NULL;
 }
 
+/* Put the to-do frames of job in the ranges into state. */
+static void
+state_restore_ranges(struct job *job, const struct state_range *ranges,
+    size_t n, enum frame_state state)
+{
+	struct frame	*f;
+	size_t		 i;
+	long		 number;
+
+	for (i = 0; i < n; i++) {
+		long	from = ranges[i].from, to = ranges[i].to;
+
+		if (from < job->first)
+			from = job->first;
+		if (to > job->last)
+			to = job->last;
+		for (number = from; number <= to; number++) {
+			if ((f = job_frame(job, number)) == NULL ||
+			    f->state != FRAME_TODO)
+				continue;
+			f->state = state;
+			if (state == FRAME_DONE)
+				job->ndone++;
+			else
+				job->nfailed++;
+		}
+	}
+}
+
 /*
  * Lay a saved record over a job just read from a job file with the same
  * contents: its place in the queue, its .blend's digest and the frames
@@ -391,7 +431,6 @@ state_restore_job(struct farm *farm, struct job *job,
 {
 	struct frame	*f;
 	size_t		 i;
-	long		 n;
 
 	job->priority = sj->priority;
 	if (sj->seq != 0) {
@@ -409,21 +448,8 @@ state_restore_job(struct farm *farm, struct job *job,
 			job->blend_name = xstrdup(sj->blend_name);
 		}
 	}
-	for (i = 0; i < sj->ndone; i++) {
-		long	from = sj->done[i].from, to = sj->done[i].to;
-
-		if (from < job->first)
-			from = job->first;
-		if (to > job->last)
-			to = job->last;
-		for (n = from; n <= to; n++) {
-			if ((f = job_frame(job, n)) == NULL ||
-			    f->state == FRAME_DONE)
-				continue;
-			f->state = FRAME_DONE;
-			job->ndone++;
-		}
-	}
+	state_restore_ranges(job, sj->done, sj->ndone, FRAME_DONE);
+	state_restore_ranges(job, sj->failed, sj->nfailed, FRAME_FAILED);
 	for (i = 0; i < sj->nout; i++) {
 		if ((f = job_frame(job, sj->out[i].frame)) == NULL ||
 		    f->state != FRAME_TODO)
@@ -436,7 +462,7 @@ state_restore_job(struct farm *farm, struct job *job,
 	}
 	for (i = 0; i < sj->nhosts; i++)
 		job_count_host(job, sj->hosts[i].name, sj->hosts[i].count);
-	job->complete = job->ndone == job->nframes;
+	job->complete = job_finished(job);
 	farm_sort(farm);
 }
 

@@ -36,6 +36,8 @@ struct state_job {
 	uint64_t		 seq;
 	struct state_range	*done;
 	size_t			 ndone;
+	struct state_range	*failed;
+	size_t			 nfailed;
 	struct state_out	*out;
 	size_t			 nout;
 	struct job_host		*hosts;
