@@ -376,6 +376,8 @@ peer_progress(struct peer *p, const struct proto_request *req)
 	if (job != NULL) {
 		sched_frame_progress(job, req->frame, peer_host(p),
 		    req->permille);
+		log_debug("%s: frame %ld at %u/1000 on %s", job->name,
+		    req->frame, req->permille, peer_name(p));
 		server_changed(p->server);
 	}
 }
