@@ -30,6 +30,7 @@
 
 #define PEER_REQUESTS_PER_TURN	16
 
+static void	peer_process(struct peer *);
 static void	peer_read(struct bufferevent *, void *);
 static void	peer_write(struct bufferevent *, void *);
 static void	peer_event(struct bufferevent *, short, void *);
@@ -290,7 +291,9 @@ peer_upload_clear(struct peer *p)
 
 /*
  * The last byte of a frame has arrived: store it if it is still wanted
- * (the job may have changed meanwhile), and thank the client either way.
+ * (the job may have changed meanwhile), and thank the client either way;
+ * for a stored frame, only once the checkpoint that says so is on disk,
+ * so that a crash can never make a thanked frame be rendered again.
  */
 static int
 peer_upload_done(struct peer *p)
@@ -321,10 +324,27 @@ peer_upload_done(struct peer *p)
 		sched_frame_done(&s->farm, job, p->upload_frame, p->host,
 		    server_now());
 		peer_upload_clear(p);
+		p->state = PEER_COMMIT;
+		server_commit(s);
+		return 0;
 	}
 	p->state = PEER_LINES;
 	peer_reply(p, "THANKYOU");
 	return 0;
+}
+
+/*
+ * The checkpoint that records this peer's frame is on disk: thank the
+ * client, which may now delete its copy, and go on with its requests.
+ */
+void
+peer_committed(struct peer *p)
+{
+	if (p->state != PEER_COMMIT)
+		return;
+	p->state = PEER_LINES;
+	peer_reply(p, "THANKYOU");
+	peer_process(p);
 }
 
 /* The frame of a live job named in an extension request, or NULL. */
@@ -533,7 +553,7 @@ peer_process(struct peer *p)
 	size_t		 len;
 	int		 handled = 0;
 
-	while (p->state != PEER_CLOSING) {
+	while (p->state != PEER_CLOSING && p->state != PEER_COMMIT) {
 		if (p->state == PEER_UPLOAD) {
 			if (peer_upload(p) != 0)
 				return;

@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,42 @@ server_changed(struct server *s)
 		s->view.changed(s->view.arg);
 }
 
+/*
+ * Keep a job log line until the checkpoint has been written, so that the
+ * log never says a frame arrived that a crash would make the farm forget.
+ */
+static void BDFARM_PRINTF(3, 4)
+server_defer_joblog(struct server *s, const char *job, const char *fmt, ...)
+{
+	struct server_logline	*l;
+	va_list			 ap;
+
+	s->pending = xreallocarray(s->pending, s->npending + 1,
+	    sizeof *s->pending);
+	l = &s->pending[s->npending++];
+	l->job = xstrdup(job);
+	va_start(ap, fmt);
+	xvasprintf(&l->line, fmt, ap);
+	va_end(ap);
+}
+
+/* The checkpoint is on disk: write the job log lines that waited for it. */
+static void
+server_flush_joblog(struct server *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->npending; i++) {
+		joblog_write(s->options->jobdir, s->pending[i].job, "%s",
+		    s->pending[i].line);
+		free(s->pending[i].job);
+		free(s->pending[i].line);
+	}
+	free(s->pending);
+	s->pending = NULL;
+	s->npending = 0;
+}
+
 /* Write the checkpoint now. */
 void
 server_save_state(struct server *s)
@@ -59,8 +96,10 @@ server_save_state(struct server *s)
 	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
 		log_warnx("%s", cause);
 		free(cause);
-	} else
+	} else {
 		s->state_dirty = 0;
+		server_flush_joblog(s);
+	}
 	free(text);
 }
 
@@ -99,7 +138,7 @@ server_log_complete(struct server *s, struct job *job)
 		free(counts);
 		counts = next;
 	}
-	joblog_write(s->options->jobdir, job->name,
+	server_defer_joblog(s, job->name,
 	    "rendering complete; frames per host: %s", counts);
 	log_info(_("%s: rendering complete (%s)"), job->name, counts);
 	free(counts);
@@ -152,7 +191,7 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 		    frame, host);
 		break;
 	case FARM_FRAME_DONE:
-		joblog_write(dir, job->name, "frame %ld received from %s",
+		server_defer_joblog(s, job->name, "frame %ld received from %s",
 		    frame, host);
 		log_debug("%s: frame %ld from %s", job->name, frame, host);
 		break;
@@ -213,6 +252,31 @@ server_wake(struct server *s)
 
 	if (s->wake_ev != NULL && !evtimer_pending(s->wake_ev, NULL))
 		evtimer_add(s->wake_ev, &zero);
+}
+
+/* Save the checkpoint, then thank every peer whose frame it records. */
+static void
+server_commit_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*s = arg;
+	struct peer	*p, *next;
+
+	server_save_state(s);
+	TAILQ_FOREACH_SAFE(p, &s->peers, entry, next)
+		peer_committed(p);
+}
+
+/*
+ * A frame has been stored: save the checkpoint at the end of this turn of
+ * the loop, once for every frame stored in the turn.
+ */
+void
+server_commit(struct server *s)
+{
+	const struct timeval	zero = { 0, 0 };
+
+	if (!evtimer_pending(s->commit_ev, NULL))
+		evtimer_add(s->commit_ev, &zero);
 }
 
 /* A connection has come in on one of the listeners. */
@@ -447,6 +511,10 @@ server_main(struct settings *settings, const struct server_options *o)
 	if (server_listen(&s, &cause) != 0) {
 		fprintf(stderr, "%s: %s\n", PACKAGE, cause);
 		free(cause);
+		for (i = 0; i < (size_t)s.nlisteners; i++)
+			evconnlistener_free(s.listeners[i]);
+		event_base_free(s.base);
+		selfexe_close(s.selfexe);
 		return 1;
 	}
 	xasprintf(&s.listen_desc, "%s:%s", *settings->listen == '\0' ? "*" :
@@ -458,6 +526,7 @@ server_main(struct settings *settings, const struct server_options *o)
 
 	s.save_ev = evtimer_new(s.base, server_save_timer, &s);
 	s.wake_ev = evtimer_new(s.base, server_wake_timer, &s);
+	s.commit_ev = evtimer_new(s.base, server_commit_timer, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, server_tick, &s);
 	event_add(s.tick_ev, &second);
 	for (i = 0; i < nitems(sigs); i++) {
@@ -496,6 +565,7 @@ server_main(struct settings *settings, const struct server_options *o)
 		evconnlistener_free(s.listeners[i]);
 	event_free(s.save_ev);
 	event_free(s.wake_ev);
+	event_free(s.commit_ev);
 	event_free(s.tick_ev);
 	event_base_free(s.base);
 	selfexe_close(s.selfexe);

@@ -34,6 +34,7 @@ enum peer_state {
 	PEER_LINES,		/* reading request lines */
 	PEER_UPLOAD,		/* receiving a frame's bytes */
 	PEER_FAILURE,		/* reading the output lines after FAILED */
+	PEER_COMMIT,		/* waiting for the checkpoint before THANKYOU */
 	PEER_CLOSING		/* flushing the last reply */
 };
 
@@ -69,6 +70,11 @@ TAILQ_HEAD(peers, peer);
 
 #define SERVER_MAX_LISTENERS	8
 
+struct server_logline {
+	char	*job;
+	char	*line;
+};
+
 /* A view of the farm (the console) that wants to know of changes. */
 struct server_view {
 	void	(*changed)(void *);
@@ -95,8 +101,13 @@ struct server {
 	struct event		*save_ev;
 	struct event		*tick_ev;
 	struct event		*wake_ev;
+	struct event		*commit_ev;
 	struct event		*signal_evs[4];
 	int			 state_dirty;
+
+	/* Job log lines that wait until the checkpoint records them. */
+	struct server_logline	*pending;
+	size_t			 npending;
 
 	struct server_view	 view;
 	int			 exit_code;
@@ -110,11 +121,13 @@ void		 server_changed(struct server *);
 void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
 void		 server_wake(struct server *);
+void		 server_commit(struct server *);
 
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,
 		     int);
 void		 peer_free(struct peer *);
 void		 peer_serve_waiting(struct peer *);
+void		 peer_committed(struct peer *);
 
 #endif
