@@ -1,3 +1,717 @@
+/*
+ * client.c: the render client's life: the work directory, the frames the
+ * server handed out and what becomes of them, when to connect, when to
+ * start Blender, the back-off after network errors, signals, and the end
+ * (a stopping server, a new program, or a signal). Everything runs on one
+ * event loop; connections, Blender runs and the cache live in their own
+ * files.
+ */
 #include "bdfarm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "client.h"
-int client_main(struct settings *s, const struct client_options *o) { return 1; }
+#include "log.h"
+#include "proto.h"
+#include "settings.h"
+#include "xmalloc.h"
+
+#define CLIENT_FETCH_ATTEMPTS	3	/* tries at one .blend before giving up */
+#define CLIENT_CACHE_CHECK	60	/* s between idle cache checks, at most */
+
+/* Seconds on a clock that only goes forward. */
+time_t
+client_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Have the client look at its state again once the current event ends. */
+void
+client_wake(struct client *c)
+{
+	const struct timeval	zero = { 0, 0 };
+
+	if (c->mode != CLIENT_EXITING)
+		evtimer_add(c->ev_wake, &zero);
+}
+
+/* Wake the client after secs seconds, unless something wakes it sooner. */
+static void
+client_wake_in(struct client *c, time_t secs)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = secs > 0 ? secs : 0;
+	tv.tv_usec = 0;
+	evtimer_add(c->ev_wake, &tv);
+}
+
+/* How many frames wait for their .blend or for a renderer. */
+static unsigned int
+client_pending(struct client *c)
+{
+	struct client_frame	*f;
+	unsigned int		 n = 0;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (f->state == CLIENT_FRAME_WAITING ||
+		    f->state == CLIENT_FRAME_QUEUED)
+			n++;
+	}
+	return n;
+}
+
+/* Whether any frame is in the given state. */
+static int
+client_has(struct client *c, enum client_frame_state state)
+{
+	struct client_frame	*f;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (f->state == state)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether to ask for another frame: while fewer than prefetch frames wait,
+ * or while a renderer would otherwise have nothing to do.
+ */
+int
+client_wants_job(struct client *c)
+{
+	unsigned int	pending = client_pending(c);
+
+	if (c->mode != CLIENT_RUNNING)
+		return 0;
+	return pending < (unsigned int)c->settings->prefetch ||
+	    pending + c->nrenders < (unsigned int)c->settings->renderers;
+}
+
+/* The REQUESTJOB count: renderers - queued - rendering, never below 0. */
+int
+client_available(struct client *c)
+{
+	long	n = (long)c->settings->renderers - (long)client_pending(c) -
+		    (long)c->nrenders;
+
+	return n < 0 ? 0 : (int)n;
+}
+
+/* Take a frame the server handed out; a frame already held is kept once. */
+struct client_frame *
+client_frame_add(struct client *c, const char *blend, const char *digest,
+    long frame)
+{
+	struct client_frame	*f;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (f->frame == frame && strcmp(f->digest, digest) == 0 &&
+		    strcmp(f->blend, blend) == 0) {
+			log_debug("frame %ld of %s handed out again", frame,
+			    blend);
+			return f;
+		}
+	}
+	f = xcalloc(1, sizeof *f);
+	f->blend = xstrdup(blend);
+	snprintf(f->digest, sizeof f->digest, "%s", digest);
+	f->frame = frame;
+	f->state = client_cache_has(c, digest, blend) ? CLIENT_FRAME_QUEUED :
+	    CLIENT_FRAME_WAITING;
+	TAILQ_INSERT_TAIL(&c->frames, f, entry);
+	log_info(_("got frame %ld of %s"), frame, blend);
+	client_wake(c);
+	return f;
+}
+
+/* Release a frame. */
+static void
+client_frame_free(struct client *c, struct client_frame *f)
+{
+	TAILQ_REMOVE(&c->frames, f, entry);
+	if (f->state == CLIENT_FRAME_DONE && f->file != NULL)
+		unlink(f->file);
+	free(f->file);
+	free(f->image);
+	free(f->blend);
+	free(f);
+}
+
+/*
+ * Forget a frame without sending it; the server hands it out again after
+ * its redistribution delay. why, if not NULL, is logged.
+ */
+void
+client_frame_drop(struct client *c, struct client_frame *f, const char *why)
+{
+	if (why != NULL)
+		log_warnx(_("frame %ld of %s not sent: %s"), f->frame, f->blend,
+		    why);
+	client_frame_free(c, f);
+	client_wake(c);
+}
+
+/* The server has thanked for a frame. */
+void
+client_frame_sent(struct client *c, struct client_frame *f)
+{
+	log_info(_("sent frame %ld of %s as %s"), f->frame, f->blend,
+	    f->image);
+	client_frame_free(c, f);
+}
+
+/* The .blend with this digest is in the cache: its frames may render. */
+void
+client_blend_ready(struct client *c, const char *digest, const char *blend)
+{
+	struct client_frame	*f;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (f->state == CLIENT_FRAME_WAITING &&
+		    strcmp(f->digest, digest) == 0 &&
+		    strcmp(f->blend, blend) == 0)
+			f->state = CLIENT_FRAME_QUEUED;
+	}
+	client_disk_ok(c);
+	client_wake(c);
+}
+
+/*
+ * Fetching a .blend failed: its frames are dropped at once if drop is set,
+ * or after a few failed tries.
+ */
+void
+client_blend_failed(struct client *c, const char *digest, const char *blend,
+    int drop)
+{
+	struct client_frame	*f, *next;
+
+	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
+		if (f->state != CLIENT_FRAME_WAITING ||
+		    strcmp(f->digest, digest) != 0 ||
+		    strcmp(f->blend, blend) != 0)
+			continue;
+		if (drop || ++f->fetch_failures >= CLIENT_FETCH_ATTEMPTS)
+			client_frame_drop(c, f, _("its .blend file could not "
+			    "be fetched"));
+	}
+}
+
+/*
+ * The work directory refused a write (full, read-only, gone): say so once,
+ * not once per try, and hold off with the same back-off as for network
+ * errors so that the client does not spin.
+ */
+void
+client_disk_trouble(struct client *c, const char *cause)
+{
+	if (c->local_trouble == NULL || strcmp(c->local_trouble, cause) != 0)
+		log_warnx(_("the work directory is not usable: %s; trying "
+		    "again later"), cause);
+	free(c->local_trouble);
+	c->local_trouble = xstrdup(cause);
+	c->next_try = client_now() + c->retry_wait;
+	c->retry_wait *= 2;
+	if (c->retry_wait > c->settings->retry_max)
+		c->retry_wait = c->settings->retry_max;
+}
+
+/* The work directory took a file again: end a disk problem, if any. */
+void
+client_disk_ok(struct client *c)
+{
+	if (c->local_trouble == NULL)
+		return;
+	log_info(_("the work directory %s is usable again"), c->workdir);
+	free(c->local_trouble);
+	c->local_trouble = NULL;
+}
+
+/* Drop the frames that have not started rendering. */
+static void
+client_drop_pending(struct client *c)
+{
+	struct client_frame	*f, *next;
+
+	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
+		if (f->state == CLIENT_FRAME_WAITING ||
+		    f->state == CLIENT_FRAME_QUEUED)
+			client_frame_drop(c, f, NULL);
+	}
+}
+
+/* The server said STOPPING: finish what renders, send it, exit. */
+void
+client_server_stopping(struct client *c)
+{
+	if (c->mode == CLIENT_STOPPING || c->mode == CLIENT_EXITING)
+		return;
+	log_info(ngettext("the server is stopping; finishing %u running "
+	    "render", "the server is stopping; finishing %u running renders",
+	    c->nrenders), c->nrenders);
+	c->mode = CLIENT_STOPPING;
+	client_drop_pending(c);
+	client_wake(c);
+}
+
+/* A new program is installed: take no more work, then run it. */
+void
+client_update_ready(struct client *c, char *path)
+{
+	free(c->update_path);
+	c->update_path = path;
+	if (c->mode != CLIENT_RUNNING)
+		return;
+	log_info(_("installed the server's program as %s; it takes over "
+	    "once the running renders end"), path);
+	c->mode = CLIENT_UPDATING;
+	client_drop_pending(c);
+	client_wake(c);
+}
+
+/* A session ended, well (cause NULL) or not: back off after errors. */
+void
+client_session_closed(struct client *c, const char *cause)
+{
+	struct client_frame	*f, *next;
+
+	c->session = NULL;
+	if (cause == NULL) {
+		if (c->trouble != NULL)
+			log_info(_("the server at %s port %s answers again"),
+			    c->options->host, c->options->port);
+		free(c->trouble);
+		c->trouble = NULL;
+		c->retry_wait = c->settings->retry_min;
+		client_wake(c);
+		return;
+	}
+	if (c->mode == CLIENT_STOPPING) {
+		log_warnx(_("cannot send the last frames to the stopping "
+		    "server: %s"), cause);
+		TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
+			if (f->state == CLIENT_FRAME_DONE)
+				client_frame_drop(c, f, NULL);
+		}
+		client_wake(c);
+		return;
+	}
+	if (c->local_trouble != NULL && strcmp(c->local_trouble, cause) == 0) {
+		/* Logged and backed off as a disk problem already. */
+		client_wake(c);
+		return;
+	}
+	if (c->trouble == NULL || strcmp(c->trouble, cause) != 0) {
+		log_warnx(_("server %s port %s: %s; retrying in %d s, then "
+		    "less often"), c->options->host, c->options->port, cause,
+		    c->retry_wait);
+		free(c->trouble);
+		c->trouble = xstrdup(cause);
+	} else
+		log_debug("server %s port %s: %s; retrying in %d s",
+		    c->options->host, c->options->port, cause, c->retry_wait);
+	c->next_try = client_now() + c->retry_wait;
+	c->retry_wait *= 2;
+	if (c->retry_wait > c->settings->retry_max)
+		c->retry_wait = c->settings->retry_max;
+	client_wake(c);
+}
+
+/*
+ * Give free renderers work. Frames of the same .blend are batched into one
+ * Blender run, up to batch_frames, but spread over the free renderers so
+ * that none stays idle; frames that failed in a batch render alone.
+ */
+static void
+client_start_renders(struct client *c)
+{
+	struct client_frame	*f, *g, **batch;
+	unsigned int		 n, k, want, idle;
+	char			*cause = NULL;
+
+	batch = xreallocarray(NULL, (size_t)c->settings->batch_frames,
+	    sizeof *batch);
+	while (c->nrenders < (unsigned int)c->settings->renderers) {
+		TAILQ_FOREACH(f, &c->frames, entry) {
+			if (f->state == CLIENT_FRAME_QUEUED)
+				break;
+		}
+		if (f == NULL)
+			break;
+		k = 0;
+		for (g = f; g != NULL; g = TAILQ_NEXT(g, entry)) {
+			if (g->state == CLIENT_FRAME_QUEUED && !g->alone &&
+			    strcmp(g->digest, f->digest) == 0 &&
+			    strcmp(g->blend, f->blend) == 0)
+				k++;
+		}
+		idle = (unsigned int)c->settings->renderers - c->nrenders;
+		want = f->alone ? 1 : (k + idle - 1) / idle;
+		if (want > (unsigned int)c->settings->batch_frames)
+			want = (unsigned int)c->settings->batch_frames;
+		n = 0;
+		batch[n++] = f;
+		g = TAILQ_NEXT(f, entry);
+		for (; g != NULL && n < want; g = TAILQ_NEXT(g, entry)) {
+			if (g->state == CLIENT_FRAME_QUEUED && !g->alone &&
+			    strcmp(g->digest, f->digest) == 0 &&
+			    strcmp(g->blend, f->blend) == 0)
+				batch[n++] = g;
+		}
+		if (client_render_start(c, batch, n, &cause) != 0) {
+			client_disk_trouble(c, cause);
+			free(cause);
+			for (k = 0; k < n; k++)
+				client_frame_drop(c, batch[k], NULL);
+			break;
+		}
+	}
+	free(batch);
+}
+
+/* Stop the loop: the client's work is over. */
+static void
+client_finish(struct client *c)
+{
+	c->mode = CLIENT_EXITING;
+	event_base_loopbreak(c->base);
+}
+
+/*
+ * Look at the state and act: start renders, end the client when a
+ * stopping or updating client has nothing left, or open a session when
+ * there is something to send, fetch or ask for and no back-off holds.
+ */
+static void
+client_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c = arg;
+	time_t		 now;
+	int		 need;
+
+	if (c->mode == CLIENT_EXITING)
+		return;
+	if (c->session != NULL)
+		return;
+	if (c->mode == CLIENT_RUNNING)
+		client_start_renders(c);
+	if (c->mode != CLIENT_RUNNING && c->nrenders == 0 &&
+	    !client_has(c, CLIENT_FRAME_DONE)) {
+		c->reexec = c->mode == CLIENT_UPDATING;
+		client_finish(c);
+		return;
+	}
+
+	now = client_now();
+	if (now < c->next_try) {
+		client_wake_in(c, c->next_try - now);
+		return;
+	}
+	need = client_has(c, CLIENT_FRAME_DONE) ||
+	    (c->mode == CLIENT_RUNNING && client_has(c, CLIENT_FRAME_WAITING));
+	if (client_wants_job(c) && now >= c->ask_after)
+		need = 1;
+	if (need) {
+		if ((c->session = client_session_start(c)) == NULL)
+			client_session_closed(c, _("cannot open a connection"));
+		return;
+	}
+	if (client_wants_job(c))
+		client_wake_in(c, c->ask_after - now);
+}
+
+/* The cache timer: remove idle .blend copies. */
+static void
+client_cache_timer(evutil_socket_t fd, short events, void *arg)
+{
+	client_cache_expire(arg);
+}
+
+/* SIGINT or SIGTERM: kill the renders, say GOODBYE, exit 0. */
+static void
+client_signal_stop(evutil_socket_t sig, short events, void *arg)
+{
+	struct client	*c = arg;
+
+	log_info(_("stopping on signal %d"), (int)sig);
+	client_render_kill_all(c);
+	if (c->session != NULL) {
+		client_session_abort(c->session);
+		c->session = NULL;
+	}
+	client_finish(c);
+}
+
+/* SIGCHLD: reap every child that has exited. */
+static void
+client_signal_child(evutil_socket_t sig, short events, void *arg)
+{
+	struct client	*c = arg;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		client_render_exited(c, pid, status);
+}
+
+/* Create dir and its missing parents. */
+static int
+client_mkdirs(const char *dir, mode_t mode)
+{
+	char	*copy = xstrdup(dir), *p;
+	int	 rc = 0;
+
+	for (p = copy + 1; rc == 0 && *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) == -1 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	if (rc == 0 && mkdir(copy, mode) == -1 && errno != EEXIST)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+/* Remove output a killed client of this work directory left behind. */
+static void
+client_clean_stale(struct client *c)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path, *end;
+	long		 pid;
+
+	if ((d = opendir(c->renderdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != 'r')
+			continue;
+		pid = strtol(de->d_name + 1, &end, 10);
+		if (end == de->d_name + 1 || *end != '-' || pid <= 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		xasprintf(&path, "%s/%s", c->renderdir, de->d_name);
+		if (unlink(path) == -1 && errno == EISDIR) {
+			DIR		*sub;
+			struct dirent	*se;
+			char		*file;
+
+			if ((sub = opendir(path)) != NULL) {
+				while ((se = readdir(sub)) != NULL) {
+					xasprintf(&file, "%s/%s", path,
+					    se->d_name);
+					unlink(file);
+					free(file);
+				}
+				closedir(sub);
+			}
+			rmdir(path);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+/*
+ * Settle the work directory: the configured one, or $XDG_CACHE_HOME/bdfarm,
+ * with its cache and render folders, and check that it can be written.
+ */
+static int
+client_workdir(struct client *c, char **cause)
+{
+	const char	*xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char		*probe;
+	int		 fd;
+
+	if (*c->settings->workdir != '\0')
+		c->workdir = xstrdup(c->settings->workdir);
+	else if (xdg != NULL && *xdg == '/')
+		xasprintf(&c->workdir, "%s/%s", xdg, PACKAGE);
+	else if (home != NULL && *home != '\0')
+		xasprintf(&c->workdir, "%s/.cache/%s", home, PACKAGE);
+	else {
+		*cause = xstrdup(_("no work directory: set --workdir, "
+		    "XDG_CACHE_HOME or HOME"));
+		return -1;
+	}
+	xasprintf(&c->cachedir, "%s/cache", c->workdir);
+	xasprintf(&c->renderdir, "%s/render", c->workdir);
+	if (client_mkdirs(c->workdir, 0700) != 0 ||
+	    client_mkdirs(c->cachedir, 0700) != 0 ||
+	    client_mkdirs(c->renderdir, 0700) != 0) {
+		xasprintf(cause, _("cannot create the work directory %s: %s"),
+		    c->workdir, strerror(errno));
+		return -1;
+	}
+	xasprintf(&probe, "%s/.probe-XXXXXX", c->renderdir);
+	if ((fd = mkstemp(probe)) == -1) {
+		xasprintf(cause, _("the work directory %s is not writable: %s"),
+		    c->workdir, strerror(errno));
+		free(probe);
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	free(probe);
+	return 0;
+}
+
+/* Check that the Blender program can be run, searching PATH if need be. */
+static int
+client_find_blender(struct client *c, char **cause)
+{
+	const char	*blender = c->settings->blender, *path;
+	char		*copy, *dir, *next, *file;
+	int		 found = 0;
+
+	if (strchr(blender, '/') != NULL)
+		found = access(blender, X_OK) == 0;
+	else if ((path = getenv("PATH")) != NULL) {
+		copy = xstrdup(path);
+		for (dir = copy; dir != NULL && !found; dir = next) {
+			if ((next = strchr(dir, ':')) != NULL)
+				*next++ = '\0';
+			xasprintf(&file, "%s/%s", *dir != '\0' ? dir : ".",
+			    blender);
+			found = access(file, X_OK) == 0;
+			free(file);
+		}
+		free(copy);
+	}
+	if (!found) {
+		xasprintf(cause, _("cannot find Blender as '%s'; install it or "
+		    "name it with --blender"), blender);
+		return -1;
+	}
+	return 0;
+}
+
+/* The host name sent in HELO, made into one safe token. */
+static char *
+client_hostname(void)
+{
+	char	name[256], safe[PROTO_MAX_NAME + 1];
+
+	if (gethostname(name, sizeof name) != 0)
+		snprintf(name, sizeof name, "localhost");
+	name[sizeof name - 1] = '\0';
+	proto_sanitize_name(name, safe, sizeof safe);
+	return xstrdup(safe);
+}
+
+/* Release everything the client holds once the loop has ended. */
+static void
+client_free(struct client *c)
+{
+	struct client_frame	*f;
+
+	client_render_kill_all(c);
+	if (c->session != NULL)
+		client_session_abort(c->session);
+	while ((f = TAILQ_FIRST(&c->frames)) != NULL)
+		client_frame_free(c, f);
+	event_free(c->ev_wake);
+	event_free(c->ev_cache);
+	event_free(c->ev_sigint);
+	event_free(c->ev_sigterm);
+	event_free(c->ev_sigchld);
+	evdns_base_free(c->dns, 0);
+	event_base_free(c->base);
+	free(c->hostname);
+	free(c->workdir);
+	free(c->cachedir);
+	free(c->renderdir);
+	free(c->trouble);
+	free(c->local_trouble);
+	free(c->update_path);
+}
+
+/* Run the client until it is told to stop; the exit code. */
+int
+client_main(struct settings *s, const struct client_options *o)
+{
+	struct client	 c;
+	struct timeval	 tv;
+	char		*cause = NULL, *program = NULL;
+
+	memset(&c, 0, sizeof c);
+	c.settings = s;
+	c.options = o;
+	TAILQ_INIT(&c.frames);
+	TAILQ_INIT(&c.renders);
+	c.retry_wait = s->retry_min;
+
+	if (client_workdir(&c, &cause) != 0 ||
+	    client_find_blender(&c, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+		free(c.workdir);
+		free(c.cachedir);
+		free(c.renderdir);
+		return 1;
+	}
+	client_clean_stale(&c);
+	if (client_update_self(&c) != 0)
+		log_debug("cannot read this program's own file; no updates");
+	c.hostname = client_hostname();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);	/* a file size limit is a write error */
+
+	if ((c.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if ((c.dns = evdns_base_new(c.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
+	    (c.dns = evdns_base_new(c.base, 0)) == NULL)
+		fatalx("cannot create the name resolver");
+	c.ev_wake = evtimer_new(c.base, client_tick, &c);
+	c.ev_cache = event_new(c.base, -1, EV_PERSIST, client_cache_timer,
+	    &c);
+	c.ev_sigint = evsignal_new(c.base, SIGINT, client_signal_stop, &c);
+	c.ev_sigterm = evsignal_new(c.base, SIGTERM, client_signal_stop, &c);
+	c.ev_sigchld = evsignal_new(c.base, SIGCHLD, client_signal_child, &c);
+	evsignal_add(c.ev_sigint, NULL);
+	evsignal_add(c.ev_sigterm, NULL);
+	evsignal_add(c.ev_sigchld, NULL);
+	tv.tv_sec = s->cache_idle < CLIENT_CACHE_CHECK ? s->cache_idle :
+	    CLIENT_CACHE_CHECK;
+	tv.tv_usec = 0;
+	event_add(c.ev_cache, &tv);
+
+	log_info(ngettext("rendering for %s port %s with %d renderer, work "
+	    "directory %s", "rendering for %s port %s with %d renderers, work "
+	    "directory %s", (unsigned long)s->renderers), o->host, o->port,
+	    s->renderers, c.workdir);
+	client_cache_expire(&c);
+	client_wake(&c);
+	event_base_dispatch(c.base);
+
+	if (c.reexec)
+		program = xstrdup(c.update_path);
+	client_free(&c);
+	if (program != NULL) {
+		/* After client_free, so that no descriptor leaks into it. */
+		client_update_exec(program, o->argv);
+		free(program);
+		return 1;
+	}
+	return 0;
+}

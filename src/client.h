@@ -1,9 +1,19 @@
 /*
  * client.h: the render client, the process that fetches frames from a
- * server, renders them with Blender and sends them back.
+ * server, renders them with Blender and sends them back. The parts of the
+ * client (client.c, client-session.c, client-render.c, client-cache.c,
+ * client-download.c, client-update.c) share the structures below.
  */
 #ifndef CLIENT_H
 #define CLIENT_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include "digest.h"
 
 struct settings;
 
@@ -13,6 +23,145 @@ struct client_options {
 	char		**argv;		/* for re-executing itself */
 };
 
-int	client_main(struct settings *, const struct client_options *);
+enum client_frame_state {
+	CLIENT_FRAME_WAITING,		/* its .blend is not in the cache yet */
+	CLIENT_FRAME_QUEUED,		/* ready to render */
+	CLIENT_FRAME_RENDERING,		/* a Blender run has it */
+	CLIENT_FRAME_DONE		/* rendered, to be sent */
+};
+
+/* A frame the server handed to this client. */
+struct client_frame {
+	char			*blend;		/* the server's name for it */
+	char			 digest[DIGEST_HEX_SIZE];
+	long			 frame;
+	enum client_frame_state	 state;
+	int			 alone;		/* retry in a run of its own */
+	int			 fetch_failures;
+	struct client_render	*render;	/* RENDERING */
+	char			*file;		/* DONE: the rendered file */
+	char			*image;		/* DONE: the name to send */
+	TAILQ_ENTRY(client_frame) entry;
+};
+TAILQ_HEAD(client_frames, client_frame);
+
+/* One Blender process rendering one or more frames of one .blend. */
+struct client_render {
+	struct client		*client;
+	pid_t			 pid;
+	struct bufferevent	*output;	/* Blender's stdout and stderr */
+	struct event		*timer;		/* render_timeout */
+	char			*outdir;
+	struct client_frame	**frames;	/* not yet finished */
+	unsigned int		 nframes;
+	unsigned int		 started;	/* frames it was given */
+	long			 current;	/* the frame Blender is on */
+	int			 have_current;
+	struct client_frame	*saved;		/* saved, not yet confirmed */
+	time_t			 next_progress;	/* when to log progress again */
+	int			 exited;
+	int			 status;
+	int			 eof;
+	char			*failure;	/* why it failed, or NULL */
+	TAILQ_ENTRY(client_render) entry;
+};
+TAILQ_HEAD(client_renders, client_render);
+
+enum client_mode {
+	CLIENT_RUNNING,
+	CLIENT_STOPPING,	/* the server said STOPPING */
+	CLIENT_UPDATING,	/* a new program waits for renders to end */
+	CLIENT_EXITING
+};
+
+struct client {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct settings		*settings;
+	const struct client_options *options;
+	char			*hostname;
+	char			*workdir;
+	char			*cachedir;
+	char			*renderdir;
+	char			 self_digest[DIGEST_HEX_SIZE];
+	unsigned char		 self_elf[20];	/* own ELF identification */
+	int			 have_self;
+
+	struct client_frames	 frames;
+	struct client_renders	 renders;
+	unsigned int		 nrenders;
+	unsigned int		 nruns;		/* for unique output folders */
+	struct client_session	*session;
+
+	enum client_mode	 mode;
+	time_t			 ask_after;	/* no REQUESTJOB before this */
+	time_t			 next_try;	/* no connection before this */
+	int			 retry_wait;	/* current back-off, s */
+	char			*trouble;	/* the network problem logged */
+	char			*local_trouble;	/* the disk problem logged */
+	int			 told_old_server;
+	char			 refused_digest[DIGEST_HEX_SIZE];
+	char			*update_path;	/* the new program, installed */
+	int			 reexec;	/* run it once the loop ends */
+
+	struct event		*ev_wake;
+	struct event		*ev_cache;
+	struct event		*ev_sigint;
+	struct event		*ev_sigterm;
+	struct event		*ev_sigchld;
+};
+
+/* client.c */
+int		 client_main(struct settings *, const struct client_options *);
+time_t		 client_now(void);
+void		 client_wake(struct client *);
+int		 client_wants_job(struct client *);
+int		 client_available(struct client *);
+struct client_frame *client_frame_add(struct client *, const char *,
+		     const char *, long);
+void		 client_frame_drop(struct client *, struct client_frame *,
+		     const char *);
+void		 client_frame_sent(struct client *, struct client_frame *);
+void		 client_blend_ready(struct client *, const char *,
+		     const char *);
+void		 client_blend_failed(struct client *, const char *,
+		     const char *, int);
+void		 client_session_closed(struct client *, const char *);
+void		 client_server_stopping(struct client *);
+void		 client_update_ready(struct client *, char *);
+void		 client_disk_trouble(struct client *, const char *);
+void		 client_disk_ok(struct client *);
+
+/* client-session.c */
+struct client_session *client_session_start(struct client *);
+void		 client_session_abort(struct client_session *);
+
+/* client-render.c */
+int		 client_render_start(struct client *, struct client_frame **,
+		     unsigned int, char **);
+void		 client_render_exited(struct client *, pid_t, int);
+void		 client_render_kill_all(struct client *);
+
+/* client-cache.c */
+char		*client_cache_path(struct client *, const char *, const char *);
+int		 client_cache_has(struct client *, const char *, const char *);
+void		 client_cache_touch(const char *);
+void		 client_cache_expire(struct client *);
+
+/* client-download.c */
+struct client_download;
+struct client_download *client_download_start(const char *, char **);
+int		 client_download_write(struct client_download *, const void *,
+		     size_t, char **);
+const unsigned char *client_download_head(struct client_download *, size_t *);
+int		 client_download_finish(struct client_download *,
+		     const char *, mode_t, char **);
+void		 client_download_abort(struct client_download *);
+
+/* client-update.c */
+int		 client_update_self(struct client *);
+int		 client_update_check(const struct client *,
+		     const unsigned char *, size_t, char **);
+void		 client_update_exec(const char *, char **);
 
 #endif

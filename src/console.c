@@ -1,34 +1,662 @@
 /*
- * console.c: the server's terminal console.
+ * console.c: the server's terminal console: it owns the terminal while
+ * the server runs, lays the panes out, and dispatches keys. The model
+ * never calls it to draw: model changes, log lines, keys and resizes only
+ * mark the screen dirty, and one timer draws it at most ten times a
+ * second. Log lines and anything written to stderr go to the events pane
+ * and the log file instead of over the screen.
  */
+#include "bdfarm.h"
 #include "console.h"
 
-#include "bdfarm.h"
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console-pane.h"
 #include "server.h"
+#include "settings.h"
 #include "xmalloc.h"
+
+/* The shortest time between two draws, in milliseconds. */
+#define CONSOLE_REDRAW_MS	100
+
+/* How far back the farm's rate looks, in milliseconds. */
+#define CONSOLE_RATE_WINDOW	(5 * 60 * 1000)
+
+/* Wake-ups on stdin with nothing to read before it counts as closed. */
+#define CONSOLE_EMPTY_READS	3
+
+/* The console that owns the terminal, for the exit handler. */
+static struct console	*console_live;
+static int		 console_atexit_set;
+
+static void	console_draw(struct console *);
+
+/* A monotonic clock in milliseconds, for spacing draws. */
+static farm_time
+console_clock(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (farm_time)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Schedule a draw: now if the last one was long enough ago, else later. */
+void
+console_dirty(struct console *c)
+{
+	struct timeval	tv = { 0, 0 };
+	farm_time	wait;
+
+	c->dirty = 1;
+	if (c->redraw_ev == NULL || evtimer_pending(c->redraw_ev, NULL))
+		return;
+	wait = c->last_draw + CONSOLE_REDRAW_MS - console_clock();
+	if (wait > 0 && c->draws > 0)
+		tv.tv_usec = (suseconds_t)(wait * 1000);
+	evtimer_add(c->redraw_ev, &tv);
+}
+
+/* Show the outcome of the last key in the bottom line until the next. */
+void
+console_set_status(struct console *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	free(c->status);
+	va_start(ap, fmt);
+	xvasprintf(&c->status, fmt, ap);
+	va_end(ap);
+	console_dirty(c);
+}
+
+/* Append a line to the log file, opening it again if its name changed. */
+static void
+console_log_file(struct console *c, const char *line)
+{
+	const char	*path = c->server->settings->log_file;
+	struct tm	 tm;
+	time_t		 now;
+	char		 stamp[32];
+	int		 fd;
+
+	if (path == NULL || *path == '\0') {
+		if (c->log != NULL)
+			fclose(c->log);
+		c->log = NULL;
+		free(c->log_path);
+		c->log_path = NULL;
+		return;
+	}
+	if (c->log_path == NULL || strcmp(c->log_path, path) != 0) {
+		if (c->log != NULL)
+			fclose(c->log);
+		free(c->log_path);
+		c->log_path = xstrdup(path);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		c->log = fd == -1 ? NULL : fdopen(fd, "a");
+		if (fd != -1 && c->log == NULL)
+			close(fd);
+		if (c->log == NULL)
+			console_events_add(c, LOG_WARN, strerror(errno));
+	}
+	if (c->log == NULL)
+		return;
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(c->log, "%s %s\n", stamp, line);
+	fflush(c->log);
+}
+
+/* The log's sink: every line goes to the events pane and the log file. */
+static void
+console_log_sink(enum log_level level, const char *line, void *arg)
+{
+	struct console	*c = arg;
+
+	console_events_add(c, level, line);
+	console_log_file(c, line);
+}
+
+/* The server's own event hook: a line for the events pane only. */
+static void
+console_view_event(void *arg, const char *line)
+{
+	console_events_add(arg, LOG_INFO, line);
+}
+
+/* The server's change hook: measure the rate and mark the screen dirty. */
+static void
+console_view_changed(void *arg)
+{
+	struct console	*c = arg;
+
+	eta_rate_sample(&c->rate, server_now(),
+	    eta_farm_received(&c->server->farm));
+	console_dirty(c);
+}
+
+/* Pass a line written to stderr on to the events pane and the log. */
+static void
+console_stderr_line(struct console *c, const char *line)
+{
+	if (*line != '\0')
+		console_log_sink(LOG_WARN, line, c);
+}
+
+/* Bytes have been written to stderr: cut them into lines. */
+static void
+console_stderr_read(evutil_socket_t fd, short events, void *arg)
+{
+	struct console	*c = arg;
+	char		*nl;
+	ssize_t		 n;
+
+	for (;;) {
+		n = read(fd, c->stderr_buf + c->stderr_len,
+		    sizeof c->stderr_buf - 1 - c->stderr_len);
+		if (n <= 0)
+			break;
+		c->stderr_len += (size_t)n;
+		c->stderr_buf[c->stderr_len] = '\0';
+		while ((nl = strchr(c->stderr_buf, '\n')) != NULL) {
+			*nl = '\0';
+			console_stderr_line(c, c->stderr_buf);
+			c->stderr_len -= (size_t)(nl + 1 - c->stderr_buf);
+			memmove(c->stderr_buf, nl + 1, c->stderr_len + 1);
+		}
+		if (c->stderr_len == sizeof c->stderr_buf - 1) {
+			console_stderr_line(c, c->stderr_buf);
+			c->stderr_len = 0;
+		}
+	}
+}
+
+/*
+ * Point fd 2 at a pipe that the console reads, keeping the real stderr
+ * for later. The pipe does not block, so a flood of output is lost
+ * rather than stopping the loop. Returns -1 with *cause on failure.
+ */
+static int
+console_capture_stderr(struct console *c, char **cause)
+{
+	int	fds[2];
+
+	if (c->stderr_saved == -1 &&
+	    (c->stderr_saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) == -1)
+		goto fail;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		goto fail;
+	fflush(stderr);
+	if (dup2(fds[1], STDERR_FILENO) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		goto fail;
+	}
+	close(fds[1]);
+	c->stderr_pipe = fds[0];
+	c->stderr_ev = event_new(c->server->base, fds[0], EV_READ | EV_PERSIST,
+	    console_stderr_read, c);
+	event_add(c->stderr_ev, NULL);
+	return 0;
+fail:
+	xasprintf(cause, _("cannot redirect standard error: %s"),
+	    strerror(errno));
+	return -1;
+}
+
+/* Write to the real stderr, giving up on an error: there is no one to tell. */
+static void
+console_write_all(const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0 && (n = write(STDERR_FILENO, buf, len)) > 0) {
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Give fd 2 back to the real stderr, with whatever the pipe still holds. */
+static void
+console_release_stderr(struct console *c)
+{
+	char	buf[512];
+	ssize_t	n;
+
+	if (c->stderr_pipe == -1)
+		return;
+	fflush(stderr);
+	dup2(c->stderr_saved, STDERR_FILENO);
+	console_write_all(c->stderr_buf, c->stderr_len);
+	c->stderr_len = 0;
+	while ((n = read(c->stderr_pipe, buf, sizeof buf)) > 0)
+		console_write_all(buf, (size_t)n);
+	event_free(c->stderr_ev);
+	c->stderr_ev = NULL;
+	close(c->stderr_pipe);
+	c->stderr_pipe = -1;
+}
+
+/* At exit (fatal() included), leave the terminal usable. */
+static void
+console_atexit(void)
+{
+	struct console	*c = console_live;
+
+	if (c == NULL)
+		return;
+	if (c->active)
+		endwin();
+	c->active = 0;
+	console_release_stderr(c);
+}
+
+/* The terminal has changed size. */
+static void
+console_winch(evutil_socket_t sig, short events, void *arg)
+{
+	struct console	*c = arg;
+	struct winsize	 ws;
+
+	if (!c->active)
+		return;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	clearok(curscr, TRUE);
+	console_dirty(c);
+}
+
+/* Frames out now, for deciding whether to ask first. */
+static size_t
+console_frames_out(struct console *c)
+{
+	size_t	done, out;
+
+	farm_frames_total(&c->server->farm, &done, &out);
+	return out;
+}
+
+/* Carry out a confirmed quit or stop. */
+static void
+console_do(struct console *c, enum console_ask what)
+{
+	switch (what) {
+	case CONSOLE_ASK_QUIT:
+		log_info(_("quitting from the console"));
+		server_quit(c->server);
+		break;
+	case CONSOLE_ASK_STOP:
+		server_stop_clients(c->server);
+		console_set_status(c, _("every client is told to stop"));
+		break;
+	case CONSOLE_ASK_NONE:
+		break;
+	}
+}
+
+/* Quit or stop now, or ask first while frames are out. */
+static void
+console_ask_or_do(struct console *c, enum console_ask what)
+{
+	if (what == CONSOLE_ASK_STOP && c->server->farm.stopping) {
+		console_set_status(c, _("the clients are already told to "
+		    "stop"));
+		return;
+	}
+	if (console_frames_out(c) > 0)
+		c->ask = what;
+	else
+		console_do(c, what);
+}
+
+/* Handle one key. */
+static void
+console_key(struct console *c, int key)
+{
+	enum console_ask	what = c->ask;
+
+	if (what != CONSOLE_ASK_NONE) {
+		c->ask = CONSOLE_ASK_NONE;
+		if (key == 'y' || key == 'Y')
+			console_do(c, what);
+		else
+			console_set_status(c, _("cancelled"));
+		console_dirty(c);
+		return;
+	}
+	if (key == KEY_RESIZE) {
+		console_dirty(c);
+		return;
+	}
+	if (c->help) {
+		console_help_key(c, key);
+		return;
+	}
+	free(c->status);
+	c->status = NULL;
+	switch (key) {
+	case '?':
+	case KEY_F(1):
+		c->help = 1;
+		break;
+	case '\t':
+	case KEY_BTAB:
+		c->focus = c->focus == CONSOLE_FOCUS_JOBS ?
+		    CONSOLE_FOCUS_CLIENTS : CONSOLE_FOCUS_JOBS;
+		break;
+	case 'q':
+	case 'Q':
+		console_ask_or_do(c, CONSOLE_ASK_QUIT);
+		break;
+	case 'X':
+		console_ask_or_do(c, CONSOLE_ASK_STOP);
+		break;
+	case '\f':
+		clearok(curscr, TRUE);
+		break;
+	case 's':
+	case ' ':
+	case '+':
+	case '=':
+	case '-':
+	case '_':
+		console_jobs_key(c, key);
+		break;
+	default:
+		if (c->focus == CONSOLE_FOCUS_JOBS)
+			console_jobs_key(c, key);
+		else
+			console_clients_key(c, key);
+		return;
+	}
+	console_dirty(c);
+}
+
+/* Keys are waiting on stdin: take all of them. */
+static void
+console_input(evutil_socket_t fd, short events, void *arg)
+{
+	struct console	*c = arg;
+	int		 key, got = 0, pending = 0;
+
+	while (c->active && (key = getch()) != ERR) {
+		got = 1;
+		console_key(c, key);
+	}
+	if (got || !c->active) {
+		c->empty_reads = 0;
+		return;
+	}
+	/*
+	 * Readable with nothing to read and nothing buffered, again and
+	 * again: the terminal has hung up. Stop listening and drawing, or
+	 * the loop would spin.
+	 */
+	if ((ioctl(fd, FIONREAD, &pending) == -1 || pending == 0) &&
+	    ++c->empty_reads >= CONSOLE_EMPTY_READS) {
+		event_del(c->input_ev);
+		c->active = 0;
+		log_warnx(_("the terminal has gone; the console is closed"));
+	}
+}
+
+/* The footer: a question, the last key's outcome, or the keys. */
+static void
+console_draw_footer(struct console *c, int y)
+{
+	char	*line;
+	size_t	 out;
+
+	if (c->ask != CONSOLE_ASK_NONE) {
+		out = console_frames_out(c);
+		xasprintf(&line, c->ask == CONSOLE_ASK_QUIT ?
+		    _(" %zu frames are out. Quit anyway? (y/n)") :
+		    _(" %zu frames are out. Tell every client to stop? (y/n)"),
+		    out);
+		console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_PROMPT],
+		    line);
+		free(line);
+		return;
+	}
+	if (c->status != NULL) {
+		xasprintf(&line, " %s", c->status);
+		console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_NORMAL],
+		    line);
+		free(line);
+		return;
+	}
+	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_DIM],
+	    _(" ?:help  Tab:pane  s:suspend  +/-:priority  X:stop clients  "
+	    "q:quit"));
+}
+
+/*
+ * Share the rows between the panes: the jobs first, then the clients,
+ * the events taking what is left (at least a few rows on a tall screen).
+ */
+static void
+console_layout(struct console *c, int body, int *jobs, int *clients,
+    int *events)
+{
+	int	jwant = console_jobs_count(c) + 1;
+	int	cwant = console_clients_count(c) + 1;
+	int	evmin, avail, share;
+
+	if (jwant < 2)
+		jwant = 2;
+	if (cwant < 2)
+		cwant = 2;
+	evmin = body >= 20 ? 6 : body >= 12 ? 3 : 0;
+	avail = body - evmin;
+	share = cwant < avail / 3 ? cwant : avail / 3;
+	*jobs = jwant < avail - share ? jwant : avail - share;
+	if (*jobs < 0)
+		*jobs = 0;
+	*clients = cwant < avail - *jobs ? cwant : avail - *jobs;
+	if (*clients < 0)
+		*clients = 0;
+	*events = body - *jobs - *clients;
+	if (*events < 2) {
+		*jobs += *events;
+		*events = 0;
+	}
+}
+
+/* Draw the whole screen from the model. */
+static void
+console_draw(struct console *c)
+{
+	farm_time	now = server_now();
+	int		body, jobs, clients, events, y;
+
+	c->dirty = 0;
+	c->last_draw = console_clock();
+	c->draws++;
+	if (!c->active)
+		return;
+	c->hosts = console_clients_collect(c, &c->nhosts);
+	if (c->help)
+		console_help_draw(c);
+	else if (LINES < 4) {
+		erase();
+		console_header_draw(c, 0, now);
+	} else {
+		console_header_draw(c, 0, now);
+		body = LINES - 3;
+		console_layout(c, body, &jobs, &clients, &events);
+		y = 2;
+		console_jobs_draw(c, y, jobs, now);
+		if (jobs > 0)
+			y += jobs;
+		console_clients_draw(c, y, clients, now);
+		if (clients > 0)
+			y += clients;
+		console_events_draw(c, y, events);
+		console_draw_footer(c, LINES - 1);
+	}
+	console_clients_release(c->hosts, c->nhosts);
+	c->hosts = NULL;
+	c->nhosts = 0;
+	refresh();
+}
+
+/* The draw timer has fired. */
+static void
+console_redraw(evutil_socket_t fd, short events, void *arg)
+{
+	struct console	*c = arg;
+
+	if (c->dirty)
+		console_draw(c);
+}
+
+/* Set curses up on the terminal; -1 with *cause if it cannot be used. */
+static int
+console_open_terminal(struct console *c, char **cause)
+{
+	const char	*term = getenv("TERM");
+
+	c->screen = newterm(NULL, stdout, stdin);
+	if (c->screen == NULL) {
+		xasprintf(cause, _("cannot use the terminal (TERM=%s); running "
+		    "headless"), term != NULL ? term : "");
+		return -1;
+	}
+	set_term(c->screen);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	leaveok(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	console_draw_init(c);
+	c->active = 1;
+	return 0;
+}
 
 /* Start the console on the terminal. */
 int
 console_start(struct server *s, char **cause)
 {
-	xasprintf(cause, _("the console is not available; running headless"));
+	struct console	*c = xcalloc(1, sizeof *c);
+	const char	*codeset = nl_langinfo(CODESET);
+
+	c->server = s;
+	c->stderr_saved = c->stderr_pipe = -1;
+	c->utf8 = codeset != NULL && strcmp(codeset, "UTF-8") == 0;
+	eta_rate_init(&c->rate, CONSOLE_RATE_WINDOW);
+
+	/* Before curses starts, so that it leaves SIGWINCH to libevent. */
+	c->winch_ev = evsignal_new(s->base, SIGWINCH, console_winch, c);
+	event_add(c->winch_ev, NULL);
+	if (console_open_terminal(c, cause) != 0)
+		goto fail;
+	if (console_capture_stderr(c, cause) != 0)
+		goto fail;
+	console_live = c;
+	if (!console_atexit_set && atexit(console_atexit) == 0)
+		console_atexit_set = 1;
+
+	c->input_ev = event_new(s->base, STDIN_FILENO, EV_READ | EV_PERSIST,
+	    console_input, c);
+	event_add(c->input_ev, NULL);
+	c->redraw_ev = evtimer_new(s->base, console_redraw, c);
+	log_set_sink(console_log_sink, c);
+
+	s->view.changed = console_view_changed;
+	s->view.event = console_view_event;
+	s->view.arg = c;
+	console_view_changed(c);
+	return 0;
+
+fail:
+	if (c->active)
+		endwin();
+	if (c->screen != NULL)
+		delscreen(c->screen);
+	console_release_stderr(c);
+	if (c->stderr_saved != -1)
+		close(c->stderr_saved);
+	event_free(c->winch_ev);
+	free(c);
 	return -1;
 }
 
-/* Leave the terminal as it was. */
+/* Leave the terminal as it was and release the console. */
 void
 console_stop(struct server *s)
 {
+	struct console	*c = s->view.arg;
+
+	if (c == NULL)
+		return;
+	memset(&s->view, 0, sizeof s->view);
+	log_set_sink(NULL, NULL);
+	if (c->active)
+		endwin();
+	c->active = 0;
+	delscreen(c->screen);
+	console_release_stderr(c);
+	close(c->stderr_saved);
+	console_live = NULL;
+
+	event_free(c->input_ev);
+	event_free(c->winch_ev);
+	event_free(c->redraw_ev);
+	if (c->log != NULL)
+		fclose(c->log);
+	free(c->log_path);
+	console_events_free(c);
+	free(c->jobs.selected);
+	free(c->clients.selected);
+	free(c->status);
+	free(c);
 }
 
-/* Give the terminal back before an exec. */
+/* Give the terminal and stderr back before an exec. */
 void
 console_suspend(struct server *s)
 {
+	struct console	*c = s->view.arg;
+
+	if (c == NULL || !c->active)
+		return;
+	endwin();
+	c->active = 0;
+	console_release_stderr(c);
 }
 
 /* Take the terminal again after a failed exec. */
 void
 console_resume(struct server *s)
 {
+	struct console	*c = s->view.arg;
+	char		*cause = NULL;
+
+	if (c == NULL || c->active)
+		return;
+	if (console_capture_stderr(c, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
+	c->active = 1;
+	clearok(curscr, TRUE);
+	refresh();
+	console_dirty(c);
 }

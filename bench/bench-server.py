@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Benchmark of the bdfarm server: N scripted old-protocol peers on
+loopback hand frames back as fast as they can for a fixed time.
+
+For each N it starts a fresh server on a free loopback port with one job of
+many frames and a small .blend, runs N peers (asyncio) that each loop on
+connect, HELO, REQUESTJOB 1, RESULTS with a small frame, GOODBYE, and
+prints frames handed out per second, MB/s of frames received, the server's
+CPU use and its peak resident memory (VmHWM).
+
+    bench/bench-server.py [--program PATH] [--duration S]
+                          [--frame-size BYTES] [--dir DIR] [N ...]
+
+The program is --program, else $BDFARM, else ./bdfarm. N defaults to
+1 16 256. Not part of make check: it prints figures, it asserts nothing.
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proc_status(pid, field):
+    """A field of /proc/PID/status in kB, or None."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def proc_cpu(pid):
+    """User plus system CPU seconds of a process."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except OSError:
+        return 0.0
+
+
+class Server:
+    """One server with its own folders, killed on every way out."""
+
+    def __init__(self, program, peers, frames, where=None):
+        self.root = tempfile.mkdtemp(prefix='bdfarm-bench-', dir=where)
+        self.jobdir = os.path.join(self.root, 'jobs')
+        self.renderdir = os.path.join(self.root, 'renders')
+        os.mkdir(self.jobdir)
+        os.mkdir(self.renderdir)
+        blend = os.path.join(self.root, 'bench.blend')
+        with open(blend, 'wb') as f:
+            f.write(os.urandom(4096))
+        with open(os.path.join(self.jobdir, 'bench.job'), 'w') as f:
+            f.write('%s\n1\n%d\n' % (blend, frames))
+        self.conf = os.path.join(self.root, 'bdfarm.conf')
+        with open(self.conf, 'w') as f:
+            f.write('server = {\n  listen = "127.0.0.1";\n'
+                    '  redistribute_delay = 86400;\n  peer_timeout = 60;\n'
+                    '  max_peers = %d;\n};\n' % max(1024, 4 * peers))
+        self.port = free_port()
+        argv = [program, '--headless', '--config', self.conf, '--port',
+                str(self.port), self.jobdir, self.renderdir]
+        if shutil.which('setpriv'):
+            argv = ['setpriv', '--pdeathsig', 'KILL', '--'] + argv
+        self.log = open(os.path.join(self.root, 'server.log'), 'wb')
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log)
+
+    def wait_ready(self, timeout=20):
+        """Wait until HELO says a frame can be handed out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with socket.create_connection(('127.0.0.1', self.port),
+                                              1) as s:
+                    s.sendall(b'HELO bench.example\r\n')
+                    answer = s.recv(200).split()
+                    s.sendall(b'GOODBYE\r\n')
+                    if len(answer) >= 2 and answer[1] == b'1':
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        with open(os.path.join(self.root, 'server.log'), 'rb') as f:
+            sys.stderr.write(f.read().decode('utf-8', 'replace'))
+        raise SystemExit('the server did not become ready')
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if os.environ.get("BDFARM_KEEP"):
+            print("kept", self.root)
+            return
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Counts:
+    def __init__(self):
+        self.handed = 0
+        self.received = 0
+        self.bytes = 0
+        self.errors = 0
+        self.none = 0
+        self.kinds = {}
+
+
+async def read_line(reader):
+    line = await reader.readline()
+    if not line.endswith(b'\n'):
+        raise ConnectionError('connection closed')
+    return line.rstrip(b'\r\n')
+
+
+async def peer(i, port, deadline, image, counts):
+    """Loop on one-frame sessions until the deadline."""
+    host = b'bench%d.example' % i
+    while time.monotonic() < deadline:
+        writer = None
+        try:
+            reader, writer = await asyncio.open_connection('127.0.0.1', port)
+            writer.write(b'HELO %s\r\nREQUESTJOB 1\r\n' % host)
+            await read_line(reader)
+            t = (await read_line(reader)).split()
+            if t == [b'None']:
+                counts.none += 1
+                writer.write(b'GOODBYE\r\n')
+                await asyncio.sleep(0.1)
+                continue
+            counts.handed += 1
+            name, md5, frame = t
+            writer.write(b'RESULTS %s %s %s %s.png %d\r\n'
+                         % (name, md5, frame, frame, len(image)))
+            if await read_line(reader) != b'OK':
+                counts.errors += 1
+                continue
+            writer.write(image)
+            if await read_line(reader) == b'THANKYOU':
+                counts.received += 1
+                counts.bytes += len(image)
+            else:
+                counts.errors += 1
+            writer.write(b'GOODBYE\r\n')
+            await writer.drain()
+        except (OSError, ConnectionError, ValueError) as e:
+            counts.errors += 1
+            kind = type(e).__name__ + ': ' + str(e)[:60]
+            counts.kinds[kind] = counts.kinds.get(kind, 0) + 1
+            await asyncio.sleep(0.05)
+        finally:
+            if writer is not None:
+                writer.close()
+                try:
+                    await writer.wait_closed()
+                except (OSError, ConnectionError):
+                    pass
+
+
+async def run_peers(n, port, duration, image):
+    counts = Counts()
+    deadline = time.monotonic() + duration
+    await asyncio.gather(*(peer(i, port, deadline, image, counts)
+                           for i in range(n)))
+    return counts
+
+
+def bench(program, n, duration, frame_size, frames, where):
+    server = Server(program, n, frames, where)
+    try:
+        server.wait_ready()
+        pid = server.proc.pid
+        image = os.urandom(frame_size)
+        cpu0 = proc_cpu(pid)
+        own0 = sum(os.times()[:2])
+        start = time.monotonic()
+        counts = asyncio.run(run_peers(n, server.port, duration, image))
+        elapsed = time.monotonic() - start
+        cpu = proc_cpu(pid) - cpu0
+        own = sum(os.times()[:2]) - own0
+        hwm = proc_status(pid, 'VmHWM')
+        alive = server.proc.poll() is None
+        server.stop()
+        print('%5d %10.0f %10.1f %9.0f%% %9.0f%% %10.1f %7d %7d%s' % (
+            n, counts.handed / elapsed, counts.bytes / elapsed / 1e6,
+            100 * cpu / elapsed, 100 * own / elapsed, (hwm or 0) / 1024,
+            counts.errors,
+            counts.none, '' if alive else '  (server died!)'), flush=True)
+        for kind, k in sorted(counts.kinds.items()):
+            print('      %d x %s' % (k, kind))
+    finally:
+        server.cleanup()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--program', default=os.environ.get('BDFARM',
+                                                        './bdfarm'))
+    ap.add_argument('--duration', type=float, default=10.0,
+                    help='seconds per run (default 10)')
+    ap.add_argument('--frame-size', type=int, default=64 * 1024,
+                    help='bytes per frame (default 65536)')
+    ap.add_argument('--frames', type=int, default=100000,
+                    help='frames in the job (default 100000)')
+    ap.add_argument('--dir', default=None,
+                    help='where the job and render folders go (default: '
+                    'the system temporary folder; /dev/shm leaves the disk '
+                    'out)')
+    ap.add_argument('peers', nargs='*', type=int, default=[1, 16, 256])
+    a = ap.parse_args()
+    if not os.access(a.program, os.X_OK):
+        ap.error('no program at %s (give --program or $BDFARM)' % a.program)
+    print('program %s, %.0f s per run, frames of %d bytes, in %s'
+          % (a.program, a.duration, a.frame_size,
+             a.dir or tempfile.gettempdir()))
+    print('%5s %10s %10s %10s %10s %10s %7s %7s' % (
+        'peers', 'frames/s', 'MB/s', 'srv cpu', 'peers cpu', 'VmHWM MB',
+        'errors', 'None'))
+    for n in a.peers:
+        bench(os.path.abspath(a.program), n, a.duration, a.frame_size,
+              a.frames, a.dir)
+
+
+if __name__ == '__main__':
+    main()

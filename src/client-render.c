@@ -1,0 +1,513 @@
+/*
+ * client-render.c: Blender children. Each run renders one or more frames
+ * of one .blend into its own output folder, in its own process group so
+ * that a timeout or a stop kills everything it started. Its output is read
+ * through a pipe on the event loop; a run is finished only when both its
+ * exit status (SIGCHLD) and the end of its output have been seen.
+ */
+#include "bdfarm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "blender-output.h"
+#include "client.h"
+#include "log.h"
+#include "proto.h"
+#include "settings.h"
+#include "xmalloc.h"
+
+#define CLIENT_RENDER_MAX_LINE	65536	/* longer output lines are dropped */
+#define CLIENT_RENDER_PROGRESS	10	/* s between progress lines logged */
+
+/* Blender's options: background, output pattern, frames (in this order). */
+static char	client_render_opt_b[] = "-b";
+static char	client_render_opt_o[] = "-o";
+static char	client_render_opt_f[] = "-f";
+
+static void	client_render_fail(struct client_render *, const char *, ...)
+		    BDFARM_PRINTF(2, 3);
+
+/* Remove a run's output folder and whatever it still holds. */
+static void
+client_render_clean(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			xasprintf(&path, "%s/%s", dir, de->d_name);
+			unlink(path);
+			free(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Record the first reason a run failed; later ones add nothing. */
+static void
+client_render_fail(struct client_render *r, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (r->failure != NULL)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&r->failure, fmt, ap);
+	va_end(ap);
+}
+
+/* Take a frame out of the run's list of unfinished frames. */
+static void
+client_render_remove(struct client_render *r, struct client_frame *f)
+{
+	unsigned int	i;
+
+	for (i = 0; i < r->nframes; i++) {
+		if (r->frames[i] == f) {
+			memmove(r->frames + i, r->frames + i + 1,
+			    (r->nframes - i - 1) * sizeof *r->frames);
+			r->nframes--;
+			break;
+		}
+	}
+	f->render = NULL;
+}
+
+/* The name a frame is sent under: four-digit frame number and extension. */
+static char *
+client_render_image_name(long frame, const char *ext)
+{
+	char	*name;
+
+	if (frame < 0)
+		xasprintf(&name, "-%04ld%s", -frame, ext);
+	else
+		xasprintf(&name, "%04ld%s", frame, ext);
+	return name;
+}
+
+/*
+ * A saved frame is confirmed: Blender went on to something else or exited
+ * well. Its file must exist and not be empty; it moves out of the run's
+ * folder to wait for its upload.
+ */
+static void
+client_render_confirm(struct client_render *r)
+{
+	struct client		*c = r->client;
+	struct client_frame	*f = r->saved;
+	struct stat		 st;
+	char			 ext[32], *image, *path;
+	const char		*base = strrchr(r->outdir, '/') + 1;
+
+	r->saved = NULL;
+	if (stat(f->file, &st) != 0 || !S_ISREG(st.st_mode)) {
+		client_render_fail(r, _("frame %ld: no file %s"), f->frame,
+		    f->file);
+		return;
+	}
+	if (st.st_size == 0) {
+		client_render_fail(r, _("frame %ld: empty file %s"), f->frame,
+		    f->file);
+		return;
+	}
+	if (blender_output_extension(f->file, ext, sizeof ext) != 0)
+		ext[0] = '\0';
+	image = client_render_image_name(f->frame, ext);
+	xasprintf(&path, "%s/%s-%s", c->renderdir, base, image);
+	if (rename(f->file, path) == -1) {
+		client_render_fail(r, _("cannot move %s to %s: %s"), f->file,
+		    path, strerror(errno));
+		free(path);
+		free(image);
+		return;
+	}
+	client_render_remove(r, f);
+	free(f->file);
+	f->file = path;
+	f->image = image;
+	f->state = CLIENT_FRAME_DONE;
+	log_info(_("rendered frame %ld of %s"), f->frame, f->blend);
+	client_disk_ok(c);
+	client_wake(c);
+}
+
+/* Give the frame Blender is on a fresh time limit. */
+static void
+client_render_arm(struct client_render *r)
+{
+	struct timeval	tv;
+
+	if (r->timer == NULL)
+		return;
+	tv.tv_sec = r->client->settings->render_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(r->timer, &tv);
+}
+
+/* Act on one line of Blender's output. */
+static void
+client_render_line(struct client_render *r, char *line)
+{
+	struct blender_line	 bl;
+	struct client_frame	*f = NULL;
+	unsigned int		 i;
+	long			 frame;
+	const char		*base;
+
+	blender_output_parse(line, &bl);
+	switch (bl.type) {
+	case BLENDER_LINE_OTHER:
+		break;
+	case BLENDER_LINE_FRAME:
+		if (!r->have_current || bl.frame != r->current) {
+			if (r->saved != NULL && r->failure == NULL)
+				client_render_confirm(r);
+			r->current = bl.frame;
+			r->have_current = 1;
+			client_render_arm(r);
+		}
+		if (bl.sample >= 0 && client_now() >= r->next_progress) {
+			log_debug("pid %ld frame %ld: sample %d/%d, %d s left",
+			    (long)r->pid, bl.frame, bl.sample, bl.samples,
+			    bl.remaining);
+			r->next_progress = client_now() +
+			    CLIENT_RENDER_PROGRESS;
+		}
+		break;
+	case BLENDER_LINE_SAVED:
+		if (r->saved != NULL && r->failure == NULL)
+			client_render_confirm(r);
+		base = strrchr(bl.path, '/');
+		base = base != NULL ? base + 1 : bl.path;
+		if (blender_output_file_frame(base, &frame) != 0) {
+			if (!r->have_current)
+				break;
+			frame = r->current;
+		}
+		for (i = 0; i < r->nframes; i++) {
+			if (r->frames[i]->frame == frame)
+				f = r->frames[i];
+		}
+		if (f == NULL || !proto_valid_file_name(base)) {
+			log_debug("pid %ld: ignoring saved file %s",
+			    (long)r->pid, bl.path);
+			break;
+		}
+		free(f->file);
+		xasprintf(&f->file, "%s/%s", r->outdir, base);
+		r->saved = f;
+		break;
+	case BLENDER_LINE_ERROR:
+		client_render_fail(r, _("Blender reported: %s"), bl.message);
+		break;
+	}
+}
+
+/* Read whatever lines Blender has written. */
+static void
+client_render_read(struct bufferevent *bev, void *arg)
+{
+	struct client_render	*r = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 len;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+		client_render_line(r, line);
+		free(line);
+	}
+	if (evbuffer_get_length(in) > CLIENT_RENDER_MAX_LINE)
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* Release a finished run. */
+static void
+client_render_free(struct client_render *r)
+{
+	struct client	*c = r->client;
+
+	TAILQ_REMOVE(&c->renders, r, entry);
+	c->nrenders--;
+	if (r->output != NULL)
+		bufferevent_free(r->output);
+	if (r->timer != NULL)
+		event_free(r->timer);
+	client_render_clean(r->outdir);
+	free(r->outdir);
+	free(r->frames);
+	free(r->failure);
+	free(r);
+}
+
+/*
+ * A run has both exited and closed its output: decide the fate of each of
+ * its frames. Frames it did not finish go back to the queue one by one if
+ * it had several, and are dropped (the server hands them out again) if it
+ * had one.
+ */
+static void
+client_render_finish(struct client_render *r)
+{
+	struct client		*c = r->client;
+	struct client_frame	*f;
+	int			 status = r->status;
+
+	if (WIFSIGNALED(status))
+		client_render_fail(r, _("Blender was killed by signal %d"),
+		    WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		client_render_fail(r, _("Blender exited with status %d"),
+		    WEXITSTATUS(status));
+	if (r->saved != NULL && r->failure == NULL)
+		client_render_confirm(r);
+	r->saved = NULL;
+	if (r->nframes > 0 && r->failure == NULL)
+		client_render_fail(r, _("Blender saved no file"));
+
+	while (r->nframes > 0) {
+		f = r->frames[0];
+		client_render_remove(r, f);
+		free(f->file);
+		f->file = NULL;
+		if (r->started > 1) {
+			log_warnx(_("frame %ld of %s failed (%s); retrying it "
+			    "alone"), f->frame, f->blend, r->failure);
+			f->state = CLIENT_FRAME_QUEUED;
+			f->alone = 1;
+		} else
+			client_frame_drop(c, f, r->failure);
+	}
+	client_render_free(r);
+	client_wake(c);
+}
+
+/* Blender closed its output, or reading it failed. */
+static void
+client_render_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client_render	*r = arg;
+
+	client_render_read(bev, r);
+	bufferevent_disable(bev, EV_READ);
+	r->eof = 1;
+	if (r->exited)
+		client_render_finish(r);
+}
+
+/* A frame took longer than render_timeout: kill the whole group. */
+static void
+client_render_timeout(evutil_socket_t fd, short events, void *arg)
+{
+	struct client_render	*r = arg;
+
+	client_render_fail(r, _("frame %ld took longer than %d s"),
+	    r->have_current ? r->current : r->frames[0]->frame,
+	    r->client->settings->render_timeout);
+	kill(-r->pid, SIGKILL);
+}
+
+/* A child has exited; if it is one of the runs, note it. */
+void
+client_render_exited(struct client *c, pid_t pid, int status)
+{
+	struct client_render	*r;
+
+	TAILQ_FOREACH(r, &c->renders, entry) {
+		if (r->pid == pid)
+			break;
+	}
+	if (r == NULL)
+		return;
+	r->exited = 1;
+	r->status = status;
+	if (r->timer != NULL)
+		evtimer_del(r->timer);
+	/* Whatever the run left behind in its group goes with it. */
+	kill(-pid, SIGKILL);
+	if (r->eof)
+		client_render_finish(r);
+}
+
+/* In the child: become Blender, or say why not and exit 127. */
+BDFARM_DEAD static void
+client_render_child(struct client *c, int out, pid_t parent, char **argv)
+{
+	int	null;
+
+	setpgid(0, 0);
+#ifdef __linux__
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	if (getppid() != parent)
+		_exit(127);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
+	if ((null = open("/dev/null", O_RDONLY)) != -1) {
+		dup2(null, STDIN_FILENO);
+		if (null != STDIN_FILENO)
+			close(null);
+	}
+	dup2(out, STDOUT_FILENO);
+	dup2(out, STDERR_FILENO);
+	if (out != STDOUT_FILENO && out != STDERR_FILENO)
+		close(out);
+	execvp(argv[0], argv);
+	dprintf(STDERR_FILENO, "Error: cannot run %s: %s\n", argv[0],
+	    strerror(errno));
+	_exit(127);
+}
+
+/* The "-f" argument: the frame numbers joined by commas. */
+static char *
+client_render_frame_list(struct client_frame **frames, unsigned int n)
+{
+	char		*list = NULL, *next;
+	unsigned int	 i;
+
+	for (i = 0; i < n; i++) {
+		if (list == NULL)
+			xasprintf(&next, "%ld", frames[i]->frame);
+		else
+			xasprintf(&next, "%s,%ld", list, frames[i]->frame);
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+/*
+ * Start Blender on n frames of one .blend from the cache. Returns -1 with
+ * a reason if the output folder, the pipe or the process cannot be made.
+ */
+int
+client_render_start(struct client *c, struct client_frame **frames,
+    unsigned int n, char **cause)
+{
+	struct client_render	*r;
+	char			*blend, *pattern, *list, *argv[8];
+	int			 fds[2];
+	unsigned int		 i;
+	pid_t			 pid, parent = getpid();
+
+	r = xcalloc(1, sizeof *r);
+	r->client = c;
+	xasprintf(&r->outdir, "%s/r%ld-%u-XXXXXX", c->renderdir,
+	    (long)parent, c->nruns++);
+	if (mkdtemp(r->outdir) == NULL) {
+		xasprintf(cause, _("cannot create a folder in %s: %s"),
+		    c->renderdir, strerror(errno));
+		free(r->outdir);
+		free(r);
+		return -1;
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		xasprintf(cause, _("cannot make a pipe: %s"), strerror(errno));
+		goto fail;
+	}
+
+	blend = client_cache_path(c, frames[0]->digest, frames[0]->blend);
+	client_cache_touch(blend);
+	xasprintf(&pattern, "%s/####", r->outdir);
+	list = client_render_frame_list(frames, n);
+	argv[0] = c->settings->blender;
+	argv[1] = client_render_opt_b;
+	argv[2] = blend;
+	argv[3] = client_render_opt_o;
+	argv[4] = pattern;
+	argv[5] = client_render_opt_f;
+	argv[6] = list;
+	argv[7] = NULL;
+
+	if ((pid = fork()) == -1) {
+		xasprintf(cause, _("cannot start Blender: %s"), strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		free(blend);
+		free(pattern);
+		free(list);
+		goto fail;
+	}
+	if (pid == 0)
+		client_render_child(c, fds[1], parent, argv);
+	setpgid(pid, pid);
+	close(fds[1]);
+	log_info(ngettext("rendering frame %s of %s (pid %ld)",
+	    "rendering frames %s of %s (pid %ld)", n), list, frames[0]->blend,
+	    (long)pid);
+	free(blend);
+	free(pattern);
+	free(list);
+
+	r->pid = pid;
+	evutil_make_socket_nonblocking(fds[0]);
+	r->output = bufferevent_socket_new(c->base, fds[0],
+	    BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(r->output, client_render_read, NULL,
+	    client_render_event, r);
+	bufferevent_enable(r->output, EV_READ);
+	if (c->settings->render_timeout > 0) {
+		r->timer = evtimer_new(c->base, client_render_timeout, r);
+		client_render_arm(r);
+	}
+	r->frames = xreallocarray(NULL, n, sizeof *r->frames);
+	for (i = 0; i < n; i++) {
+		r->frames[i] = frames[i];
+		frames[i]->state = CLIENT_FRAME_RENDERING;
+		frames[i]->render = r;
+	}
+	r->nframes = r->started = n;
+	TAILQ_INSERT_TAIL(&c->renders, r, entry);
+	c->nrenders++;
+	return 0;
+
+fail:
+	client_render_clean(r->outdir);
+	free(r->outdir);
+	free(r);
+	return -1;
+}
+
+/*
+ * Kill every run's process group and reap it, for a client that is
+ * exiting: no Blender outlives its client. Their frames are dropped.
+ */
+void
+client_render_kill_all(struct client *c)
+{
+	struct client_render	*r;
+	struct client_frame	*f;
+
+	while ((r = TAILQ_FIRST(&c->renders)) != NULL) {
+		kill(-r->pid, SIGKILL);
+		if (!r->exited)
+			waitpid(r->pid, NULL, 0);
+		while (r->nframes > 0) {
+			f = r->frames[0];
+			client_render_remove(r, f);
+			client_frame_drop(c, f, NULL);
+		}
+		client_render_free(r);
+	}
+}

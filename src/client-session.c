@@ -1,0 +1,655 @@
+/*
+ * client-session.c: one connection to the server, as an explicit state
+ * machine. A session connects, greets, then picks its next request from
+ * the client's state after every answer (a new program, finished frames
+ * to send, .blend files to fetch, frames to ask for) until nothing is
+ * left, says GOODBYE and closes. Sessions are short because the original
+ * server serves one peer at a time and drops a silent one.
+ */
+#include "bdfarm.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+#include "proto.h"
+#include "settings.h"
+#include "xmalloc.h"
+
+#define CLIENT_SESSION_TIMEOUT	30		/* s without progress */
+#define CLIENT_SESSION_MAX_DIST	((uint64_t)1 << 30)	/* program size */
+#define CLIENT_SESSION_SHOWN	80		/* bytes of a bad reply logged */
+
+enum client_session_state {
+	CLIENT_SESSION_CONNECTING,
+	CLIENT_SESSION_HELO,		/* waiting for the HELO answer */
+	CLIENT_SESSION_DIST_SIZE,	/* waiting for the program's size */
+	CLIENT_SESSION_DIST_DATA,	/* receiving the program */
+	CLIENT_SESSION_RESULTS,		/* waiting for OK or NOK */
+	CLIENT_SESSION_THANKYOU,	/* frame sent, waiting for THANKYOU */
+	CLIENT_SESSION_BLEND_SIZE,	/* waiting for the .blend's size */
+	CLIENT_SESSION_BLEND_DATA,	/* receiving the .blend */
+	CLIENT_SESSION_JOB,		/* waiting for a frame or None */
+	CLIENT_SESSION_CLOSING		/* GOODBYE sent, flushing */
+};
+
+struct client_session {
+	struct client		*client;
+	struct bufferevent	*bev;
+	enum client_session_state state;
+	int			 connected;
+	int			 todo;		/* from the HELO answer */
+	int			 got_none;
+	int			 want_dist;
+	char			 server_digest[DIGEST_HEX_SIZE];
+	struct client_download	*download;
+	uint64_t		 left;		/* bytes still to receive */
+	struct client_frame	*frame;		/* the frame being sent */
+	int			 upload_fd;
+	char			*blend;		/* the .blend being fetched */
+	char			 digest[DIGEST_HEX_SIZE];
+	int			 ext_version;	/* the server's extensions */
+	char			*failure;	/* why it ends, once it fails */
+};
+
+static unsigned char	client_session_buf[65536];
+
+static void	client_session_fail(struct client_session *, const char *, ...)
+		    BDFARM_PRINTF(2, 3);
+static void	client_session_send(struct client_session *, const char *, ...)
+		    BDFARM_PRINTF(2, 3);
+static void	client_session_next(struct client_session *);
+
+/* Release a session and everything it holds, without telling anyone. */
+static void
+client_session_free(struct client_session *s)
+{
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	client_download_abort(s->download);
+	if (s->upload_fd != -1)
+		close(s->upload_fd);
+	free(s->blend);
+	free(s->failure);
+	free(s);
+}
+
+/*
+ * Mark the session as failed with the first reason given. The callback
+ * that is running releases it on the way out (client_session_reap), so
+ * that nothing touches a freed session.
+ */
+static void
+client_session_fail(struct client_session *s, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (s->failure != NULL)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&s->failure, fmt, ap);
+	va_end(ap);
+}
+
+/* Release a failed or finished session and tell the client. */
+static void
+client_session_reap(struct client_session *s)
+{
+	struct client	*c = s->client;
+	char		*cause = s->failure;
+
+	if (cause != NULL && s->blend != NULL)
+		client_blend_failed(c, s->digest, s->blend, 0);
+	/* A program that cannot be fetched is not asked for again. */
+	if (cause != NULL && (s->state == CLIENT_SESSION_DIST_SIZE ||
+	    s->state == CLIENT_SESSION_DIST_DATA))
+		snprintf(c->refused_digest, sizeof c->refused_digest, "%s",
+		    s->server_digest);
+	s->failure = NULL;
+	client_session_free(s);
+	client_session_closed(c, cause);
+	free(cause);
+}
+
+/* A printable, shortened copy of a line from the server, for the log. */
+static char *
+client_session_shown(const char *line)
+{
+	char	*copy = xstrndup(line, CLIENT_SESSION_SHOWN), *p;
+
+	for (p = copy; *p != '\0'; p++) {
+		if (!isprint((unsigned char)*p))
+			*p = '?';
+	}
+	return copy;
+}
+
+/* The session cannot make sense of what the server said. */
+static void
+client_session_bad_reply(struct client_session *s, const char *what,
+    const char *line)
+{
+	char	*shown = client_session_shown(line);
+
+	client_session_fail(s, _("bad answer to %s from the server: \"%s\""),
+	    what, shown);
+	free(shown);
+}
+
+/* Queue one request line, with the CR LF the protocol wants. */
+static void
+client_session_send(struct client_session *s, const char *fmt, ...)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* Handle the answer to HELO. */
+static void
+client_session_helo(struct client_session *s, char *line)
+{
+	struct client		*c = s->client;
+	struct proto_helo_reply	 r;
+	char			*copy = xstrdup(line);
+
+	if (proto_parse_helo_reply(line, &r) != 0) {
+		client_session_bad_reply(s, "HELO", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	s->todo = r.todo;
+	s->ext_version = r.ext_version;
+	if (r.todo == -1) {
+		client_server_stopping(c);
+		client_session_next(s);
+		return;
+	}
+	if (r.todo == 0)
+		c->ask_after = client_now() + (r.ext_version > 0 ?
+		    c->settings->poll_interval : c->settings->busy_wait);
+
+	if (strcmp(r.digest, c->self_digest) != 0) {
+		if (r.ext_version < 1) {
+			if (!c->told_old_server)
+				log_info(_("the server runs the original "
+				    "program; this client keeps its own"));
+			c->told_old_server = 1;
+		} else if (!c->settings->auto_updates) {
+			if (!c->told_old_server)
+				log_info(_("the server runs another version; "
+				    "auto-updates are off, so this client "
+				    "keeps its own"));
+			c->told_old_server = 1;
+		} else if (c->have_self && c->mode == CLIENT_RUNNING &&
+		    proto_valid_digest(r.digest) &&
+		    strcmp(r.digest, c->refused_digest) != 0) {
+			s->want_dist = 1;
+			snprintf(s->server_digest, sizeof s->server_digest,
+			    "%s", r.digest);
+		}
+	}
+	client_session_next(s);
+}
+
+/* Begin receiving a payload of the size line gives, at most max bytes. */
+static int
+client_session_payload(struct client_session *s, const char *what,
+    char *line, uint64_t max, const char *dest)
+{
+	char	*t[2], *copy = xstrdup(line), *cause = NULL;
+
+	if (proto_split(line, t, 2) != 1 ||
+	    proto_parse_size(t[0], max, &s->left) != 0) {
+		client_session_bad_reply(s, what, copy);
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	if ((s->download = client_download_start(dest, &cause)) == NULL) {
+		client_disk_trouble(s->client, cause);
+		client_session_fail(s, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* The program has arrived whole: check it and install it. */
+static void
+client_session_dist_done(struct client_session *s)
+{
+	struct client		*c = s->client;
+	const unsigned char	*head;
+	size_t			 len;
+	char			*cause = NULL, *path;
+
+	head = client_download_head(s->download, &len);
+	if (client_update_check(c, head, len, &cause) != 0) {
+		log_warnx(_("not installing the server's program: %s"), cause);
+		snprintf(c->refused_digest, sizeof c->refused_digest, "%s",
+		    s->server_digest);
+		client_download_abort(s->download);
+		s->download = NULL;
+		free(cause);
+		return;
+	}
+	xasprintf(&path, "%s/%s", c->workdir, PACKAGE);
+	if (client_download_finish(s->download, s->server_digest, 0755,
+	    &cause) != 0) {
+		s->download = NULL;
+		log_warnx(_("not installing the server's program: %s"), cause);
+		snprintf(c->refused_digest, sizeof c->refused_digest, "%s",
+		    s->server_digest);
+		free(cause);
+		free(path);
+		return;
+	}
+	s->download = NULL;
+	client_update_ready(c, path);
+}
+
+/* The .blend has arrived whole: verify it and put it in the cache. */
+static void
+client_session_blend_done(struct client_session *s)
+{
+	struct client	*c = s->client;
+	char		*cause = NULL;
+
+	if (client_download_finish(s->download, s->digest, 0644,
+	    &cause) != 0) {
+		log_warnx(_("discarding a downloaded file: %s"), cause);
+		client_blend_failed(c, s->digest, s->blend, 0);
+		free(cause);
+	} else
+		client_blend_ready(c, s->digest, s->blend);
+	s->download = NULL;
+	free(s->blend);
+	s->blend = NULL;
+}
+
+/* Take payload bytes from the input; returns 1 once all have come. */
+static int
+client_session_take(struct client_session *s, struct evbuffer *in)
+{
+	char	*cause = NULL;
+	size_t	 want;
+	int	 n;
+
+	while (s->left > 0 && evbuffer_get_length(in) > 0) {
+		want = sizeof client_session_buf;
+		if (want > s->left)
+			want = (size_t)s->left;
+		n = evbuffer_remove(in, client_session_buf, want);
+		if (n <= 0)
+			break;
+		s->left -= (uint64_t)n;
+		if (client_download_write(s->download, client_session_buf,
+		    (size_t)n, &cause) != 0) {
+			client_disk_trouble(s->client, cause);
+			client_session_fail(s, "%s", cause);
+			free(cause);
+			return -1;
+		}
+	}
+	return s->left == 0;
+}
+
+/* Handle the answer to RESULTS: send the frame or forget it. */
+static void
+client_session_results(struct client_session *s, char *line)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f = s->frame;
+	struct stat		 st;
+	char			*t[2], *copy = xstrdup(line);
+	int			 n = proto_split(line, t, 2);
+
+	if (n == 1 && strcmp(t[0], "NOK") == 0) {
+		free(copy);
+		close(s->upload_fd);
+		s->upload_fd = -1;
+		s->frame = NULL;
+		client_frame_drop(c, f, _("the server does not want it"));
+		client_session_next(s);
+		return;
+	}
+	if (n != 1 || strcmp(t[0], "OK") != 0) {
+		client_session_bad_reply(s, "RESULTS", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	if (fstat(s->upload_fd, &st) != 0 ||
+	    evbuffer_add_file(bufferevent_get_output(s->bev), s->upload_fd, 0,
+	    st.st_size) != 0) {
+		client_session_fail(s, _("cannot send %s"), f->file);
+		return;
+	}
+	s->upload_fd = -1;		/* the buffer owns it now */
+	s->state = CLIENT_SESSION_THANKYOU;
+}
+
+/* Handle the answer to REQUESTJOB. */
+static void
+client_session_job(struct client_session *s, char *line)
+{
+	struct client		*c = s->client;
+	struct proto_job_reply	 r;
+	char			*copy = xstrdup(line);
+
+	if (proto_parse_job_reply(line, &r) != 0) {
+		client_session_bad_reply(s, "REQUESTJOB", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	if (r.blend == NULL) {
+		s->got_none = 1;
+		c->ask_after = client_now() + (s->ext_version > 0 ?
+		    c->settings->poll_interval : c->settings->none_wait);
+	} else
+		client_frame_add(c, r.blend, r.digest, r.frame);
+	client_session_next(s);
+}
+
+/* Handle one line from the server in the current state. */
+static void
+client_session_line(struct client_session *s, char *line)
+{
+	struct client	*c = s->client;
+	char		*path;
+
+	switch (s->state) {
+	case CLIENT_SESSION_HELO:
+		client_session_helo(s, line);
+		break;
+	case CLIENT_SESSION_DIST_SIZE:
+		xasprintf(&path, "%s/%s", c->workdir, PACKAGE);
+		if (client_session_payload(s, "REQUESTBLENDERDIST", line,
+		    CLIENT_SESSION_MAX_DIST, path) == 0)
+			s->state = CLIENT_SESSION_DIST_DATA;
+		free(path);
+		break;
+	case CLIENT_SESSION_BLEND_SIZE:
+		path = client_cache_path(c, s->digest, s->blend);
+		if (client_session_payload(s, "REQUESTBLENDERFILE", line,
+		    (uint64_t)c->settings->max_blend_size, path) == 0)
+			s->state = CLIENT_SESSION_BLEND_DATA;
+		else
+			client_blend_failed(c, s->digest, s->blend, 1);
+		free(path);
+		break;
+	case CLIENT_SESSION_RESULTS:
+		client_session_results(s, line);
+		break;
+	case CLIENT_SESSION_THANKYOU:
+		if (strcmp(line, "THANKYOU") != 0) {
+			client_session_bad_reply(s, "RESULTS", line);
+			break;
+		}
+		client_frame_sent(c, s->frame);
+		s->frame = NULL;
+		client_session_next(s);
+		break;
+	case CLIENT_SESSION_JOB:
+		client_session_job(s, line);
+		break;
+	default:
+		client_session_bad_reply(s, "nothing", line);
+		break;
+	}
+}
+
+/* Ask to send one finished frame; returns 0 if none could be offered. */
+static int
+client_session_offer(struct client_session *s)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f, *next;
+	struct stat		 st;
+	int			 fd;
+
+	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
+		if (f->state != CLIENT_FRAME_DONE)
+			continue;
+		if ((fd = open(f->file, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(fd, &st) == -1 || st.st_size == 0) {
+			log_warn(_("cannot read %s"), f->file);
+			if (fd != -1)
+				close(fd);
+			client_frame_drop(c, f, NULL);
+			continue;
+		}
+		s->frame = f;
+		s->upload_fd = fd;
+		client_session_send(s, "RESULTS %s %s %ld %s %jd", f->blend,
+		    f->digest, f->frame, f->image, (intmax_t)st.st_size);
+		s->state = CLIENT_SESSION_RESULTS;
+		return 1;
+	}
+	return 0;
+}
+
+/* Ask for a .blend that a queued frame needs; 0 if none is missing. */
+static int
+client_session_fetch(struct client_session *s)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f;
+	char			*dir;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (f->state != CLIENT_FRAME_WAITING)
+			continue;
+		if (client_cache_has(c, f->digest, f->blend)) {
+			client_blend_ready(c, f->digest, f->blend);
+			return client_session_fetch(s);
+		}
+		xasprintf(&dir, "%s/%s", c->cachedir, f->digest);
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			log_warn(_("cannot create %s"), dir);
+			client_disk_trouble(c, dir);
+			free(dir);
+			client_blend_failed(c, f->digest, f->blend, 1);
+			return client_session_fetch(s);
+		}
+		free(dir);
+		s->blend = xstrdup(f->blend);
+		snprintf(s->digest, sizeof s->digest, "%s", f->digest);
+		client_session_send(s, "REQUESTBLENDERFILE %s %s", f->blend,
+		    f->digest);
+		s->state = CLIENT_SESSION_BLEND_SIZE;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Make the next request the client's state calls for: first a new
+ * program, then finished frames, then missing .blend files, then more
+ * frames while there is room; when nothing is left, GOODBYE.
+ */
+static void
+client_session_next(struct client_session *s)
+{
+	struct client	*c = s->client;
+
+	if (s->failure != NULL)
+		return;
+	if (c->mode != CLIENT_EXITING) {
+		if (s->want_dist && c->mode == CLIENT_RUNNING) {
+			s->want_dist = 0;
+			client_session_send(s, "REQUESTBLENDERDIST");
+			s->state = CLIENT_SESSION_DIST_SIZE;
+			return;
+		}
+		if (client_session_offer(s))
+			return;
+		if (c->mode == CLIENT_RUNNING && client_session_fetch(s))
+			return;
+		if (s->todo == 1 && !s->got_none && client_wants_job(c)) {
+			client_session_send(s, "REQUESTJOB %d",
+			    client_available(c));
+			s->state = CLIENT_SESSION_JOB;
+			return;
+		}
+	}
+	client_session_send(s, "GOODBYE");
+	s->state = CLIENT_SESSION_CLOSING;
+}
+
+/* Read what the server sent: lines, or the bytes of a payload. */
+static void
+client_session_read(struct bufferevent *bev, void *arg)
+{
+	struct client_session	*s = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 len;
+	int			 done;
+
+	while (s->failure == NULL) {
+		if (s->state == CLIENT_SESSION_DIST_DATA ||
+		    s->state == CLIENT_SESSION_BLEND_DATA) {
+			if ((done = client_session_take(s, in)) != 1)
+				break;
+			if (s->state == CLIENT_SESSION_DIST_DATA)
+				client_session_dist_done(s);
+			else
+				client_session_blend_done(s);
+			client_session_next(s);
+			continue;
+		}
+		if (s->state == CLIENT_SESSION_CLOSING) {
+			evbuffer_drain(in, evbuffer_get_length(in));
+			break;
+		}
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (line == NULL) {
+			if (evbuffer_get_length(in) > PROTO_MAX_LINE)
+				client_session_fail(s, _("the server sent a "
+				    "line that is too long"));
+			break;
+		}
+		if (len > PROTO_MAX_LINE || strlen(line) != len)
+			client_session_fail(s, _("the server sent a line "
+			    "that is too long or not text"));
+		else
+			client_session_line(s, line);
+		free(line);
+	}
+	if (s->failure != NULL)
+		client_session_reap(s);
+}
+
+/* Output has drained: after GOODBYE, the session is over. */
+static void
+client_session_write(struct bufferevent *bev, void *arg)
+{
+	struct client_session	*s = arg;
+
+	if (s->state == CLIENT_SESSION_CLOSING)
+		client_session_reap(s);
+}
+
+/* Connected, closed, timed out or failed. */
+static void
+client_session_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client_session	*s = arg;
+	int			 dns;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		s->connected = 1;
+		client_session_send(s, "HELO %s %s/%d", s->client->hostname,
+		    PROTO_EXT_NAME, PROTO_EXT_VERSION);
+		s->state = CLIENT_SESSION_HELO;
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		if (s->state == CLIENT_SESSION_CLOSING)
+			client_session_reap(s);
+		else {
+			client_session_fail(s, _("the server closed the "
+			    "connection"));
+			client_session_reap(s);
+		}
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		client_session_fail(s, _("the server did not answer for %d s"),
+		    CLIENT_SESSION_TIMEOUT);
+	else if ((dns = bufferevent_socket_get_dns_error(bev)) != 0)
+		client_session_fail(s, _("cannot resolve %s: %s"),
+		    s->client->options->host, evutil_gai_strerror(dns));
+	else
+		client_session_fail(s, "%s", s->connected ?
+		    strerror(EVUTIL_SOCKET_ERROR()) :
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	client_session_reap(s);
+}
+
+/* Open a connection to the server; the rest happens in callbacks. */
+struct client_session *
+client_session_start(struct client *c)
+{
+	struct client_session	*s = xcalloc(1, sizeof *s);
+	struct timeval		 tv = { CLIENT_SESSION_TIMEOUT, 0 };
+	long			 port = strtol(c->options->port, NULL, 10);
+
+	s->client = c;
+	s->upload_fd = -1;
+	s->state = CLIENT_SESSION_CONNECTING;
+	s->bev = bufferevent_socket_new(c->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (s->bev == NULL)
+		fatalx("cannot create a connection buffer");
+	bufferevent_setcb(s->bev, client_session_read, client_session_write,
+	    client_session_event, s);
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect_hostname(s->bev, c->dns, AF_UNSPEC,
+	    c->options->host, (int)port) != 0) {
+		client_session_fail(s, _("cannot connect to %s"),
+		    c->options->host);
+		client_session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * Give up a session at once, for a client that is exiting: say GOODBYE if
+ * that can be said between requests, and close without telling anyone.
+ */
+void
+client_session_abort(struct client_session *s)
+{
+	static const char	 bye[] = "GOODBYE\r\n";
+	evutil_socket_t		 fd;
+
+	if (s->connected && s->state != CLIENT_SESSION_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
+	    (fd = bufferevent_getfd(s->bev)) != -1)
+		(void)!send(fd, bye, sizeof bye - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	client_session_free(s);
+}

@@ -1,0 +1,278 @@
+/*
+ * console-clients.c: the clients pane: every host that has asked for
+ * work, with its renderers busy (the frames out to it), the frames it
+ * renders and for how long, its tallies, its last contact and whether it
+ * speaks only the old protocol.
+ */
+#include "bdfarm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console-pane.h"
+#include "server.h"
+#include "xmalloc.h"
+
+/* How many hosts there are. */
+int
+console_clients_count(struct console *c)
+{
+	struct host	*host;
+	int		 n = 0;
+
+	TAILQ_FOREACH(host, &c->server->farm.hosts, entry)
+		n++;
+	return n;
+}
+
+/*
+ * Every host with the frames out to it, gathered in one pass over the
+ * frames in flight; *n receives the count. Release with
+ * console_clients_release().
+ */
+struct console_host_row *
+console_clients_collect(struct console *c, size_t *n)
+{
+	struct farm		*farm = &c->server->farm;
+	struct console_host_row	*rows, *r;
+	struct host		*host;
+	struct job		*job;
+	size_t			 i, k, seen;
+
+	*n = (size_t)console_clients_count(c);
+	rows = xcalloc(*n + 1, sizeof *rows);
+	i = 0;
+	TAILQ_FOREACH(host, &farm->hosts, entry)
+		rows[i++].host = host;
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		seen = 0;
+		for (i = 0; i < job->nframes && seen < job->nout; i++) {
+			if (job->frames[i].state != FRAME_OUT)
+				continue;
+			seen++;
+			for (k = 0; k < *n; k++) {
+				if (rows[k].host == job->frames[i].host)
+					break;
+			}
+			if (k == *n)
+				continue;
+			r = &rows[k];
+			r->frames = xreallocarray(r->frames, r->out + 1,
+			    sizeof *r->frames);
+			r->frames[r->out].job = job;
+			r->frames[r->out++].index = i;
+		}
+	}
+	return rows;
+}
+
+/* Free what console_clients_collect() returned. */
+void
+console_clients_release(struct console_host_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(rows[i].frames);
+	free(rows);
+}
+
+/*
+ * The frames out to a host as "shot.job:12 45% 1m05s, ...", with the
+ * progress when the client reports it, stopping once the text is wider
+ * than the room there is.
+ */
+static char *
+console_clients_frames(const struct console_host_row *r, farm_time now,
+    int room)
+{
+	const struct frame	*f;
+	struct job		*job;
+	char			*text = xstrdup(""), *next, age[32], pc[16];
+	size_t			 i;
+
+	for (i = 0; i < r->out && (int)strlen(text) <= room; i++) {
+		job = r->frames[i].job;
+		f = &job->frames[r->frames[i].index];
+		eta_duration_text(now - f->since, age, sizeof age);
+		if (f->progress > 0)
+			snprintf(pc, sizeof pc, " %u%%", f->progress / 10U);
+		else
+			pc[0] = '\0';
+		xasprintf(&next, "%s%s%s:%ld%s %s", text, i == 0 ? "" : ", ",
+		    job->name, job->first + (long)r->frames[i].index, pc, age);
+		free(text);
+		text = next;
+	}
+	return text;
+}
+
+/* Draw the column titles on line y, with widths for each column. */
+static void
+console_clients_draw_titles(struct console *c, int y, int name)
+{
+	attr_t	 attr = c->attrs[CONSOLE_C_TITLE];
+	char	*line;
+
+	if (c->focus == CONSOLE_FOCUS_CLIENTS)
+		attr |= A_BOLD;
+	xasprintf(&line, "%-*.*s %-6s %5s %6s %7s %9s  %s", name, name,
+	    _("CLIENT"), _("KIND"), _("BUSY"), _("DONE"), _("AVG"),
+	    _("CONTACT"), _("RENDERING"));
+	console_draw_text(c, y, 0, COLS, attr, line);
+	free(line);
+}
+
+/* Draw one host on line y. */
+static void
+console_clients_draw_row(struct console *c, int y,
+    const struct console_host_row *r, int name, int selected, farm_time now)
+{
+	struct host	*host = r->host;
+	attr_t		 row = c->attrs[CONSOLE_C_NORMAL], busy_attr;
+	char		 buf[64], avg[32], contact[64], *frames;
+	int		 x = 0, room;
+
+	if (selected)
+		row |= c->focus == CONSOLE_FOCUS_CLIENTS ? A_REVERSE : A_BOLD;
+	if (host->connections == 0 && r->out == 0)
+		row |= c->attrs[CONSOLE_C_DIM];
+	console_draw_text(c, y, x, name, row, host->name);
+	x += name + 1;
+	console_draw_text(c, y, x - 1, 1, row, "");
+	console_draw_text(c, y, x, 7, row, host->bdfarm ? "bdfarm" :
+	    _("old"));
+	x += 7;
+	if (host->renderers > 0)
+		snprintf(buf, sizeof buf, "%zu/%d", r->out, host->renderers);
+	else if (r->out > 0)
+		snprintf(buf, sizeof buf, "%zu", r->out);
+	else
+		snprintf(buf, sizeof buf, "-");
+	busy_attr = r->out > 0 ? row | c->attrs[CONSOLE_C_ACTIVE] : row;
+	console_draw_right(c, y, x, 5, busy_attr, buf);
+	x += 5;
+	snprintf(buf, sizeof buf, "%u", host->done);
+	console_draw_right(c, y, x, 7, row, buf);
+	x += 7;
+	eta_duration_text(eta_host_frame_time(host), avg, sizeof avg);
+	console_draw_right(c, y, x, 8, row, avg);
+	x += 8;
+	if (host->connections > 0)
+		snprintf(contact, sizeof contact, "%s", _("now"));
+	else if (host->last_contact == 0)
+		snprintf(contact, sizeof contact, "-");
+	else {
+		eta_duration_text(now - host->last_contact, buf, sizeof buf);
+		snprintf(contact, sizeof contact, _("%s ago"), buf);
+	}
+	console_draw_right(c, y, x, 10, row, contact);
+	x += 10;
+	console_draw_text(c, y, x, 2, row, "");
+	x += 2;
+	room = COLS - x;
+	if (room <= 0)
+		return;
+	frames = console_clients_frames(r, now, room);
+	console_draw_text(c, y, x, room, row, frames);
+	free(frames);
+}
+
+/* The selected host's row, found by name; 0 if it is gone. */
+static int
+console_clients_selected(struct console *c, struct console_host_row *rows,
+    size_t n)
+{
+	size_t	i;
+
+	if (c->clients.selected == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(rows[i].host->name, c->clients.selected) == 0)
+			return (int)i;
+	}
+	return 0;
+}
+
+/* Draw the pane on lines y to y + height - 1: titles, then the hosts. */
+void
+console_clients_draw(struct console *c, int y, int height, farm_time now)
+{
+	struct console_host_row	*rows;
+	size_t			 n, i;
+	int			 name, sel, shown = height - 1;
+
+	if (height <= 0)
+		return;
+	name = COLS - (7 + 5 + 7 + 8 + 10 + 2) - 1;
+	if (name > 30)
+		name = 30;
+	if (name < 6)
+		name = 6;
+	console_clients_draw_titles(c, y, name);
+	rows = c->hosts;
+	n = c->nhosts;
+	sel = console_clients_selected(c, rows, n);
+	console_list_place(&c->clients, sel, shown, (int)n);
+	if (n == 0 && shown > 0)
+		console_draw_text(c, y + 1, 1, COLS - 1,
+		    c->attrs[CONSOLE_C_DIM], _("no client has asked for work "
+		    "yet"));
+	for (i = (size_t)c->clients.top; i < n &&
+	    (int)i < c->clients.top + shown; i++)
+		console_clients_draw_row(c, y + 1 + (int)i - c->clients.top,
+		    &rows[i], name, (int)i == sel &&
+		    c->focus == CONSOLE_FOCUS_CLIENTS, now);
+}
+
+/* A key for the clients pane: moving through the hosts. */
+void
+console_clients_key(struct console *c, int key)
+{
+	struct console_host_row	*rows;
+	size_t			 n;
+	int			 sel, to;
+
+	rows = console_clients_collect(c, &n);
+	if (n == 0) {
+		console_clients_release(rows, n);
+		return;
+	}
+	sel = console_clients_selected(c, rows, n);
+	switch (key) {
+	case KEY_UP:
+	case 'k':
+		to = sel - 1;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		to = sel + 1;
+		break;
+	case KEY_HOME:
+	case 'g':
+		to = 0;
+		break;
+	case KEY_END:
+	case 'G':
+		to = (int)n - 1;
+		break;
+	case KEY_PPAGE:
+		to = sel - (c->clients.rows > 1 ? c->clients.rows - 1 : 1);
+		break;
+	case KEY_NPAGE:
+		to = sel + (c->clients.rows > 1 ? c->clients.rows - 1 : 1);
+		break;
+	default:
+		console_clients_release(rows, n);
+		return;
+	}
+	if (to < 0)
+		to = 0;
+	if (to >= (int)n)
+		to = (int)n - 1;
+	free(c->clients.selected);
+	c->clients.selected = xstrdup(rows[to].host->name);
+	console_clients_release(rows, n);
+	console_dirty(c);
+}

@@ -1,0 +1,365 @@
+/*
+ * console-jobs.c: the job queue pane, in hand-out order: each job's
+ * priority, state, progress, frames in flight, average frame time and
+ * ETA; its keys move the selection, suspend and resume, and change
+ * priorities.
+ */
+#include "bdfarm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console-pane.h"
+#include "jobdir.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+/* The range of priorities that a state file accepts. */
+#define CONSOLE_PRIORITY_MAX	1000000
+
+/* Column widths of one layout; 0 hides a column. */
+struct console_jobs_layout {
+	int	pri;
+	int	name;
+	int	state;
+	int	bar;
+	int	count;
+	int	out;
+	int	avg;
+	int	eta;
+};
+
+/* How many jobs there are. */
+int
+console_jobs_count(struct console *c)
+{
+	struct job	*job;
+	int		 n = 0;
+
+	TAILQ_FOREACH(job, &c->server->farm.jobs, entry)
+		n++;
+	return n;
+}
+
+/* The selected job and its row, or NULL if there are no jobs. */
+static struct job *
+console_jobs_selected(struct console *c, int *row)
+{
+	struct job	*job, *first;
+	int		 i = 0;
+
+	first = TAILQ_FIRST(&c->server->farm.jobs);
+	*row = 0;
+	if (c->jobs.selected != NULL) {
+		TAILQ_FOREACH(job, &c->server->farm.jobs, entry) {
+			if (strcmp(job->name, c->jobs.selected) == 0) {
+				*row = i;
+				return job;
+			}
+			i++;
+		}
+	}
+	return first;
+}
+
+/* Select the job at row (clamped), remembering it by name. */
+static void
+console_jobs_select_row(struct console *c, int row)
+{
+	struct job	*job, *last = NULL;
+	int		 i = 0;
+
+	TAILQ_FOREACH(job, &c->server->farm.jobs, entry) {
+		last = job;
+		if (i++ >= row)
+			break;
+	}
+	free(c->jobs.selected);
+	c->jobs.selected = last != NULL ? xstrdup(last->name) : NULL;
+}
+
+/*
+ * What a job is doing, in a word or two written to buf, and the colour
+ * to show it in.
+ */
+static const char *
+console_jobs_state(struct console *c, const struct job *job, attr_t *attr,
+    char *buf, size_t len)
+{
+	if (job->invalid != NULL) {
+		*attr = c->attrs[CONSOLE_C_BAD];
+		return _("invalid");
+	}
+	if (job_finished(job) && job->nfailed == 0) {
+		*attr = c->attrs[CONSOLE_C_DIM];
+		return _("done");
+	}
+	if (job->suspended) {
+		*attr = c->attrs[CONSOLE_C_PAUSED];
+		return _("suspended");
+	}
+	if (job->nout > 0) {
+		*attr = c->attrs[CONSOLE_C_ACTIVE];
+		return _("rendering");
+	}
+	if (job->nfailed > 0) {
+		*attr = c->attrs[CONSOLE_C_BAD];
+		snprintf(buf, len, _("%zu failed"), job->nfailed);
+		return buf;
+	}
+	*attr = c->attrs[CONSOLE_C_NORMAL];
+	if (!job_ready(job))
+		return _("checking");
+	return _("queued");
+}
+
+/* The widest "done/total" of all jobs. */
+static int
+console_jobs_count_width(struct console *c)
+{
+	struct job	*job;
+	char		 buf[64];
+	int		 w = 10, n;
+
+	TAILQ_FOREACH(job, &c->server->farm.jobs, entry) {
+		n = snprintf(buf, sizeof buf, "%zu/%zu", job->ndone,
+		    job->nframes);
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
+/*
+ * Share width columns among the columns: the fixed ones first, then the
+ * name and the bar; at narrow widths the bar, then the times, then the
+ * frames out are left out.
+ */
+static void
+console_jobs_layout(struct console *c, int width,
+    struct console_jobs_layout *l)
+{
+	int	rest;
+
+	l->pri = 4;
+	l->state = 10;
+	l->count = console_jobs_count_width(c);
+	l->out = 4;
+	l->avg = 7;
+	l->eta = 7;
+	rest = width - (l->pri + l->state + l->count + l->out + l->avg +
+	    l->eta + 6);
+	if (rest < 10 + 1 + 8) {
+		l->avg = l->eta = 0;
+		rest += 7 + 7 + 2;
+	}
+	if (rest < 8 + 1 + 6) {
+		l->out = 0;
+		rest += 4 + 1;
+	}
+	if (rest < 8 + 1 + 6) {
+		l->bar = 0;
+		l->name = rest > 1 ? rest - 1 : 1;
+		return;
+	}
+	l->name = rest * 2 / 5;
+	if (l->name < 8)
+		l->name = 8;
+	if (l->name > 40)
+		l->name = 40;
+	l->bar = rest - l->name - 1;
+}
+
+/* Draw one column and move x past it and its gap. */
+static void
+console_jobs_cell(struct console *c, int y, int *x, int width, attr_t attr,
+    const char *text, int right)
+{
+	if (width <= 0)
+		return;
+	if (right)
+		console_draw_right(c, y, *x, width, attr, text);
+	else
+		console_draw_text(c, y, *x, width, attr, text);
+	*x += width;
+	if (*x < COLS)
+		console_draw_text(c, y, (*x)++, 1, attr, "");
+}
+
+/* Draw the column titles on line y. */
+static void
+console_jobs_draw_titles(struct console *c, int y,
+    const struct console_jobs_layout *l)
+{
+	attr_t	attr = c->attrs[CONSOLE_C_TITLE];
+	int	x = 0;
+
+	if (c->focus == CONSOLE_FOCUS_JOBS)
+		attr |= A_BOLD;
+	console_jobs_cell(c, y, &x, l->pri, attr, _("PRI"), 1);
+	console_jobs_cell(c, y, &x, l->name, attr, _("JOB"), 0);
+	console_jobs_cell(c, y, &x, l->state, attr, _("STATE"), 0);
+	console_jobs_cell(c, y, &x, l->bar, attr, _("PROGRESS"), 0);
+	console_jobs_cell(c, y, &x, l->count, attr, _("DONE/ALL"), 1);
+	console_jobs_cell(c, y, &x, l->out, attr, _("OUT"), 1);
+	console_jobs_cell(c, y, &x, l->avg, attr, _("AVG"), 1);
+	console_jobs_cell(c, y, &x, l->eta, attr, _("ETA"), 1);
+	console_draw_fill(c, y, x, COLS - x, attr);
+}
+
+/* Draw one job on line y. */
+static void
+console_jobs_draw_row(struct console *c, int y, struct job *job,
+    const struct console_jobs_layout *l, int selected, farm_time now)
+{
+	attr_t		 row = c->attrs[CONSOLE_C_NORMAL], state_attr;
+	const char	*state;
+	char		 buf[64], word[64];
+	int		 x = 0, rest;
+
+	if (selected)
+		row |= c->focus == CONSOLE_FOCUS_JOBS ? A_REVERSE : A_BOLD;
+	state = console_jobs_state(c, job, &state_attr, word, sizeof word);
+	if (selected)
+		state_attr |= c->focus == CONSOLE_FOCUS_JOBS ? A_REVERSE :
+		    A_BOLD;
+
+	snprintf(buf, sizeof buf, "%d", job->priority);
+	console_jobs_cell(c, y, &x, l->pri, row, buf, 1);
+	console_jobs_cell(c, y, &x, l->name, row, job->name, 0);
+	console_jobs_cell(c, y, &x, l->state, state_attr, state, 0);
+	if (job->invalid != NULL) {
+		console_draw_text(c, y, x, COLS - x, state_attr, job->invalid);
+		return;
+	}
+	if (l->bar > 0) {
+		console_draw_bar(c, y, x, l->bar, job->nframes, job->ndone,
+		    job->nout);
+		x += l->bar;
+		console_draw_text(c, y, x++, 1, row, "");
+	}
+	snprintf(buf, sizeof buf, "%zu/%zu", job->ndone, job->nframes);
+	console_jobs_cell(c, y, &x, l->count, row, buf, 1);
+	snprintf(buf, sizeof buf, "%zu", job->nout);
+	console_jobs_cell(c, y, &x, l->out, job->nout > 0 ?
+	    row | c->attrs[CONSOLE_C_OUT] : row, job->nout > 0 ? buf : "-", 1);
+	eta_duration_text(eta_job_frame_time(job), buf, sizeof buf);
+	console_jobs_cell(c, y, &x, l->avg, row, buf, 1);
+	eta_duration_text(eta_job_remaining(job, now), buf, sizeof buf);
+	console_jobs_cell(c, y, &x, l->eta, row, buf, 1);
+	rest = COLS - x;
+	console_draw_fill(c, y, x, rest, row);
+}
+
+/* Draw the pane on lines y to y + height - 1: titles, then the jobs. */
+void
+console_jobs_draw(struct console *c, int y, int height, farm_time now)
+{
+	struct console_jobs_layout	 l;
+	struct job			*job, *sel;
+	int				 i = 0, row, shown = height - 1;
+
+	if (height <= 0)
+		return;
+	memset(&l, 0, sizeof l);
+	console_jobs_layout(c, COLS, &l);
+	console_jobs_draw_titles(c, y, &l);
+	sel = console_jobs_selected(c, &row);
+	console_list_place(&c->jobs, row, shown, console_jobs_count(c));
+	if (TAILQ_EMPTY(&c->server->farm.jobs) && shown > 0) {
+		console_draw_text(c, y + 1, 1, COLS - 1,
+		    c->attrs[CONSOLE_C_DIM], _("no jobs: put NAME.job files in "
+		    "the job folder"));
+		return;
+	}
+	TAILQ_FOREACH(job, &c->server->farm.jobs, entry) {
+		if (i >= c->jobs.top && i < c->jobs.top + shown)
+			console_jobs_draw_row(c, y + 1 + i - c->jobs.top, job,
+			    &l, job == sel, now);
+		i++;
+	}
+}
+
+/* Suspend or resume the selected job through its .suspend file. */
+static void
+console_jobs_toggle(struct console *c, struct job *job)
+{
+	struct server	*s = c->server;
+	char		*cause = NULL;
+	int		 on = !job->suspended;
+
+	if (s->jobdir == NULL)
+		return;
+	if (jobdir_set_suspended(s->jobdir, job, on, &cause) != 0) {
+		log_warnx("%s", cause);
+		console_set_status(c, "%s", cause);
+		free(cause);
+		return;
+	}
+	console_set_status(c, on ? _("%s suspended") : _("%s resumed"),
+	    job->name);
+}
+
+/* Change the selected job's priority by step; the queue re-orders. */
+static void
+console_jobs_priority(struct console *c, struct job *job, int step)
+{
+	if ((step > 0 && job->priority == CONSOLE_PRIORITY_MAX) ||
+	    (step < 0 && job->priority == -CONSOLE_PRIORITY_MAX))
+		return;
+	farm_set_priority(&c->server->farm, job, job->priority + step);
+	console_set_status(c, _("%s: priority %d"), job->name, job->priority);
+}
+
+/* A key for the jobs pane. */
+void
+console_jobs_key(struct console *c, int key)
+{
+	struct job	*job;
+	int		 row, n = console_jobs_count(c);
+	int		 page = c->jobs.rows > 1 ? c->jobs.rows - 1 : 1;
+
+	if ((job = console_jobs_selected(c, &row)) == NULL)
+		return;
+	switch (key) {
+	case KEY_UP:
+	case 'k':
+		console_jobs_select_row(c, row > 0 ? row - 1 : 0);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		console_jobs_select_row(c, row + 1 < n ? row + 1 : row);
+		break;
+	case KEY_PPAGE:
+		console_jobs_select_row(c, row > page ? row - page : 0);
+		break;
+	case KEY_NPAGE:
+		console_jobs_select_row(c, row + page);
+		break;
+	case KEY_HOME:
+	case 'g':
+		console_jobs_select_row(c, 0);
+		break;
+	case KEY_END:
+	case 'G':
+		console_jobs_select_row(c, n - 1);
+		break;
+	case 's':
+	case ' ':
+		console_jobs_toggle(c, job);
+		break;
+	case '+':
+	case '=':
+		console_jobs_priority(c, job, 1);
+		break;
+	case '-':
+	case '_':
+		console_jobs_priority(c, job, -1);
+		break;
+	default:
+		return;
+	}
+	console_dirty(c);
+}

@@ -1,0 +1,154 @@
+/*
+ * console-pane.h: what the parts of the console share: its state, the
+ * panes that draw from the model and take keys, and the drawing helpers.
+ * Each pane is one file with a *_draw() and, if it takes keys, a *_key().
+ */
+#ifndef CONSOLE_PANE_H
+#define CONSOLE_PANE_H
+
+#include <curses.h>
+#include <stdio.h>
+
+#include "eta.h"
+#include "farm.h"
+#include "log.h"
+
+struct event;
+struct server;
+
+/* The pane that arrows and Tab act on. */
+enum console_focus {
+	CONSOLE_FOCUS_JOBS,
+	CONSOLE_FOCUS_CLIENTS
+};
+
+/* What a y/n prompt is about. */
+enum console_ask {
+	CONSOLE_ASK_NONE,
+	CONSOLE_ASK_QUIT,
+	CONSOLE_ASK_STOP
+};
+
+/* Colour pairs, with a monochrome attribute for each. */
+enum console_colour {
+	CONSOLE_C_NORMAL,
+	CONSOLE_C_TITLE,	/* pane titles and the header */
+	CONSOLE_C_DIM,		/* done, idle, dashes */
+	CONSOLE_C_ACTIVE,	/* rendering, connected */
+	CONSOLE_C_PAUSED,	/* suspended */
+	CONSOLE_C_BAD,		/* invalid, warnings */
+	CONSOLE_C_BAR,		/* the done part of a bar */
+	CONSOLE_C_OUT,		/* the in-flight part of a bar */
+	CONSOLE_C_SELECT,	/* the selected row */
+	CONSOLE_C_PROMPT,	/* the y/n question */
+	CONSOLE_NCOLOURS
+};
+
+/* One line of the events pane. */
+struct console_line {
+	farm_time	 when;
+	enum log_level	 level;
+	char		*text;
+};
+
+#define CONSOLE_EVENTS	256
+
+/* One selectable list (jobs or clients): a selected name and a scroll. */
+struct console_list {
+	char		*selected;	/* job or host name; NULL: the first */
+	int		 top;		/* first row shown */
+	int		 rows;		/* rows drawn last time */
+};
+
+struct console {
+	struct server		*server;
+	SCREEN			*screen;
+	int			 active;	/* curses owns the terminal */
+	int			 utf8;
+	int			 colours;
+	attr_t			 attrs[CONSOLE_NCOLOURS];
+
+	struct event		*input_ev;
+	struct event		*winch_ev;
+	struct event		*redraw_ev;
+	struct event		*stderr_ev;
+	int			 empty_reads;	/* wake-ups with no key */
+	int			 dirty;
+	farm_time		 last_draw;
+	unsigned long		 draws;
+
+	int			 stderr_saved;	/* the real stderr, or -1 */
+	int			 stderr_pipe;	/* our end of fd 2, or -1 */
+	char			 stderr_buf[512];
+	size_t			 stderr_len;
+
+	FILE			*log;
+	char			*log_path;
+
+	enum console_focus	 focus;
+	enum console_ask	 ask;
+	int			 help;
+	struct console_list	 jobs;
+	struct console_list	 clients;
+
+	struct console_line	 events[CONSOLE_EVENTS];
+	unsigned		 nevents;	/* lines ever added */
+
+	struct console_host_row	*hosts;	/* while drawing: every host */
+	size_t			 nhosts;
+
+	struct eta_rate		 rate;
+	char			*status;	/* the last key's outcome */
+};
+
+/* console.c */
+void	console_dirty(struct console *);
+void	console_set_status(struct console *, const char *, ...)
+	    BDFARM_PRINTF(2, 3);
+
+/* console-draw.c */
+void	console_draw_init(struct console *);
+void	console_draw_text(struct console *, int, int, int, attr_t,
+	    const char *);
+void	console_draw_right(struct console *, int, int, int, attr_t,
+	    const char *);
+void	console_draw_fill(struct console *, int, int, int, attr_t);
+void	console_draw_bar(struct console *, int, int, int, size_t, size_t,
+	    size_t);
+void	console_draw_title(struct console *, int, int, const char *, int);
+void	console_list_place(struct console_list *, int, int, int);
+
+/* console-header.c */
+void	console_header_draw(struct console *, int, farm_time);
+
+/* console-jobs.c */
+int	console_jobs_count(struct console *);
+void	console_jobs_draw(struct console *, int, int, farm_time);
+void	console_jobs_key(struct console *, int);
+
+/* console-clients.c */
+struct console_frame_ref {
+	struct job	*job;
+	size_t		 index;
+};
+struct console_host_row {
+	struct host			*host;
+	size_t				 out;	/* frames out to it now */
+	struct console_frame_ref	*frames;
+};
+struct console_host_row *console_clients_collect(struct console *, size_t *);
+void	console_clients_release(struct console_host_row *, size_t);
+int	console_clients_count(struct console *);
+void	console_clients_draw(struct console *, int, int, farm_time);
+void	console_clients_key(struct console *, int);
+
+/* console-events.c */
+void	console_events_add(struct console *, enum log_level, const char *);
+void	console_events_draw(struct console *, int, int);
+void	console_events_free(struct console *);
+
+/* console-help.c */
+void	console_help_draw(struct console *);
+void	console_help_key(struct console *, int);
+
+#endif

@@ -1,0 +1,354 @@
+"""What the tests of the protocol extension share (doc/protocol.md).
+
+A BdfarmClient speaks the bdfarm client's side of the extension over one
+connection that stays open: HELO with bdfarm/1 and an instance, FACTS,
+ALIVE, WAITJOB, PROGRESS, FAILED with Blender's output lines, and RESULTS
+answered OK, NOK or HAVE. The server may send `JOB name md5 frame` between
+any two of its answers, so every line read is looked at for it. An ExtFarm
+is a bdfarmtest.Farm with a short client timeout that may run with
+--verbose. Run as a program, this file is a small bdfarm client that waits
+for one frame, prints it and then keeps in touch until it is killed, so
+that a test can stop a real process with SIGSTOP.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import bdfarmtest
+from bdfarmtest import (ConnectionClosed, Farm, OldClient, ProtocolError,
+                        md5_file)
+
+EXT = 'bdfarm/1'
+
+EXT_DEFAULTS = {
+    'client_timeout': 2,
+    'rescan_interval': 5,
+}
+
+_DIGEST = re.compile(r'[0-9a-f]{32}')
+_FRAME = re.compile(r'-?[0-9]+')
+
+
+class ExtFarm(Farm):
+    """A server for extension tests: client_timeout of 2 s, the job folder
+    rescanned only every 5 s (so that inotify is what makes new work
+    visible), and --verbose on request."""
+
+    def __init__(self, settings=None, verbose=False, **kw):
+        merged = dict(EXT_DEFAULTS)
+        merged.update(settings or {})
+        self.verbose = verbose
+        Farm.__init__(self, settings=merged, **kw)
+
+    def argv(self, jobdir=None, renderdir=None, port=None):
+        argv = Farm.argv(self, jobdir, renderdir, port)
+        if self.verbose:
+            argv.insert(1, '--verbose')
+        return argv
+
+    def digest(self):
+        """The MD5 of the program, as HELO answers it."""
+        return md5_file(self.program)
+
+    def bdfarm(self, name='node.example', instance=None, timeout=5.0,
+               hello=True, keepalive=0.5):
+        """A BdfarmClient connected to this farm, greeted unless told.
+        It sends ALIVE while it waits for a JOB, unless keepalive is None."""
+        c = BdfarmClient(self.port, name=name, instance=instance,
+                         timeout=timeout, keepalive=keepalive)
+        if hello:
+            c.hello()
+        return c
+
+    def ready_job(self, name, first, last, blend=None, size=1000):
+        """Write a .blend and a job for it and wait until a frame of the
+        farm can be handed out; return (blend-name, blend-md5)."""
+        blend = blend or name + '.blend'
+        path, data = self.blend(blend, size=size)
+        self.job(name, path, first, last)
+        self.wait_ready()
+        return blend, bdfarmtest.md5_bytes(data)
+
+
+class BdfarmClient(OldClient):
+    """The bdfarm client's side of the extension over one connection."""
+
+    def __init__(self, port, name='node.example', instance=None,
+                 host='127.0.0.1', timeout=5.0, keepalive=0.5):
+        OldClient.__init__(self, port, host=host, timeout=timeout)
+        # A request sent in several writes (FAILED and its lines) must
+        # not wait for the server's delayed acknowledgement.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.name = name
+        self.instance = str(instance if instance is not None
+                            else os.getpid())
+        self.jobs = []          # JOB answers not yet taken by the test
+        self.waiting = False    # a WAITJOB is outstanding
+        self.waitjob_sent = None
+        self.job_received = None
+        # While it waits for a JOB, the client sends ALIVE when it has
+        # sent nothing for this long (None: it stays silent).
+        self.keepalive = keepalive
+        self.last_sent = time.monotonic()
+
+    @property
+    def ident(self):
+        """The name the server knows this client by: host#instance."""
+        return '%s#%s' % (self.name, self.instance)
+
+    # Reading: every line is looked at for JOB.
+
+    def _take_line(self):
+        """One whole line from the buffer without its end, or None."""
+        if b'\n' not in self.buf:
+            return None
+        line, self.buf = self.buf.split(b'\n', 1)
+        if line.endswith(b'\r'):
+            line = line[:-1]
+        return line.decode('utf-8', 'surrogateescape')
+
+    def _note_job(self, line):
+        """Record a JOB line; fail if it is malformed or unasked for."""
+        t = line.split()
+        if len(t) != 4 or not _DIGEST.fullmatch(t[2]) or \
+                not _FRAME.fullmatch(t[3]):
+            raise ProtocolError('malformed JOB line %r' % line)
+        if not self.waiting:
+            raise ProtocolError('JOB %r arrived with no WAITJOB outstanding'
+                                % line)
+        self.waiting = False
+        self.job_received = time.monotonic()
+        self.jobs.append((t[1], t[2], int(t[3])))
+
+    @staticmethod
+    def _is_job(line):
+        return line == 'JOB' or line.startswith('JOB ')
+
+    def read_line(self):
+        """The next answer line; JOB lines met on the way are recorded."""
+        while True:
+            line = OldClient.read_line(self)
+            if self._is_job(line):
+                self._note_job(line)
+                continue
+            return line
+
+    def _pump(self, deadline):
+        """Read until a JOB is recorded or the deadline passes. Anything
+        else the server sends unasked is a protocol error."""
+        while not self.jobs:
+            line = self._take_line()
+            if line is not None:
+                if not self._is_job(line):
+                    raise ProtocolError('unsolicited line %r from the server'
+                                        % line)
+                self._note_job(line)
+                continue
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            left = deadline - now
+            if self.keepalive is not None:
+                due = self.last_sent + self.keepalive
+                if now >= due:
+                    self.alive()
+                    continue
+                left = min(left, due - now)
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                data = b''
+            finally:
+                self.sock.settimeout(self.timeout)
+            if not data:
+                raise ConnectionClosed('connection closed by the server '
+                                       'while %s waited' % self.ident)
+            self.buf += data
+
+    def wait_job(self, timeout):
+        """The next JOB as (blend-name, blend-md5, frame), waiting at most
+        timeout seconds for it; None if none came."""
+        if not self.jobs:
+            self._pump(time.monotonic() + timeout)
+        if not self.jobs:
+            return None
+        return self.jobs.pop(0)
+
+    def expect_job(self, timeout=5.0, what='a JOB'):
+        """Like wait_job, but fail if nothing comes."""
+        j = self.wait_job(timeout)
+        if j is None:
+            raise AssertionError('%s: no JOB for %s within %.1f s'
+                                 % (what, self.ident, timeout))
+        return j
+
+    def expect_no_job(self, duration, what='no JOB'):
+        """Fail if a JOB (or anything else) arrives within duration."""
+        j = self.wait_job(duration)
+        if j is not None:
+            raise AssertionError('%s: %s was handed %r' % (what, self.ident,
+                                                          j))
+
+    # Requests.
+
+    def send_line(self, line):
+        OldClient.send_line(self, line)
+        self.last_sent = time.monotonic()
+
+    def helo(self, fqdn=None, extra=None):
+        """HELO with the extension token and the instance; return the
+        answer's tokens."""
+        if fqdn is not None:
+            self.name = fqdn
+        self.fqdn = self.name
+        if extra is None:
+            extra = '%s %s' % (EXT, self.instance)
+        self.send_line('HELO %s %s' % (self.name, extra))
+        return self.read_line().split()
+
+    def hello(self):
+        """HELO, checking that the server answered with bdfarm/1; return
+        the answer's tokens."""
+        t = self.helo()
+        if len(t) != 3 or not _DIGEST.fullmatch(t[0]) or \
+                t[1] not in ('0', '1', 'STOPPING') or t[2] != EXT:
+            raise ProtocolError('HELO with %s answered %r' % (EXT, t))
+        return t
+
+    def facts(self, renderers=1, cores=2, blender='4.2.0'):
+        self.send_line('FACTS %d %d %s' % (renderers, cores, blender))
+
+    def alive(self):
+        self.send_line('ALIVE')
+
+    def waitjob(self, available=1):
+        """WAITJOB; the JOB comes later, through wait_job."""
+        if self.waiting:
+            raise AssertionError('a WAITJOB is already outstanding')
+        self.waiting = True
+        self.waitjob_sent = time.monotonic()
+        self.send_line('WAITJOB %d' % available)
+
+    def next_job(self, timeout=5.0, available=1, what='a JOB'):
+        """WAITJOB and wait for its answer."""
+        self.waitjob(available)
+        return self.expect_job(timeout, what)
+
+    def progress(self, name, md5, frame, permille):
+        self.send_line('PROGRESS %s %s %d %d' % (name, md5, frame, permille))
+
+    def failed(self, name, md5, frame, reason, output=()):
+        """FAILED with Blender's output lines; return the answer."""
+        self.send_line('FAILED %s %s %d %d %s'
+                       % (name, md5, frame, len(output), reason))
+        for line in output:
+            self.send_line(line)
+        return self.read_line()
+
+    def results(self, name, md5, frame, image, data, size=None,
+                chunks=1, pause=0.0):
+        """RESULTS; on OK send the bytes and return 'THANKYOU'; return
+        'NOK' or 'HAVE' (and send nothing) otherwise."""
+        self.send_line('RESULTS %s %s %s %s %d'
+                       % (name, md5, frame, image,
+                          len(data) if size is None else size))
+        answer = self.read_line()
+        if answer in ('NOK', 'HAVE'):
+            return answer
+        if answer != 'OK':
+            raise ProtocolError('RESULTS answered %r' % answer)
+        step = max(1, -(-len(data) // chunks))
+        for i in range(0, len(data), step):
+            if i and pause:
+                time.sleep(pause)
+            self.sock.sendall(data[i:i + step])
+        answer = self.read_line()
+        if answer != 'THANKYOU':
+            raise ProtocolError('after the bytes, the server said %r'
+                                % answer)
+        return answer
+
+    def render(self, job, data=None):
+        """Send back a frame handed out as job: (name, md5, frame)."""
+        name, md5, frame = job
+        if data is None:
+            data = ('frame %d of %s\n' % (frame, name)).encode()
+        return self.results(name, md5, frame, '%04d.png' % frame, data)
+
+
+def closed_by_server(c, timeout):
+    """Whether the server closed c within timeout; fail if it sent
+    anything but JOB lines first."""
+    closed, got = c.closed_within(timeout)
+    for line in got.decode('utf-8', 'replace').splitlines():
+        if not BdfarmClient._is_job(line.strip()):
+            raise AssertionError('%s got %r before the connection ended'
+                                 % (getattr(c, 'ident', 'client'), got))
+    return closed
+
+
+def latency(what, start, end):
+    """Print and return how long something took, in seconds."""
+    took = end - start
+    print('%s: %.1f ms' % (what, took * 1000), flush=True)
+    return took
+
+
+def spawn_agent(farm, name, instance=None):
+    """Start this file as a bdfarm client process; return the process.
+    It prints the JOB it gets on stdout, then sends ALIVE twice a second."""
+    argv = [sys.executable, os.path.abspath(__file__), 'agent',
+            str(farm.port), name]
+    if instance is not None:
+        argv.append(str(instance))
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=None)
+    bdfarmtest._live.append(p)
+    return p
+
+
+def agent_job(p, timeout=5.0):
+    """The JOB line the agent process printed, as a tuple."""
+    import select
+    r, _, _ = select.select([p.stdout], [], [], timeout)
+    if not r:
+        raise AssertionError('the client process printed no JOB within '
+                             '%.1f s' % timeout)
+    line = p.stdout.readline().decode().split()
+    if len(line) != 5 or line[0] != 'JOB':
+        raise AssertionError('the client process printed %r' % line)
+    return (line[1], line[2], int(line[3])), line[4]
+
+
+def _agent(argv):
+    """The program: a client that takes one frame and keeps in touch."""
+    port, name = int(argv[0]), argv[1]
+    instance = argv[2] if len(argv) > 2 else None
+    c = BdfarmClient(port, name=name, instance=instance)
+    c.hello()
+    c.facts()
+    j = c.next_job(10.0)
+    sys.stdout.write('JOB %s %s %d %s\n' % (j[0], j[1], j[2], c.ident))
+    sys.stdout.flush()
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        time.sleep(0.5)
+        try:
+            c.alive()
+        except OSError:
+            return 3
+    return 0
+
+
+if __name__ == '__main__':
+    if len(sys.argv) >= 4 and sys.argv[1] == 'agent':
+        sys.exit(_agent(sys.argv[2:]))
+    sys.stderr.write('usage: exttest.py agent PORT NAME [INSTANCE]\n')
+    sys.exit(2)

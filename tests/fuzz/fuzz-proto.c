@@ -1,0 +1,163 @@
+/*
+ * fuzz-proto.c: a libFuzzer target for the protocol parser. Any bytes are
+ * parsed as a request, as both replies a client reads, as a size, a frame
+ * and a name to sanitise, and what a parser accepts is checked against
+ * what it promises.
+ */
+#include "bdfarm.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* Stop the run, so that libFuzzer keeps the input, when a promise breaks. */
+#define FUZZ_ASSERT(e) do {						\
+	if (!(e))							\
+		abort();						\
+} while (0)
+
+/* A terminated copy of the input, as a line reader hands it over. */
+static char *
+fuzz_proto_copy(const uint8_t *data, size_t size)
+{
+	char	*line;
+
+	line = malloc(size + 1);
+	FUZZ_ASSERT(line != NULL);
+	memcpy(line, data, size);
+	line[size] = '\0';
+	return line;
+}
+
+/* Whether s is one token: not empty, no white space. */
+static int
+fuzz_proto_token(const char *s)
+{
+	return s != NULL && *s != '\0' && strpbrk(s, " \t\r\n\v\f") == NULL;
+}
+
+/* Parse the input as a request and check what was accepted. */
+static void
+fuzz_proto_request(const uint8_t *data, size_t size)
+{
+	struct proto_request	 req;
+	const char		*cause = NULL;
+	char			*line = fuzz_proto_copy(data, size);
+
+	if (proto_parse_request(line, &req, &cause) != 0) {
+		FUZZ_ASSERT(cause != NULL);
+		free(line);
+		return;
+	}
+	switch (req.cmd) {
+	case PROTO_HELO:
+		FUZZ_ASSERT(proto_valid_host(req.host));
+		FUZZ_ASSERT(req.ext_version >= 0);
+		break;
+	case PROTO_REQUESTJOB:
+		FUZZ_ASSERT(req.available >= 0 && req.available <= 100000);
+		break;
+	case PROTO_REQUESTBLENDERFILE:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		break;
+	case PROTO_RESULTS:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		FUZZ_ASSERT(req.frame >= -1000000000L &&
+		    req.frame <= 1000000000L);
+		FUZZ_ASSERT(fuzz_proto_token(req.image));
+		break;
+	case PROTO_REQUESTBLENDERDIST:
+	case PROTO_GOODBYE:
+		break;
+	default:
+		abort();
+	}
+	free(line);
+}
+
+/* Parse the input as both replies and check what was accepted. */
+static void
+fuzz_proto_replies(const uint8_t *data, size_t size)
+{
+	struct proto_helo_reply	 helo;
+	struct proto_job_reply	 job;
+	char			*line;
+
+	line = fuzz_proto_copy(data, size);
+	if (proto_parse_helo_reply(line, &helo) == 0) {
+		FUZZ_ASSERT(fuzz_proto_token(helo.digest));
+		FUZZ_ASSERT(helo.todo >= -1 && helo.todo <= 1);
+		FUZZ_ASSERT(helo.ext_version >= 0);
+	}
+	free(line);
+
+	line = fuzz_proto_copy(data, size);
+	if (proto_parse_job_reply(line, &job) == 0 && job.blend != NULL) {
+		FUZZ_ASSERT(proto_valid_file_name(job.blend));
+		FUZZ_ASSERT(proto_valid_digest(job.digest));
+	}
+	free(line);
+}
+
+/* Check the number parsers against the C library's. */
+static void
+fuzz_proto_numbers(const uint8_t *data, size_t size)
+{
+	char		*s = fuzz_proto_copy(data, size);
+	uint64_t	 v;
+	long		 frame;
+
+	if (proto_parse_size(s, UINT64_MAX, &v) == 0) {
+		FUZZ_ASSERT(s[0] >= '0' && s[0] <= '9');
+		errno = 0;
+		FUZZ_ASSERT(strtoull(s, NULL, 10) == v && errno == 0);
+		FUZZ_ASSERT(proto_parse_size(s, v, &v) == 0);
+		if (v > 0)
+			FUZZ_ASSERT(proto_parse_size(s, v - 1, &v) == -1);
+	}
+	if (proto_parse_frame(s, &frame) == 0) {
+		FUZZ_ASSERT(frame >= -1000000000L && frame <= 1000000000L);
+		FUZZ_ASSERT(strtol(s, NULL, 10) == frame);
+	}
+	free(s);
+}
+
+/* Sanitise the input into buffers of several sizes. */
+static void
+fuzz_proto_sanitize(const uint8_t *data, size_t size)
+{
+	char	*in = fuzz_proto_copy(data, size);
+	char	 out[PROTO_MAX_NAME + 16], again[PROTO_MAX_NAME + 16];
+	size_t	 len;
+
+	for (len = 1; len <= sizeof out; len += 1 + len / 2) {
+		memset(out, 'X', sizeof out);
+		proto_sanitize_name(in, out, len);
+		FUZZ_ASSERT(strlen(out) < len);
+		FUZZ_ASSERT(memchr(out, '\0', len) != NULL);
+		if (len > 1) {
+			FUZZ_ASSERT(proto_valid_file_name(out));
+			proto_sanitize_name(out, again, sizeof again);
+			FUZZ_ASSERT(strcmp(out, again) == 0);
+		}
+	}
+	free(in);
+}
+
+/* Put one input through every parser of the protocol. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_proto_request(data, size);
+	fuzz_proto_replies(data, size);
+	fuzz_proto_numbers(data, size);
+	fuzz_proto_sanitize(data, size);
+	return 0;
+}

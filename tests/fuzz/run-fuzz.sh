@@ -1,0 +1,189 @@
+#!/bin/sh
+# run-fuzz.sh: build bdfarm's fuzz targets with clang's libFuzzer,
+# AddressSanitizer and UndefinedBehaviorSanitizer against the project's own
+# sources, and run each for a given time. Not part of make check.
+#
+# Usage: tests/fuzz/run-fuzz.sh [SECONDS [TARGET...]]
+#
+#   SECONDS   how long each target runs (default 20)
+#   TARGET    proto, jobfile, settings or state (default: all four)
+#
+# The environment may set CC (default clang), BDFARM_BUILDDIR (a configured
+# build folder whose config.h is used; default: the current folder if it
+# holds one, else a scratch configure) and FUZZ_WORKDIR (where the
+# programs, corpora and any crashing inputs go; default: a new temporary
+# folder, removed afterwards unless something was found).
+#
+# Exit status: 0 if no target found anything, 1 if one did, 2 on a usage
+# or build error.
+
+seconds=${1:-20}
+[ $# -gt 0 ] && shift
+targets=${*:-proto jobfile settings state}
+
+case $seconds in
+'' | *[!0-9]*)
+	echo "usage: $0 [SECONDS [TARGET...]]" >&2
+	exit 2
+	;;
+esac
+
+for t in $targets; do
+	case $t in
+	proto | jobfile | settings | state) ;;
+	*)
+		echo "run-fuzz: no target '$t' (proto, jobfile, settings, state)" >&2
+		exit 2
+		;;
+	esac
+done
+
+fuzzdir=$(cd "$(dirname "$0")" && pwd) || exit 2
+srcdir=$(cd "$fuzzdir/../.." && pwd) || exit 2
+cc=${CC:-clang}
+
+if [ -n "$FUZZ_WORKDIR" ]; then
+	work=$FUZZ_WORKDIR
+	mkdir -p "$work" || exit 2
+	keep=1
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/bdfarm-fuzz.XXXXXX") || exit 2
+	keep=0
+fi
+
+# The configuration header: a build folder's, or one made for the purpose.
+if [ -n "$BDFARM_BUILDDIR" ] && [ -f "$BDFARM_BUILDDIR/config.h" ]; then
+	builddir=$BDFARM_BUILDDIR
+elif [ -f config.h ] && grep -q 'PACKAGE "bdfarm"' config.h; then
+	builddir=$(pwd)
+else
+	builddir=$work/build
+	mkdir -p "$builddir" || exit 2
+	echo "run-fuzz: configuring in $builddir"
+	if ! (cd "$builddir" && "$srcdir/configure" --quiet \
+	    >configure.log 2>&1); then
+		echo "run-fuzz: configure failed, see $builddir/configure.log" >&2
+		exit 2
+	fi
+fi
+
+libconfig=$(pkg-config --cflags --libs libconfig) || exit 2
+
+# Compile and link one fuzz target: build OUTPUT SOURCE... [LIBRARY...].
+build() {
+	out=$1
+	shift
+	"$cc" -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	    -I"$builddir" -I"$srcdir/src" '-DSYSCONFDIR="/nonexistent"' \
+	    -o "$out" "$@"
+}
+
+# Write a few valid inputs of each kind, for the fuzzer to start from.
+seeds() {
+	d=$work/corpus-$1
+	mkdir -p "$d"
+	case $1 in
+	proto)
+		printf 'HELO render1.example.org\r\n' >"$d/seed-helo"
+		printf 'HELO host bdfarm/1\r\n' >"$d/seed-helo-ext"
+		printf 'REQUESTBLENDERDIST\r\n' >"$d/seed-dist"
+		printf 'REQUESTJOB 2\r\n' >"$d/seed-job"
+		printf 'REQUESTBLENDERFILE scene.blend %s\r\n' \
+		    0123456789abcdef0123456789abcdef >"$d/seed-file"
+		printf 'RESULTS scene.blend %s 5 0005.tga 1234\r\n' \
+		    0123456789abcdef0123456789abcdef >"$d/seed-results"
+		printf 'GOODBYE\r\n' >"$d/seed-bye"
+		printf '0123456789abcdef0123456789abcdef 1 bdfarm/1\r\n' \
+		    >"$d/seed-helo-reply"
+		printf 'scene.blend 0123456789abcdef0123456789abcdef 12\r\n' \
+		    >"$d/seed-job-reply"
+		printf 'None\r\n' >"$d/seed-none"
+		;;
+	jobfile)
+		printf '/srv/jobs/scene.blend\n1\n250\n' >"$d/seed-lf"
+		printf '/srv/jobs/scene.blend\r\n-5\r\n 5 \r\n\r\n' >"$d/seed-crlf"
+		;;
+	settings)
+		printf 'server = {\n  peer_timeout = 3;\n  listen = "::1";\n' \
+		    >"$d/seed-server"
+		printf '  max_frame_size = 5000000000L;\n};\n' >>"$d/seed-server"
+		printf 'client = {\n  renderers = 4;\n  auto_updates = false;\n' \
+		    >"$d/seed-client"
+		printf '  retry_min = 1;\n  retry_max = 2;\n};\n' >>"$d/seed-client"
+		;;
+	state)
+		printf 'bdfarm-state 1\nnextseq 3\njob a.job\njobdigest %s\n' \
+		    0123456789abcdef0123456789abcdef >"$d/seed-state"
+		printf 'blend %s 1 2 3 4 a.blend\npriority 2\nseq 1\n' \
+		    0123456789abcdef0123456789abcdef >>"$d/seed-state"
+		printf 'done -5--3 0 4-6\nout 1 1000 2 alpha\nhost 3 alpha\nend\n' \
+		    >>"$d/seed-state"
+		;;
+	esac
+}
+
+found=0
+for t in $targets; do
+	src=$fuzzdir/fuzz-$t.c
+	case $t in
+	proto)
+		units="proto.c"
+		libs=
+		;;
+	jobfile)
+		units="jobfile.c proto.c xmalloc.c log.c"
+		libs=
+		;;
+	settings)
+		units="settings.c xmalloc.c log.c"
+		libs=$libconfig
+		;;
+	state)
+		units="state.c farm.c job.c host.c proto.c digest.c xmalloc.c log.c"
+		libs=$(pkg-config --libs libcrypto libevent) || exit 2
+		;;
+	esac
+	set -- "$src"
+	for u in $units; do
+		set -- "$@" "$srcdir/src/$u"
+	done
+
+	echo "run-fuzz: building fuzz-$t"
+	# shellcheck disable=SC2086
+	if ! build "$work/fuzz-$t" "$@" $libs >"$work/build-$t.log" 2>&1; then
+		cat "$work/build-$t.log" >&2
+		exit 2
+	fi
+
+	seeds "$t"
+	dict=
+	[ -f "$fuzzdir/$t.dict" ] && dict=-dict=$fuzzdir/$t.dict
+
+	echo "run-fuzz: running fuzz-$t for $seconds s"
+	# shellcheck disable=SC2086
+	TMPDIR=$work \
+	LSAN_OPTIONS="suppressions=$fuzzdir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+	    "$work/fuzz-$t" -max_total_time="$seconds" -timeout=10 \
+	    -max_len=8192 -print_final_stats=1 $dict \
+	    -artifact_prefix="$work/$t-" "$work/corpus-$t" \
+	    >"$work/run-$t.log" 2>&1
+	rc=$?
+	grep -E '^#[0-9]+.*DONE|^stat::number_of_executed_units|^stat::peak_rss_mb' \
+	    "$work/run-$t.log" | sed "s/^/  $t: /"
+	echo "  $t: corpus of $(find "$work/corpus-$t" -type f | wc -l) inputs"
+	if [ "$rc" -ne 0 ]; then
+		found=1
+		echo "run-fuzz: fuzz-$t FOUND A PROBLEM (exit $rc):"
+		grep -E 'ERROR|SUMMARY|runtime error|deadly signal|Test unit written' \
+		    "$work/run-$t.log" | head -20 | sed "s/^/  $t: /"
+		echo "  $t: full log in $work/run-$t.log"
+	fi
+done
+
+if [ "$found" -eq 0 ] && [ "$keep" -eq 0 ]; then
+	rm -rf "$work"
+else
+	echo "run-fuzz: programs, corpora and logs are in $work"
+fi
+exit "$found"

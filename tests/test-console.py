@@ -1,0 +1,359 @@
+"""The server's console, driven through tmux: a server with three jobs runs
+in a detached tmux session on a private socket, scripted old clients take
+frames, keys are sent with send-keys and the screen is read back with
+capture-pane. Skipped when tmux is not installed."""
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import bdfarmtest as bt
+
+JOBS = (('alpha', 10), ('beta', 5), ('gamma', 8))
+
+
+class _Reaper:
+    """Looks like a process to the harness, which kills what it lists
+    on a signal or at exit: killing it closes a console."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def poll(self):
+        return None
+
+    def kill(self):
+        self.console.close()
+
+    def wait(self, timeout=None):
+        return 0
+
+
+class Console:
+    """A server in its console, in a tmux session of its own."""
+
+    def __init__(self, farm, width=120, height=40, lang='C.UTF-8'):
+        self.farm = farm
+        # A socket of its own inside the farm's folder: nothing is left
+        # behind and no other tmux server is touched.
+        self.socket = os.path.join(farm.root, 'tmux.sock')
+        self.conf = os.path.join(farm.root, 'tmux.conf')
+        with open(self.conf, 'w') as f:
+            f.write('set -g default-terminal tmux-256color\n'
+                    'set -g history-limit 0\n')
+        argv = [farm.program, '--config', farm.conf, '--port',
+                str(farm.port), farm.jobdir, farm.renderdir]
+        # The shell keeps the exit status: tmux may see the terminal close
+        # before the process has gone and then knows no status.
+        self.rcfile = os.path.join(farm.root, 'console.rc')
+        cmd = 'env LC_ALL=%s %s; echo $? >%s' % (lang, ' '.join(
+            shlex.quote(a) for a in argv), shlex.quote(self.rcfile))
+        self.pid = None
+        bt._live.append(_Reaper(self))
+        self.tmux('new-session', '-d', '-s', 'farm', '-x', str(width),
+                  '-y', str(height), cmd)
+        shell = int(self.display('#{pane_pid}'))
+        self.pid = bt.wait_for(lambda: self.child(shell), 5,
+                               what='the server process')
+
+    @staticmethod
+    def child(pid):
+        """The first child process of pid, or None."""
+        try:
+            with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
+                kids = f.read().split()
+        except OSError:
+            return None
+        return int(kids[0]) if kids else None
+
+    def tmux(self, *args):
+        """Run a tmux command on the private server; return its output."""
+        r = subprocess.run(['tmux', '-S', self.socket, '-f', self.conf] +
+                           list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=10)
+        if r.returncode != 0:
+            raise AssertionError('tmux %s: %s' % (' '.join(args),
+                                                  r.stderr.decode()))
+        return r.stdout.decode('utf-8', 'replace')
+
+    def display(self, fmt):
+        return self.tmux('display-message', '-p', '-t', 'farm', fmt).strip()
+
+    def screen(self):
+        """The screen as a list of lines."""
+        return self.tmux('capture-pane', '-p', '-t', 'farm').split('\n')
+
+    def text(self):
+        return '\n'.join(self.screen())
+
+    def keys(self, *keys):
+        self.tmux('send-keys', '-t', 'farm', *keys)
+
+    def dead(self):
+        """None while the server runs, else its exit status."""
+        try:
+            with open(self.rcfile) as f:
+                rc = f.read().strip()
+        except FileNotFoundError:
+            return None
+        return int(rc) if rc else None
+
+    def assert_alive(self):
+        if self.dead() is not None:
+            raise AssertionError('the server exited (%s); screen:\n%s'
+                                 % (self.dead(), self.text()))
+
+    def wait_screen(self, pred, timeout=5, what='the screen'):
+        """Wait until pred(lines) is true; fail showing the screen."""
+        try:
+            return bt.wait_for(lambda: pred(self.screen()), timeout,
+                               what=what)
+        except AssertionError as e:
+            raise AssertionError('%s; screen:\n%s' % (e, self.text()))
+
+    def job_rows(self):
+        """The job rows as (priority, name, rest of the line), top down."""
+        rows = []
+        for line in self.screen():
+            m = re.match(r'\s*(-?\d+) (\S+\.job)\s+(.*)$', line)
+            if m:
+                rows.append((int(m.group(1)), m.group(2), m.group(3)))
+        return rows
+
+    def row(self, name):
+        for r in self.job_rows():
+            if r[1] == name:
+                return r
+        return None
+
+    def close(self):
+        """Kill the server (a hang-up would only reload it), then tmux."""
+        try:
+            if self.pid is not None and self.dead() is None:
+                os.kill(self.pid, signal.SIGKILL)
+                bt.wait_for(lambda: self.dead() is not None, 5)
+        except Exception:
+            pass
+        try:
+            self.tmux('kill-server')
+        except Exception:
+            pass
+
+
+def setup_farm():
+    """A farm with the three jobs and their stand-in .blend files."""
+    farm = bt.Farm(settings={'log_file': ''})
+    farm.settings['log_file'] = os.path.join(farm.root, 'console.log')
+    farm.write_conf()
+    for name, n in JOBS:
+        path, _ = farm.blend(name + '.blend', size=3000)
+        farm.job(name, path, 1, n)
+    return farm
+
+
+def render(farm, host, frames, keep=0):
+    """As an old client called host: take frames + keep frames, send back
+    the first frames; return what was handed out, in order."""
+    got = []
+    with farm.client() as c:
+        c.helo(host)
+        for i in range(frames + keep):
+            j = c.requestjob(1)
+            bt.check(j is not None, 'no frame for %s', host)
+            got.append(j)
+        for name, md5, n in got[:frames]:
+            eq = c.results(name, md5, n, '%04d.png' % n, b'x' * 100)
+            bt.eq(eq, 'THANKYOU', 'RESULTS answer')
+        c.goodbye()
+    return got
+
+
+def wait_ready(farm, con, timeout=10):
+    """Wait until HELO says a frame can be handed out."""
+    def ready():
+        con.assert_alive()
+        try:
+            with farm.client() as c:
+                todo = c.helo('probe.example')[1]
+                c.goodbye()
+        except OSError:
+            return False
+        return todo == '1'
+    bt.wait_for(ready, timeout, interval=0.1, what='HELO to announce work')
+
+
+def job_of(blend):
+    """The job name that a protocol blend name belongs to."""
+    return blend.replace('.blend', '.job')
+
+
+def test_console():
+    farm = setup_farm()
+    con = None
+    try:
+        con = Console(farm)
+        names = [n + '.job' for n, _ in JOBS]
+        con.wait_screen(lambda s: all(any(n in l for l in s)
+                                      for n in names) and
+                        'no client' in '\n'.join(s), 10,
+                        'the three jobs')
+        wait_ready(farm, con)
+        order = [r[1] for r in con.job_rows()]
+        bt.eq(sorted(order), sorted(names), 'jobs on screen')
+        text = con.text()
+        bt.check('frames 0/23' in text, 'header total:\n%s', text)
+        bt.check(re.search(r'rate -\s+queue ETA -', text),
+                 'no rate before any frame:\n%s', text)
+
+        # One client renders two frames and keeps one out.
+        got = render(farm, 'render1.example', 2, keep=1)
+        first = order[0]
+        bt.eq([job_of(g[0]) for g in got], [first] * 3, 'hand-out order')
+        con.wait_screen(lambda s: con.row(first) and
+                        re.search(r'rendering .* 2/\d+\s+1 ',
+                                  con.row(first)[2]), 5,
+                        'progress of %s' % first)
+        row = con.row(first)[2]
+        bt.check(re.search(r'\s\d+(\.\d)?[smhd]\S*\s+\S+\s*$', row),
+                 'no average frame time: %r', row)
+        con.wait_screen(lambda s: any(
+            re.search(r'render1\.example\s+old\s+1\s+2\s.*%s:%d'
+                      % (re.escape(first), got[2][2]), l) for l in s), 5,
+            'the client row')
+        text = con.text()
+        bt.check('frames 2/23' in text, 'header done:\n%s', text)
+        bt.check(re.search(r'rate \d+\.\d/min', text),
+                 'a measured rate:\n%s', text)
+        bt.check('\u2588' in text, 'UTF-8 bar:\n%s', text)
+
+        # s on the second job: its .suspend file, then gone again.
+        second = order[1]
+        spath = os.path.join(farm.jobdir, second + '.suspend')
+        con.keys('j', 's')
+        bt.wait_for(lambda: os.path.exists(spath), 5, what=spath)
+        con.wait_screen(lambda s: 'suspended' in con.row(second)[2], 5,
+                        '%s suspended' % second)
+        con.keys('s')
+        bt.wait_for(lambda: not os.path.exists(spath), 5,
+                    what='%s removed' % spath)
+        con.wait_screen(lambda s: 'suspended' not in con.row(second)[2], 5,
+                        '%s resumed' % second)
+
+        # A .suspend made by hand shows.
+        third = order[2]
+        hand = os.path.join(farm.jobdir, third + '.suspend')
+        open(hand, 'w').close()
+        t0 = time.monotonic()
+        con.wait_screen(lambda s: 'suspended' in con.row(third)[2], 5,
+                        'hand-made suspension of %s' % third)
+        print('hand-made .suspend shown after %.2f s'
+              % (time.monotonic() - t0))
+        os.unlink(hand)
+        con.wait_screen(lambda s: 'suspended' not in con.row(third)[2], 5,
+                        'hand-made suspension lifted')
+
+        # + on the last job: it goes first, on screen and in the hand-out.
+        con.keys('G', '+')
+        con.wait_screen(lambda s: con.job_rows() and
+                        con.job_rows()[0][:2] == (1, third), 5,
+                        '%s first with priority 1' % third)
+        got = render(farm, 'render2.example', 1)
+        bt.eq(job_of(got[0][0]), third, 'job of the next frame handed out')
+
+        # The help screen, and back.
+        con.keys('?')
+        con.wait_screen(lambda s: 'suspend or resume' in '\n'.join(s), 5,
+                        'the help')
+        con.keys('Escape')
+        con.wait_screen(lambda s: con.row(first) is not None, 5,
+                        'back from the help')
+
+        # Small, then large again.
+        con.tmux('resize-window', '-t', 'farm', '-x', '40', '-y', '10')
+        con.wait_screen(lambda s: len(s) <= 11 and 'clients' in s[0], 5,
+                        'drawn at 40x10')
+        con.assert_alive()
+        bt.check(max(len(l) for l in con.screen()) <= 40, 'too wide')
+        con.tmux('resize-window', '-t', 'farm', '-x', '120', '-y', '40')
+        con.wait_screen(lambda s: len(s) >= 40 and
+                        all(con.row(n) for n in names), 5,
+                        'drawn at 120x40 again')
+
+        # Stopping the clients asks first while frames are out.
+        con.keys('X')
+        con.wait_screen(lambda s: 'Tell every client to stop?' in s[-1] or
+                        'Tell every client to stop?' in '\n'.join(s), 5,
+                        'the stop question')
+        con.keys('n')
+        with farm.client() as c:
+            bt.check(c.helo('probe.example')[1] != 'STOPPING',
+                     'stopped after n')
+            c.goodbye()
+        con.keys('X')
+        con.wait_screen(lambda s: 'stop?' in '\n'.join(s), 5,
+                        'the stop question again')
+        con.keys('y')
+        con.wait_screen(lambda s: 'STOPPING' in s[1], 5, 'STOPPING shown')
+        with farm.client() as c:
+            bt.eq(c.helo('probe.example')[1], 'STOPPING', 'HELO answer')
+            c.goodbye()
+
+        # Quit: asks while frames are out, saves, exits 0.
+        state = os.path.join(farm.jobdir, '.bdfarm.state')
+        before = os.stat(state).st_mtime_ns if os.path.exists(state) else 0
+        con.keys('q')
+        con.wait_screen(lambda s: 'Quit anyway?' in '\n'.join(s), 5,
+                        'the quit question')
+        con.assert_alive()
+        con.keys('y')
+        bt.wait_for(lambda: con.dead() is not None, 10,
+                    what='the server to exit')
+        bt.eq(con.dead(), 0, 'exit status')
+        bt.check(os.stat(state).st_mtime_ns > before, 'state not written')
+        with open(state) as f:
+            saved = f.read()
+        bt.check(re.search(r'priority 1\b', saved), 'priority not saved:\n%s',
+                 saved)
+        with open(farm.settings['log_file']) as f:
+            log = f.read()
+        bt.check('new job' in log and 'quitting' in log,
+                 'log file:\n%s', log)
+    finally:
+        if con is not None:
+            con.close()
+        farm.cleanup()
+
+
+def test_console_ascii():
+    """Without UTF-8, bars are ASCII; and a busy console keeps up."""
+    farm = setup_farm()
+    con = None
+    try:
+        con = Console(farm, 80, 24, lang='C')
+        con.wait_screen(lambda s: len(con.job_rows()) == 3, 10, 'the jobs')
+        wait_ready(farm, con)
+        render(farm, 'r.example', 3)
+        con.wait_screen(lambda s: any(re.search(r'#+\.+', l) for l in s),
+                        5, 'an ASCII bar')
+        text = con.text()
+        bt.check(all(ord(ch) < 128 for ch in text), 'non-ASCII:\n%s', text)
+        con.keys('q')
+        bt.wait_for(lambda: con.dead() is not None, 10,
+                    what='the server to exit without asking')
+        bt.eq(con.dead(), 0, 'exit status')
+    finally:
+        if con is not None:
+            con.close()
+        farm.cleanup()
+
+
+if __name__ == '__main__':
+    if shutil.which('tmux') is None:
+        print('tmux is not installed')
+        sys.exit(77)
+    bt.main([test_console, test_console_ascii], bound=60)

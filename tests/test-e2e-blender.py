@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+# End to end with real Blender: the demo scene (data/demo-scene.py) as a
+# 24-frame job, rendered by two clients for an original-style server:
+# every frame arrives once, as a valid 160x90 PNG, and the job log shows
+# completion. Then the same scene with denoising on, which a Blender built
+# without OpenImageDenoise cannot render ("Error:", no file): no frame of
+# it is ever stored. Skipped (77) only when blender is not installed.
+
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from clienttest import (SRCDIR, Client, check, png_size, scratch, wait_for,
+                        write_config)
+from oldserver import OldServer
+
+blender = shutil.which("blender")
+if blender is None:
+    print("SKIP: blender is not installed")
+    sys.exit(77)
+
+top = scratch()
+script = os.path.join(SRCDIR, "data", "demo-scene.py")
+
+
+def build(name, *options):
+    path = os.path.join(top, name)
+    subprocess.run([blender, "-b", "--factory-startup", "--python", script,
+                    "--", path] + list(options), check=True, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
+
+
+demo = build("demo.blend", "--frames", "24")
+denoise = build("denoise.blend", "--frames", "2", "--denoise")
+conf = write_config(os.path.join(top, "bdfarm.conf"), batch_frames=4)
+
+started = time.time()
+server = OldServer(demo, 1, 24, os.path.join(top, "render")).start()
+clients = [Client(server.port, os.path.join(top, "work%d" % i), conf,
+                  blender=blender) for i in (1, 2)]
+check(wait_for(server.complete, 240, step=0.5),
+      "two clients rendered the 24-frame demo job")
+print("demo job: %.1f s with two clients" % (time.time() - started))
+counts = collections.Counter(f for f, h, i in server.received)
+check(sorted(counts) == list(range(1, 25)) and max(counts.values()) == 1,
+      "every frame arrived exactly once")
+folder = os.path.join(top, "render", "demo.job")
+names = sorted(os.listdir(folder))
+check(names == ["%04d.png" % n for n in range(1, 25)],
+      "the frames are stored as 0001.png to 0024.png")
+check(all(png_size(os.path.join(folder, n)) == (160, 90) for n in names),
+      "every frame is a valid 160x90 PNG")
+check(any(line.endswith("rendering complete") for line in server.log),
+      "the job log shows completion")
+for c in clients:
+    check(c.stop() == 0, "a client exits 0 on SIGTERM")
+server.close()
+
+server = OldServer(denoise, 1, 2, os.path.join(top, "render-denoise"),
+                   job="denoise.job", redistribute=2).start()
+client = Client(server.port, os.path.join(top, "work3"), conf,
+                blender=blender)
+again = lambda: all(sum(1 for f, h in server.handed if f == n) >= 2
+                    for n in (1, 2))
+check(wait_for(again, 120, step=0.5),
+      "the denoising frames failed and were handed out again")
+check("Blender reported: " in client.log(),
+      "the client logged Blender's error")
+check(server.received == [] and
+      not os.path.exists(os.path.join(top, "render-denoise", "denoise.job")),
+      "no frame of the denoising scene was ever stored")
+check(client.stop() == 0, "the client exits 0 on SIGTERM")
+server.close()

@@ -1,0 +1,145 @@
+"""Failure reports: FAILED is answered OK, the frame goes out again at
+once and the reason and Blender's lines go to the job's log; a client that
+fails three times on a job gets no more of its frames; a frame that failed
+on three different clients is set aside, also across a restart."""
+
+import re
+
+from bdfarmtest import check, eq, main, wait_for
+from exttest import ExtFarm
+
+BOUND = 1.0
+
+
+def wait_joblog(farm, name, pattern, timeout=3):
+    """Wait until the job's log matches pattern; return the log."""
+    rx = re.compile(pattern)
+    wait_for(lambda: rx.search(farm.joblog(name)), timeout,
+             what='%s.log to match %r' % (name, pattern))
+    return farm.joblog(name)
+
+
+def test_failed_is_logged_and_frame_requeued():
+    with ExtFarm().start() as farm:
+        name, md5 = farm.ready_job('a', 1, 2)
+        with farm.bdfarm('r.example') as r, farm.bdfarm('b.example') as b:
+            eq(r.next_job(BOUND), (name, md5, 1), 'first frame')
+            output = ['Fra:1 Mem:12.00M | Sample 3/64 line %02d' % i
+                      for i in range(18)]
+            output.append('')
+            output.append('Z' * 4090 + ' tail')        # 4096 bytes
+            eq(r.failed(name, md5, 1, 'Blender exited with status 139',
+                        output), 'OK', 'answer to FAILED with 20 lines')
+            # Handed out again at once: the next WAITJOB gets it back.
+            eq(b.next_job(BOUND), (name, md5, 1), 'frame after FAILED')
+            log = wait_joblog(farm, 'a', r'frame 1 failed on %s: Blender '
+                              r'exited with status 139' % re.escape(r.ident))
+            for line in output:
+                check(line in log, 'output line %r missing from the job '
+                      'log:\n%.3000s', line[:80], log)
+
+            # A JOB may come between FAILED and its OK: r waits while
+            # every frame is out, then reports frame 2 as failed.
+            eq(r.next_job(BOUND), (name, md5, 2), 'second frame')
+            r.waitjob(1)
+            r.expect_no_job(0.3, 'every frame is out')
+            eq(r.failed(name, md5, 2, 'out of memory'), 'OK',
+               'answer to FAILED with no lines')
+            eq(r.expect_job(BOUND, 'frame 2 back'), (name, md5, 2),
+               'JOB read around the answer to FAILED')
+            wait_joblog(farm, 'a', r'frame 2 failed on %s: out of memory'
+                        % re.escape(r.ident))
+            check(r.still_open() and b.still_open(), 'a session ended')
+
+
+def test_three_failures_block_the_client_for_the_job():
+    with ExtFarm().start() as farm:
+        name, md5 = farm.ready_job('x', 1, 10)
+        bad = farm.bdfarm('bad.example', instance=1)
+        for i in range(3):
+            job = bad.next_job(BOUND, what='frame %d to the failing client'
+                               % (i + 1))
+            eq(bad.failed(name, md5, job[2], 'crash %d' % i), 'OK',
+               'answer to FAILED')
+        bad.waitjob(1)
+        bad.expect_no_job(0.5, 'a client that failed three times')
+        with farm.bdfarm('good.example') as good:
+            eq(good.next_job(BOUND), (name, md5, 1),
+               'frame of the blocked job to another client')
+        log = wait_joblog(farm, 'x', r'%s failed 3 times; it gets no more '
+                          r'frames of this job' % re.escape(bad.ident))
+        # The same host reconnecting is still blocked.
+        with farm.bdfarm('bad.example', instance=1) as again:
+            again.waitjob(1)
+            again.expect_no_job(0.3, 'the blocked host, reconnected')
+        # The block is for that job only.
+        path, _ = farm.blend('y.blend')
+        farm.job('y', path, 1, 1)
+        eq(bad.expect_job(2.0, 'frame of another job')[0::2],
+           ('y.blend', 1), 'frame of another job to the blocked client')
+        bad.close()
+        check('frame 1 failed on 3 hosts' not in log,
+              'a frame was set aside after failing on one host:\n%s', log)
+
+
+def fail_on_three_hosts(farm, name, md5, frame):
+    """Have three different clients fail frame, one after the other;
+    return them, still connected."""
+    clients = []
+    for h in ('f1.example', 'f2.example', 'f3.example'):
+        c = farm.bdfarm(h)
+        eq(c.next_job(BOUND), (name, md5, frame), 'frame to %s' % h)
+        eq(c.failed(name, md5, frame, 'segfault on %s' % h,
+                    ['Error: segmentation fault']), 'OK', 'answer to FAILED')
+        clients.append(c)
+    return clients
+
+
+def test_frame_failing_on_three_hosts_is_set_aside():
+    with ExtFarm().start() as farm:
+        name, md5 = farm.ready_job('a', 1, 3)
+        f1, f2, f3 = fail_on_three_hosts(farm, name, md5, 1)
+        eq(f1.next_job(BOUND), (name, md5, 2), 'next frame to f1')
+        eq(f2.next_job(BOUND), (name, md5, 3), 'next frame to f2')
+        f3.waitjob(1)
+        f3.expect_no_job(0.5, 'a frame that failed on three hosts')
+        with farm.client() as old:
+            eq(old.helo('old.example')[1], '0', 'HELO todo')
+            eq(old.requestjob(1), None, 'REQUESTJOB of an old client')
+            old.goodbye()
+        log = wait_joblog(farm, 'a', r'frame 1 failed on 3 hosts; not '
+                          r'handed out again')
+        check('rendering complete' not in log, 'complete too early:\n%s',
+              log)
+        eq(f1.render((name, md5, 2)), 'THANKYOU', 'frame 2')
+        eq(f2.render((name, md5, 3)), 'THANKYOU', 'frame 3')
+        log = wait_joblog(farm, 'a', r'rendering complete')
+        f3.expect_no_job(0.3, 'a complete job with a failed frame')
+        for c in (f1, f2, f3):
+            c.close()
+
+
+def test_failed_frames_survive_a_restart():
+    with ExtFarm().start() as farm:
+        name, md5 = farm.ready_job('a', 1, 3)
+        for c in fail_on_three_hosts(farm, name, md5, 1):
+            c.close()
+        wait_joblog(farm, 'a', r'frame 1 failed on 3 hosts')
+        eq(farm.stop(), 0, 'exit status after SIGTERM')
+        farm.start()
+        with farm.bdfarm('after.example') as c:
+            eq(c.next_job(3.0), (name, md5, 2), 'first frame after restart')
+            eq(c.next_job(BOUND), (name, md5, 3), 'second frame')
+            c.waitjob(1)
+            c.expect_no_job(0.5, 'the failed frame after a restart')
+            eq(c.render((name, md5, 2)), 'THANKYOU', 'frame 2')
+            eq(c.render((name, md5, 3)), 'THANKYOU', 'frame 3')
+            wait_joblog(farm, 'a', r'rendering complete')
+            c.expect_no_job(0.3, 'the failed frame of a complete job')
+
+
+if __name__ == '__main__':
+    main([test_failed_is_logged_and_frame_requeued,
+          test_three_failures_block_the_client_for_the_job,
+          test_frame_failing_on_three_hosts_is_set_aside,
+          test_failed_frames_survive_a_restart], bound=20)

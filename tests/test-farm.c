@@ -1,0 +1,543 @@
+/*
+ * test-farm.c: unit tests of the job table: adding, defining, refusing and
+ * removing jobs, the queue order, the names under which .blend files
+ * travel, and the hosts.
+ */
+#include "bdfarm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "farm.h"
+#include "proto.h"
+#include "unit.h"
+#include "xmalloc.h"
+
+#define DIGEST1		"11111111111111111111111111111111"
+#define DIGEST2		"22222222222222222222222222222222"
+#define BLENDDIGEST	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define MAX_EVENTS	64
+
+/* The events of one test, kind and job only. */
+static enum farm_event	 test_farm_kinds[MAX_EVENTS];
+static struct job	*test_farm_jobs[MAX_EVENTS];
+static char		 test_farm_details[MAX_EVENTS][64];
+static size_t		 test_farm_nevents;
+
+/* The observer: record what the farm says. */
+static void
+test_farm_record(struct farm *farm, enum farm_event ev, struct job *job,
+    long frame, const char *host, const char *detail, void *arg)
+{
+	(void)farm;
+	(void)frame;
+	(void)host;
+	ck_assert_ptr_eq(arg, &test_farm_nevents);
+	ck_assert_uint_lt(test_farm_nevents, MAX_EVENTS);
+	test_farm_kinds[test_farm_nevents] = ev;
+	test_farm_jobs[test_farm_nevents] = job;
+	snprintf(test_farm_details[test_farm_nevents],
+	    sizeof test_farm_details[0], "%s", detail != NULL ? detail : "");
+	test_farm_nevents++;
+}
+
+/* Start a farm whose events are recorded. */
+static void
+test_farm_init(struct farm *farm)
+{
+	test_farm_nevents = 0;
+	farm_init(farm, 180000, test_farm_record, &test_farm_nevents);
+}
+
+/* Add a job of frames 1 to 10 of blend. */
+static struct job *
+test_farm_job(struct farm *farm, const char *name, const char *blend)
+{
+	struct job	*job = farm_add_job(farm, name);
+
+	farm_set_definition(farm, job, blend, 1, 10, DIGEST1);
+	return job;
+}
+
+/* The name a .blend at path gets when its plain name is taken. */
+static void
+test_farm_hashed(const char *path, const char *stem, const char *ext,
+    char *out, size_t len)
+{
+	char	hex[DIGEST_HEX_SIZE];
+
+	digest_buffer(path, strlen(path), hex);
+	hex[8] = '\0';
+	if (ext != NULL)
+		snprintf(out, len, "%s-%s.%s", stem, hex, ext);
+	else
+		snprintf(out, len, "%s-%s", stem, hex);
+}
+
+/* Whether every job in the farm has a distinct blend name per path. */
+static void
+test_farm_names_distinct(struct farm *farm)
+{
+	struct job	*a, *b;
+
+	TAILQ_FOREACH(a, &farm->jobs, entry) {
+		ck_assert_ptr_nonnull(a->blend_name);
+		ck_assert(proto_valid_file_name(a->blend_name));
+		for (b = TAILQ_NEXT(a, entry); b != NULL;
+		    b = TAILQ_NEXT(b, entry)) {
+			if (strcmp(a->blend_path, b->blend_path) == 0)
+				continue;
+			if (strcmp(a->blend_name, b->blend_name) == 0)
+				ck_abort_msg("%s and %s both travel as %s",
+				    a->blend_path, b->blend_path,
+				    a->blend_name);
+		}
+	}
+}
+
+START_TEST(test_farm_init_empty)
+{
+	struct farm	farm;
+	size_t		done = 9, out = 9;
+
+	test_farm_init(&farm);
+	ck_assert(TAILQ_EMPTY(&farm.jobs));
+	ck_assert(TAILQ_EMPTY(&farm.hosts));
+	ck_assert_uint_eq(farm.next_seq, 1);
+	ck_assert_int_eq(farm.redistribute_delay, 180000);
+	ck_assert_uint_eq(farm_frames_total(&farm, &done, &out), 0);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_uint_eq(out, 0);
+	farm_free(&farm);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_add_find_remove)
+{
+	struct farm	 farm;
+	struct job	*a, *b;
+
+	test_farm_init(&farm);
+	a = farm_add_job(&farm, "a.job");
+	b = farm_add_job(&farm, "b.job");
+	ck_assert_uint_eq(test_farm_nevents, 0);
+	ck_assert_uint_eq(a->seq, 1);
+	ck_assert_uint_eq(b->seq, 2);
+	ck_assert_uint_eq(farm.next_seq, 3);
+	ck_assert(!job_ready(a));
+	ck_assert_ptr_eq(farm_find_job(&farm, "a.job"), a);
+	ck_assert_ptr_eq(farm_find_job(&farm, "b.job"), b);
+	ck_assert_ptr_null(farm_find_job(&farm, "c.job"));
+	ck_assert_ptr_null(farm_find_job(&farm, "a.jo"));
+
+	farm_set_definition(&farm, a, "/srv/a.blend", 1, 3, DIGEST1);
+	ck_assert_uint_eq(test_farm_nevents, 1);
+	ck_assert_int_eq(test_farm_kinds[0], FARM_JOB_ADDED);
+	ck_assert_ptr_eq(test_farm_jobs[0], a);
+	ck_assert_str_eq(a->blend_path, "/srv/a.blend");
+	ck_assert_int_eq(a->first, 1);
+	ck_assert_int_eq(a->last, 3);
+	ck_assert_uint_eq(a->nframes, 3);
+
+	farm_remove_job(&farm, a);
+	ck_assert_int_eq(test_farm_kinds[1], FARM_JOB_REMOVED);
+	ck_assert_ptr_eq(test_farm_jobs[1], a);
+	ck_assert_ptr_null(farm_find_job(&farm, "a.job"));
+	ck_assert_ptr_eq(TAILQ_FIRST(&farm.jobs), b);
+
+	/* A job file that comes back is a new, younger job. */
+	a = farm_add_job(&farm, "a.job");
+	ck_assert_uint_eq(a->seq, 3);
+	ck_assert_ptr_eq(TAILQ_LAST(&farm.jobs, jobs), a);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_invalid_then_valid)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct file_id	 id = { 1, 2, 3, 4 };
+
+	test_farm_init(&farm);
+	job = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	farm_set_blend_digest(&farm, job, BLENDDIGEST, &id);
+	ck_assert(job_ready(job));
+
+	farm_set_invalid(&farm, job, "not three lines");
+	ck_assert_int_eq(test_farm_kinds[test_farm_nevents - 1],
+	    FARM_JOB_INVALID);
+	ck_assert_str_eq(test_farm_details[test_farm_nevents - 1],
+	    "not three lines");
+	ck_assert_str_eq(job->invalid, "not three lines");
+	ck_assert_str_eq(job->job_digest, "");
+	ck_assert_str_eq(job->blend_digest, "");
+	ck_assert_int_eq(job->blend_id.ino, 0);
+	ck_assert_ptr_null(job->frames);
+	ck_assert_uint_eq(job->nframes, 0);
+	ck_assert(!job_ready(job));
+
+	/* Fixed: a new job again, to be hashed again. */
+	farm_set_definition(&farm, job, "/srv/a.blend", 1, 10, DIGEST1);
+	ck_assert_int_eq(test_farm_kinds[test_farm_nevents - 1],
+	    FARM_JOB_ADDED);
+	ck_assert_ptr_null(job->invalid);
+	ck_assert_uint_eq(job->nframes, 10);
+	ck_assert(!job_ready(job));
+	farm_set_blend_digest(&farm, job, BLENDDIGEST, &id);
+	ck_assert(job_ready(job));
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_sort)
+{
+	struct farm	 farm;
+	struct job	*job, *j[4];
+	const char	*order[] = { "c.job", "a.job", "d.job", "b.job" };
+	size_t		 i = 0;
+
+	test_farm_init(&farm);
+	j[0] = farm_add_job(&farm, "a.job");
+	j[1] = farm_add_job(&farm, "b.job");
+	j[2] = farm_add_job(&farm, "c.job");
+	j[3] = farm_add_job(&farm, "d.job");
+	farm_set_priority(&farm, j[1], -5);
+	farm_set_priority(&farm, j[2], 7);
+	ck_assert_uint_eq(test_farm_nevents, 2);
+	ck_assert_int_eq(test_farm_kinds[0], FARM_JOB_CHANGED);
+	TAILQ_FOREACH(job, &farm.jobs, entry)
+		ck_assert_str_eq(job->name, order[i++]);
+	ck_assert_uint_eq(i, 4);
+
+	/* A new job of the default priority goes after the older ones. */
+	job = farm_add_job(&farm, "e.job");
+	ck_assert_ptr_eq(TAILQ_NEXT(j[3], entry), job);
+	ck_assert_ptr_eq(TAILQ_LAST(&farm.jobs, jobs), j[1]);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_frames_total)
+{
+	struct farm	 farm;
+	struct job	*a, *b, *c;
+	size_t		 done, out;
+
+	test_farm_init(&farm);
+	a = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	b = farm_add_job(&farm, "b.job");
+	farm_set_definition(&farm, b, "/srv/b.blend", -2, 2, DIGEST1);
+	c = farm_add_job(&farm, "c.job");
+	farm_set_invalid(&farm, c, "no .blend");
+	a->frames[0].state = FRAME_DONE;
+	a->ndone = 1;
+	b->frames[1].state = FRAME_OUT;
+	b->nout = 1;
+	ck_assert_uint_eq(farm_frames_total(&farm, &done, &out), 15);
+	ck_assert_uint_eq(done, 1);
+	ck_assert_uint_eq(out, 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_find_blend)
+{
+	struct farm	 farm;
+	struct job	*a, *b;
+	struct file_id	 id = { 1, 2, 3, 4 };
+
+	test_farm_init(&farm);
+	a = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	b = test_farm_job(&farm, "b.job", "/srv/b.blend");
+	ck_assert_ptr_null(farm_find_blend(&farm, "a.blend", BLENDDIGEST));
+	farm_set_blend_digest(&farm, a, BLENDDIGEST, &id);
+	farm_set_blend_digest(&farm, b, DIGEST2, &id);
+	ck_assert_ptr_eq(farm_find_blend(&farm, "a.blend", BLENDDIGEST), a);
+	ck_assert_ptr_eq(farm_find_blend(&farm, "b.blend", DIGEST2), b);
+	ck_assert_ptr_null(farm_find_blend(&farm, "a.blend", DIGEST2));
+	ck_assert_ptr_null(farm_find_blend(&farm, "c.blend", BLENDDIGEST));
+	farm_set_invalid(&farm, a, "gone");
+	ck_assert_ptr_null(farm_find_blend(&farm, "a.blend", BLENDDIGEST));
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_blend_name_plain)
+{
+	struct farm	 farm;
+	struct job	*job;
+
+	test_farm_init(&farm);
+	job = test_farm_job(&farm, "a.job", "/srv/shots/scene.blend");
+	ck_assert_str_eq(job->blend_name, "scene.blend");
+	job = test_farm_job(&farm, "b.job", "/srv/my scene\t1.blend");
+	ck_assert_str_eq(job->blend_name, "my_scene_1.blend");
+	job = test_farm_job(&farm, "c.job", "/srv/.hidden.blend");
+	ck_assert_str_eq(job->blend_name, "_hidden.blend");
+	job = test_farm_job(&farm, "d.job", "/srv/back\\slash");
+	ck_assert_str_eq(job->blend_name, "back_slash");
+	test_farm_names_distinct(&farm);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_blend_name_collision)
+{
+	struct farm	 farm;
+	struct job	*a, *b, *c, *d, *e;
+	char		 want[PROTO_MAX_NAME + 1];
+
+	test_farm_init(&farm);
+	a = test_farm_job(&farm, "a.job", "/srv/one/scene.blend");
+	b = test_farm_job(&farm, "b.job", "/srv/two/scene.blend");
+	c = test_farm_job(&farm, "c.job", "/srv/one/scene.blend");
+	ck_assert_str_eq(a->blend_name, "scene.blend");
+	test_farm_hashed("/srv/two/scene.blend", "scene", "blend", want,
+	    sizeof want);
+	ck_assert_str_eq(b->blend_name, want);
+	ck_assert_uint_eq(strlen(b->blend_name), strlen("scene-12345678.blend"));
+	/* The same .blend keeps one name. */
+	ck_assert_str_eq(c->blend_name, "scene.blend");
+
+	/* Names that only sanitising makes equal are told apart too. */
+	d = test_farm_job(&farm, "d.job", "/srv/three/scene");
+	e = test_farm_job(&farm, "e.job", "/srv/four/scene");
+	ck_assert_str_eq(d->blend_name, "scene");
+	test_farm_hashed("/srv/four/scene", "scene", NULL, want, sizeof want);
+	ck_assert_str_eq(e->blend_name, want);
+	test_farm_names_distinct(&farm);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_blend_name_sanitised_collision)
+{
+	struct farm	 farm;
+	struct job	*a, *b;
+	char		 want[PROTO_MAX_NAME + 1];
+
+	test_farm_init(&farm);
+	a = test_farm_job(&farm, "a.job", "/srv/my scene.blend");
+	b = test_farm_job(&farm, "b.job", "/srv/my_scene.blend");
+	ck_assert_str_eq(a->blend_name, "my_scene.blend");
+	test_farm_hashed("/srv/my_scene.blend", "my_scene", "blend", want,
+	    sizeof want);
+	ck_assert_str_eq(b->blend_name, want);
+	test_farm_names_distinct(&farm);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_blend_name_long)
+{
+	struct farm	 farm;
+	struct job	*a, *b;
+	char		 path[600], base[400];
+
+	/* A base name at the limit still gives a valid, distinct name. */
+	test_farm_init(&farm);
+	memset(base, 'x', 300);
+	strcpy(base + 300, ".blend");
+	snprintf(path, sizeof path, "/srv/one/%s", base);
+	a = test_farm_job(&farm, "a.job", path);
+	snprintf(path, sizeof path, "/srv/two/%s", base);
+	b = test_farm_job(&farm, "b.job", path);
+	ck_assert_uint_le(strlen(a->blend_name), PROTO_MAX_NAME);
+	ck_assert_uint_le(strlen(b->blend_name), PROTO_MAX_NAME);
+	test_farm_names_distinct(&farm);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_blend_name_stable)
+{
+	struct farm	 farm;
+	struct job	*a, *b;
+	char		*before;
+
+	test_farm_init(&farm);
+	a = test_farm_job(&farm, "a.job", "/srv/one/scene.blend");
+	b = test_farm_job(&farm, "b.job", "/srv/two/scene.blend");
+	before = xstrdup(b->blend_name);
+
+	/* A change of frames keeps each name. */
+	farm_set_definition(&farm, a, "/srv/one/scene.blend", 1, 20, DIGEST2);
+	ck_assert_str_eq(a->blend_name, "scene.blend");
+	farm_set_definition(&farm, b, "/srv/two/scene.blend", 1, 20, DIGEST2);
+	ck_assert_str_eq(b->blend_name, before);
+
+	/* The first job gone, the second keeps the name it was sent as. */
+	farm_remove_job(&farm, a);
+	farm_set_definition(&farm, b, "/srv/two/scene.blend", 5, 20, DIGEST1);
+	ck_assert_str_eq(b->blend_name, before);
+
+	/* A job refused and fixed keeps its name while another waits. */
+	a = test_farm_job(&farm, "a.job", "/srv/one/scene.blend");
+	ck_assert_str_eq(a->blend_name, "scene.blend");
+	farm_set_invalid(&farm, b, "the .blend file cannot be read");
+	farm_set_definition(&farm, b, "/srv/two/scene.blend", 5, 20, DIGEST1);
+	ck_assert_str_eq(b->blend_name, before);
+	test_farm_names_distinct(&farm);
+	free(before);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_blend_name_moved)
+{
+	struct farm	 farm;
+	struct job	*a, *b;
+	char		 want[PROTO_MAX_NAME + 1];
+
+	/* A job pointed at another .blend is named afresh. */
+	test_farm_init(&farm);
+	a = test_farm_job(&farm, "a.job", "/srv/one/scene.blend");
+	b = test_farm_job(&farm, "b.job", "/srv/two/other.blend");
+	farm_set_definition(&farm, b, "/srv/two/scene.blend", 1, 10, DIGEST2);
+	test_farm_hashed("/srv/two/scene.blend", "scene", "blend", want,
+	    sizeof want);
+	ck_assert_str_eq(b->blend_name, want);
+	farm_set_definition(&farm, a, "/srv/one/shot.blend", 1, 10, DIGEST2);
+	ck_assert_str_eq(a->blend_name, "shot.blend");
+	farm_set_definition(&farm, b, "/srv/one/scene.blend", 1, 10, DIGEST1);
+	ck_assert_str_eq(b->blend_name, "scene.blend");
+	test_farm_names_distinct(&farm);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_blend_name_hashed_taken)
+{
+	struct farm	 farm;
+	char		 taken[PROTO_MAX_NAME + 1], path[PROTO_MAX_NAME + 32];
+
+	/*
+	 * A .blend whose own base name is what another file's hashed name
+	 * would be, seen first: the two must still travel apart.
+	 */
+	test_farm_init(&farm);
+	test_farm_hashed("/srv/two/scene.blend", "scene", "blend", taken,
+	    sizeof taken);
+	snprintf(path, sizeof path, "/srv/three/%s", taken);
+	test_farm_job(&farm, "c.job", path);
+	test_farm_job(&farm, "a.job", "/srv/one/scene.blend");
+	test_farm_job(&farm, "b.job", "/srv/two/scene.blend");
+	test_farm_names_distinct(&farm);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_suspend)
+{
+	struct farm	 farm;
+	struct job	*job;
+
+	test_farm_init(&farm);
+	job = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	test_farm_nevents = 0;
+	farm_set_suspended(&farm, job, 0);
+	ck_assert_uint_eq(test_farm_nevents, 0);
+	farm_set_suspended(&farm, job, 1);
+	ck_assert_uint_eq(test_farm_nevents, 1);
+	ck_assert_int_eq(test_farm_kinds[0], FARM_JOB_CHANGED);
+	ck_assert_str_eq(test_farm_details[0], "suspended");
+	ck_assert(job->suspended);
+	/* Suspension does not make the job unready: results still count. */
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_job_frames)
+{
+	struct farm	 farm;
+	struct job	*job;
+
+	test_farm_init(&farm);
+	job = farm_add_job(&farm, "a.job");
+	ck_assert_ptr_null(job_frame(job, 0));
+	farm_set_definition(&farm, job, "/srv/a.blend", -3, 3, DIGEST1);
+	ck_assert_uint_eq(job->nframes, 7);
+	ck_assert_ptr_eq(job_frame(job, -3), &job->frames[0]);
+	ck_assert_ptr_eq(job_frame(job, 3), &job->frames[6]);
+	ck_assert_ptr_null(job_frame(job, -4));
+	ck_assert_ptr_null(job_frame(job, 4));
+
+	job_count_host(job, "alpha", 2);
+	job_count_host(job, "beta", 1);
+	job_count_host(job, "alpha", 3);
+	ck_assert_uint_eq(job->nhosts, 2);
+	ck_assert_str_eq(job->hosts[0].name, "alpha");
+	ck_assert_uint_eq(job->hosts[0].count, 5);
+	ck_assert_uint_eq(job->hosts[1].count, 1);
+	job_reset_frames(job);
+	ck_assert_uint_eq(job->nhosts, 0);
+	ck_assert_uint_eq(job->nframes, 7);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_hosts)
+{
+	struct farm	 farm;
+	struct host	*a, *b;
+
+	test_farm_init(&farm);
+	ck_assert_ptr_null(host_find(&farm, "alpha"));
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	ck_assert_ptr_ne(a, b);
+	ck_assert_ptr_eq(host_get(&farm, "alpha"), a);
+	ck_assert_ptr_eq(host_find(&farm, "beta"), b);
+	ck_assert_str_eq(a->name, "alpha");
+	ck_assert_int_eq(a->connections, 0);
+
+	host_connected(a, 1, 1000);
+	host_connected(a, 1, 2000);
+	ck_assert_int_eq(a->connections, 2);
+	ck_assert(a->bdfarm);
+	ck_assert_int_eq(a->last_contact, 2000);
+	host_disconnected(a, 1, 3000);
+	host_disconnected(a, 1, 4000);
+	host_disconnected(a, 1, 5000);
+	ck_assert_int_eq(a->connections, 0);
+	ck_assert_int_eq(a->last_contact, 5000);
+	/* The same name from an old client: no longer a bdfarm peer. */
+	host_connected(a, 0, 6000);
+	ck_assert(!a->bdfarm);
+	ck_assert_uint_eq(test_farm_nevents, 0);
+	farm_free(&farm);
+}
+END_TEST
+
+Suite *
+farm_suite(void)
+{
+	Suite	*s = suite_create("farm");
+	TCase	*table = tcase_create("table");
+	TCase	*names = tcase_create("names");
+
+	tcase_add_test(table, test_farm_init_empty);
+	tcase_add_test(table, test_farm_add_find_remove);
+	tcase_add_test(table, test_farm_invalid_then_valid);
+	tcase_add_test(table, test_farm_sort);
+	tcase_add_test(table, test_farm_frames_total);
+	tcase_add_test(table, test_farm_find_blend);
+	tcase_add_test(table, test_farm_suspend);
+	tcase_add_test(table, test_farm_job_frames);
+	tcase_add_test(table, test_farm_hosts);
+	suite_add_tcase(s, table);
+
+	tcase_add_test(names, test_farm_blend_name_plain);
+	tcase_add_test(names, test_farm_blend_name_collision);
+	tcase_add_test(names, test_farm_blend_name_sanitised_collision);
+	tcase_add_test(names, test_farm_blend_name_long);
+	tcase_add_test(names, test_farm_blend_name_stable);
+	tcase_add_test(names, test_farm_blend_name_moved);
+	tcase_add_test(names, test_farm_blend_name_hashed_taken);
+	suite_add_tcase(s, names);
+	return s;
+}

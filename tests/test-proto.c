@@ -1,0 +1,580 @@
+/*
+ * test-proto.c: unit tests of the protocol lines: every request of the old
+ * protocol, both replies a client parses, the checks on names, digests,
+ * sizes and frames, and the sanitising of blend names.
+ */
+#include "bdfarm.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+#include "unit.h"
+
+#define DIGEST "0123456789abcdef0123456789abcdef"
+
+/* The line under test; parsed structures point into it. */
+static char	test_proto_line[PROTO_MAX_LINE * 2];
+
+/* Copy text into the line buffer, so that the parser may write into it. */
+static char *
+test_proto_copy(const char *text)
+{
+	ck_assert_uint_lt(strlen(text), sizeof test_proto_line);
+	strcpy(test_proto_line, text);
+	return test_proto_line;
+}
+
+/* Parse text as a request that must be accepted. */
+static void
+test_proto_ok(const char *text, struct proto_request *req)
+{
+	const char	*cause = NULL;
+
+	if (proto_parse_request(test_proto_copy(text), req, &cause) != 0)
+		ck_abort_msg("\"%s\" refused: %s", text, cause);
+}
+
+/* Parse text as a request that must be refused, and return the reason. */
+static const char *
+test_proto_bad(const char *text)
+{
+	struct proto_request	 req;
+	const char		*cause = NULL;
+
+	if (proto_parse_request(test_proto_copy(text), &req, &cause) == 0)
+		ck_abort_msg("\"%s\" accepted", text);
+	ck_assert_ptr_nonnull(cause);
+	return cause;
+}
+
+/* Fill buf with n copies of c and a terminator. */
+static char *
+test_proto_repeat(char *buf, int c, size_t n)
+{
+	memset(buf, c, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+START_TEST(test_proto_split)
+{
+	char	*t[3];
+	char	 line[64];
+
+	strcpy(line, "  a\tbb \r\n");
+	ck_assert_int_eq(proto_split(line, t, 3), 2);
+	ck_assert_str_eq(t[0], "a");
+	ck_assert_str_eq(t[1], "bb");
+
+	strcpy(line, "a b c d");
+	ck_assert_int_eq(proto_split(line, t, 3), 4);
+
+	strcpy(line, "a b c\r\n");
+	ck_assert_int_eq(proto_split(line, t, 3), 3);
+	ck_assert_str_eq(t[2], "c");
+
+	strcpy(line, "");
+	ck_assert_int_eq(proto_split(line, t, 3), 0);
+	strcpy(line, " \t\r\n");
+	ck_assert_int_eq(proto_split(line, t, 3), 0);
+}
+END_TEST
+
+START_TEST(test_proto_helo_old)
+{
+	struct proto_request	req;
+
+	test_proto_ok("HELO render1.example.org\r\n", &req);
+	ck_assert_int_eq(req.cmd, PROTO_HELO);
+	ck_assert_str_eq(req.host, "render1.example.org");
+	ck_assert_int_eq(req.ext_version, 0);
+
+	/* The old server reads only the first token after HELO. */
+	test_proto_ok("HELO host something else", &req);
+	ck_assert_str_eq(req.host, "host");
+	ck_assert_int_eq(req.ext_version, 0);
+}
+END_TEST
+
+START_TEST(test_proto_helo_ext)
+{
+	struct proto_request	req;
+
+	test_proto_ok("HELO host bdfarm/1\r\n", &req);
+	ck_assert_int_eq(req.cmd, PROTO_HELO);
+	ck_assert_str_eq(req.host, "host");
+	ck_assert_int_eq(req.ext_version, 1);
+
+	test_proto_ok("HELO\thost\tbdfarm/7", &req);
+	ck_assert_int_eq(req.ext_version, 7);
+
+	test_proto_ok("HELO host bdfarm/0", &req);
+	ck_assert_int_eq(req.ext_version, 0);
+	test_proto_ok("HELO host bdfarm/", &req);
+	ck_assert_int_eq(req.ext_version, 0);
+	test_proto_ok("HELO host bdfarm/x", &req);
+	ck_assert_int_eq(req.ext_version, 0);
+	test_proto_ok("HELO host bdfarm", &req);
+	ck_assert_int_eq(req.ext_version, 0);
+	test_proto_ok("HELO host bdfarmx/1", &req);
+	ck_assert_int_eq(req.ext_version, 0);
+	test_proto_ok("HELO host other/1", &req);
+	ck_assert_int_eq(req.ext_version, 0);
+	test_proto_ok("HELO host bdfarm/-1", &req);
+	ck_assert_int_eq(req.ext_version, 0);
+
+	ck_assert_int_eq(proto_parse_ext(NULL), 0);
+	ck_assert_int_eq(proto_parse_ext("bdfarm/1"), 1);
+	ck_assert_int_eq(proto_parse_ext("BDFARM/1"), 0);
+}
+END_TEST
+
+START_TEST(test_proto_helo_bad)
+{
+	char	line[600], host[300];
+
+	test_proto_bad("HELO");
+	test_proto_bad("HELO\r\n");
+	ck_assert_str_eq(test_proto_bad("HELO a/b"), "bad name");
+
+	snprintf(line, sizeof line, "HELO %s",
+	    test_proto_repeat(host, 'h', PROTO_MAX_NAME + 1));
+	ck_assert_str_eq(test_proto_bad(line), "bad name");
+
+	snprintf(line, sizeof line, "HELO %s",
+	    test_proto_repeat(host, 'h', PROTO_MAX_NAME));
+	{
+		struct proto_request	req;
+
+		test_proto_ok(line, &req);
+		ck_assert_uint_eq(strlen(req.host), PROTO_MAX_NAME);
+	}
+
+	ck_assert_int_eq(proto_valid_host("a\x01" "b"), 0);
+	ck_assert_int_eq(proto_valid_host(""), 0);
+	ck_assert_int_eq(proto_valid_host("host-1.example"), 1);
+}
+END_TEST
+
+START_TEST(test_proto_requestblenderdist)
+{
+	struct proto_request	req;
+
+	test_proto_ok("REQUESTBLENDERDIST\r\n", &req);
+	ck_assert_int_eq(req.cmd, PROTO_REQUESTBLENDERDIST);
+	test_proto_ok("  REQUESTBLENDERDIST", &req);
+	ck_assert_int_eq(req.cmd, PROTO_REQUESTBLENDERDIST);
+	test_proto_bad("REQUESTBLENDERDIST now");
+}
+END_TEST
+
+START_TEST(test_proto_requestjob)
+{
+	struct proto_request	req;
+
+	test_proto_ok("REQUESTJOB 2\r\n", &req);
+	ck_assert_int_eq(req.cmd, PROTO_REQUESTJOB);
+	ck_assert_int_eq(req.available, 2);
+
+	test_proto_ok("REQUESTJOB\t3", &req);
+	ck_assert_int_eq(req.available, 3);
+
+	test_proto_ok("REQUESTJOB 0", &req);
+	ck_assert_int_eq(req.available, 0);
+
+	/* Never below 0, whatever a peer says. */
+	test_proto_ok("REQUESTJOB -3", &req);
+	ck_assert_int_eq(req.available, 0);
+
+	/* A large count is capped, not taken as is. */
+	test_proto_ok("REQUESTJOB 1000000", &req);
+	ck_assert_int_gt(req.available, 0);
+	ck_assert_int_le(req.available, 100000);
+
+	ck_assert_str_eq(test_proto_bad("REQUESTJOB abc"),
+	    "bad renderer count");
+	ck_assert_str_eq(test_proto_bad("REQUESTJOB 2.5"),
+	    "bad renderer count");
+	ck_assert_str_eq(test_proto_bad("REQUESTJOB 99999999999999999999"),
+	    "bad renderer count");
+	test_proto_bad("REQUESTJOB");
+	test_proto_bad("REQUESTJOB 1 2");
+}
+END_TEST
+
+START_TEST(test_proto_requestblenderfile)
+{
+	struct proto_request	req;
+
+	test_proto_ok("REQUESTBLENDERFILE scene.blend " DIGEST "\r\n", &req);
+	ck_assert_int_eq(req.cmd, PROTO_REQUESTBLENDERFILE);
+	ck_assert_str_eq(req.blend, "scene.blend");
+	ck_assert_str_eq(req.digest, DIGEST);
+
+	ck_assert_str_eq(test_proto_bad("REQUESTBLENDERFILE ../scene.blend "
+	    DIGEST), "bad name");
+	ck_assert_str_eq(test_proto_bad("REQUESTBLENDERFILE .scene.blend "
+	    DIGEST), "bad name");
+	ck_assert_str_eq(test_proto_bad("REQUESTBLENDERFILE scene.blend "
+	    "0123456789ABCDEF0123456789ABCDEF"), "bad digest");
+	ck_assert_str_eq(test_proto_bad("REQUESTBLENDERFILE scene.blend "
+	    "0123456789abcdef"), "bad digest");
+	test_proto_bad("REQUESTBLENDERFILE scene.blend");
+	test_proto_bad("REQUESTBLENDERFILE scene.blend " DIGEST " x");
+}
+END_TEST
+
+START_TEST(test_proto_results)
+{
+	struct proto_request	req;
+
+	test_proto_ok("RESULTS scene.blend " DIGEST " 5 0005.tga 1234\r\n",
+	    &req);
+	ck_assert_int_eq(req.cmd, PROTO_RESULTS);
+	ck_assert_str_eq(req.blend, "scene.blend");
+	ck_assert_str_eq(req.digest, DIGEST);
+	ck_assert_int_eq(req.frame, 5);
+	ck_assert_str_eq(req.image, "0005.tga");
+	ck_assert_uint_eq(req.size, 1234);
+
+	test_proto_ok("RESULTS\tscene.blend\t" DIGEST "\t-12\t-012.png\t0",
+	    &req);
+	ck_assert_int_eq(req.frame, -12);
+	ck_assert_str_eq(req.image, "-012.png");
+	ck_assert_uint_eq(req.size, 0);
+
+	test_proto_ok("RESULTS s.blend " DIGEST " 1 1.png "
+	    "18446744073709551615", &req);
+	ck_assert_uint_eq(req.size, UINT64_MAX);
+
+	ck_assert_str_eq(test_proto_bad("RESULTS s.blend " DIGEST
+	    " 1 1.png 18446744073709551616"), "bad size");
+	ck_assert_str_eq(test_proto_bad("RESULTS s.blend " DIGEST
+	    " 1 1.png 12k"), "bad size");
+	ck_assert_str_eq(test_proto_bad("RESULTS s.blend " DIGEST
+	    " 1 1.png -1"), "bad size");
+	ck_assert_str_eq(test_proto_bad("RESULTS s.blend " DIGEST
+	    " five 1.png 10"), "bad frame number");
+	ck_assert_str_eq(test_proto_bad("RESULTS s/x.blend " DIGEST
+	    " 1 1.png 10"), "bad name");
+	ck_assert_str_eq(test_proto_bad("RESULTS s.blend " DIGEST "0"
+	    " 1 1.png 10"), "bad digest");
+	test_proto_bad("RESULTS s.blend " DIGEST " 1 1.png");
+	test_proto_bad("RESULTS s.blend " DIGEST " 1 1.png 10 extra");
+}
+END_TEST
+
+START_TEST(test_proto_results_image)
+{
+	struct proto_request	req;
+
+	/*
+	 * A bad image name is not a protocol error: the server answers NOK,
+	 * so the line must parse and the name must then fail the file name
+	 * check.
+	 */
+	test_proto_ok("RESULTS s.blend " DIGEST " 1 ../../x 10", &req);
+	ck_assert_str_eq(req.image, "../../x");
+	ck_assert_int_eq(proto_valid_file_name(req.image), 0);
+	test_proto_ok("RESULTS s.blend " DIGEST " 1 0001.png 10", &req);
+	ck_assert_int_eq(proto_valid_file_name(req.image), 1);
+}
+END_TEST
+
+START_TEST(test_proto_goodbye)
+{
+	struct proto_request	req;
+
+	test_proto_ok("GOODBYE\r\n", &req);
+	ck_assert_int_eq(req.cmd, PROTO_GOODBYE);
+	test_proto_ok("GOODBYE", &req);
+	ck_assert_int_eq(req.cmd, PROTO_GOODBYE);
+	test_proto_bad("GOODBYE now");
+}
+END_TEST
+
+START_TEST(test_proto_unknown)
+{
+	ck_assert_str_eq(test_proto_bad("FOO"), "unknown command");
+	ck_assert_str_eq(test_proto_bad("helo host"), "unknown command");
+	ck_assert_str_eq(test_proto_bad("goodbye"), "unknown command");
+	ck_assert_str_eq(test_proto_bad("REQUESTJOBS 1"), "unknown command");
+	ck_assert_str_eq(test_proto_bad(""), "empty line");
+	ck_assert_str_eq(test_proto_bad("\r\n"), "empty line");
+	ck_assert_str_eq(test_proto_bad(" \t "), "empty line");
+	ck_assert_str_eq(test_proto_bad("HELO a b c d e f g h i"),
+	    "too many tokens");
+}
+END_TEST
+
+START_TEST(test_proto_file_name)
+{
+	char	name[300];
+
+	ck_assert_int_eq(proto_valid_file_name("0005.tga"), 1);
+	ck_assert_int_eq(proto_valid_file_name("scene.blend"), 1);
+	ck_assert_int_eq(proto_valid_file_name("a..b"), 1);
+	ck_assert_int_eq(proto_valid_file_name("\xc3\xa9t\xc3\xa9.png"), 1);
+	ck_assert_int_eq(proto_valid_file_name(
+	    test_proto_repeat(name, 'n', PROTO_MAX_NAME)), 1);
+
+	ck_assert_int_eq(proto_valid_file_name(
+	    test_proto_repeat(name, 'n', PROTO_MAX_NAME + 1)), 0);
+	ck_assert_int_eq(proto_valid_file_name(""), 0);
+	ck_assert_int_eq(proto_valid_file_name("a/b"), 0);
+	ck_assert_int_eq(proto_valid_file_name("/etc"), 0);
+	ck_assert_int_eq(proto_valid_file_name("dir/"), 0);
+	ck_assert_int_eq(proto_valid_file_name("."), 0);
+	ck_assert_int_eq(proto_valid_file_name(".."), 0);
+	ck_assert_int_eq(proto_valid_file_name("../x"), 0);
+	ck_assert_int_eq(proto_valid_file_name(".hidden"), 0);
+	ck_assert_int_eq(proto_valid_file_name("a\\b"), 0);
+	ck_assert_int_eq(proto_valid_file_name("..\\x"), 0);
+	ck_assert_int_eq(proto_valid_file_name("a\x01" "b"), 0);
+	ck_assert_int_eq(proto_valid_file_name("a\x1b[2J"), 0);
+	ck_assert_int_eq(proto_valid_file_name("a\x7f"), 0);
+	ck_assert_int_eq(proto_valid_file_name("a b"), 0);
+	ck_assert_int_eq(proto_valid_file_name("a\tb"), 0);
+	ck_assert_int_eq(proto_valid_file_name("a\n"), 0);
+}
+END_TEST
+
+START_TEST(test_proto_digest)
+{
+	ck_assert_int_eq(proto_valid_digest(DIGEST), 1);
+	ck_assert_int_eq(proto_valid_digest("d41d8cd98f00b204e9800998ecf8427e"),
+	    1);
+	ck_assert_int_eq(proto_valid_digest("D41D8CD98F00B204E9800998ECF8427E"),
+	    0);
+	ck_assert_int_eq(proto_valid_digest("d41d8cd98f00b204e9800998ecf8427E"),
+	    0);
+	ck_assert_int_eq(proto_valid_digest("d41d8cd98f00b204e9800998ecf8427"),
+	    0);
+	ck_assert_int_eq(proto_valid_digest("d41d8cd98f00b204e9800998ecf8427e0"),
+	    0);
+	ck_assert_int_eq(proto_valid_digest("g41d8cd98f00b204e9800998ecf8427e"),
+	    0);
+	ck_assert_int_eq(proto_valid_digest(""), 0);
+}
+END_TEST
+
+START_TEST(test_proto_size)
+{
+	uint64_t	v = 7;
+
+	ck_assert_int_eq(proto_parse_size("0", UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(proto_parse_size("123", UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, 123);
+	ck_assert_int_eq(proto_parse_size("18446744073709551615", UINT64_MAX,
+	    &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+
+	/* At most the limit the caller gives. */
+	ck_assert_int_eq(proto_parse_size("99", 99, &v), 0);
+	ck_assert_uint_eq(v, 99);
+	v = 7;
+	ck_assert_int_eq(proto_parse_size("100", 99, &v), -1);
+	ck_assert_uint_eq(v, 7);
+
+	ck_assert_int_eq(proto_parse_size("18446744073709551616", UINT64_MAX,
+	    &v), -1);
+	ck_assert_int_eq(proto_parse_size("99999999999999999999", UINT64_MAX,
+	    &v), -1);
+	ck_assert_int_eq(proto_parse_size("184467440737095516150", UINT64_MAX,
+	    &v), -1);
+	ck_assert_int_eq(proto_parse_size("", UINT64_MAX, &v), -1);
+	ck_assert_int_eq(proto_parse_size("12a", UINT64_MAX, &v), -1);
+	ck_assert_int_eq(proto_parse_size("abc", UINT64_MAX, &v), -1);
+	ck_assert_int_eq(proto_parse_size("-1", UINT64_MAX, &v), -1);
+	ck_assert_int_eq(proto_parse_size("+1", UINT64_MAX, &v), -1);
+	ck_assert_int_eq(proto_parse_size(" 1", UINT64_MAX, &v), -1);
+	ck_assert_int_eq(proto_parse_size("0x10", UINT64_MAX, &v), -1);
+	ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
+START_TEST(test_proto_frame)
+{
+	long	v = 7;
+
+	ck_assert_int_eq(proto_parse_frame("0", &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(proto_parse_frame("-5", &v), 0);
+	ck_assert_int_eq(v, -5);
+	ck_assert_int_eq(proto_parse_frame("1000000000", &v), 0);
+	ck_assert_int_eq(v, 1000000000L);
+	ck_assert_int_eq(proto_parse_frame("-1000000000", &v), 0);
+	ck_assert_int_eq(v, -1000000000L);
+
+	v = 7;
+	ck_assert_int_eq(proto_parse_frame("1000000001", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("-1000000001", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("99999999999999999999999", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("-", &v), -1);
+	ck_assert_int_eq(proto_parse_frame(" 5", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("5 ", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("5x", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("0x10", &v), -1);
+	ck_assert_int_eq(proto_parse_frame("1.0", &v), -1);
+	ck_assert_int_eq(v, 7);
+}
+END_TEST
+
+START_TEST(test_proto_helo_reply)
+{
+	struct proto_helo_reply	r;
+	char			line[128];
+
+	strcpy(line, DIGEST " 1\r\n");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), 0);
+	ck_assert_str_eq(r.digest, DIGEST);
+	ck_assert_int_eq(r.todo, 1);
+	ck_assert_int_eq(r.ext_version, 0);
+
+	strcpy(line, DIGEST "\t0");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), 0);
+	ck_assert_int_eq(r.todo, 0);
+
+	strcpy(line, DIGEST " STOPPING\r\n");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), 0);
+	ck_assert_int_eq(r.todo, -1);
+
+	strcpy(line, DIGEST " 1 bdfarm/1\r\n");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), 0);
+	ck_assert_int_eq(r.todo, 1);
+	ck_assert_int_eq(r.ext_version, 1);
+
+	strcpy(line, DIGEST " 0 unknown/3");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), 0);
+	ck_assert_int_eq(r.ext_version, 0);
+
+	strcpy(line, DIGEST " 2");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), -1);
+	strcpy(line, DIGEST " stopping");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), -1);
+	strcpy(line, DIGEST " yes");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), -1);
+	strcpy(line, DIGEST);
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), -1);
+	strcpy(line, DIGEST " 1 bdfarm/1 more");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), -1);
+	strcpy(line, "\r\n");
+	ck_assert_int_eq(proto_parse_helo_reply(line, &r), -1);
+}
+END_TEST
+
+START_TEST(test_proto_job_reply)
+{
+	struct proto_job_reply	r;
+	char			line[128];
+
+	strcpy(line, "None\r\n");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), 0);
+	ck_assert_ptr_null(r.blend);
+
+	strcpy(line, "scene.blend " DIGEST " 12\r\n");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), 0);
+	ck_assert_str_eq(r.blend, "scene.blend");
+	ck_assert_str_eq(r.digest, DIGEST);
+	ck_assert_int_eq(r.frame, 12);
+
+	strcpy(line, "scene.blend\t" DIGEST "\t-3");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), 0);
+	ck_assert_int_eq(r.frame, -3);
+
+	strcpy(line, "none");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+	strcpy(line, "None extra");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+	strcpy(line, "scene.blend " DIGEST);
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+	strcpy(line, "scene.blend " DIGEST " 12 13");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+	strcpy(line, "scene.blend 0123456789ABCDEF0123456789ABCDEF 12");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+	strcpy(line, "../scene.blend " DIGEST " 12");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+	strcpy(line, "scene.blend " DIGEST " twelve");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+	strcpy(line, "");
+	ck_assert_int_eq(proto_parse_job_reply(line, &r), -1);
+}
+END_TEST
+
+START_TEST(test_proto_sanitize)
+{
+	char	out[PROTO_MAX_NAME * 2], in[PROTO_MAX_NAME * 2];
+	int	c;
+
+	proto_sanitize_name("my scene.blend", out, sizeof out);
+	ck_assert_str_eq(out, "my_scene.blend");
+	proto_sanitize_name("a/b\\c", out, sizeof out);
+	ck_assert_str_eq(out, "a_b_c");
+	proto_sanitize_name(".hidden.blend", out, sizeof out);
+	ck_assert_str_eq(out, "_hidden.blend");
+	proto_sanitize_name("..", out, sizeof out);
+	ck_assert_int_eq(proto_valid_file_name(out), 1);
+	proto_sanitize_name("", out, sizeof out);
+	ck_assert_str_eq(out, "_");
+	proto_sanitize_name("tab\there\r\n", out, sizeof out);
+	ck_assert_str_eq(out, "tab_here__");
+	proto_sanitize_name("scene.blend", out, sizeof out);
+	ck_assert_str_eq(out, "scene.blend");
+
+	/* Cut to the buffer, and never beyond the longest name. */
+	proto_sanitize_name("abcdef", out, 4);
+	ck_assert_str_eq(out, "abc");
+	proto_sanitize_name("abcdef", out, 1);
+	ck_assert_str_eq(out, "");
+	proto_sanitize_name(test_proto_repeat(in, 'x', PROTO_MAX_NAME + 40),
+	    out, sizeof out);
+	ck_assert_uint_eq(strlen(out), PROTO_MAX_NAME);
+
+	/* Whatever one byte comes in, a valid token comes out. */
+	for (c = 1; c < 256; c++) {
+		in[0] = (char)c;
+		in[1] = 'x';
+		in[2] = '\0';
+		proto_sanitize_name(in, out, sizeof out);
+		ck_assert_msg(proto_valid_file_name(out),
+		    "byte 0x%02x gives an invalid name", c);
+		in[1] = '\0';
+		proto_sanitize_name(in, out, sizeof out);
+		ck_assert_msg(proto_valid_file_name(out),
+		    "byte 0x%02x alone gives an invalid name", c);
+	}
+}
+END_TEST
+
+/* The protocol suite, for unit.c. */
+Suite *
+proto_suite(void)
+{
+	Suite	*s = suite_create("proto");
+	TCase	*tc = tcase_create("lines");
+
+	tcase_add_test(tc, test_proto_split);
+	tcase_add_test(tc, test_proto_helo_old);
+	tcase_add_test(tc, test_proto_helo_ext);
+	tcase_add_test(tc, test_proto_helo_bad);
+	tcase_add_test(tc, test_proto_requestblenderdist);
+	tcase_add_test(tc, test_proto_requestjob);
+	tcase_add_test(tc, test_proto_requestblenderfile);
+	tcase_add_test(tc, test_proto_results);
+	tcase_add_test(tc, test_proto_results_image);
+	tcase_add_test(tc, test_proto_goodbye);
+	tcase_add_test(tc, test_proto_unknown);
+	tcase_add_test(tc, test_proto_file_name);
+	tcase_add_test(tc, test_proto_digest);
+	tcase_add_test(tc, test_proto_size);
+	tcase_add_test(tc, test_proto_frame);
+	tcase_add_test(tc, test_proto_helo_reply);
+	tcase_add_test(tc, test_proto_job_reply);
+	tcase_add_test(tc, test_proto_sanitize);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,995 @@
+/*
+ * test-sched.c: unit tests of the scheduler with a fake clock: which frame
+ * goes out next across jobs, when a frame goes out again, which results
+ * are wanted, and what happens when frames come back or a job starts over.
+ */
+#include "bdfarm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "farm.h"
+#include "unit.h"
+
+#define T0		((farm_time)1700000000000LL)
+#define DELAY		((farm_time)180000)
+#define JOBDIGEST1	"11111111111111111111111111111111"
+#define JOBDIGEST2	"22222222222222222222222222222222"
+#define BLENDDIGEST1	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define BLENDDIGEST2	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define MAX_EVENTS	512
+
+/* One event as the farm reported it. */
+struct test_sched_event {
+	enum farm_event	 ev;
+	struct job	*job;
+	long		 frame;
+	char		 host[64];
+	char		 detail[128];
+};
+
+/* Every event of one test, in order. */
+static struct test_sched_event	test_sched_events[MAX_EVENTS];
+static size_t			test_sched_nevents;
+
+/* The observer: record what the farm says. */
+static void
+test_sched_record(struct farm *farm, enum farm_event ev, struct job *job,
+    long frame, const char *host, const char *detail, void *arg)
+{
+	struct test_sched_event	*e;
+
+	ck_assert_ptr_eq(arg, test_sched_events);
+	ck_assert_ptr_nonnull(farm);
+	ck_assert_uint_lt(test_sched_nevents, MAX_EVENTS);
+	e = &test_sched_events[test_sched_nevents++];
+	e->ev = ev;
+	e->job = job;
+	e->frame = frame;
+	snprintf(e->host, sizeof e->host, "%s", host != NULL ? host : "");
+	snprintf(e->detail, sizeof e->detail, "%s",
+	    detail != NULL ? detail : "");
+}
+
+/* How many events of kind ev were recorded. */
+static size_t
+test_sched_count(enum farm_event ev)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < test_sched_nevents; i++) {
+		if (test_sched_events[i].ev == ev)
+			n++;
+	}
+	return n;
+}
+
+/* The last event recorded; there must be one. */
+static struct test_sched_event *
+test_sched_last(void)
+{
+	ck_assert_uint_gt(test_sched_nevents, 0);
+	return &test_sched_events[test_sched_nevents - 1];
+}
+
+/* Start a farm whose events are recorded. */
+static void
+test_sched_init(struct farm *farm)
+{
+	test_sched_nevents = 0;
+	farm_init(farm, DELAY, test_sched_record, test_sched_events);
+}
+
+/* Add a job of frames first to last, defined and hashed. */
+static struct job *
+test_sched_job(struct farm *farm, const char *name, const char *blend,
+    long first, long last)
+{
+	struct job	*job = farm_add_job(farm, name);
+	struct file_id	 id = { 1, 2, 3, 4 };
+
+	farm_set_definition(farm, job, blend, first, last, JOBDIGEST1);
+	farm_set_blend_digest(farm, job, BLENDDIGEST1, &id);
+	ck_assert(job_ready(job));
+	return job;
+}
+
+/* Ask for the next frame, which must be frame of job. */
+static void
+test_sched_expect(struct farm *farm, struct host *host, int available,
+    farm_time now, struct job *job, long frame)
+{
+	struct job	*got = NULL;
+	long		 n = -12345;
+
+	if (!sched_next(farm, host, available, now, &got, &n))
+		ck_abort_msg("no frame for %s at %lld, expected %s %ld",
+		    host->name, (long long)(now - T0), job->name, frame);
+	if (got != job || n != frame)
+		ck_abort_msg("got %s %ld, expected %s %ld", got->name, n,
+		    job->name, frame);
+}
+
+/* Ask for the next frame: there must be none. */
+static void
+test_sched_none(struct farm *farm, struct host *host, int available,
+    farm_time now)
+{
+	struct job	*got = NULL;
+	long		 n = -12345;
+	size_t		 before = test_sched_nevents;
+
+	if (sched_next(farm, host, available, now, &got, &n))
+		ck_abort_msg("%s got %s %ld at %lld, expected nothing",
+		    host->name, got->name, n, (long long)(now - T0));
+	ck_assert_uint_eq(test_sched_nevents, before);
+}
+
+START_TEST(test_sched_lowest_first)
+{
+	struct farm		 farm;
+	struct job		*job;
+	struct host		*a;
+	struct test_sched_event	*e;
+	long			 n;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", -2, 3);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_ADDED), 1);
+	ck_assert(sched_has_work(&farm, T0));
+	for (n = -2; n <= 3; n++) {
+		test_sched_expect(&farm, a, 1, T0, job, n);
+		e = test_sched_last();
+		ck_assert_int_eq(e->ev, FARM_FRAME_OUT);
+		ck_assert_ptr_eq(e->job, job);
+		ck_assert_int_eq(e->frame, n);
+		ck_assert_str_eq(e->host, "alpha");
+		ck_assert_int_eq(job_frame(job, n)->state, FRAME_OUT);
+		ck_assert_ptr_eq(job_frame(job, n)->host, a);
+		ck_assert_uint_eq(job_frame(job, n)->sends, 1);
+		ck_assert_int_eq(job_frame(job, n)->since, T0);
+	}
+	ck_assert_uint_eq(job->nout, 6);
+	ck_assert_uint_eq(test_sched_count(FARM_FRAME_OUT), 6);
+	ck_assert_uint_eq(test_sched_count(FARM_FRAME_RESENT), 0);
+	ck_assert(!sched_has_work(&farm, T0));
+	test_sched_none(&farm, a, 1, T0);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_fresh_when_none_available)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a;
+
+	/* REQUESTJOB 0 still gets fresh frames: it only stops resends. */
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 2);
+	test_sched_expect(&farm, a, 0, T0, job, 1);
+	test_sched_expect(&farm, a, 0, T0, job, 2);
+	test_sched_none(&farm, a, 0, T0);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_lowest_after_return)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a;
+
+	/* Frames done out of order never leave a lower one behind. */
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 10, 14);
+	test_sched_expect(&farm, a, 1, T0, job, 10);
+	test_sched_expect(&farm, a, 1, T0, job, 11);
+	sched_frame_done(&farm, job, 11, a, T0 + 5);
+	test_sched_expect(&farm, a, 1, T0 + 6, job, 12);
+	test_sched_expect(&farm, a, 1, T0 + 6, job, 13);
+	test_sched_expect(&farm, a, 1, T0 + 6, job, 14);
+	test_sched_none(&farm, a, 1, T0 + 6);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_priority_then_age)
+{
+	struct farm	 farm;
+	struct job	*old, *mid, *young, *job;
+	struct host	*a;
+	const char	*order[] = { "young.job", "old.job", "mid.job" };
+	size_t		 i = 0;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	old = test_sched_job(&farm, "old.job", "/srv/old.blend", 1, 2);
+	mid = test_sched_job(&farm, "mid.job", "/srv/mid.blend", 1, 1);
+	young = test_sched_job(&farm, "young.job", "/srv/young.blend", 5, 5);
+	ck_assert_uint_lt(old->seq, mid->seq);
+	ck_assert_uint_lt(mid->seq, young->seq);
+	farm_set_priority(&farm, young, 3);
+
+	TAILQ_FOREACH(job, &farm.jobs, entry)
+		ck_assert_str_eq(job->name, order[i++]);
+	ck_assert_uint_eq(i, 3);
+
+	test_sched_expect(&farm, a, 1, T0, young, 5);
+	test_sched_expect(&farm, a, 1, T0, old, 1);
+	test_sched_expect(&farm, a, 1, T0, old, 2);
+	test_sched_expect(&farm, a, 1, T0, mid, 1);
+	test_sched_none(&farm, a, 1, T0);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_set_priority_reorders)
+{
+	struct farm		 farm;
+	struct job		*first, *second;
+	struct host		*a;
+	struct test_sched_event	*e;
+	size_t			 before;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	first = test_sched_job(&farm, "first.job", "/srv/first.blend", 1, 9);
+	second = test_sched_job(&farm, "second.job", "/srv/second.blend", 1, 9);
+	test_sched_expect(&farm, a, 1, T0, first, 1);
+
+	farm_set_priority(&farm, second, 1);
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_JOB_CHANGED);
+	ck_assert_ptr_eq(e->job, second);
+	ck_assert_ptr_eq(TAILQ_FIRST(&farm.jobs), second);
+	test_sched_expect(&farm, a, 1, T0, second, 1);
+
+	/* The same priority again is no change. */
+	before = test_sched_nevents;
+	farm_set_priority(&farm, second, 1);
+	ck_assert_uint_eq(test_sched_nevents, before);
+
+	/* Below the default, and back: age decides between equals. */
+	farm_set_priority(&farm, second, -1);
+	test_sched_expect(&farm, a, 1, T0, first, 2);
+	farm_set_priority(&farm, first, -1);
+	ck_assert_ptr_eq(TAILQ_FIRST(&farm.jobs), first);
+	test_sched_expect(&farm, a, 1, T0, first, 3);
+	farm_set_priority(&farm, first, -2);
+	test_sched_expect(&farm, a, 1, T0, second, 2);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_CHANGED), 4);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_suspended_skipped)
+{
+	struct farm		 farm;
+	struct job		*first, *second, *got;
+	struct host		*a;
+	struct test_sched_event	*e;
+	size_t			 before;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	first = test_sched_job(&farm, "first.job", "/srv/first.blend", 1, 2);
+	second = test_sched_job(&farm, "second.job", "/srv/second.blend", 1, 2);
+	test_sched_expect(&farm, a, 1, T0, first, 1);
+
+	farm_set_suspended(&farm, first, 1);
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_JOB_CHANGED);
+	ck_assert_ptr_eq(e->job, first);
+	ck_assert_str_eq(e->detail, "suspended");
+	before = test_sched_nevents;
+	farm_set_suspended(&farm, first, 1);
+	ck_assert_uint_eq(test_sched_nevents, before);
+
+	test_sched_expect(&farm, a, 1, T0, second, 1);
+	test_sched_expect(&farm, a, 1, T0, second, 2);
+	/* Nothing fresh left, nothing due yet. */
+	ck_assert(!sched_has_work(&farm, T0 + DELAY - 1));
+	test_sched_none(&farm, a, 1, T0 + DELAY - 1);
+	/* All three are due; first's frame 1 is out longest but suspended. */
+	test_sched_expect(&farm, a, 1, T0 + DELAY, second, 1);
+	test_sched_expect(&farm, a, 1, T0 + DELAY, second, 2);
+	test_sched_none(&farm, a, 1, T0 + DELAY);
+
+	/* A suspended job's results are still wanted. */
+	ck_assert_int_eq(sched_check_result(&farm, first->blend_name,
+	    BLENDDIGEST1, 1, &got), FARM_RESULT_OK);
+	ck_assert_ptr_eq(got, first);
+
+	farm_set_suspended(&farm, first, 0);
+	ck_assert_str_eq(test_sched_last()->detail, "resumed");
+	test_sched_expect(&farm, a, 1, T0 + DELAY, first, 2);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_unhashed_skipped)
+{
+	struct farm	 farm;
+	struct job	*late, *ready, *got;
+	struct host	*a;
+	struct file_id	 id = { 9, 8, 7, 6 };
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	late = farm_add_job(&farm, "late.job");
+	farm_set_definition(&farm, late, "/srv/late.blend", 1, 3, JOBDIGEST1);
+	ck_assert_ptr_nonnull(late->frames);
+	ck_assert_str_eq(late->blend_digest, "");
+	ck_assert(!job_ready(late));
+	ck_assert(!sched_has_work(&farm, T0));
+	test_sched_none(&farm, a, 1, T0);
+	ck_assert_int_eq(sched_check_result(&farm, late->blend_name,
+	    BLENDDIGEST1, 1, &got), FARM_RESULT_NO_JOB);
+
+	ready = test_sched_job(&farm, "ready.job", "/srv/ready.blend", 4, 4);
+	test_sched_expect(&farm, a, 1, T0, ready, 4);
+	test_sched_none(&farm, a, 1, T0);
+
+	/* Hashed at last, and first in the queue as the older job. */
+	farm_set_blend_digest(&farm, late, BLENDDIGEST2, &id);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_RESTARTED), 0);
+	ck_assert(job_ready(late));
+	test_sched_expect(&farm, a, 1, T0, late, 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_invalid_skipped)
+{
+	struct farm		 farm;
+	struct job		*bad, *undefined, *good, *got;
+	struct host		*a;
+	struct test_sched_event	*e;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	undefined = farm_add_job(&farm, "undefined.job");
+	bad = test_sched_job(&farm, "bad.job", "/srv/bad.blend", 1, 5);
+	good = test_sched_job(&farm, "good.job", "/srv/good.blend", 1, 1);
+	test_sched_expect(&farm, a, 1, T0, bad, 1);
+
+	farm_set_invalid(&farm, bad, "last before first");
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_JOB_INVALID);
+	ck_assert_ptr_eq(e->job, bad);
+	ck_assert_str_eq(e->detail, "last before first");
+	ck_assert(!job_ready(bad));
+	ck_assert(!job_ready(undefined));
+	ck_assert_ptr_null(bad->frames);
+	ck_assert_uint_eq(bad->nout, 0);
+
+	test_sched_expect(&farm, a, 1, T0, good, 1);
+	sched_frame_done(&farm, good, 1, a, T0 + 1);
+	test_sched_none(&farm, a, 1, T0 + 10 * DELAY);
+	ck_assert(!sched_has_work(&farm, T0 + 10 * DELAY));
+	/* What was out of it is no longer wanted. */
+	ck_assert_int_eq(sched_check_result(&farm, "bad.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_NO_JOB);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_redistribute_delay)
+{
+	struct farm		 farm;
+	struct job		*job;
+	struct host		*a, *b;
+	struct frame		*f;
+	struct test_sched_event	*e;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 7, 7);
+	test_sched_expect(&farm, a, 1, T0, job, 7);
+
+	/* Just before the delay: nothing. */
+	ck_assert(!sched_has_work(&farm, T0 + DELAY - 1));
+	test_sched_none(&farm, b, 1, T0 + DELAY - 1);
+
+	/* Exactly at the delay: out again, to the one who asks. */
+	ck_assert(sched_has_work(&farm, T0 + DELAY));
+	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 7);
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_FRAME_RESENT);
+	ck_assert_int_eq(e->frame, 7);
+	ck_assert_str_eq(e->host, "beta");
+	f = job_frame(job, 7);
+	ck_assert_int_eq(f->state, FRAME_OUT);
+	ck_assert_uint_eq(f->sends, 2);
+	ck_assert_int_eq(f->since, T0 + DELAY);
+	ck_assert_ptr_eq(f->host, b);
+	ck_assert_uint_eq(job->nout, 1);
+
+	/* The clock starts again from the resend. */
+	test_sched_none(&farm, a, 1, T0 + 2 * DELAY - 1);
+	test_sched_expect(&farm, a, 1, T0 + 2 * DELAY, job, 7);
+	ck_assert_uint_eq(f->sends, 3);
+	ck_assert_uint_eq(test_sched_count(FARM_FRAME_OUT), 1);
+	ck_assert_uint_eq(test_sched_count(FARM_FRAME_RESENT), 2);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_redistribute_setting)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a;
+
+	/* The delay is the farm's, not a constant. */
+	test_sched_nevents = 0;
+	farm_init(&farm, 2000, test_sched_record, test_sched_events);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_none(&farm, a, 1, T0 + 1999);
+	test_sched_expect(&farm, a, 1, T0 + 2000, job, 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_redistribute_not_when_none_available)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_none(&farm, b, 0, T0 + DELAY);
+	test_sched_none(&farm, b, 0, T0 + 100 * DELAY);
+	ck_assert_uint_eq(job_frame(job, 1)->sends, 1);
+	ck_assert_ptr_eq(job_frame(job, 1)->host, a);
+	test_sched_expect(&farm, b, 2, T0 + 100 * DELAY, job, 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_oldest_out_first)
+{
+	struct farm	 farm;
+	struct job	*low, *high;
+	struct host	*a;
+	struct file_id	 id = { 1, 2, 3, 4 };
+	farm_time	 t;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	low = test_sched_job(&farm, "low.job", "/srv/low.blend", 1, 2);
+	high = farm_add_job(&farm, "high.job");
+	farm_set_definition(&farm, high, "/srv/high.blend", 1, 1, JOBDIGEST2);
+	farm_set_priority(&farm, high, 10);
+
+	/* low 1 and 2 go out before high is hashed, high 1 after. */
+	test_sched_expect(&farm, a, 1, T0 + 10, low, 1);
+	test_sched_expect(&farm, a, 1, T0 + 20, low, 2);
+	farm_set_blend_digest(&farm, high, BLENDDIGEST2, &id);
+	test_sched_expect(&farm, a, 1, T0 + 30, high, 1);
+
+	/* Overdue: the one out longest, whatever the queue order. */
+	t = T0 + 30 + DELAY;
+	test_sched_expect(&farm, a, 1, t, low, 1);
+	test_sched_expect(&farm, a, 1, t, low, 2);
+	test_sched_expect(&farm, a, 1, t, high, 1);
+	test_sched_none(&farm, a, 1, t);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_oldest_first_only_if_due)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0 + 300, job, 1);
+	test_sched_expect(&farm, a, 1, T0 + 100, job, 2);
+	test_sched_expect(&farm, a, 1, T0 + 200, job, 3);
+	/* At T0 + 100 + DELAY only frame 2 is due. */
+	test_sched_expect(&farm, a, 1, T0 + 100 + DELAY, job, 2);
+	test_sched_none(&farm, a, 1, T0 + 199 + DELAY);
+	test_sched_expect(&farm, a, 1, T0 + 1000 + DELAY, job, 3);
+	test_sched_expect(&farm, a, 1, T0 + 1000 + DELAY, job, 1);
+	test_sched_none(&farm, a, 1, T0 + 1000 + DELAY);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_fresh_before_resend)
+{
+	struct farm	 farm;
+	struct job	*one, *two;
+	struct host	*a;
+	struct file_id	 id = { 1, 2, 3, 4 };
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	one = test_sched_job(&farm, "one.job", "/srv/one.blend", 1, 1);
+	two = farm_add_job(&farm, "two.job");
+	farm_set_definition(&farm, two, "/srv/two.blend", 1, 1, JOBDIGEST2);
+	test_sched_expect(&farm, a, 1, T0, one, 1);
+	farm_set_blend_digest(&farm, two, BLENDDIGEST2, &id);
+	test_sched_expect(&farm, a, 1, T0 + 10 * DELAY, two, 1);
+	test_sched_expect(&farm, a, 1, T0 + 10 * DELAY, one, 1);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RESENT);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_stopping)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	farm.stopping = 1;
+	ck_assert(!sched_has_work(&farm, T0 + DELAY));
+	test_sched_none(&farm, a, 1, T0 + DELAY);
+	farm.stopping = 0;
+	test_sched_expect(&farm, a, 1, T0 + DELAY, job, 2);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_result_reasons)
+{
+	struct farm	 farm;
+	struct job	*job, *got;
+	struct host	*a;
+	const char	*name;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 3);
+	name = job->blend_name;
+	ck_assert_str_eq(name, "shot.blend");
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+
+	got = NULL;
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1, &got),
+	    FARM_RESULT_OK);
+	ck_assert_ptr_eq(got, job);
+	ck_assert_int_eq(sched_check_result(&farm, "other.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_NO_JOB);
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST2, 1, &got),
+	    FARM_RESULT_CHANGED);
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 2, &got),
+	    FARM_RESULT_NOT_OUT);
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 0, &got),
+	    FARM_RESULT_NOT_OUT);
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 4, &got),
+	    FARM_RESULT_NOT_OUT);
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, -1, &got),
+	    FARM_RESULT_NOT_OUT);
+
+	sched_frame_done(&farm, job, 1, a, T0 + 1000);
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1, &got),
+	    FARM_RESULT_DONE);
+
+	/* Every reason has its own words. */
+	ck_assert_str_ne(sched_result_reason(FARM_RESULT_NO_JOB),
+	    sched_result_reason(FARM_RESULT_CHANGED));
+	ck_assert_str_ne(sched_result_reason(FARM_RESULT_NOT_OUT),
+	    sched_result_reason(FARM_RESULT_DONE));
+	ck_assert_str_ne(sched_result_reason(FARM_RESULT_OK),
+	    sched_result_reason(FARM_RESULT_DONE));
+	ck_assert_ptr_nonnull(strstr(sched_result_reason(FARM_RESULT_DONE),
+	    "done"));
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_result_shared_blend)
+{
+	struct farm	 farm;
+	struct job	*one, *two, *got;
+	struct host	*a;
+
+	/* Two jobs of one .blend: the result goes to the one it is out for. */
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	one = test_sched_job(&farm, "one.job", "/srv/shot.blend", 1, 1);
+	two = test_sched_job(&farm, "two.job", "/srv/shot.blend", 1, 2);
+	ck_assert_str_eq(one->blend_name, two->blend_name);
+	test_sched_expect(&farm, a, 1, T0, one, 1);
+	test_sched_expect(&farm, a, 1, T0, two, 1);
+	test_sched_expect(&farm, a, 1, T0, two, 2);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    2, &got), FARM_RESULT_OK);
+	ck_assert_ptr_eq(got, two);
+	sched_frame_done(&farm, one, 1, a, T0 + 1);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_OK);
+	ck_assert_ptr_eq(got, two);
+	sched_frame_done(&farm, two, 1, a, T0 + 1);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_DONE);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_result_other_host)
+{
+	struct farm		 farm;
+	struct job		*job, *got;
+	struct host		*a, *b;
+	struct test_sched_event	*e;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_OK);
+	sched_frame_done(&farm, got, 1, b, T0 + 4000);
+
+	e = &test_sched_events[test_sched_nevents - 2];
+	ck_assert_int_eq(e->ev, FARM_FRAME_DONE);
+	ck_assert_int_eq(e->frame, 1);
+	ck_assert_str_eq(e->host, "beta");
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_DONE);
+	ck_assert_ptr_null(job_frame(job, 1)->host);
+	ck_assert_uint_eq(b->done, 1);
+	ck_assert_uint_eq(a->done, 0);
+	ck_assert_uint_eq(job->nhosts, 1);
+	ck_assert_str_eq(job->hosts[0].name, "beta");
+	ck_assert_uint_eq(job->hosts[0].count, 1);
+	ck_assert_int_eq(b->frame_time_sum, 4000);
+	ck_assert_uint_eq(b->frame_time_count, 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_resent_returned_by_first)
+{
+	struct farm	 farm;
+	struct job	*job, *got;
+	struct host	*a, *b;
+
+	/* Out to alpha, again to beta; alpha's copy arrives first. */
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 1);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_OK);
+	sched_frame_done(&farm, got, 1, a, T0 + DELAY + 5);
+	ck_assert_uint_eq(a->done, 1);
+	ck_assert_uint_eq(job->nout, 0);
+	ck_assert_uint_eq(job->ndone, 1);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_DONE);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_COMPLETE), 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_done_per_host)
+{
+	struct farm	 farm;
+	struct job	*one, *two;
+	struct host	*a, *b;
+	size_t		 i;
+	long		 n;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	one = test_sched_job(&farm, "one.job", "/srv/one.blend", 1, 5);
+	two = test_sched_job(&farm, "two.job", "/srv/two.blend", 1, 2);
+	for (n = 1; n <= 5; n++)
+		test_sched_expect(&farm, n % 2 ? a : b, 1, T0 + n, one, n);
+	for (n = 1; n <= 5; n++)
+		sched_frame_done(&farm, one, n, n <= 3 ? a : b, T0 + 100);
+	test_sched_expect(&farm, a, 1, T0 + 100, two, 1);
+	sched_frame_done(&farm, two, 1, a, T0 + 150);
+
+	ck_assert_uint_eq(one->ndone, 5);
+	ck_assert_uint_eq(one->nout, 0);
+	ck_assert_uint_eq(one->nhosts, 2);
+	for (i = 0; i < one->nhosts; i++) {
+		if (strcmp(one->hosts[i].name, "alpha") == 0)
+			ck_assert_uint_eq(one->hosts[i].count, 3);
+		else {
+			ck_assert_str_eq(one->hosts[i].name, "beta");
+			ck_assert_uint_eq(one->hosts[i].count, 2);
+		}
+	}
+	ck_assert_uint_eq(two->nhosts, 1);
+	ck_assert_uint_eq(two->hosts[0].count, 1);
+	ck_assert_uint_eq(a->done, 4);
+	ck_assert_uint_eq(b->done, 2);
+	/* Hand-out to receipt: (99 + 98 + 97 + 96 + 95) for job one. */
+	ck_assert_int_eq(one->frame_time_sum, 485);
+	ck_assert_uint_eq(one->frame_time_count, 5);
+	ck_assert_int_eq(a->frame_time_sum, 99 + 98 + 97 + 50);
+	ck_assert_uint_eq(test_sched_count(FARM_FRAME_DONE), 6);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_complete_once)
+{
+	struct farm		 farm;
+	struct job		*job;
+	struct host		*a, *b;
+	struct test_sched_event	*e;
+	size_t			 before;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 2);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 1);
+
+	sched_frame_done(&farm, job, 2, a, T0 + 10);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_COMPLETE), 0);
+	ck_assert(!job->complete);
+	sched_frame_done(&farm, job, 1, b, T0 + DELAY + 10);
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_JOB_COMPLETE);
+	ck_assert_ptr_eq(e->job, job);
+	ck_assert_int_eq(test_sched_events[test_sched_nevents - 2].ev,
+	    FARM_FRAME_DONE);
+	ck_assert(job->complete);
+
+	/* The late copy of frame 1 changes nothing. */
+	before = test_sched_nevents;
+	sched_frame_done(&farm, job, 1, a, T0 + DELAY + 20);
+	sched_frame_done(&farm, job, 99, a, T0 + DELAY + 20);
+	ck_assert_uint_eq(test_sched_nevents, before);
+	ck_assert_uint_eq(a->done, 1);
+	ck_assert_uint_eq(job->ndone, 2);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_COMPLETE), 1);
+	ck_assert(!sched_has_work(&farm, T0 + 100 * DELAY));
+	test_sched_none(&farm, a, 1, T0 + 100 * DELAY);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_restart_job_digest)
+{
+	struct farm		 farm;
+	struct job		*job, *got;
+	struct host		*a;
+	struct test_sched_event	*e;
+	size_t			 before;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	sched_frame_done(&farm, job, 1, a, T0 + 5);
+
+	/* The same contents read again: nothing happens. */
+	before = test_sched_nevents;
+	farm_set_definition(&farm, job, "/srv/shot.blend", 1, 3, JOBDIGEST1);
+	ck_assert_uint_eq(test_sched_nevents, before);
+	ck_assert_uint_eq(job->ndone, 1);
+
+	/* New contents: the job starts over, on its new range. */
+	farm_set_definition(&farm, job, "/srv/shot.blend", 1, 5, JOBDIGEST2);
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_JOB_RESTARTED);
+	ck_assert_ptr_eq(e->job, job);
+	ck_assert_str_ne(e->detail, "");
+	ck_assert_uint_eq(job->nframes, 5);
+	ck_assert_uint_eq(job->ndone, 0);
+	ck_assert_uint_eq(job->nout, 0);
+	ck_assert_uint_eq(job->nhosts, 0);
+	ck_assert(!job->complete);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_TODO);
+	ck_assert_int_eq(job_frame(job, 2)->state, FRAME_TODO);
+	ck_assert_uint_eq(job_frame(job, 2)->sends, 0);
+	ck_assert_str_eq(job->job_digest, JOBDIGEST2);
+
+	/* Same .blend: still hashed, so it goes out from frame 1 afresh. */
+	ck_assert(job_ready(job));
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    2, &got), FARM_RESULT_NOT_OUT);
+	test_sched_expect(&farm, a, 1, T0 + 10, job, 1);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_OUT);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_restart_new_blend_path)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a;
+	struct file_id	 id = { 5, 6, 7, 8 };
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	farm_set_definition(&farm, job, "/srv/other.blend", 1, 3, JOBDIGEST2);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_RESTARTED), 1);
+	ck_assert_str_eq(job->blend_name, "other.blend");
+	ck_assert_str_eq(job->blend_digest, "");
+	ck_assert(!job_ready(job));
+	test_sched_none(&farm, a, 1, T0 + 10 * DELAY);
+	farm_set_blend_digest(&farm, job, BLENDDIGEST2, &id);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_RESTARTED), 1);
+	test_sched_expect(&farm, a, 1, T0 + 10 * DELAY, job, 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_restart_blend_digest)
+{
+	struct farm		 farm;
+	struct job		*job, *got;
+	struct host		*a;
+	struct test_sched_event	*e;
+	struct file_id		 id = { 1, 2, 3, 4 }, id2 = { 1, 2, 99, 5 };
+	size_t			 before;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 2);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	sched_frame_done(&farm, job, 2, a, T0 + 5);
+
+	/* Hashed again, same digest (touched): nothing changes but id. */
+	before = test_sched_nevents;
+	farm_set_blend_digest(&farm, job, BLENDDIGEST1, &id2);
+	ck_assert_uint_eq(test_sched_nevents, before);
+	ck_assert_uint_eq(job->ndone, 1);
+	ck_assert_int_eq(job->blend_id.size, 99);
+
+	farm_set_blend_digest(&farm, job, BLENDDIGEST2, &id);
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_JOB_RESTARTED);
+	ck_assert_ptr_eq(e->job, job);
+	ck_assert_str_ne(e->detail, "");
+	ck_assert_uint_eq(job->ndone, 0);
+	ck_assert_uint_eq(job->nout, 0);
+	ck_assert_int_eq(job_frame(job, 2)->state, FRAME_TODO);
+	ck_assert_str_eq(job->blend_digest, BLENDDIGEST2);
+
+	/* A frame rendered from the old file is refused as changed. */
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, &got), FARM_RESULT_CHANGED);
+	test_sched_expect(&farm, a, 1, T0 + 10, job, 1);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_OUT);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST2,
+	    1, &got), FARM_RESULT_OK);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_complete_again_after_restart)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a;
+	struct file_id	 id = { 1, 2, 3, 4 };
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	sched_frame_done(&farm, job, 1, a, T0 + 1);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_COMPLETE), 1);
+	farm_set_blend_digest(&farm, job, BLENDDIGEST2, &id);
+	ck_assert(!job->complete);
+	test_sched_expect(&farm, a, 1, T0 + 2, job, 1);
+	sched_frame_done(&farm, job, 1, a, T0 + 3);
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_COMPLETE), 2);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_discarded)
+{
+	struct farm		 farm;
+	struct job		*job;
+	struct test_sched_event	*e;
+
+	test_sched_init(&farm);
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
+	sched_frame_discarded(&farm, job, 1, "alpha", "cut off");
+	e = test_sched_last();
+	ck_assert_int_eq(e->ev, FARM_FRAME_DISCARDED);
+	ck_assert_ptr_eq(e->job, job);
+	ck_assert_int_eq(e->frame, 1);
+	ck_assert_str_eq(e->host, "alpha");
+	ck_assert_str_eq(e->detail, "cut off");
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_TODO);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_no_observer)
+{
+	struct farm	 farm;
+	struct job	*job, *got;
+	struct host	*a;
+	long		 n;
+
+	/* Without an observer the farm works the same. */
+	farm_init(&farm, DELAY, NULL, NULL);
+	a = host_get(&farm, "alpha");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
+	ck_assert(sched_next(&farm, a, 1, T0, &got, &n));
+	ck_assert(sched_next(&farm, a, 1, T0 + DELAY, &got, &n));
+	sched_frame_done(&farm, job, 1, a, T0 + DELAY);
+	ck_assert(job->complete);
+	farm_free(&farm);
+}
+END_TEST
+
+Suite *
+sched_suite(void)
+{
+	Suite	*s = suite_create("sched");
+	TCase	*order = tcase_create("order");
+	TCase	*again = tcase_create("redistribution");
+	TCase	*results = tcase_create("results");
+	TCase	*restart = tcase_create("restart");
+
+	tcase_add_test(order, test_sched_lowest_first);
+	tcase_add_test(order, test_sched_fresh_when_none_available);
+	tcase_add_test(order, test_sched_lowest_after_return);
+	tcase_add_test(order, test_sched_priority_then_age);
+	tcase_add_test(order, test_sched_set_priority_reorders);
+	tcase_add_test(order, test_sched_suspended_skipped);
+	tcase_add_test(order, test_sched_unhashed_skipped);
+	tcase_add_test(order, test_sched_invalid_skipped);
+	tcase_add_test(order, test_sched_stopping);
+	suite_add_tcase(s, order);
+
+	tcase_add_test(again, test_sched_redistribute_delay);
+	tcase_add_test(again, test_sched_redistribute_setting);
+	tcase_add_test(again, test_sched_redistribute_not_when_none_available);
+	tcase_add_test(again, test_sched_oldest_out_first);
+	tcase_add_test(again, test_sched_oldest_first_only_if_due);
+	tcase_add_test(again, test_sched_fresh_before_resend);
+	suite_add_tcase(s, again);
+
+	tcase_add_test(results, test_sched_result_reasons);
+	tcase_add_test(results, test_sched_result_shared_blend);
+	tcase_add_test(results, test_sched_result_other_host);
+	tcase_add_test(results, test_sched_resent_returned_by_first);
+	tcase_add_test(results, test_sched_done_per_host);
+	tcase_add_test(results, test_sched_complete_once);
+	tcase_add_test(results, test_sched_discarded);
+	tcase_add_test(results, test_sched_no_observer);
+	suite_add_tcase(s, results);
+
+	tcase_add_test(restart, test_sched_restart_job_digest);
+	tcase_add_test(restart, test_sched_restart_new_blend_path);
+	tcase_add_test(restart, test_sched_restart_blend_digest);
+	tcase_add_test(restart, test_sched_complete_again_after_restart);
+	suite_add_tcase(s, restart);
+	return s;
+}

@@ -1,0 +1,279 @@
+"""The server's life: start-up errors, SIGTERM and SIGINT that save state,
+SIGHUP that rereads the configuration, an unreadable state file, and a
+replaced program that re-executes itself without refusing connections."""
+
+import sys
+sys.dont_write_bytecode = True
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from bdfarmtest import (Farm, check, eq, main, md5_bytes, md5_file,
+                        wait_for)
+
+
+def start_fails(farm, argv, mentions, as_user=None, what=''):
+    """Run the server with argv; it must exit non-zero within a few
+    seconds with a short message on stderr that matches mentions."""
+    mark = farm.log_size()
+    p = farm.spawn(argv, as_user=as_user)
+    try:
+        rc = p.wait(8)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise AssertionError('%s: the server did not exit; log:\n%s'
+                             % (what, farm.log_since(mark)))
+    text = farm.log_since(mark)
+    report = farm.sanitizer_report(mark)
+    check(report is None, '%s: the server reported a sanitizer error:\n%s',
+          what, report)
+    lines = [ln for ln in text.splitlines()
+             if ln.strip() and not ln.startswith('=== start')]
+    check(rc not in (0, None) and rc > 0, '%s: exit code %r', what, rc)
+    check(lines, '%s: nothing on stderr', what)
+    check(len(lines) <= 3, '%s: more than one clear message:\n%s', what,
+          '\n'.join(lines))
+    check(re.search(mentions, '\n'.join(lines)),
+          '%s: the message does not mention %r:\n%s', what, mentions,
+          '\n'.join(lines))
+
+
+def test_startup_errors():
+    with Farm() as farm:
+        missing = os.path.join(farm.root, 'missing')
+        start_fails(farm, farm.argv(jobdir=missing), re.escape(missing),
+                    what='missing JOBDIR')
+        start_fails(farm, farm.argv(renderdir=missing), re.escape(missing),
+                    what='missing RENDERDIR')
+        afile = os.path.join(farm.root, 'afile')
+        open(afile, 'w').close()
+        start_fails(farm, farm.argv(jobdir=afile), re.escape(afile),
+                    what='JOBDIR that is a file')
+        start_fails(farm, farm.argv(renderdir=afile), re.escape(afile),
+                    what='RENDERDIR that is a file')
+        # Not writable: as root, run the server as nobody.
+        user = None
+        if os.geteuid() == 0:
+            if not shutil.which('setpriv'):
+                print('root without setpriv: not-writable cases skipped')
+                user = -1
+            else:
+                user = 65534
+        if user != -1:
+            os.chmod(farm.root, 0o755)
+            os.chmod(farm.conf, 0o644)
+            ro = os.path.join(farm.root, 'readonly')
+            rw = os.path.join(farm.root, 'writable')
+            os.mkdir(ro, 0o555)
+            os.mkdir(rw, 0o777)
+            os.chmod(ro, 0o555)
+            os.chmod(rw, 0o777)
+            start_fails(farm, farm.argv(jobdir=ro, renderdir=rw),
+                        re.escape(ro), as_user=user,
+                        what='JOBDIR not writable')
+            os.mkdir(os.path.join(farm.root, 'writable2'), 0o777)
+            rw2 = os.path.join(farm.root, 'writable2')
+            os.chmod(rw2, 0o777)
+            start_fails(farm, farm.argv(jobdir=rw2, renderdir=ro),
+                        re.escape(ro), as_user=user,
+                        what='RENDERDIR not writable')
+        # Port in use by another server.
+        farm.start()
+        other = os.path.join(farm.root, 'other')
+        os.mkdir(other)
+        os.mkdir(other + '/r')
+        start_fails(farm, farm.argv(jobdir=other, renderdir=other + '/r'),
+                    r'(?i)%d|in use' % farm.port, what='port in use')
+        farm.assert_alive()
+
+
+def setup_job(farm, frames=5):
+    path, data = farm.blend('s.blend')
+    farm.job('s', path, 1, frames)
+    farm.wait_ready()
+    return md5_bytes(data)
+
+
+def session(farm, fn, host='s.example'):
+    with farm.client() as c:
+        c.helo(host)
+        r = fn(c)
+        c.goodbye()
+    return r
+
+
+def stop_and_restart(farm, sig):
+    farm.signal(sig)
+    try:
+        rc = farm.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError('server still running 10 s after %s' % sig)
+    eq(rc, 0, 'exit code after %s' % signal.Signals(sig).name)
+    state = os.path.join(farm.jobdir, '.bdfarm.state')
+    check(os.path.isfile(state), 'no state file %s after %s', state,
+          signal.Signals(sig).name)
+    farm.start()
+
+
+NAMES = {1: 'one.png', 2: 'two.png', 3: 'three.png'}
+
+
+def test_signals_save_state():
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with Farm({'redistribute_delay': 3}) as farm:
+            farm.start()
+            md5 = setup_job(farm)
+            got = session(farm, lambda c: [c.requestjob(1) for _ in range(3)])
+            eq([j[2] for j in got], [1, 2, 3], 'frames handed out')
+            # Image names without a frame number: only the state can tell
+            # that these frames are done.
+            for f in (1, 2):
+                eq(session(farm, lambda c: c.results(
+                    's.blend', md5, f, NAMES[f], b'x')), 'THANKYOU',
+                   'upload of frame %d' % f)
+            out_at = time.monotonic()
+            stop_and_restart(farm, sig)
+            with open(os.path.join(farm.jobdir, '.bdfarm.state'), 'rb') as f:
+                text = f.read().decode('utf-8')
+            check(re.search(r'\d', text.splitlines()[0]),
+                  'first line of the state names no version: %r',
+                  text.splitlines()[0])
+            farm.wait_ready()
+            # 1 and 2 are done, 3 is out: 4 comes next.
+            eq(session(farm, lambda c: [c.requestjob(1) for _ in range(3)]),
+               [('s.blend', md5, 4), ('s.blend', md5, 5), None],
+               'frames after restart')
+            eq(session(farm, lambda c: c.results('s.blend', md5, 1,
+                                                 NAMES[1], b'again')), 'NOK',
+               'upload of a frame done before the restart')
+            # Frame 3 is still out: it comes back after the delay, and its
+            # first peer may still upload it.
+            time.sleep(max(0, out_at + 3.3 - time.monotonic()))
+            eq(session(farm, lambda c: c.requestjob(1)), ('s.blend', md5, 3),
+               'frame out before the restart, handed out again')
+            eq(session(farm, lambda c: c.results('s.blend', md5, 3,
+                                                 NAMES[3], b'3')), 'THANKYOU',
+               'upload of the frame out before the restart')
+            eq(sorted(os.listdir(farm.framedir('s'))),
+               sorted(NAMES.values()), 'render folder')
+
+
+def test_sighup_rereads_config():
+    with Farm({'max_frame_size': 1000}) as farm:
+        farm.start()
+        md5 = setup_job(farm)
+        eq(session(farm, lambda c: c.requestjob(1)), ('s.blend', md5, 1),
+           'frame')
+        eq(session(farm, lambda c: c.results('s.blend', md5, 1, '1.png',
+                                             b'x' * 1500)), 'NOK',
+           'upload over max_frame_size 1000')
+        farm.write_conf(max_frame_size=2000)
+        farm.signal(signal.SIGHUP)
+        time.sleep(1)
+        farm.assert_alive()
+        eq(session(farm, lambda c: c.results('s.blend', md5, 1, '1.png',
+                                             b'x' * 1500)), 'THANKYOU',
+           'upload of 1500 bytes after max_frame_size became 2000')
+        # A broken configuration on SIGHUP does not kill the server.
+        with open(farm.conf, 'a') as f:
+            f.write('server = { nosuchsetting = 1; };\n')
+        farm.signal(signal.SIGHUP)
+        time.sleep(0.5)
+        farm.assert_alive()
+        eq(session(farm, lambda c: c.requestjob(1)), ('s.blend', md5, 2),
+           'frame after a bad SIGHUP')
+
+
+def test_unreadable_state():
+    with Farm() as farm:
+        farm.start()
+        md5 = setup_job(farm)
+        for f in (1, 2):
+            eq(session(farm, lambda c: c.requestjob(1))[2], f, 'frame')
+            eq(session(farm, lambda c: c.results('s.blend', md5, f,
+                                                 '%04d.png' % f, b'x')),
+               'THANKYOU', 'upload')
+        eq(farm.stop(), 0, 'exit code on SIGTERM')
+        state = os.path.join(farm.jobdir, '.bdfarm.state')
+        garbage = b'\x00\x01 this is not a state file \xff\n' * 3
+        with open(state, 'wb') as f:
+            f.write(garbage)
+        mark = farm.log_size()
+        farm.start()
+        farm.wait_ready()
+        text = farm.log_since(mark)
+        check(re.search(r'\.bdfarm\.state', text),
+              'no message naming the unreadable state file:\n%s', text)
+        kept = [n for n in os.listdir(farm.jobdir)
+                if n != '.bdfarm.state' and
+                os.path.isfile(os.path.join(farm.jobdir, n)) and
+                open(os.path.join(farm.jobdir, n), 'rb').read() == garbage]
+        check(kept, 'the unreadable state was not set aside: %r',
+              os.listdir(farm.jobdir))
+        # Frames on disk, newer than their .blend, count as done.
+        eq(session(farm, lambda c: c.requestjob(1))[2], 3,
+           'first frame after losing the state')
+
+
+def test_self_update():
+    with Farm() as farm:
+        bindir = os.path.join(farm.root, 'bin')
+        os.mkdir(bindir)
+        prog = os.path.join(bindir, 'bdfarm')
+        shutil.copy2(farm.program, prog)
+        farm.program = prog
+        farm.start()
+        md5 = setup_job(farm, frames=10)
+        eq(session(farm, lambda c: c.requestjob(1))[2], 1, 'frame')
+        eq(session(farm, lambda c: c.results('s.blend', md5, 1, '1.png',
+                                             b'1')), 'THANKYOU', 'upload')
+        old = md5_file(prog)
+        refused = []
+        stop = threading.Event()
+
+        def knock():
+            while not stop.is_set():
+                try:
+                    s = socket.create_connection(('127.0.0.1', farm.port), 2)
+                    s.close()
+                except ConnectionRefusedError:
+                    refused.append(time.monotonic())
+                except OSError:
+                    pass
+                time.sleep(0.005)
+        t = threading.Thread(target=knock, daemon=True)
+        t.start()
+        try:
+            with open(prog, 'rb') as f:
+                data = f.read()
+            tmp = prog + '.new'
+            with open(tmp, 'wb') as f:
+                f.write(data + b'\0bdfarm test update\n')
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, prog)
+            new = md5_file(prog)
+            check(new != old, 'digest did not change')
+            wait_for(lambda: session(farm, lambda c: c.helo('u.example'))[0]
+                     == new, 5, interval=0.1,
+                     what='HELO to carry the new digest')
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            t.join(5)
+        check(not refused, '%d connections refused during the re-execution',
+              len(refused))
+        farm.assert_alive()
+        eq(session(farm, lambda c: c.requestjob(1))[2], 2,
+           'frame after the re-execution')
+
+
+if __name__ == '__main__':
+    main([test_startup_errors, test_signals_save_state,
+          test_sighup_rereads_config, test_unreadable_state,
+          test_self_update])
