@@ -189,23 +189,24 @@ farm_set_definition(struct farm *farm, struct job *job, const char *blend,
 
 /*
  * Record the digest of a job's .blend, taken where id says. A digest that
- * differs from the one the frames were handed out with starts the job over.
+ * differs from the one the frames were handed out with starts the job over;
+ * a first digest makes the job ready, which the observer hears of too.
  */
 void
 farm_set_blend_digest(struct farm *farm, struct job *job, const char *digest,
     const struct file_id *id)
 {
-	int	changed;
+	int	first = job->blend_digest[0] == '\0', changed;
 
-	changed = job->blend_digest[0] != '\0' &&
-	    strcmp(job->blend_digest, digest) != 0;
+	changed = !first && strcmp(job->blend_digest, digest) != 0;
 	snprintf(job->blend_digest, sizeof job->blend_digest, "%s", digest);
 	job->blend_id = *id;
 	if (changed) {
 		job_reset_frames(job);
 		farm_notify(farm, FARM_JOB_RESTARTED, job, 0, NULL,
 		    "the .blend file changed");
-	}
+	} else if (first)
+		farm_notify(farm, FARM_JOB_CHANGED, job, 0, NULL, NULL);
 }
 
 /* Change a job's priority and so its place in the queue. */
