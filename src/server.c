@@ -144,6 +144,26 @@ server_log_complete(struct server *s, struct job *job)
 	free(counts);
 }
 
+/*
+ * An event too frequent for the log but worth a line in the view's list
+ * of latest events (frames out and in); headless, a debug line.
+ */
+static void BDFARM_PRINTF(2, 3)
+server_view_event(struct server *s, const char *fmt, ...)
+{
+	char	*line;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	xvasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (s->view.event != NULL)
+		s->view.event(s->view.arg, line);
+	else
+		log_debug("%s", line);
+	free(line);
+}
+
 /* The model changed: log it, save it, show it. */
 static void
 server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
@@ -182,7 +202,8 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 	case FARM_FRAME_OUT:
 		joblog_write(dir, job->name, "frame %ld handed out to %s",
 		    frame, host);
-		log_debug("%s: frame %ld to %s", job->name, frame, host);
+		server_view_event(s, _("%s: frame %ld to %s"), job->name,
+		    frame, host);
 		break;
 	case FARM_FRAME_RESENT:
 		joblog_write(dir, job->name, "frame %ld handed out again to "
@@ -193,7 +214,8 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 	case FARM_FRAME_DONE:
 		server_defer_joblog(s, job->name, "frame %ld received from %s",
 		    frame, host);
-		log_debug("%s: frame %ld from %s", job->name, frame, host);
+		server_view_event(s, _("%s: frame %ld from %s"), job->name,
+		    frame, host);
 		break;
 	case FARM_FRAME_DISCARDED:
 		joblog_write(dir, job->name, "frame %ld from %s discarded: %s",
@@ -402,6 +424,12 @@ server_signal_reload(evutil_socket_t sig, short events, void *arg)
 	struct settings	 fresh;
 	char		*cause = NULL;
 	char		*path = NULL;
+
+	if (s->view.arg != NULL && tcgetpgrp(STDIN_FILENO) == -1) {
+		log_info(_("the terminal has gone: saving state and exiting"));
+		server_quit(s);
+		return;
+	}
 
 	settings_defaults(&fresh);
 	if (s->options->config != NULL)

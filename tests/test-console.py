@@ -227,6 +227,12 @@ def test_console():
             'the client row')
         text = con.text()
         bt.check('frames 2/23' in text, 'header done:\n%s', text)
+        # Frames out and in are listed among the latest events.
+        con.wait_screen(lambda s: any(
+            '%s: frame %d from render1.example' % (first, got[0][2]) in l
+            for l in s), 5, 'the frame-received event')
+        bt.check('%s: frame %d to render1.example' % (first, got[2][2])
+                 in con.text(), 'no frame-out event:\n%s', con.text())
         bt.check(re.search(r'rate \d+\.\d/min', text),
                  'a measured rate:\n%s', text)
         bt.check('\u2588' in text, 'UTF-8 bar:\n%s', text)
