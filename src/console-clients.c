@@ -108,6 +108,39 @@ console_clients_frames(const struct console_host_row *r, farm_time now,
 	return text;
 }
 
+/*
+ * What else is worth knowing of a host, in brackets: lost, the jobs it is
+ * blocked on, and what it said of itself (Blender's version, cores).
+ */
+static char *
+console_clients_notes(struct console *c, const struct host *host)
+{
+	struct job	*job;
+	char		*text = xstrdup(""), *next;
+
+	if (host->bdfarm && !host_alive(host) && host->connections == 0) {
+		xasprintf(&next, "%s[%s]", text, _("lost"));
+		free(text);
+		text = next;
+	}
+	TAILQ_FOREACH(job, &c->server->farm.jobs, entry) {
+		if (!job_host_blocked(job, host))
+			continue;
+		xasprintf(&next, "%s%s[%s %s]", text, *text != '\0' ? " " : "",
+		    _("blocked on"), job->name);
+		free(text);
+		text = next;
+	}
+	if (host->blender != NULL) {
+		xasprintf(&next, "%s%s[Blender %s, %d %s]", text,
+		    *text != '\0' ? " " : "", host->blender, host->cores,
+		    _("cores"));
+		free(text);
+		text = next;
+	}
+	return text;
+}
+
 /* Draw the column titles on line y, with widths for each column. */
 static void
 console_clients_draw_titles(struct console *c, int y, int name)
@@ -131,7 +164,7 @@ console_clients_draw_row(struct console *c, int y,
 {
 	struct host	*host = r->host;
 	attr_t		 row = c->attrs[CONSOLE_C_NORMAL], busy_attr;
-	char		 buf[64], avg[32], contact[64], *frames;
+	char		 buf[64], avg[32], contact[64], *frames, *notes, *line;
 	int		 x = 0, room;
 
 	if (selected)
@@ -175,7 +208,15 @@ console_clients_draw_row(struct console *c, int y,
 	if (room <= 0)
 		return;
 	frames = console_clients_frames(r, now, room);
+	notes = console_clients_notes(c, host);
+	if (*notes != '\0') {
+		xasprintf(&line, "%s%s%s", frames, *frames != '\0' ? "  " : "",
+		    notes);
+		free(frames);
+		frames = line;
+	}
 	console_draw_text(c, y, x, room, row, frames);
+	free(notes);
 	free(frames);
 }
 

@@ -22,6 +22,9 @@ static const struct {
 	    "(NAME.job.suspend)") },
 	{ N_("+, ="), N_("raise the selected job's priority") },
 	{ N_("-"), N_("lower the selected job's priority") },
+	{ N_("r"), N_("hand the selected job's failed frames out again") },
+	{ N_("u"), N_("let clients blocked on the selected job render it "
+	    "again") },
 	{ N_("X"), N_("tell every client to stop (STOPPING)") },
 	{ N_("q"), N_("save the state and quit") },
 	{ N_("Ctrl-L"), N_("draw the screen again") },

@@ -106,7 +106,8 @@ console_jobs_state(struct console *c, const struct job *job, attr_t *attr,
 	}
 	if (job->nfailed > 0) {
 		*attr = c->attrs[CONSOLE_C_BAD];
-		snprintf(buf, len, _("%zu failed"), job->nfailed);
+		snprintf(buf, len, job_finished(job) ? _("done, %zu failed") :
+		    _("%zu failed"), job->nfailed);
 		return buf;
 	}
 	*attr = c->attrs[CONSOLE_C_NORMAL];
@@ -144,7 +145,7 @@ console_jobs_layout(struct console *c, int width,
 	int	rest;
 
 	l->pri = 4;
-	l->state = 10;
+	l->state = 14;
 	l->count = console_jobs_count_width(c);
 	l->out = 4;
 	l->avg = 7;
@@ -234,7 +235,17 @@ console_jobs_draw_row(struct console *c, int y, struct job *job,
 		console_draw_text(c, y, x, COLS - x, state_attr, job->invalid);
 		return;
 	}
-	if (l->bar > 0) {
+	if (l->bar > 0 && job_finished(job) && job->nfailed > 0) {
+		/* Nothing left to watch: say which frames failed instead. */
+		char	frames[256], *text;
+
+		job_failed_text(job, frames, sizeof frames);
+		xasprintf(&text, _("failed: %s (r retries)"), frames);
+		console_draw_text(c, y, x, l->bar, state_attr, text);
+		free(text);
+		x += l->bar;
+		console_draw_text(c, y, x++, 1, row, "");
+	} else if (l->bar > 0) {
 		console_draw_bar(c, y, x, l->bar, job->nframes, job->ndone,
 		    job->nout);
 		x += l->bar;
@@ -313,6 +324,35 @@ console_jobs_priority(struct console *c, struct job *job, int step)
 	console_set_status(c, _("%s: priority %d"), job->name, job->priority);
 }
 
+/* Hand the selected job's failed frames out again. */
+static void
+console_jobs_retry(struct console *c, struct job *job)
+{
+	size_t	n = sched_retry_failed(&c->server->farm, job);
+
+	if (n == 0)
+		console_set_status(c, _("%s has no failed frames"), job->name);
+	else
+		console_set_status(c, _("%s: %zu failed frames queued again"),
+		    job->name, n);
+}
+
+/* Let the hosts blocked on the selected job render it again. */
+static void
+console_jobs_unblock(struct console *c, struct job *job)
+{
+	size_t	n = job_blocked_hosts(job);
+
+	if (n == 0) {
+		console_set_status(c, _("no client is blocked on %s"),
+		    job->name);
+		return;
+	}
+	sched_unblock(&c->server->farm, job);
+	console_set_status(c, _("%s: %zu blocked clients may render it "
+	    "again"), job->name, n);
+}
+
 /* A key for the jobs pane. */
 void
 console_jobs_key(struct console *c, int key)
@@ -357,6 +397,12 @@ console_jobs_key(struct console *c, int key)
 	case '-':
 	case '_':
 		console_jobs_priority(c, job, -1);
+		break;
+	case 'r':
+		console_jobs_retry(c, job);
+		break;
+	case 'u':
+		console_jobs_unblock(c, job);
 		break;
 	default:
 		return;

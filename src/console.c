@@ -374,6 +374,8 @@ console_key(struct console *c, int key)
 	case '=':
 	case '-':
 	case '_':
+	case 'r':
+	case 'u':
 		console_jobs_key(c, key);
 		break;
 	default:

@@ -175,6 +175,8 @@ int		 job_ready(const struct job *);
 int		 job_finished(const struct job *);
 int		 job_host_blocked(const struct job *, const struct host *);
 unsigned	 job_frame_failures(const struct job *, long);
+void		 job_failed_text(const struct job *, char *, size_t);
+size_t		 job_blocked_hosts(const struct job *);
 struct frame	*job_frame(struct job *, long);
 void		 job_reset_frames(struct job *);
 void		 job_count_host(struct job *, const char *, unsigned);

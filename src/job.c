@@ -2,10 +2,12 @@
  * job.c: one job's frames and counters. A job is a range of frames of one
  * .blend file; each frame is to do, out at a host, or done.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "farm.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* Whether frames of the job may be handed out: valid and hashed. */
@@ -129,4 +131,65 @@ job_free(struct job *job)
 	free(job->blend_name);
 	free(job->invalid);
 	free(job);
+}
+
+/*
+ * The numbers of the job's failed frames as ranges, "3, 7-9", in buf of
+ * len bytes; a list too long for buf stops after a whole range with ", ...".
+ */
+void
+job_failed_text(const struct job *job, char *buf, size_t len)
+{
+	char	*text = NULL, *cut;
+	size_t	 size = 0, i = 0, j;
+	FILE	*f;
+
+	if (len == 0)
+		return;
+	if ((f = open_memstream(&text, &size)) == NULL)
+		fatal("open_memstream");
+	while (i < job->nframes) {
+		if (job->frames[i].state != FRAME_FAILED) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < job->nframes &&
+		    job->frames[j + 1].state == FRAME_FAILED; j++)
+			;
+		fprintf(f, "%s%ld", ftell(f) == 0 ? "" : ", ",
+		    job->first + (long)i);
+		if (j > i)
+			fprintf(f, "-%ld", job->first + (long)j);
+		i = j + 1;
+	}
+	if (fclose(f) != 0)
+		fatal("open_memstream");
+	if (size < len)
+		snprintf(buf, len, "%s", text);
+	else {
+		/* Keep whole ranges and room for ", ...". */
+		text[len > 6 ? len - 6 : 0] = '\0';
+		if ((cut = strrchr(text, ',')) != NULL)
+			*cut = '\0';
+		snprintf(buf, len, "%s%s...", cut != NULL ? text : "",
+		    cut != NULL ? ", " : "");
+	}
+	free(text);
+}
+
+/* How many hosts may no longer render this job. */
+size_t
+job_blocked_hosts(const struct job *job)
+{
+	size_t	i, j, n = 0;
+
+	for (i = 0; i < job->nfailures; i++) {
+		for (j = 0; j < i; j++) {
+			if (job->failures[j].host == job->failures[i].host)
+				break;
+		}
+		if (j == i && job_host_blocked(job, job->failures[i].host))
+			n++;
+	}
+	return n;
 }

@@ -13,6 +13,7 @@ import sys
 import time
 
 import bdfarmtest as bt
+import exttest
 
 JOBS = (('alpha', 10), ('beta', 5), ('gamma', 8))
 
@@ -335,6 +336,83 @@ def test_console():
         farm.cleanup()
 
 
+def test_console_failures():
+    """What bdfarm clients report shows: their facts, live progress, a
+    client blocked on a job (u lifts it), a job done with failed frames
+    and their numbers (r hands them out again)."""
+    farm = setup_farm()
+    con = None
+    clients = []
+    try:
+        con = Console(farm)
+        wait_ready(farm, con)
+        first = con.job_rows()[0][1]
+        for n in range(3):
+            c = exttest.BdfarmClient(farm.port, name='ext%d.example' % n)
+            c.hello()
+            c.facts(renderers=2, cores=8, blender='3.4.1')
+            clients.append(c)
+        a, b, d = clients
+        con.wait_screen(lambda s: '[Blender 3.4.1, 8 cores]' in
+                        '\n'.join(s), 5, 'the facts of a client')
+
+        # Live progress of a frame out.
+        job = b.next_job()
+        b.progress(job[0], job[1], job[2], 420)
+        con.wait_screen(lambda s: any(
+            '%s#' % 'ext1.example' in l and '%s:%d 42%%' % (first, job[2])
+            in l for l in s), 5, 'the progress of a frame')
+        bt.eq(b.failed(job[0], job[1], job[2], 'Error: first'), 'OK',
+              'FAILED answer')
+
+        # Three failures of one client on the job: it is blocked there.
+        for i in range(3):
+            job = a.next_job()
+            bt.eq(job_of(job[0]), first, 'the job the client fails')
+            bt.eq(a.failed(job[0], job[1], job[2], 'Error: again %d' % i,
+                           ['line %d' % i]), 'OK', 'FAILED answer')
+        con.wait_screen(lambda s: any(
+            a.ident in l and '[blocked on %s]' % first in l for l in s), 5,
+            'the blocked client')
+
+        # The same frame failing on a third client sets it aside; the
+        # rest is rendered and the job shows as done with a failed frame.
+        job = d.next_job()
+        failed_frame = job[2]
+        bt.eq(d.failed(job[0], job[1], job[2], 'Error: third'), 'OK',
+              'FAILED answer')
+        while True:
+            if not b.waiting:
+                b.waitjob()
+            got = b.wait_job(1.5)
+            if got is None:
+                break
+            bt.eq(b.render(got), 'THANKYOU', 'upload')
+        con.wait_screen(lambda s: con.row(first) and re.search(
+            r'done, 1 failed\s+failed: %d \(r retries\)' % failed_frame,
+            con.row(first)[2]), 10, 'the failed frame of %s' % first)
+
+        # r hands the failed frame out again; u lifts the block. The
+        # client still waiting would take the frame: it leaves first.
+        b.close()
+        con.keys('g', 'r')
+        con.wait_screen(lambda s: 'failed' not in con.row(first)[2], 5,
+                        'the failed frame queued again')
+        con.keys('u')
+        con.wait_screen(lambda s: not any('[blocked on' in l for l in s), 5,
+                        'the block lifted')
+        job = a.next_job(what='a frame for the unblocked client')
+        bt.eq((job_of(job[0]), job[2]), (first, failed_frame),
+              'the retried frame goes to the unblocked client')
+        con.assert_alive()
+    finally:
+        for c in clients:
+            c.close()
+        if con is not None:
+            con.close()
+        farm.cleanup()
+
+
 def test_console_ascii():
     """Without UTF-8, bars are ASCII; and a busy console keeps up."""
     farm = setup_farm()
@@ -362,4 +440,5 @@ if __name__ == '__main__':
     if shutil.which('tmux') is None:
         print('tmux is not installed')
         sys.exit(77)
-    bt.main([test_console, test_console_ascii], bound=60)
+    bt.main([test_console, test_console_failures, test_console_ascii],
+            bound=90)

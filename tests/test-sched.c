@@ -949,6 +949,152 @@ START_TEST(test_sched_no_observer)
 }
 END_TEST
 
+START_TEST(test_sched_failure_requeues)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	sched_frame_failed(&farm, job, 1, a, "Error: no memory");
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_FAILED);
+	ck_assert_str_eq(test_sched_last()->detail, "Error: no memory");
+	ck_assert_uint_eq(job->nout, 0);
+	/* Back at once, not after the redistribution delay. */
+	test_sched_expect(&farm, b, 1, T0 + 1, job, 1);
+	ck_assert_uint_eq(job_frame_failures(job, 1), 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_failures_block_host)
+{
+	struct farm	 farm;
+	struct job	*job, *other;
+	struct host	*a, *b;
+	int		 i;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 9);
+	other = test_sched_job(&farm, "g.job", "/srv/g.blend", 1, 9);
+	for (i = 0; i < FARM_MAX_FAILURES; i++) {
+		ck_assert(!job_host_blocked(job, a));
+		/* A failed frame is the lowest to do again. */
+		test_sched_expect(&farm, a, 1, T0 + i, job, 1);
+		sched_frame_failed(&farm, job, 1, a, "Error");
+	}
+	ck_assert(job_host_blocked(job, a));
+	ck_assert_uint_eq(test_sched_count(FARM_HOST_BLOCKED), 1);
+	ck_assert_uint_eq(job_blocked_hosts(job), 1);
+	/* a gets only the other job now; b still gets this one. */
+	test_sched_expect(&farm, a, 1, T0 + 10, other, 1);
+	test_sched_expect(&farm, b, 1, T0 + 10, job, 1);
+	/* Failures on one host are no reason to set a frame aside. */
+	ck_assert_uint_eq(job->nfailed, 0);
+	ck_assert_uint_eq(job_frame_failures(job, 1), 1);
+	sched_unblock(&farm, job);
+	ck_assert(!job_host_blocked(job, a));
+	ck_assert_uint_eq(job_blocked_hosts(job), 0);
+	test_sched_expect(&farm, a, 1, T0 + 11, job, 2);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_frame_fails_everywhere)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*h[FARM_MAX_FAILURES + 1];
+	char		 name[16], text[64];
+	int		 i;
+
+	test_sched_init(&farm);
+	for (i = 0; i <= FARM_MAX_FAILURES; i++) {
+		snprintf(name, sizeof name, "host%d", i);
+		h[i] = host_get(&farm, name);
+	}
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 5, 6);
+	for (i = 0; i < FARM_MAX_FAILURES; i++) {
+		test_sched_expect(&farm, h[i], 1, T0 + i, job, 5);
+		sched_frame_failed(&farm, job, 5, h[i], "Error");
+	}
+	ck_assert_uint_eq(test_sched_count(FARM_FRAME_GAVE_UP), 1);
+	ck_assert_uint_eq(job->nfailed, 1);
+	ck_assert_int_eq(job_frame(job, 5)->state, FRAME_FAILED);
+	/* Set aside: the next host gets frame 6 and then nothing. */
+	test_sched_expect(&farm, h[3], 1, T0 + 10, job, 6);
+	test_sched_none(&farm, h[3], 1, T0 + 11);
+	sched_frame_done(&farm, job, 6, h[3], T0 + 20);
+	ck_assert(job_finished(job));
+	ck_assert_uint_eq(test_sched_count(FARM_JOB_COMPLETE), 1);
+	job_failed_text(job, text, sizeof text);
+	ck_assert_str_eq(text, "5");
+	/* Asked for again, it goes out again, and the job is not done. */
+	ck_assert_uint_eq(sched_retry_failed(&farm, job), 1);
+	ck_assert(!job_finished(job));
+	test_sched_expect(&farm, h[0], 1, T0 + 30, job, 5);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_failed_text)
+{
+	struct farm	 farm;
+	struct job	*job;
+	char		 text[64], small[8];
+	long		 n;
+
+	test_sched_init(&farm);
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 20);
+	for (n = 1; n <= 20; n++) {
+		if (n == 3 || (n >= 7 && n <= 9) || n == 20) {
+			job_frame(job, n)->state = FRAME_FAILED;
+			job->nfailed++;
+		}
+	}
+	job_failed_text(job, text, sizeof text);
+	ck_assert_str_eq(text, "3, 7-9, 20");
+	job_failed_text(job, small, sizeof small);
+	ck_assert_str_eq(small, "3, ...");
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_lost_host)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
+	host_connected(a, 1, T0);
+	host_connected(b, 1, T0);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	/* Alive, a keeps its frames past the delay; b gets only frame 3. */
+	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 3);
+	test_sched_none(&farm, b, 1, T0 + 2 * DELAY);
+	host_disconnected(a, 1, T0 + 2 * DELAY);
+	ck_assert_uint_eq(sched_host_lost(&farm, a), 2);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_HOST_LOST);
+	test_sched_expect(&farm, b, 1, T0 + 2 * DELAY, job, 1);
+	test_sched_expect(&farm, b, 1, T0 + 2 * DELAY, job, 2);
+	/* A late result from the lost host is still welcome. */
+	sched_frame_done(&farm, job, 1, a, T0 + 2 * DELAY + 1);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_DONE);
+	farm_free(&farm);
+}
+END_TEST
+
 Suite *
 sched_suite(void)
 {
@@ -957,6 +1103,7 @@ sched_suite(void)
 	TCase	*again = tcase_create("redistribution");
 	TCase	*results = tcase_create("results");
 	TCase	*restart = tcase_create("restart");
+	TCase	*failures = tcase_create("failures");
 
 	tcase_add_test(order, test_sched_lowest_first);
 	tcase_add_test(order, test_sched_fresh_when_none_available);
@@ -992,5 +1139,12 @@ sched_suite(void)
 	tcase_add_test(restart, test_sched_restart_blend_digest);
 	tcase_add_test(restart, test_sched_complete_again_after_restart);
 	suite_add_tcase(s, restart);
+
+	tcase_add_test(failures, test_sched_failure_requeues);
+	tcase_add_test(failures, test_sched_failures_block_host);
+	tcase_add_test(failures, test_sched_frame_fails_everywhere);
+	tcase_add_test(failures, test_sched_failed_text);
+	tcase_add_test(failures, test_sched_lost_host);
+	suite_add_tcase(s, failures);
 	return s;
 }
