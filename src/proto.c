@@ -208,6 +208,27 @@ proto_sanitize_name(const char *in, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/*
+ * Take the .blend name and digest that several requests carry, checking
+ * both; -1 with *cause if either is malformed.
+ */
+static int
+proto_take_blend(struct proto_request *req, const char *blend,
+    const char *digest, const char **cause)
+{
+	req->blend = blend;
+	req->digest = digest;
+	if (!proto_valid_file_name(blend)) {
+		*cause = "bad name";
+		return -1;
+	}
+	if (!proto_valid_digest(digest)) {
+		*cause = "bad digest";
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse "FAILED blend digest frame lines reason...", in place. */
 static int
 proto_parse_failed(char *line, struct proto_request *req, const char **cause)
@@ -220,16 +241,8 @@ proto_parse_failed(char *line, struct proto_request *req, const char **cause)
 		*cause = "bad failure report";
 		return -1;
 	}
-	req->blend = t[1];
-	req->digest = t[2];
-	if (!proto_valid_file_name(t[1])) {
-		*cause = "bad name";
+	if (proto_take_blend(req, t[1], t[2], cause) != 0)
 		return -1;
-	}
-	if (!proto_valid_digest(t[2])) {
-		*cause = "bad digest";
-		return -1;
-	}
 	if (proto_parse_frame(t[3], &req->frame) != 0 ||
 	    proto_parse_int(t[4], 0, PROTO_MAX_FAILURE_LINES, &lines) != 0) {
 		*cause = "bad failure report";
@@ -264,8 +277,10 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 	}
 	if (strcmp(t[0], "HELO") == 0 && n >= 2) {
 		req->cmd = PROTO_HELO;
-		if (!proto_valid_host(t[1]))
-			goto bad_name;
+		if (!proto_valid_host(t[1])) {
+			*cause = "bad name";
+			return -1;
+		}
 		req->host = t[1];
 		req->ext_version = n >= 3 ? proto_parse_ext(t[2]) : 0;
 		if (req->ext_version > 0 && n >= 4 && proto_valid_host(t[3]))
@@ -289,23 +304,13 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 	}
 	if (strcmp(t[0], "REQUESTBLENDERFILE") == 0 && n == 3) {
 		req->cmd = PROTO_REQUESTBLENDERFILE;
-		req->blend = t[1];
-		req->digest = t[2];
-		if (!proto_valid_file_name(t[1]))
-			goto bad_name;
-		if (!proto_valid_digest(t[2]))
-			goto bad_digest;
-		return 0;
+		return proto_take_blend(req, t[1], t[2], cause);
 	}
 	if (strcmp(t[0], "RESULTS") == 0 && n == 6) {
 		req->cmd = PROTO_RESULTS;
-		req->blend = t[1];
-		req->digest = t[2];
 		req->image = t[4];
-		if (!proto_valid_file_name(t[1]))
-			goto bad_name;
-		if (!proto_valid_digest(t[2]))
-			goto bad_digest;
+		if (proto_take_blend(req, t[1], t[2], cause) != 0)
+			return -1;
 		if (proto_parse_frame(t[3], &req->frame) != 0) {
 			*cause = "bad frame number";
 			return -1;
@@ -354,12 +359,8 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 		long	v;
 
 		req->cmd = PROTO_PROGRESS;
-		req->blend = t[1];
-		req->digest = t[2];
-		if (!proto_valid_file_name(t[1]))
-			goto bad_name;
-		if (!proto_valid_digest(t[2]))
-			goto bad_digest;
+		if (proto_take_blend(req, t[1], t[2], cause) != 0)
+			return -1;
 		if (proto_parse_frame(t[3], &req->frame) != 0 ||
 		    proto_parse_int(t[4], 0, 1000, &v) != 0) {
 			*cause = "bad progress";
@@ -369,13 +370,6 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 		return 0;
 	}
 	*cause = "unknown command";
-	return -1;
-
-bad_name:
-	*cause = "bad name";
-	return -1;
-bad_digest:
-	*cause = "bad digest";
 	return -1;
 }
 
