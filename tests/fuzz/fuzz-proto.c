@@ -75,6 +75,26 @@ fuzz_proto_request(const uint8_t *data, size_t size)
 		break;
 	case PROTO_REQUESTBLENDERDIST:
 	case PROTO_GOODBYE:
+	case PROTO_ALIVE:
+		break;
+	case PROTO_FACTS:
+		FUZZ_ASSERT(req.renderers >= 0 && req.cores >= 0);
+		FUZZ_ASSERT(proto_valid_host(req.blender));
+		break;
+	case PROTO_WAITJOB:
+		FUZZ_ASSERT(req.available >= 0 && req.available <= 100000);
+		break;
+	case PROTO_PROGRESS:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		FUZZ_ASSERT(req.permille <= 1000);
+		break;
+	case PROTO_FAILED:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		FUZZ_ASSERT(req.lines >= 0 &&
+		    req.lines <= PROTO_MAX_FAILURE_LINES);
+		FUZZ_ASSERT(req.reason != NULL && *req.reason != '\0');
 		break;
 	default:
 		abort();
