@@ -1,8 +1,9 @@
 /*
  * blender-output.c: reading Blender's command-line output. Blender has no
  * machine-readable report of a render, so the client recognises the few
- * lines that matter: per-frame progress, the name of each saved frame and
- * errors. Nothing here does I/O, so a unit test or a fuzzer can call it.
+ * lines that matter: its version banner, per-frame progress, the name of
+ * each saved frame and errors. Nothing here does I/O, so a unit test or a
+ * fuzzer can call it.
  */
 #include "blender-output.h"
 
@@ -39,11 +40,11 @@ blender_output_number(const char *s, long *out, const char **end)
 	return 0;
 }
 
-/* Parse "[HH:]MM:SS[.ss]" into whole seconds; -1 if it is not that. */
-static int
+/* Parse "[HH:]MM:SS[.ss]" into milliseconds; -1 if it is not that. */
+static long
 blender_output_duration(const char *s)
 {
-	long		 part, total = 0;
+	long		 part, total = 0, scale = 100;
 	const char	*end;
 	int		 fields = 0;
 
@@ -61,27 +62,67 @@ blender_output_duration(const char *s)
 	}
 	if (fields < 2 || total > 100000000L)
 		return -1;
-	return (int)total;
+	total *= 1000;
+	if (*end == '.') {
+		for (end++; scale > 0 && isdigit((unsigned char)*end); end++) {
+			total += (*end - '0') * scale;
+			scale /= 10;
+		}
+	}
+	return total;
 }
 
-/* Fill in the progress details of a "Fra:" line. */
+/* Read "A/B" or "A / B" at p into a fraction with 0 <= A <= B; -1 if not. */
+static int
+blender_output_fraction(const char *p, int *a, int *b)
+{
+	const char	*end;
+	long		 x, y;
+
+	if (blender_output_number(p, &x, &end) != 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (*end != '/')
+		return -1;
+	for (end++; *end == ' '; end++)
+		;
+	if (blender_output_number(end, &y, NULL) != 0 || x < 0 || y <= 0 ||
+	    x > y || y > 1000000000L)
+		return -1;
+	*a = (int)x;
+	*b = (int)y;
+	return 0;
+}
+
+/*
+ * Fill in the progress details of a "Fra:" line: Cycles' "Sample A/B",
+ * Eevee's "Rendering A / B samples", the time so far and the time left.
+ */
 static void
 blender_output_progress(const char *line, struct blender_line *bl)
 {
-	const char	*p, *end;
-	long		 a, b;
+	const char	*p, *next;
 
-	if ((p = strstr(line, "| Sample ")) != NULL) {
-		p += strlen("| Sample ");
-		if (blender_output_number(p, &a, &end) == 0 && *end == '/' &&
-		    blender_output_number(end + 1, &b, NULL) == 0 && a >= 0 &&
-		    b > 0 && a <= b && b <= 1000000000L) {
-			bl->sample = (int)a;
-			bl->samples = (int)b;
-		}
+	/* The last one: a scene may have "Sample" in its name. */
+	for (p = NULL, next = line; (next = strstr(next, " Sample ")) != NULL;
+	    next++)
+		p = next;
+	if (p != NULL)
+		blender_output_fraction(p + strlen(" Sample "), &bl->sample,
+		    &bl->samples);
+	else if ((p = strstr(line, "| Rendering ")) != NULL &&
+	    strstr(p, " samples") != NULL)
+		blender_output_fraction(p + strlen("| Rendering "), &bl->sample,
+		    &bl->samples);
+	if ((p = strstr(line, "| Time:")) != NULL)
+		bl->elapsed_ms = blender_output_duration(p + strlen("| Time:"));
+	if ((p = strstr(line, "Remaining:")) != NULL) {
+		bl->remaining_ms = blender_output_duration(p +
+		    strlen("Remaining:"));
+		if (bl->remaining_ms >= 0)
+			bl->remaining = (int)(bl->remaining_ms / 1000);
 	}
-	if ((p = strstr(line, "Remaining:")) != NULL)
-		bl->remaining = blender_output_duration(p + strlen("Remaining:"));
 }
 
 /*
@@ -97,6 +138,7 @@ blender_output_parse(char *line, struct blender_line *bl)
 	memset(bl, 0, sizeof *bl);
 	bl->type = BLENDER_LINE_OTHER;
 	bl->sample = bl->samples = bl->remaining = -1;
+	bl->remaining_ms = bl->elapsed_ms = -1;
 
 	len = strlen(line);
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -124,6 +166,14 @@ blender_output_parse(char *line, struct blender_line *bl)
 		bl->path = p;
 		return;
 	}
+	if (strncmp(line, "Blender ", 8) == 0 &&
+	    isdigit((unsigned char)line[8])) {
+		p = line + 8;
+		p[strcspn(p, " \t")] = '\0';
+		bl->type = BLENDER_LINE_VERSION;
+		bl->version = p;
+		return;
+	}
 	if (strncmp(line, "Error:", 6) == 0) {
 		p = line + 6;
 		while (*p == ' ')
@@ -133,6 +183,33 @@ blender_output_parse(char *line, struct blender_line *bl)
 			return;
 		bl->type = BLENDER_LINE_ERROR;
 		bl->message = p;
+	}
+}
+
+/*
+ * How far the frame of a progress line has rendered, in thousandths: by
+ * samples if the line gives them, else by the time spent and the time
+ * left; a saved frame is whole. -1 if the line says nothing of it.
+ */
+int
+blender_output_permille(const struct blender_line *bl)
+{
+	long	total;
+
+	switch (bl->type) {
+	case BLENDER_LINE_SAVED:
+		return 1000;
+	case BLENDER_LINE_FRAME:
+		if (bl->samples > 0)
+			return (int)((long long)bl->sample * 1000 / bl->samples);
+		if (bl->elapsed_ms < 0 || bl->remaining_ms < 0)
+			return -1;
+		total = bl->elapsed_ms + bl->remaining_ms;
+		if (total == 0)
+			return -1;
+		return (int)((long long)bl->elapsed_ms * 1000 / total);
+	default:
+		return -1;
 	}
 }
 

@@ -9,7 +9,8 @@ enum blender_line_type {
 	BLENDER_LINE_OTHER,
 	BLENDER_LINE_FRAME,	/* "Fra:N ..." progress of frame N */
 	BLENDER_LINE_SAVED,	/* "Saved: 'PATH'" a frame was written */
-	BLENDER_LINE_ERROR	/* "Error: ..." the render went wrong */
+	BLENDER_LINE_ERROR,	/* "Error: ..." the render went wrong */
+	BLENDER_LINE_VERSION	/* "Blender 3.4.1 ..." the program's banner */
 };
 
 /* One parsed line; strings point into the parsed line. */
@@ -19,11 +20,15 @@ struct blender_line {
 	int			 sample;	/* FRAME: -1 if not given */
 	int			 samples;	/* FRAME: -1 if not given */
 	int			 remaining;	/* FRAME: s left, -1 if unknown */
+	long			 remaining_ms;	/* FRAME: ms left, -1 if unknown */
+	long			 elapsed_ms;	/* FRAME: ms so far, -1 ditto */
 	const char		*path;		/* SAVED */
 	const char		*message;	/* ERROR */
+	const char		*version;	/* VERSION: "3.4.1" */
 };
 
 void	blender_output_parse(char *, struct blender_line *);
+int	blender_output_permille(const struct blender_line *);
 int	blender_output_file_frame(const char *, long *);
 int	blender_output_extension(const char *, char *, unsigned int);
 

@@ -2,8 +2,10 @@
  * client-render.c: Blender children. Each run renders one or more frames
  * of one .blend into its own output folder, in its own process group so
  * that a timeout or a stop kills everything it started. Its output is read
- * through a pipe on the event loop; a run is finished only when both its
- * exit status (SIGCHLD) and the end of its output have been seen.
+ * through a pipe on the event loop, for progress, saved frames, errors and
+ * the last lines a failure report carries; a run is finished only when
+ * both its exit status (SIGCHLD) and the end of its output have been seen.
+ * One more child, at start, asks Blender for its version.
  */
 #include "bdfarm.h"
 
@@ -33,14 +35,26 @@
 
 #define CLIENT_RENDER_MAX_LINE	65536	/* longer output lines are dropped */
 #define CLIENT_RENDER_PROGRESS	10	/* s between progress lines logged */
+#define CLIENT_RENDER_PROBE_TIME 20	/* s blender --version may take */
+
+/* The child that asks Blender for its version. */
+struct client_probe {
+	struct client		*client;
+	pid_t			 pid;
+	struct bufferevent	*output;
+	struct event		*timer;
+	int			 exited;
+	int			 eof;
+};
 
 /* Blender's options: background, output pattern, frames (in this order). */
 static char	client_render_opt_b[] = "-b";
 static char	client_render_opt_o[] = "-o";
 static char	client_render_opt_f[] = "-f";
+static char	client_render_opt_version[] = "--version";
 
-static void	client_render_fail(struct client_render *, const char *, ...)
-		    BDFARM_PRINTF(2, 3);
+static void	client_render_fail(struct client_render *, const char *,
+		    const char *, ...) BDFARM_PRINTF(3, 4);
 
 /* Remove a run's output folder and whatever it still holds. */
 static void
@@ -64,9 +78,13 @@ client_render_clean(const char *dir)
 	rmdir(dir);
 }
 
-/* Record the first reason a run failed; later ones add nothing. */
+/*
+ * Record the first reason a run failed, both for the log (fmt) and in a
+ * few untranslated words for the server (reason); later ones add nothing.
+ */
 static void
-client_render_fail(struct client_render *r, const char *fmt, ...)
+client_render_fail(struct client_render *r, const char *reason,
+    const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -75,6 +93,44 @@ client_render_fail(struct client_render *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&r->failure, fmt, ap);
 	va_end(ap);
+	r->reason = xstrdup(reason);
+}
+
+/* Keep one line of Blender's output among the last few. */
+static void
+client_render_keep(struct client_render *r, const char *line)
+{
+	unsigned int	slot = r->ntail % CLIENT_TAIL_LINES;
+
+	free(r->tail[slot]);
+	r->tail[slot] = xstrdup(line);
+	r->ntail++;
+}
+
+/* The last lines kept, oldest first, in lines; returns how many. */
+static unsigned int
+client_render_tail(struct client_render *r, char **lines)
+{
+	unsigned int	n, first, i;
+
+	n = r->ntail < CLIENT_TAIL_LINES ? r->ntail : CLIENT_TAIL_LINES;
+	first = r->ntail - n;
+	for (i = 0; i < n; i++)
+		lines[i] = r->tail[(first + i) % CLIENT_TAIL_LINES];
+	return n;
+}
+
+/* The frame of this run with number frame, or NULL. */
+static struct client_frame *
+client_render_find(struct client_render *r, long frame)
+{
+	unsigned int	i;
+
+	for (i = 0; i < r->nframes; i++) {
+		if (r->frames[i]->frame == frame)
+			return r->frames[i];
+	}
+	return NULL;
 }
 
 /* Take a frame out of the run's list of unfinished frames. */
@@ -123,13 +179,13 @@ client_render_confirm(struct client_render *r)
 
 	r->saved = NULL;
 	if (stat(f->file, &st) != 0 || !S_ISREG(st.st_mode)) {
-		client_render_fail(r, _("frame %ld: no file %s"), f->frame,
-		    f->file);
+		client_render_fail(r, "no file written", _("frame %ld: no "
+		    "file %s"), f->frame, f->file);
 		return;
 	}
 	if (st.st_size == 0) {
-		client_render_fail(r, _("frame %ld: empty file %s"), f->frame,
-		    f->file);
+		client_render_fail(r, "empty file", _("frame %ld: empty file "
+		    "%s"), f->frame, f->file);
 		return;
 	}
 	if (blender_output_extension(f->file, ext, sizeof ext) != 0)
@@ -137,8 +193,8 @@ client_render_confirm(struct client_render *r)
 	image = client_render_image_name(f->frame, ext);
 	xasprintf(&path, "%s/%s-%s", c->renderdir, base, image);
 	if (rename(f->file, path) == -1) {
-		client_render_fail(r, _("cannot move %s to %s: %s"), f->file,
-		    path, strerror(errno));
+		client_render_fail(r, "cannot keep the file", _("cannot move "
+		    "%s to %s: %s"), f->file, path, strerror(errno));
 		free(path);
 		free(image);
 		return;
@@ -170,15 +226,19 @@ client_render_arm(struct client_render *r)
 static void
 client_render_line(struct client_render *r, char *line)
 {
+	struct client		*c = r->client;
 	struct blender_line	 bl;
 	struct client_frame	*f = NULL;
-	unsigned int		 i;
 	long			 frame;
 	const char		*base;
+	char			*why;
 
 	blender_output_parse(line, &bl);
 	switch (bl.type) {
 	case BLENDER_LINE_OTHER:
+		break;
+	case BLENDER_LINE_VERSION:
+		client_blender_version(c, bl.version);
 		break;
 	case BLENDER_LINE_FRAME:
 		if (!r->have_current || bl.frame != r->current) {
@@ -188,6 +248,10 @@ client_render_line(struct client_render *r, char *line)
 			r->have_current = 1;
 			client_render_arm(r);
 		}
+		if ((f = client_render_find(r, bl.frame)) != NULL &&
+		    r->failure == NULL)
+			client_frame_progress(c, f,
+			    blender_output_permille(&bl));
 		if (bl.sample >= 0 && client_now() >= r->next_progress) {
 			log_debug("pid %ld frame %ld: sample %d/%d, %d s left",
 			    (long)r->pid, bl.frame, bl.sample, bl.samples,
@@ -206,10 +270,7 @@ client_render_line(struct client_render *r, char *line)
 				break;
 			frame = r->current;
 		}
-		for (i = 0; i < r->nframes; i++) {
-			if (r->frames[i]->frame == frame)
-				f = r->frames[i];
-		}
+		f = client_render_find(r, frame);
 		if (f == NULL || !proto_valid_file_name(base)) {
 			log_debug("pid %ld: ignoring saved file %s",
 			    (long)r->pid, bl.path);
@@ -218,9 +279,15 @@ client_render_line(struct client_render *r, char *line)
 		free(f->file);
 		xasprintf(&f->file, "%s/%s", r->outdir, base);
 		r->saved = f;
+		if (r->failure == NULL)
+			client_frame_progress(c, f,
+			    blender_output_permille(&bl));
 		break;
 	case BLENDER_LINE_ERROR:
-		client_render_fail(r, _("Blender reported: %s"), bl.message);
+		xasprintf(&why, "Error: %s", bl.message);
+		client_render_fail(r, why, _("Blender reported: %s"),
+		    bl.message);
+		free(why);
 		break;
 	}
 }
@@ -235,6 +302,8 @@ client_render_read(struct bufferevent *bev, void *arg)
 	size_t			 len;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+		line[strcspn(line, "\r")] = '\0';
+		client_render_keep(r, line);
 		client_render_line(r, line);
 		free(line);
 	}
@@ -247,6 +316,7 @@ static void
 client_render_free(struct client_render *r)
 {
 	struct client	*c = r->client;
+	unsigned int	 i;
 
 	TAILQ_REMOVE(&c->renders, r, entry);
 	c->nrenders--;
@@ -258,6 +328,9 @@ client_render_free(struct client_render *r)
 	free(r->outdir);
 	free(r->frames);
 	free(r->failure);
+	free(r->reason);
+	for (i = 0; i < CLIENT_TAIL_LINES; i++)
+		free(r->tail[i]);
 	free(r);
 }
 
@@ -273,18 +346,27 @@ client_render_finish(struct client_render *r)
 	struct client		*c = r->client;
 	struct client_frame	*f;
 	int			 status = r->status;
+	char			*why, *tail[CLIENT_TAIL_LINES];
+	unsigned int		 ntail;
 
-	if (WIFSIGNALED(status))
-		client_render_fail(r, _("Blender was killed by signal %d"),
+	if (WIFSIGNALED(status)) {
+		xasprintf(&why, "killed by signal %d", WTERMSIG(status));
+		client_render_fail(r, why, _("Blender was killed by signal %d"),
 		    WTERMSIG(status));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		client_render_fail(r, _("Blender exited with status %d"),
+		free(why);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		xasprintf(&why, "exit status %d", WEXITSTATUS(status));
+		client_render_fail(r, why, _("Blender exited with status %d"),
 		    WEXITSTATUS(status));
+		free(why);
+	}
 	if (r->saved != NULL && r->failure == NULL)
 		client_render_confirm(r);
 	r->saved = NULL;
 	if (r->nframes > 0 && r->failure == NULL)
-		client_render_fail(r, _("Blender saved no file"));
+		client_render_fail(r, "no Saved: line",
+		    _("Blender saved no file"));
+	ntail = client_render_tail(r, tail);
 
 	while (r->nframes > 0) {
 		f = r->frames[0];
@@ -297,7 +379,8 @@ client_render_finish(struct client_render *r)
 			f->state = CLIENT_FRAME_QUEUED;
 			f->alone = 1;
 		} else
-			client_frame_drop(c, f, r->failure);
+			client_frame_failed(c, f, r->failure, r->reason, tail,
+			    ntail);
 	}
 	client_render_free(r);
 	client_wake(c);
@@ -321,10 +404,14 @@ static void
 client_render_timeout(evutil_socket_t fd, short events, void *arg)
 {
 	struct client_render	*r = arg;
+	char			*why;
 
-	client_render_fail(r, _("frame %ld took longer than %d s"),
+	xasprintf(&why, "timed out after %d s",
+	    r->client->settings->render_timeout);
+	client_render_fail(r, why, _("frame %ld took longer than %d s"),
 	    r->have_current ? r->current : r->frames[0]->frame,
 	    r->client->settings->render_timeout);
+	free(why);
 	kill(-r->pid, SIGKILL);
 }
 
@@ -334,6 +421,12 @@ client_render_exited(struct client *c, pid_t pid, int status)
 {
 	struct client_render	*r;
 
+	if (c->probe != NULL && c->probe->pid == pid) {
+		c->probe->exited = 1;
+		if (c->probe->eof)
+			client_render_probe_kill(c);
+		return;
+	}
 	TAILQ_FOREACH(r, &c->renders, entry) {
 		if (r->pid == pid)
 			break;
@@ -379,6 +472,39 @@ client_render_child(struct client *c, int out, pid_t parent, char **argv)
 	_exit(127);
 }
 
+/*
+ * Start Blender with argv in a process group of its own, its output on a
+ * pipe; returns the pipe's reading end, or NULL with a reason.
+ */
+static struct bufferevent *
+client_render_spawn(struct client *c, char **argv, pid_t *pid, char **cause)
+{
+	struct bufferevent	*output;
+	int			 fds[2];
+	pid_t			 parent = getpid();
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		xasprintf(cause, _("cannot make a pipe: %s"), strerror(errno));
+		return NULL;
+	}
+	if ((*pid = fork()) == -1) {
+		xasprintf(cause, _("cannot start Blender: %s"), strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (*pid == 0)
+		client_render_child(c, fds[1], parent, argv);
+	setpgid(*pid, *pid);
+	close(fds[1]);
+	evutil_make_socket_nonblocking(fds[0]);
+	output = bufferevent_socket_new(c->base, fds[0],
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (output == NULL)
+		fatalx("cannot create a pipe buffer");
+	return output;
+}
+
 /* The "-f" argument: the frame numbers joined by commas. */
 static char *
 client_render_frame_list(struct client_frame **frames, unsigned int n)
@@ -407,24 +533,19 @@ client_render_start(struct client *c, struct client_frame **frames,
 {
 	struct client_render	*r;
 	char			*blend, *pattern, *list, *argv[8];
-	int			 fds[2];
 	unsigned int		 i;
-	pid_t			 pid, parent = getpid();
+	pid_t			 pid;
 
 	r = xcalloc(1, sizeof *r);
 	r->client = c;
 	xasprintf(&r->outdir, "%s/r%ld-%u-XXXXXX", c->renderdir,
-	    (long)parent, c->nruns++);
+	    (long)getpid(), c->nruns++);
 	if (mkdtemp(r->outdir) == NULL) {
 		xasprintf(cause, _("cannot create a folder in %s: %s"),
 		    c->renderdir, strerror(errno));
 		free(r->outdir);
 		free(r);
 		return -1;
-	}
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		xasprintf(cause, _("cannot make a pipe: %s"), strerror(errno));
-		goto fail;
 	}
 
 	blend = client_cache_path(c, frames[0]->digest, frames[0]->blend);
@@ -440,30 +561,18 @@ client_render_start(struct client *c, struct client_frame **frames,
 	argv[6] = list;
 	argv[7] = NULL;
 
-	if ((pid = fork()) == -1) {
-		xasprintf(cause, _("cannot start Blender: %s"), strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		free(blend);
-		free(pattern);
-		free(list);
-		goto fail;
-	}
-	if (pid == 0)
-		client_render_child(c, fds[1], parent, argv);
-	setpgid(pid, pid);
-	close(fds[1]);
-	log_info(ngettext("rendering frame %s of %s (pid %ld)",
-	    "rendering frames %s of %s (pid %ld)", n), list, frames[0]->blend,
-	    (long)pid);
+	r->output = client_render_spawn(c, argv, &pid, cause);
+	if (r->output != NULL)
+		log_info(ngettext("rendering frame %s of %s (pid %ld)",
+		    "rendering frames %s of %s (pid %ld)", n), list,
+		    frames[0]->blend, (long)pid);
 	free(blend);
 	free(pattern);
 	free(list);
+	if (r->output == NULL)
+		goto fail;
 
 	r->pid = pid;
-	evutil_make_socket_nonblocking(fds[0]);
-	r->output = bufferevent_socket_new(c->base, fds[0],
-	    BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(r->output, client_render_read, NULL,
 	    client_render_event, r);
 	bufferevent_enable(r->output, EV_READ);
@@ -510,4 +619,103 @@ client_render_kill_all(struct client *c)
 		}
 		client_render_free(r);
 	}
+}
+
+/* Read the version probe's output: its banner says the version. */
+static void
+client_render_probe_read(struct bufferevent *bev, void *arg)
+{
+	struct client_probe	*p = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct blender_line	 bl;
+	char			*line;
+	size_t			 len;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		blender_output_parse(line, &bl);
+		if (bl.type == BLENDER_LINE_VERSION)
+			client_blender_version(p->client, bl.version);
+		free(line);
+	}
+	if (evbuffer_get_length(in) > CLIENT_RENDER_MAX_LINE)
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* The version probe closed its output. */
+static void
+client_render_probe_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client_probe	*p = arg;
+
+	client_render_probe_read(bev, p);
+	bufferevent_disable(bev, EV_READ);
+	p->eof = 1;
+	if (p->exited)
+		client_render_probe_kill(p->client);
+}
+
+/* The version probe took too long: give up on it. */
+static void
+client_render_probe_timeout(evutil_socket_t fd, short events, void *arg)
+{
+	struct client_probe	*p = arg;
+
+	log_debug("blender --version did not finish in %d s",
+	    CLIENT_RENDER_PROBE_TIME);
+	client_render_probe_kill(p->client);
+}
+
+/*
+ * Ask Blender for its version (blender --version) in a child on the loop,
+ * for the facts a bdfarm server is told. Until it answers, the version is
+ * unknown; the first render's banner may tell it too.
+ */
+void
+client_render_probe(struct client *c)
+{
+	struct client_probe	*p;
+	struct timeval		 tv = { CLIENT_RENDER_PROBE_TIME, 0 };
+	char			*argv[3], *cause = NULL;
+
+	p = xcalloc(1, sizeof *p);
+	p->client = c;
+	argv[0] = c->settings->blender;
+	argv[1] = client_render_opt_version;
+	argv[2] = NULL;
+	if ((p->output = client_render_spawn(c, argv, &p->pid,
+	    &cause)) == NULL) {
+		log_debug("cannot ask Blender for its version: %s", cause);
+		free(cause);
+		free(p);
+		return;
+	}
+	bufferevent_setcb(p->output, client_render_probe_read, NULL,
+	    client_render_probe_event, p);
+	bufferevent_enable(p->output, EV_READ);
+	p->timer = evtimer_new(c->base, client_render_probe_timeout, p);
+	evtimer_add(p->timer, &tv);
+	c->probe = p;
+}
+
+/*
+ * End the version probe: kill and reap its child if it still runs, and
+ * let the client go on with what it learnt (FACTS waits for it).
+ */
+void
+client_render_probe_kill(struct client *c)
+{
+	struct client_probe	*p = c->probe;
+
+	if (p == NULL)
+		return;
+	c->probe = NULL;
+	kill(-p->pid, SIGKILL);
+	if (!p->exited)
+		waitpid(p->pid, NULL, 0);
+	bufferevent_free(p->output);
+	event_free(p->timer);
+	free(p);
+	if (c->blender_version == NULL)
+		log_debug("Blender did not say which version it is");
+	client_wake(c);
 }

@@ -2,9 +2,14 @@
  * client-session.c: one connection to the server, as an explicit state
  * machine. A session connects, greets, then picks its next request from
  * the client's state after every answer (a new program, finished frames
- * to send, .blend files to fetch, frames to ask for) until nothing is
- * left, says GOODBYE and closes. Sessions are short because the original
- * server serves one peer at a time and drops a silent one.
+ * to send, failures to report, .blend files to fetch, frames to ask for).
+ * With an original server, sessions are short because it serves one peer
+ * at a time and drops a silent one: once nothing is left, the session
+ * says GOODBYE and closes. With a bdfarm server (both sides said
+ * bdfarm/1) the session stays open for as long as the client runs: it
+ * waits for work with WAITJOB, whose JOB answer may come between any two
+ * other answers, reports progress and failures, and says ALIVE when it
+ * has had nothing else to say for a while.
  */
 #include "bdfarm.h"
 
@@ -43,6 +48,8 @@ enum client_session_state {
 	CLIENT_SESSION_BLEND_SIZE,	/* waiting for the .blend's size */
 	CLIENT_SESSION_BLEND_DATA,	/* receiving the .blend */
 	CLIENT_SESSION_JOB,		/* waiting for a frame or None */
+	CLIENT_SESSION_FAILED,		/* failure reported, waiting for OK */
+	CLIENT_SESSION_IDLE,		/* bdfarm: nothing but WAITJOB out */
 	CLIENT_SESSION_CLOSING		/* GOODBYE sent, flushing */
 };
 
@@ -62,6 +69,12 @@ struct client_session {
 	char			*blend;		/* the .blend being fetched */
 	char			 digest[DIGEST_HEX_SIZE];
 	int			 ext_version;	/* the server's extensions */
+	int			 ext;		/* both sides speak bdfarm/1 */
+	int			 greeted;	/* HELO answered once */
+	int			 facts_sent;
+	int			 waiting;	/* a WAITJOB is outstanding */
+	time_t			 helo_at;	/* when HELO was last sent */
+	struct event		*heartbeat;	/* ALIVE after a silence */
 	char			*failure;	/* why it ends, once it fails */
 };
 
@@ -79,6 +92,8 @@ client_session_free(struct client_session *s)
 {
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
+	if (s->heartbeat != NULL)
+		event_free(s->heartbeat);
 	client_download_abort(s->download);
 	if (s->upload_fd != -1)
 		close(s->upload_fd);
@@ -149,17 +164,54 @@ client_session_bad_reply(struct client_session *s, const char *what,
 	free(shown);
 }
 
-/* Queue one request line, with the CR LF the protocol wants. */
+/*
+ * Queue one request line, with the CR LF the protocol wants. Anything
+ * sent to a bdfarm server is a sign of life: the heartbeat starts over.
+ */
 static void
 client_session_send(struct client_session *s, const char *fmt, ...)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	struct timeval	 tv;
 	va_list		 ap;
 
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
 	evbuffer_add(out, "\r\n", 2);
+	if (s->ext) {
+		tv.tv_sec = s->client->settings->heartbeat_interval;
+		tv.tv_usec = 0;
+		evtimer_add(s->heartbeat, &tv);
+	}
+}
+
+/*
+ * Wait for an answer (expect set) for at most CLIENT_SESSION_TIMEOUT, or,
+ * for a session that waits for work, for as long as it takes.
+ */
+static void
+client_session_expect(struct client_session *s, int expect)
+{
+	struct timeval	tv = { CLIENT_SESSION_TIMEOUT, 0 };
+
+	bufferevent_set_timeouts(s->bev, expect ? &tv : NULL, &tv);
+}
+
+/* Greet the server: as a bdfarm client, unless the extension is off. */
+static void
+client_session_greet(struct client_session *s)
+{
+	struct client	*c = s->client;
+
+	if (c->settings->extensions)
+		client_session_send(s, "HELO %s %s/%d %ld", c->hostname,
+		    PROTO_EXT_NAME, PROTO_EXT_VERSION, (long)getpid());
+	else
+		client_session_send(s, "HELO %s", c->hostname);
+	s->helo_at = client_now();
+	s->state = CLIENT_SESSION_HELO;
+	client_session_expect(s, 1);
 }
 
 /* Handle the answer to HELO. */
@@ -176,16 +228,27 @@ client_session_helo(struct client_session *s, char *line)
 		return;
 	}
 	free(copy);
+	if (!c->settings->extensions)
+		r.ext_version = 0;
+	if (s->greeted && (r.ext_version > 0) != s->ext) {
+		client_session_fail(s, _("the server changed its protocol "
+		    "within a session"));
+		return;
+	}
+	s->greeted = 1;
 	s->todo = r.todo;
 	s->ext_version = r.ext_version;
+	s->ext = r.ext_version > 0;
+	c->ext_server = s->ext;
+	if (!s->ext)
+		client_reports_clear(c);
 	if (r.todo == -1) {
 		client_server_stopping(c);
 		client_session_next(s);
 		return;
 	}
-	if (r.todo == 0)
-		c->ask_after = client_now() + (r.ext_version > 0 ?
-		    c->settings->poll_interval : c->settings->busy_wait);
+	if (r.todo == 0 && !s->ext)
+		c->ask_after = client_now() + c->settings->busy_wait;
 
 	if (strcmp(r.digest, c->self_digest) != 0) {
 		if (r.ext_version < 1) {
@@ -323,12 +386,15 @@ client_session_results(struct client_session *s, char *line)
 	char			*t[2], *copy = xstrdup(line);
 	int			 n = proto_split(line, t, 2);
 
-	if (n == 1 && strcmp(t[0], "NOK") == 0) {
-		free(copy);
+	if (n == 1 && (strcmp(t[0], "NOK") == 0 ||
+	    (s->ext && strcmp(t[0], "HAVE") == 0))) {
 		close(s->upload_fd);
 		s->upload_fd = -1;
 		s->frame = NULL;
-		client_frame_drop(c, f, _("the server does not want it"));
+		client_frame_drop(c, f, strcmp(t[0], "NOK") == 0 ?
+		    _("the server does not want it") :
+		    _("the server has it already"));
+		free(copy);
 		client_session_next(s);
 		return;
 	}
@@ -364,11 +430,37 @@ client_session_job(struct client_session *s, char *line)
 	free(copy);
 	if (r.blend == NULL) {
 		s->got_none = 1;
-		c->ask_after = client_now() + (s->ext_version > 0 ?
-		    c->settings->poll_interval : c->settings->none_wait);
+		c->ask_after = client_now() + c->settings->none_wait;
 	} else
 		client_frame_add(c, r.blend, r.digest, r.frame);
 	client_session_next(s);
+}
+
+/*
+ * A bdfarm server's "JOB blend digest frame", the answer to WAITJOB that
+ * may come between any two others: take the frame, and ask for more.
+ */
+static void
+client_session_jobline(struct client_session *s, char *line)
+{
+	struct client		*c = s->client;
+	struct proto_job_reply	 r;
+	char			*copy = xstrdup(line);
+
+	if (proto_parse_job_reply(line + strlen("JOB"), &r) != 0 ||
+	    r.blend == NULL) {
+		client_session_bad_reply(s, "WAITJOB", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	s->waiting = 0;
+	if (c->mode == CLIENT_RUNNING)
+		client_frame_add(c, r.blend, r.digest, r.frame);
+	else
+		log_debug("frame %ld of %s came too late; not taken", r.frame,
+		    r.blend);
+	client_wake(c);
 }
 
 /* Handle one line from the server in the current state. */
@@ -378,6 +470,11 @@ client_session_line(struct client_session *s, char *line)
 	struct client	*c = s->client;
 	char		*path;
 
+	if (s->ext && strncmp(line, "JOB", 3) == 0 &&
+	    (line[3] == ' ' || line[3] == '\t')) {
+		client_session_jobline(s, line);
+		return;
+	}
 	switch (s->state) {
 	case CLIENT_SESSION_HELO:
 		client_session_helo(s, line);
@@ -412,6 +509,13 @@ client_session_line(struct client_session *s, char *line)
 		break;
 	case CLIENT_SESSION_JOB:
 		client_session_job(s, line);
+		break;
+	case CLIENT_SESSION_FAILED:
+		if (strcmp(line, "OK") != 0) {
+			client_session_bad_reply(s, "FAILED", line);
+			break;
+		}
+		client_session_next(s);
 		break;
 	default:
 		client_session_bad_reply(s, "nothing", line);
@@ -483,10 +587,89 @@ client_session_fetch(struct client_session *s)
 	return 0;
 }
 
+/* Report the oldest failure not yet told; 0 if there is none. */
+static int
+client_session_report(struct client_session *s)
+{
+	struct client		*c = s->client;
+	struct client_report	*r;
+	unsigned int		 i;
+
+	if ((r = TAILQ_FIRST(&c->reports)) == NULL)
+		return 0;
+	TAILQ_REMOVE(&c->reports, r, entry);
+	c->nreports--;
+	client_session_send(s, "FAILED %s %s %ld %u %s", r->blend, r->digest,
+	    r->frame, r->nlines, r->reason);
+	for (i = 0; i < r->nlines; i++)
+		client_session_send(s, "%s", r->lines[i]);
+	log_debug("reported frame %ld of %s as failed: %s", r->frame,
+	    r->blend, r->reason);
+	client_report_free(r);
+	s->state = CLIENT_SESSION_FAILED;
+	return 1;
+}
+
+/* Whether a client that is stopping or updating has nothing left to do. */
+static int
+client_session_done(struct client_session *s)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f;
+
+	if (c->mode == CLIENT_RUNNING || c->nrenders > 0 ||
+	    !TAILQ_EMPTY(&c->reports))
+		return 0;
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (f->state == CLIENT_FRAME_DONE)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The messages only a bdfarm server gets, which it does not answer at
+ * once: the facts, once per connection (as soon as Blender said its
+ * version, or could not), and a WAITJOB while there is room for frames.
+ * Other requests go on while the WAITJOB is out.
+ */
+static void
+client_session_ext(struct client_session *s)
+{
+	struct client	*c = s->client;
+
+	if (!s->facts_sent && c->probe == NULL) {
+		client_session_send(s, "FACTS %d %ld %s",
+		    c->settings->renderers, c->cores,
+		    c->blender_version != NULL ? c->blender_version :
+		    "unknown");
+		s->facts_sent = 1;
+	}
+	if (c->mode == CLIENT_RUNNING && !s->waiting && client_wants_job(c)) {
+		client_session_send(s, "WAITJOB %d", client_available(c));
+		s->waiting = 1;
+	}
+}
+
+/*
+ * Whether a bdfarm server that has heard nothing but ALIVE for none_wait
+ * seconds should be greeted again: its answer is how a client that keeps
+ * its connection learns that the server stops its clients or runs a new
+ * program.
+ */
+static int
+client_session_regreet(struct client_session *s)
+{
+	return s->state == CLIENT_SESSION_IDLE &&
+	    client_now() - s->helo_at >= s->client->settings->none_wait;
+}
+
 /*
  * Make the next request the client's state calls for: first a new
- * program, then finished frames, then missing .blend files, then more
- * frames while there is room; when nothing is left, GOODBYE.
+ * program, then finished frames, then failures to report, then missing
+ * .blend files, then more frames while there is room. When nothing is
+ * left, an old server gets GOODBYE; a bdfarm server keeps the session
+ * waiting for work, until a stopping or updating client is done.
  */
 static void
 client_session_next(struct client_session *s)
@@ -500,21 +683,92 @@ client_session_next(struct client_session *s)
 			s->want_dist = 0;
 			client_session_send(s, "REQUESTBLENDERDIST");
 			s->state = CLIENT_SESSION_DIST_SIZE;
+			client_session_expect(s, 1);
 			return;
 		}
-		if (client_session_offer(s))
+		if (s->ext)
+			client_session_ext(s);
+		if (client_session_offer(s) ||
+		    (s->ext && client_session_report(s)) ||
+		    (c->mode == CLIENT_RUNNING && client_session_fetch(s))) {
+			client_session_expect(s, 1);
 			return;
-		if (c->mode == CLIENT_RUNNING && client_session_fetch(s))
+		}
+		if (s->ext && !client_session_done(s)) {
+			s->state = CLIENT_SESSION_IDLE;
+			if (client_session_regreet(s))
+				client_session_greet(s);
+			else
+				client_session_expect(s, 0);
 			return;
-		if (s->todo == 1 && !s->got_none && client_wants_job(c)) {
+		}
+		if (!s->ext && s->todo == 1 && !s->got_none &&
+		    client_wants_job(c)) {
 			client_session_send(s, "REQUESTJOB %d",
 			    client_available(c));
 			s->state = CLIENT_SESSION_JOB;
+			client_session_expect(s, 1);
 			return;
 		}
 	}
 	client_session_send(s, "GOODBYE");
 	s->state = CLIENT_SESSION_CLOSING;
+}
+
+/* The client's state changed: a session waiting for work acts on it. */
+void
+client_session_poke(struct client_session *s)
+{
+	if (s->state == CLIENT_SESSION_IDLE)
+		client_session_next(s);
+	if (s->failure != NULL)
+		client_session_reap(s);
+}
+
+/*
+ * Whether a line without an answer (PROGRESS, ALIVE) may be sent now: not
+ * between RESULTS and its answer, after which the server takes the bytes
+ * that follow as the frame.
+ */
+static int
+client_session_may_say(struct client_session *s)
+{
+	return s->ext && s->greeted && s->state != CLIENT_SESSION_RESULTS &&
+	    s->state != CLIENT_SESSION_CLOSING;
+}
+
+/* Tell a bdfarm server how far a frame has rendered; 0 if not now. */
+int
+client_session_progress(struct client_session *s,
+    const struct client_frame *f, int permille)
+{
+	if (!client_session_may_say(s))
+		return 0;
+	client_session_send(s, "PROGRESS %s %s %ld %d", f->blend, f->digest,
+	    f->frame, permille);
+	return 1;
+}
+
+/*
+ * Nothing was sent to a bdfarm server for heartbeat_interval seconds:
+ * say ALIVE, or greet again if that is due.
+ */
+static void
+client_session_heartbeat(evutil_socket_t fd, short events, void *arg)
+{
+	struct client_session	*s = arg;
+	struct timeval		 tv = { 1, 0 };
+
+	if (!client_session_may_say(s)) {
+		/* An answer is on its way; say something once it is here. */
+		if (s->state != CLIENT_SESSION_CLOSING)
+			evtimer_add(s->heartbeat, &tv);
+		return;
+	}
+	if (client_session_regreet(s))
+		client_session_greet(s);
+	else
+		client_session_send(s, "ALIVE");
 }
 
 /* Read what the server sent: lines, or the bytes of a payload. */
@@ -580,9 +834,7 @@ client_session_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		s->connected = 1;
-		client_session_send(s, "HELO %s %s/%d", s->client->hostname,
-		    PROTO_EXT_NAME, PROTO_EXT_VERSION);
-		s->state = CLIENT_SESSION_HELO;
+		client_session_greet(s);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -623,6 +875,7 @@ client_session_start(struct client *c)
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (s->bev == NULL)
 		fatalx("cannot create a connection buffer");
+	s->heartbeat = evtimer_new(c->base, client_session_heartbeat, s);
 	bufferevent_setcb(s->bev, client_session_read, client_session_write,
 	    client_session_event, s);
 	bufferevent_set_timeouts(s->bev, &tv, &tv);

@@ -1,6 +1,7 @@
 /*
  * client.c: the render client's life: the work directory, the frames the
- * server handed out and what becomes of them, when to connect, when to
+ * server handed out and what becomes of them (including the failures and
+ * the progress a bdfarm server is told of), when to connect, when to
  * start Blender, the back-off after network errors, signals, and the end
  * (a stopping server, a new program, or a signal). Everything runs on one
  * event loop; connections, Blender runs and the cache live in their own
@@ -28,6 +29,11 @@
 
 #define CLIENT_FETCH_ATTEMPTS	3	/* tries at one .blend before giving up */
 #define CLIENT_CACHE_CHECK	60	/* s between idle cache checks, at most */
+#define CLIENT_MAX_REPORTS	100	/* failure reports kept for the server */
+#define CLIENT_REPORT_LINE	1000	/* bytes of one output line reported */
+#define CLIENT_REPORT_REASON	200	/* bytes of a reason reported */
+#define CLIENT_PROGRESS_MS	1000	/* ms between progress reports */
+#define CLIENT_VERSION_LEN	64	/* bytes of Blender's version token */
 
 /* Seconds on a clock that only goes forward. */
 time_t
@@ -37,6 +43,16 @@ client_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+/* Milliseconds on a clock that only goes forward. */
+int64_t
+client_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Have the client look at its state again once the current event ends. */
@@ -60,17 +76,27 @@ client_wake_in(struct client *c, time_t secs)
 	evtimer_add(c->ev_wake, &tv);
 }
 
-/* How many frames wait for their .blend or for a renderer. */
+/*
+ * How many frames wait for their .blend or for a renderer, counting those
+ * that wait for their turn inside a Blender run of several frames: a
+ * client that started a batch does not at once take as many frames again,
+ * so that at the end of a job no client holds much more than another.
+ */
 static unsigned int
 client_pending(struct client *c)
 {
 	struct client_frame	*f;
+	struct client_render	*r;
 	unsigned int		 n = 0;
 
 	TAILQ_FOREACH(f, &c->frames, entry) {
 		if (f->state == CLIENT_FRAME_WAITING ||
 		    f->state == CLIENT_FRAME_QUEUED)
 			n++;
+	}
+	TAILQ_FOREACH(r, &c->renders, entry) {
+		if (r->nframes > 1)
+			n += r->nframes - 1;
 	}
 	return n;
 }
@@ -132,6 +158,7 @@ client_frame_add(struct client *c, const char *blend, const char *digest,
 	f->blend = xstrdup(blend);
 	snprintf(f->digest, sizeof f->digest, "%s", digest);
 	f->frame = frame;
+	f->progress = -1;
 	f->state = client_cache_has(c, digest, blend) ? CLIENT_FRAME_QUEUED :
 	    CLIENT_FRAME_WAITING;
 	TAILQ_INSERT_TAIL(&c->frames, f, entry);
@@ -165,6 +192,116 @@ client_frame_drop(struct client *c, struct client_frame *f, const char *why)
 		    why);
 	client_frame_free(c, f);
 	client_wake(c);
+}
+
+/* A copy of text with every byte that is not printable ASCII as '?'. */
+static char *
+client_printable(const char *text, size_t max)
+{
+	char	*copy = xstrndup(text, max), *p;
+
+	for (p = copy; *p != '\0'; p++) {
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	}
+	return copy;
+}
+
+/* Release a failure report. */
+void
+client_report_free(struct client_report *r)
+{
+	unsigned int	i;
+
+	for (i = 0; i < r->nlines; i++)
+		free(r->lines[i]);
+	free(r->lines);
+	free(r->reason);
+	free(r->blend);
+	free(r);
+}
+
+/* Forget the failure reports not yet sent. */
+void
+client_reports_clear(struct client *c)
+{
+	struct client_report	*r;
+
+	while ((r = TAILQ_FIRST(&c->reports)) != NULL) {
+		TAILQ_REMOVE(&c->reports, r, entry);
+		client_report_free(r);
+	}
+	c->nreports = 0;
+}
+
+/*
+ * A frame failed to render or could not be handled: log why, and forget
+ * it. A bdfarm server, which would otherwise wait for the frame as long as
+ * this client keeps in touch, is told at once, with the short reason and
+ * the last lines Blender wrote, so that it hands the frame out again.
+ */
+void
+client_frame_failed(struct client *c, struct client_frame *f,
+    const char *why, const char *reason, char **lines, unsigned int nlines)
+{
+	struct client_report	*r;
+	unsigned int		 i;
+
+	if (c->ext_server && c->mode == CLIENT_RUNNING &&
+	    c->nreports < CLIENT_MAX_REPORTS) {
+		r = xcalloc(1, sizeof *r);
+		r->blend = xstrdup(f->blend);
+		snprintf(r->digest, sizeof r->digest, "%s", f->digest);
+		r->frame = f->frame;
+		r->reason = client_printable(reason, CLIENT_REPORT_REASON);
+		if (nlines > PROTO_MAX_FAILURE_LINES) {
+			lines += nlines - PROTO_MAX_FAILURE_LINES;
+			nlines = PROTO_MAX_FAILURE_LINES;
+		}
+		r->lines = xreallocarray(NULL, nlines + 1, sizeof *r->lines);
+		for (i = 0; i < nlines; i++)
+			r->lines[i] = client_printable(lines[i],
+			    CLIENT_REPORT_LINE);
+		r->nlines = nlines;
+		TAILQ_INSERT_TAIL(&c->reports, r, entry);
+		c->nreports++;
+	}
+	client_frame_drop(c, f, why);
+}
+
+/*
+ * How far a frame has rendered, in thousandths: tell a bdfarm server when
+ * the figure changed, but not more than about once a second per frame.
+ * Nothing is said of 0, which the server assumes of a frame it hands out.
+ */
+void
+client_frame_progress(struct client *c, struct client_frame *f,
+    int permille)
+{
+	int64_t	now = client_now_ms();
+
+	if (permille <= 0 || permille == f->progress)
+		return;
+	if (f->progress >= 0 && now - f->progress_ms < CLIENT_PROGRESS_MS)
+		return;
+	if (c->session == NULL || !c->ext_server ||
+	    !client_session_progress(c->session, f, permille))
+		return;
+	f->progress = permille;
+	f->progress_ms = now;
+}
+
+/* Blender has said which version it is; the first word heard is kept. */
+void
+client_blender_version(struct client *c, const char *version)
+{
+	char	safe[CLIENT_VERSION_LEN];
+
+	if (c->blender_version != NULL)
+		return;
+	proto_sanitize_name(version, safe, sizeof safe);
+	c->blender_version = xstrdup(safe);
+	log_debug("Blender is version %s", c->blender_version);
 }
 
 /* The server has thanked for a frame. */
@@ -208,8 +345,9 @@ client_blend_failed(struct client *c, const char *digest, const char *blend,
 		    strcmp(f->blend, blend) != 0)
 			continue;
 		if (drop || ++f->fetch_failures >= CLIENT_FETCH_ATTEMPTS)
-			client_frame_drop(c, f, _("its .blend file could not "
-			    "be fetched"));
+			client_frame_failed(c, f, _("its .blend file could not "
+			    "be fetched"), "cannot fetch the .blend file", NULL,
+			    0);
 	}
 }
 
@@ -292,6 +430,17 @@ client_session_closed(struct client *c, const char *cause)
 	struct client_frame	*f, *next;
 
 	c->session = NULL;
+	if (cause != NULL && c->ext_server && c->mode == CLIENT_RUNNING) {
+		/*
+		 * A bdfarm server hands out again at once the frames of a
+		 * client it lost: leave the ones not started to others.
+		 */
+		TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
+			if (f->state == CLIENT_FRAME_WAITING ||
+			    f->state == CLIENT_FRAME_QUEUED)
+				client_frame_drop(c, f, NULL);
+		}
+	}
 	if (cause == NULL) {
 		if (c->trouble != NULL)
 			log_info(_("the server at %s port %s answers again"),
@@ -376,9 +525,10 @@ client_start_renders(struct client *c)
 		}
 		if (client_render_start(c, batch, n, &cause) != 0) {
 			client_disk_trouble(c, cause);
-			free(cause);
 			for (k = 0; k < n; k++)
-				client_frame_drop(c, batch[k], NULL);
+				client_frame_failed(c, batch[k], NULL, cause,
+				    NULL, 0);
+			free(cause);
 			break;
 		}
 	}
@@ -407,10 +557,13 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 
 	if (c->mode == CLIENT_EXITING)
 		return;
-	if (c->session != NULL)
-		return;
 	if (c->mode == CLIENT_RUNNING)
 		client_start_renders(c);
+	if (c->session != NULL) {
+		/* A session that waits for work takes up new requests. */
+		client_session_poke(c->session);
+		return;
+	}
 	if (c->mode != CLIENT_RUNNING && c->nrenders == 0 &&
 	    !client_has(c, CLIENT_FRAME_DONE)) {
 		c->reexec = c->mode == CLIENT_UPDATING;
@@ -423,8 +576,10 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 		client_wake_in(c, c->next_try - now);
 		return;
 	}
+	/* A bdfarm server is kept company for as long as the client runs. */
 	need = client_has(c, CLIENT_FRAME_DONE) ||
-	    (c->mode == CLIENT_RUNNING && client_has(c, CLIENT_FRAME_WAITING));
+	    (c->mode == CLIENT_RUNNING && (c->ext_server ||
+	    client_has(c, CLIENT_FRAME_WAITING)));
 	if (client_wants_job(c) && now >= c->ask_after)
 		need = 1;
 	if (need) {
@@ -451,6 +606,7 @@ client_signal_stop(evutil_socket_t sig, short events, void *arg)
 
 	log_info(_("stopping on signal %d"), (int)sig);
 	client_render_kill_all(c);
+	client_render_probe_kill(c);
 	if (c->session != NULL) {
 		client_session_abort(c->session);
 		c->session = NULL;
@@ -625,16 +781,20 @@ client_free(struct client *c)
 	struct client_frame	*f;
 
 	client_render_kill_all(c);
+	client_render_probe_kill(c);
 	if (c->session != NULL)
 		client_session_abort(c->session);
 	while ((f = TAILQ_FIRST(&c->frames)) != NULL)
 		client_frame_free(c, f);
+	client_reports_clear(c);
 	event_free(c->ev_wake);
 	event_free(c->ev_cache);
 	event_free(c->ev_sigint);
 	event_free(c->ev_sigterm);
 	event_free(c->ev_sigchld);
 	evdns_base_free(c->dns, 0);
+	/* A connection freed while its deferred callbacks were due goes now. */
+	event_base_loop(c->base, EVLOOP_NONBLOCK);
 	event_base_free(c->base);
 	free(c->hostname);
 	free(c->workdir);
@@ -643,6 +803,7 @@ client_free(struct client *c)
 	free(c->trouble);
 	free(c->local_trouble);
 	free(c->update_path);
+	free(c->blender_version);
 }
 
 /* Run the client until it is told to stop; the exit code. */
@@ -658,7 +819,10 @@ client_main(struct settings *s, const struct client_options *o)
 	c.options = o;
 	TAILQ_INIT(&c.frames);
 	TAILQ_INIT(&c.renders);
+	TAILQ_INIT(&c.reports);
 	c.retry_wait = s->retry_min;
+	if ((c.cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		c.cores = 1;
 
 	if (client_workdir(&c, &cause) != 0 ||
 	    client_find_blender(&c, &cause) != 0) {
@@ -701,6 +865,8 @@ client_main(struct settings *s, const struct client_options *o)
 	    "directory %s", (unsigned long)s->renderers), o->host, o->port,
 	    s->renderers, c.workdir);
 	client_cache_expire(&c);
+	if (s->extensions)
+		client_render_probe(&c);
 	client_wake(&c);
 	event_base_dispatch(c.base);
 

@@ -16,6 +16,7 @@
 #include "digest.h"
 
 struct settings;
+struct client_probe;
 
 struct client_options {
 	const char	*host;
@@ -38,12 +39,31 @@ struct client_frame {
 	enum client_frame_state	 state;
 	int			 alone;		/* retry in a run of its own */
 	int			 fetch_failures;
+	int			 progress;	/* permille last reported, or -1 */
+	int64_t			 progress_ms;	/* when it was reported */
 	struct client_render	*render;	/* RENDERING */
 	char			*file;		/* DONE: the rendered file */
 	char			*image;		/* DONE: the name to send */
 	TAILQ_ENTRY(client_frame) entry;
 };
 TAILQ_HEAD(client_frames, client_frame);
+
+/*
+ * A frame that could not be rendered, to be reported to a bdfarm server
+ * with the reason and the last lines Blender wrote.
+ */
+struct client_report {
+	char			*blend;
+	char			 digest[DIGEST_HEX_SIZE];
+	long			 frame;
+	char			*reason;	/* short, printable */
+	char			**lines;	/* printable, one line each */
+	unsigned int		 nlines;
+	TAILQ_ENTRY(client_report) entry;
+};
+TAILQ_HEAD(client_reports, client_report);
+
+#define CLIENT_TAIL_LINES	20	/* output lines kept for a report */
 
 /* One Blender process rendering one or more frames of one .blend. */
 struct client_render {
@@ -63,6 +83,9 @@ struct client_render {
 	int			 status;
 	int			 eof;
 	char			*failure;	/* why it failed, or NULL */
+	char			*reason;	/* the same, short, for the server */
+	char			*tail[CLIENT_TAIL_LINES]; /* last output lines */
+	unsigned int		 ntail;		/* lines seen, in all */
 	TAILQ_ENTRY(client_render) entry;
 };
 TAILQ_HEAD(client_renders, client_render);
@@ -92,6 +115,12 @@ struct client {
 	unsigned int		 nrenders;
 	unsigned int		 nruns;		/* for unique output folders */
 	struct client_session	*session;
+	int			 ext_server;	/* the server speaks bdfarm/1 */
+	struct client_reports	 reports;	/* failures to tell it */
+	unsigned int		 nreports;
+	struct client_probe	*probe;		/* blender --version, running */
+	char			*blender_version; /* NULL until known */
+	long			 cores;
 
 	enum client_mode	 mode;
 	time_t			 ask_after;	/* no REQUESTJOB before this */
@@ -114,6 +143,7 @@ struct client {
 /* client.c */
 int		 client_main(struct settings *, const struct client_options *);
 time_t		 client_now(void);
+int64_t		 client_now_ms(void);
 void		 client_wake(struct client *);
 int		 client_wants_job(struct client *);
 int		 client_available(struct client *);
@@ -121,7 +151,14 @@ struct client_frame *client_frame_add(struct client *, const char *,
 		     const char *, long);
 void		 client_frame_drop(struct client *, struct client_frame *,
 		     const char *);
+void		 client_frame_failed(struct client *, struct client_frame *,
+		     const char *, const char *, char **, unsigned int);
 void		 client_frame_sent(struct client *, struct client_frame *);
+void		 client_frame_progress(struct client *, struct client_frame *,
+		     int);
+void		 client_reports_clear(struct client *);
+void		 client_report_free(struct client_report *);
+void		 client_blender_version(struct client *, const char *);
 void		 client_blend_ready(struct client *, const char *,
 		     const char *);
 void		 client_blend_failed(struct client *, const char *,
@@ -134,6 +171,9 @@ void		 client_disk_ok(struct client *);
 
 /* client-session.c */
 struct client_session *client_session_start(struct client *);
+void		 client_session_poke(struct client_session *);
+int		 client_session_progress(struct client_session *,
+		     const struct client_frame *, int);
 void		 client_session_abort(struct client_session *);
 
 /* client-render.c */
@@ -141,6 +181,8 @@ int		 client_render_start(struct client *, struct client_frame **,
 		     unsigned int, char **);
 void		 client_render_exited(struct client *, pid_t, int);
 void		 client_render_kill_all(struct client *);
+void		 client_render_probe(struct client *);
+void		 client_render_probe_kill(struct client *);
 
 /* client-cache.c */
 char		*client_cache_path(struct client *, const char *, const char *);

@@ -79,6 +79,7 @@ static const struct setting_def setting_defs[] = {
 	    NULL },
 	{ "client", "heartbeat_interval", SETTING_INT, S(heartbeat_interval),
 	    1, 3600, 5, NULL },
+	{ "client", "extensions", SETTING_BOOL, S(extensions), 0, 1, 1, NULL },
 };
 
 /* Where a setting's value lives inside a settings structure. */

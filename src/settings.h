@@ -36,6 +36,7 @@ struct settings {
 	int64_t		 max_blend_size;	/* bytes of one downloaded .blend */
 	int		 auto_updates;		/* boolean */
 	int		 heartbeat_interval;	/* s between signs of life */
+	int		 extensions;		/* boolean: speak bdfarm/1 */
 };
 
 void	 settings_defaults(struct settings *);

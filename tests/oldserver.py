@@ -2,7 +2,16 @@
 # oldserver.py: a scripted farm server that behaves like the original
 # blenderdist.py as ../shared/PROTOCOL.md describes it: one connection at a
 # time, a two-token HELO answer, a Python script as its program, one job,
-# redistribution after a delay, frames stored in RENDERDIR/NAME.job/.
+# redistribution after a delay, frames stored in RENDERDIR/NAME.job/, and
+# the connection closed on any request it does not know. Every line it
+# receives is recorded in `commands`.
+#
+# With ext="bdfarm/1" it answers a client that announced the extension
+# with that third token and then takes a crude subset of the extension
+# (doc/protocol.md): FACTS, ALIVE and PROGRESS are recorded, WAITJOB is
+# answered with JOB as soon as a frame is free when the next line arrives,
+# FAILED (with its lines) hands the frame back, and a finished frame's
+# RESULTS gets HAVE.
 #
 # Used in-process by the client tests (OldServer) or on its own:
 #   oldserver.py --blend FILE --first N --last M --renderdir DIR [--port P]
@@ -47,7 +56,8 @@ class OldServer:
         self.done = {}              # frame -> host
         self.received = []          # (frame, host, image name)
         self.handed = []            # (frame, host)
-        self.commands = []          # every request line, in order
+        self.commands = []          # every line received, in order
+        self.failures = []          # (frame, reason, lines) from FAILED
         self.log = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -112,17 +122,50 @@ class OldServer:
             raise ValueError("peer closed")
         return line.decode("utf-8", "replace").rstrip("\r\n")
 
+    def hand_out(self, conn, host, available, prefix=""):
+        """Answer a request for work with a frame, or return False."""
+        with self.lock:
+            frame, again = self.next_frame(available)
+            if frame is None:
+                return False
+            self.out[frame] = (time.time(), host)
+            self.handed.append((frame, host))
+            self.note("frame %d handed out%s to %s" %
+                      (frame, " again" if again else "", host))
+        conn.sendall(("%s%s %s %d\r\n" % (prefix, self.blend_name,
+                      self.blend_md5, frame)).encode())
+        return True
+
     def session(self, conn):
         conn.settimeout(self.silence)
         f = conn.makefile("rb")
         host = "?"
+        ext = False
+        waiting = None
         while True:
             line = self.readline(f)
             with self.lock:
                 self.commands.append(line)
+            if waiting is not None and self.hand_out(conn, host, waiting,
+                                                     "JOB "):
+                waiting = None
             t = line.split()
             if not t:
                 return
+            if ext and t[0] in ("FACTS", "ALIVE", "PROGRESS"):
+                continue
+            if ext and t[0] == "WAITJOB" and len(t) == 2 and waiting is None:
+                if not self.hand_out(conn, host, int(t[1]), "JOB "):
+                    waiting = int(t[1])
+                continue
+            if ext and t[0] == "FAILED" and len(t) >= 5:
+                frame, n = int(t[3]), int(t[4])
+                lines = [self.readline(f) for _ in range(n)]
+                with self.lock:
+                    self.failures.append((frame, " ".join(t[5:]), lines))
+                    self.out.pop(frame, None)
+                conn.sendall(b"OK\r\n")
+                continue
             if t[0] == "HELO" and len(t) >= 2:
                 host = t[1]
                 with self.lock:
@@ -134,21 +177,13 @@ class OldServer:
                 reply = "%s %s" % (md5_of(self.program), todo)
                 if self.ext and len(t) >= 3 and t[2].startswith("bdfarm/"):
                     reply += " " + self.ext
+                    ext = True
                 conn.sendall((reply + "\r\n").encode())
             elif t[0] == "REQUESTBLENDERDIST" and len(t) == 1:
                 conn.sendall(b"%d\r\n" % len(self.program) + self.program)
             elif t[0] == "REQUESTJOB" and len(t) == 2:
-                with self.lock:
-                    frame, again = self.next_frame(int(t[1]))
-                    if frame is None:
-                        conn.sendall(b"None\r\n")
-                        continue
-                    self.out[frame] = (time.time(), host)
-                    self.handed.append((frame, host))
-                    self.note("frame %d handed out%s to %s" %
-                              (frame, " again" if again else "", host))
-                conn.sendall(("%s %s %d\r\n" % (self.blend_name,
-                              self.blend_md5, frame)).encode())
+                if not self.hand_out(conn, host, int(t[1])):
+                    conn.sendall(b"None\r\n")
             elif t[0] == "REQUESTBLENDERFILE" and len(t) == 3:
                 if t[1] != self.blend_name or t[2] != self.blend_md5:
                     return
@@ -160,6 +195,11 @@ class OldServer:
                 with self.lock:
                     ok = (name == self.blend_name and md5 == self.blend_md5
                           and frame in self.out and frame not in self.done)
+                    have = ext and frame in self.done
+                if have:
+                    self.note("result for frame %d: have it" % frame)
+                    conn.sendall(b"HAVE\r\n")
+                    continue
                 if not ok:
                     self.note("result for frame %d discarded" % frame)
                     conn.sendall(b"NOK\r\n")

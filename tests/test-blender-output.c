@@ -1,8 +1,9 @@
 /*
  * test-blender-output.c: unit tests of the reading of Blender's output:
- * progress lines with and without samples and time left, saved files with
- * and without quotes, errors, the leak report that is not an error, and
- * the frame number and extension of a saved file's name.
+ * progress lines with and without samples and time left, the progress
+ * figure they give, the version banner, saved files with and without
+ * quotes, errors, the leak report that is not an error, and the frame
+ * number and extension of a saved file's name.
  */
 #include "bdfarm.h"
 
@@ -52,6 +53,87 @@ START_TEST(test_blender_output_progress)
 	test_blender_output_parse("Fra:x Mem:1M", &bl);
 	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
 	test_blender_output_parse("Fra:99999999999999999999", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+}
+END_TEST
+
+START_TEST(test_blender_output_permille)
+{
+	struct blender_line	bl;
+
+	/* Cycles: by samples. */
+	test_blender_output_parse("Fra:1 Mem:10.26M (Peak 10.91M) | "
+	    "Time:00:00.16 | Remaining:00:00.07 | Mem:0.98M, Peak:0.98M | "
+	    "Scene, ViewLayer | Sample 1/4", &bl);
+	ck_assert_int_eq(bl.elapsed_ms, 160);
+	ck_assert_int_eq(bl.remaining_ms, 70);
+	ck_assert_int_eq(blender_output_permille(&bl), 250);
+
+	/* Blender 2.9x: tiles, then samples after a comma. */
+	test_blender_output_parse("Fra:2 Mem:20.1M (Peak 21M) | Time:00:01.50 "
+	    "| Remaining:00:04.50 | Mem:1M, Peak:1M | Scene, View Layer | "
+	    "Rendered 3/40 Tiles, Sample 8/16", &bl);
+	ck_assert_int_eq(bl.sample, 8);
+	ck_assert_int_eq(bl.samples, 16);
+	ck_assert_int_eq(blender_output_permille(&bl), 500);
+
+	/* A scene named after samples does not fool it. */
+	test_blender_output_parse("Fra:2 | Time:00:00.10 | My Sample Scene, "
+	    "ViewLayer | Sample 3/4", &bl);
+	ck_assert_int_eq(bl.sample, 3);
+	ck_assert_int_eq(blender_output_permille(&bl), 750);
+
+	/* Eevee: "Rendering A / B samples". */
+	test_blender_output_parse("Fra:7 Mem:50.2M (Peak 52M) | Time:00:02.00 "
+	    "| Rendering 16 / 64 samples", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_FRAME);
+	ck_assert_int_eq(bl.sample, 16);
+	ck_assert_int_eq(bl.samples, 64);
+	ck_assert_int_eq(blender_output_permille(&bl), 250);
+
+	/* No samples: by the time spent and the time left. */
+	test_blender_output_parse("Fra:3 | Time:01:00.00 | Remaining:03:00.00 "
+	    "| Scene, ViewLayer | Rendered 1/4 Tiles", &bl);
+	ck_assert_int_eq(bl.elapsed_ms, 60000);
+	ck_assert_int_eq(bl.remaining, 180);
+	ck_assert_int_eq(blender_output_permille(&bl), 250);
+
+	/* Nothing to go by. */
+	test_blender_output_parse("Fra:3 Mem:9.03M | Time:00:00.00 | Scene, "
+	    "ViewLayer | Updating Shaders", &bl);
+	ck_assert_int_eq(bl.remaining_ms, -1);
+	ck_assert_int_eq(blender_output_permille(&bl), -1);
+	test_blender_output_parse("Fra:3 | Time:00:00.00 | Remaining:00:00.00",
+	    &bl);
+	ck_assert_int_eq(blender_output_permille(&bl), -1);
+	test_blender_output_parse("Fra:3 | Time:00:00.0x5 | Remaining:xx", &bl);
+	ck_assert_int_eq(bl.elapsed_ms, 0);
+	ck_assert_int_eq(bl.remaining_ms, -1);
+
+	/* A saved frame is whole; other lines say nothing. */
+	test_blender_output_parse("Saved: '/tmp/0001.png'", &bl);
+	ck_assert_int_eq(blender_output_permille(&bl), 1000);
+	test_blender_output_parse("Read blend: /tmp/x.blend", &bl);
+	ck_assert_int_eq(blender_output_permille(&bl), -1);
+}
+END_TEST
+
+START_TEST(test_blender_output_version)
+{
+	struct blender_line	bl;
+
+	test_blender_output_parse("Blender 3.4.1\n", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_VERSION);
+	ck_assert_str_eq(bl.version, "3.4.1");
+
+	test_blender_output_parse("Blender 2.93.18 (hash 5e2ad3b5b25a built "
+	    "2023-03-01)", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_VERSION);
+	ck_assert_str_eq(bl.version, "2.93.18");
+
+	test_blender_output_parse("Blender quit", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+	test_blender_output_parse("Blender", &bl);
 	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
 }
 END_TEST
@@ -130,6 +212,8 @@ blender_output_suite(void)
 	TCase	*tc = tcase_create("lines");
 
 	tcase_add_test(tc, test_blender_output_progress);
+	tcase_add_test(tc, test_blender_output_permille);
+	tcase_add_test(tc, test_blender_output_version);
 	tcase_add_test(tc, test_blender_output_saved);
 	tcase_add_test(tc, test_blender_output_error);
 	tcase_add_test(tc, test_blender_output_file_names);

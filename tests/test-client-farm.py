@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+# Two bdfarm clients with the real bdfarm server and the stand-in Blender:
+# they wait for work on one open connection each; a job that appears while
+# they wait reaches one of them at once; the whole job is rendered with
+# every frame exactly once; on the wire each client greets with
+# "HELO host bdfarm/1 pid", sends FACTS once per connection, waits with
+# WAITJOB instead of asking with REQUESTJOB, and says ALIVE while it has
+# nothing else to say; its facts and its progress figures reach the
+# server; nothing is said between RESULTS and the frame's bytes.
+
+import os
+import re
+import time
+
+from clienttest import png_size, scratch, wait_for
+from farmclient import (LineProxy, check, client_config, commands, farm,
+                        frames_received, host_of, measure, start_clients,
+                        write_fake_config)
+
+top = scratch()
+server = farm()
+proxy = LineProxy(server.port)
+blend, _ = server.blend("scene.blend", size=20000)
+fake = write_fake_config(os.path.join(top, "fake.json"), delay=0.2)
+conf = client_config(top, prefetch=2)
+clients = start_clients(proxy.port, top, conf, 2, fake=fake)
+
+check(wait_for(lambda: sum(1 for l in proxy.lines()
+                           if l.startswith("WAITJOB")) >= 2, 10),
+      "both clients wait for work")
+time.sleep(1.5)
+lines = proxy.lines()
+check(all(re.fullmatch(r"HELO \S+ bdfarm/1 \d+", l)
+          for l in commands(lines, ("HELO",))),
+      "HELO is 'HELO host bdfarm/1 pid'")
+check(len(proxy.per_connection()) == 2, "one connection per client")
+check(commands(lines, ("ALIVE",)), "an idle client says ALIVE")
+check(not commands(lines, ("REQUESTJOB", "GOODBYE")),
+      "a waiting client neither polls nor hangs up")
+
+start = time.monotonic()
+server.job("demo", blend, 1, 30)
+latency = measure(lambda: any("got frame" in c.log() for c in clients), 10)
+check(latency is not None, "a new job reached a waiting client")
+print("new job to first frame in a client's hands: %.3f s" % latency)
+check(latency < 2.0, "within 2 s of the job file appearing")
+
+check(wait_for(lambda: "rendering complete" in server.joblog("demo"), 60),
+      "the two clients rendered the whole job")
+received = frames_received(server.joblog("demo"))
+check(sorted(received) == list(range(1, 31)) and
+      all(len(h) == 1 for h in received.values()),
+      "every frame arrived exactly once")
+hosts = {h[0] for h in received.values()}
+check(hosts == {host_of(c) for c in clients},
+      "both clients rendered, named host#pid")
+folder = server.framedir("demo")
+check(all(png_size(os.path.join(folder, "%04d.png" % n)) == (16, 9)
+          for n in range(1, 31)), "every stored frame is a valid PNG")
+
+log = server.log()
+progress = re.findall(r"frame (\d+) at (\d+)/1000 on (\S+)", log)
+check(progress and {h for _, _, h in progress} <= hosts,
+      "progress figures reached the server")
+check(any(0 < int(p) < 1000 for _, p, _ in progress),
+      "including figures between the start and the end of a frame")
+for conn in proxy.per_connection():
+    facts = commands(conn, ("FACTS",))
+    check(len(facts) == 1, "FACTS is sent once on a connection")
+    t = facts[0].split()
+    check(t[1] == "1" and int(t[2]) == os.cpu_count() and t[3] == "3.4.1",
+          "FACTS gives renderers, cores and Blender's version (%s)"
+          % facts[0])
+    per_frame = {}
+    for l in commands(conn, ("PROGRESS",)):
+        per_frame.setdefault(l.split()[3], []).append(l)
+    check(max(len(v) for v in per_frame.values()) <= 2,
+          "at most about one progress report a second per frame")
+    check(all(conn[i + 1] == "PNG" for i, l in enumerate(conn)
+              if l.startswith("RESULTS ")),
+          "nothing comes between RESULTS and the frame's bytes")
+lines = proxy.lines()
+check(not commands(lines, ("REQUESTJOB", "FAILED")),
+      "no REQUESTJOB, no failure reports")
+check(all(os.listdir(os.path.join(top, "work%d" % i, "render")) == []
+          for i in (1, 2)), "each client deleted its frames once thanked")
+
+for c in clients:
+    check(c.stop() == 0, "a client exits 0 on SIGTERM")
+proxy.close()
+server.stop()
+server.cleanup()

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+# Liveness with the real bdfarm server (client_timeout 3 s): a bdfarm
+# client stopped with SIGSTOP in the middle of its frames is found lost
+# within the timeout, and another client renders its frames; when the
+# stopped client goes on, it drops the frames the server already has
+# without sending them, and every frame is stored once. A client that is
+# merely idle, saying ALIVE, is never lost.
+
+import os
+import re
+import signal
+import time
+
+from clienttest import scratch, wait_for
+from farmclient import (check, client_config, farm, frames_received,
+                        host_of, measure, start_clients, write_fake_config)
+
+top = scratch()
+server = farm(client_timeout=3)
+blend, _ = server.blend("scene.blend", size=5000)
+conf = client_config(top, prefetch=2)
+slow = write_fake_config(os.path.join(top, "slow.json"), delay=0.4)
+
+a, = start_clients(server.port, top, conf, 1, fake=slow, prefix="a")
+check(wait_for(lambda: "connected" in server.log(), 10),
+      "the client connected")
+time.sleep(4.5)
+check("is lost" not in server.log(),
+      "an idle client that says ALIVE is not lost past the timeout")
+
+server.job("demo", blend, 1, 8)
+ahost = host_of(a)
+check(wait_for(lambda: "frame 3 handed out to %s" % ahost in
+               server.joblog("demo"), 10),
+      "the first client holds several frames")
+os.kill(a.proc.pid, signal.SIGSTOP)
+held = {int(n) for n in re.findall(r"frame (\d+) handed out to %s"
+                                   % re.escape(ahost), server.joblog("demo"))}
+done = set(frames_received(server.joblog("demo")))
+lost = measure(lambda: re.search(r"%s is lost; \d+ frames handed back"
+                                 % re.escape(ahost), server.log()), 10)
+check(lost is not None, "the stopped client was found lost")
+print("stopped client found lost after %.2f s (client_timeout 3 s)" % lost)
+check(lost <= 3.0 + 1.0, "within the timeout (and the checking's slack)")
+
+b, = start_clients(server.port, top, conf, 1, fake=slow, prefix="b")
+check(wait_for(lambda: "rendering complete" in server.joblog("demo"), 30),
+      "the other client finished the job")
+received = frames_received(server.joblog("demo"))
+check(all(received[n] == [host_of(b)] for n in held - done),
+      "the frames the stopped client held were rendered by the other")
+
+os.kill(a.proc.pid, signal.SIGCONT)
+check(wait_for(lambda: "the server has it already" in a.log(), 15),
+      "the resumed client drops a frame the server has, unsent")
+time.sleep(0.5)
+received = frames_received(server.joblog("demo"))
+check(sorted(received) == list(range(1, 9)) and
+      all(len(h) == 1 for h in received.values()),
+      "every frame was stored exactly once")
+for c in (a, b):
+    check(c.stop() == 0, "a client exits 0 on SIGTERM")
+server.stop()
+server.cleanup()
