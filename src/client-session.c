@@ -475,6 +475,12 @@ client_session_line(struct client_session *s, char *line)
 		client_session_jobline(s, line);
 		return;
 	}
+	if (s->ext && strcmp(line, "STOPPING") == 0) {
+		s->waiting = 0;
+		client_server_stopping(c);
+		client_wake(c);
+		return;
+	}
 	switch (s->state) {
 	case CLIENT_SESSION_HELO:
 		client_session_helo(s, line);

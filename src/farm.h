@@ -208,5 +208,7 @@ size_t		 sched_host_lost(struct farm *, struct host *);
 void		 sched_unblock(struct farm *, struct job *);
 size_t		 sched_retry_failed(struct farm *, struct job *);
 const char	*sched_result_reason(enum farm_result);
+struct job	*sched_find_frame(struct farm *, const char *, const char *,
+		     long, const struct host *);
 
 #endif

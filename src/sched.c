@@ -161,6 +161,33 @@ sched_check_result(struct farm *farm, const char *name, const char *digest,
 	return best;
 }
 
+/*
+ * The job a report about frame number of the .blend travelling as name
+ * with digest is about: the one whose frame is out to host, else out to
+ * anyone, else any that has the frame. Several jobs may share a .blend.
+ */
+struct job *
+sched_find_frame(struct farm *farm, const char *name, const char *digest,
+    long number, const struct host *host)
+{
+	struct job	*job, *out = NULL, *any = NULL;
+	struct frame	*f;
+
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		if (!job_ready(job) || strcmp(job->blend_name, name) != 0 ||
+		    strcmp(job->blend_digest, digest) != 0 ||
+		    (f = job_frame(job, number)) == NULL)
+			continue;
+		if (f->state == FRAME_OUT && f->host == host)
+			return job;
+		if (f->state == FRAME_OUT && out == NULL)
+			out = job;
+		if (any == NULL)
+			any = job;
+	}
+	return out != NULL ? out : any;
+}
+
 /* Words for the log on why a result was refused. */
 const char *
 sched_result_reason(enum farm_result r)

@@ -347,16 +347,25 @@ peer_committed(struct peer *p)
 	peer_process(p);
 }
 
-/* The frame of a live job named in an extension request, or NULL. */
+/* The job a frame named in an extension request belongs to, or NULL. */
 static struct job *
 peer_find_frame(struct peer *p, const struct proto_request *req)
 {
-	struct job	*job;
+	return sched_find_frame(&p->server->farm, req->blend, req->digest,
+	    req->frame, peer_host(p));
+}
 
-	job = farm_find_blend(&p->server->farm, req->blend, req->digest);
-	if (job == NULL || job_frame(job, req->frame) == NULL)
-		return NULL;
-	return job;
+/*
+ * Tell a bdfarm client that keeps its connection open that the farm
+ * stops: it cannot hear it in a HELO answer.
+ */
+void
+peer_notify_stopping(struct peer *p)
+{
+	if (p->ext_version == 0 || p->state == PEER_CLOSING)
+		return;
+	p->waiting = 0;
+	peer_reply(p, "STOPPING");
 }
 
 /* Answer an outstanding WAITJOB if a frame can be had now. */

@@ -395,8 +395,12 @@ server_listen(struct server *s, char **cause)
 void
 server_stop_clients(struct server *s)
 {
+	struct peer	*p;
+
 	s->farm.stopping = 1;
 	log_info(_("telling every client to stop"));
+	TAILQ_FOREACH(p, &s->peers, entry)
+		peer_notify_stopping(p);
 	server_changed(s);
 }
 
@@ -414,6 +418,13 @@ server_signal_quit(evutil_socket_t sig, short events, void *arg)
 {
 	log_info(_("signal %d: saving state and exiting"), (int)sig);
 	server_quit(arg);
+}
+
+/* SIGUSR1: tell every client to stop, as the console's X key does. */
+static void
+server_signal_stop_clients(evutil_socket_t sig, short events, void *arg)
+{
+	server_stop_clients(arg);
 }
 
 /* SIGHUP: read the configuration again and rescan the job folder. */
@@ -518,7 +529,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	struct state	 saved;
 	char		*cause = NULL;
 	struct timeval	 second = { 1, 0 };
-	const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	size_t		 i;
 	int		 console;
 
@@ -560,6 +571,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	for (i = 0; i < nitems(sigs); i++) {
 		s.signal_evs[i] = evsignal_new(s.base, sigs[i],
 		    sigs[i] == SIGHUP ? server_signal_reload :
+		    sigs[i] == SIGUSR1 ? server_signal_stop_clients :
 		    server_signal_quit, &s);
 		event_add(s.signal_evs[i], NULL);
 	}

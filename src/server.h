@@ -129,5 +129,6 @@ void		 peer_accept(struct server *, int, const struct sockaddr *,
 void		 peer_free(struct peer *);
 void		 peer_serve_waiting(struct peer *);
 void		 peer_committed(struct peer *);
+void		 peer_notify_stopping(struct peer *);
 
 #endif

@@ -61,8 +61,6 @@ static const struct setting_def setting_defs[] = {
 	{ "client", "prefetch", SETTING_INT, S(prefetch), -1, 100000, -1, NULL },
 	{ "client", "blender", SETTING_STRING, S(blender), 0, 0, 0, "blender" },
 	{ "client", "workdir", SETTING_STRING, S(workdir), 0, 0, 0, "" },
-	{ "client", "poll_interval", SETTING_INT, S(poll_interval),
-	    1, 3600, 3, NULL },
 	{ "client", "none_wait", SETTING_INT, S(none_wait), 1, 86400, 180, NULL },
 	{ "client", "busy_wait", SETTING_INT, S(busy_wait), 1, 86400, 15, NULL },
 	{ "client", "retry_min", SETTING_INT, S(retry_min), 1, 86400, 5, NULL },

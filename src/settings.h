@@ -25,7 +25,6 @@ struct settings {
 	int		 prefetch;		/* -1: 3 + 2 * renderers */
 	char		*blender;
 	char		*workdir;		/* "": $XDG_CACHE_HOME/bdfarm */
-	int		 poll_interval;		/* s between asks of a bdfarm server */
 	int		 none_wait;		/* s after None from an old server */
 	int		 busy_wait;		/* s when the server is busy */
 	int		 retry_min;		/* s first wait after a network error */

@@ -83,7 +83,7 @@ def free_port():
 
 def write_config(path, **client):
     """A libconfig file with short client delays, overridable."""
-    values = dict(poll_interval=1, none_wait=1, busy_wait=1, retry_min=1,
+    values = dict(none_wait=1, busy_wait=1, retry_min=1,
                   retry_max=2, cache_idle=600, batch_frames=4)
     values.update(client)
     with open(path, "w") as f:

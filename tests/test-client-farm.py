@@ -10,6 +10,7 @@
 
 import os
 import re
+import signal
 import time
 
 from clienttest import png_size, scratch, wait_for
@@ -85,8 +86,15 @@ check(not commands(lines, ("REQUESTJOB", "FAILED")),
 check(all(os.listdir(os.path.join(top, "work%d" % i, "render")) == []
           for i in (1, 2)), "each client deleted its frames once thanked")
 
-for c in clients:
-    check(c.stop() == 0, "a client exits 0 on SIGTERM")
+# Told to stop (SIGUSR1, as the console's X key), the server says so on
+# the open connections: the first client finishes and exits 0 by itself.
+server.signal(signal.SIGUSR1)
+check(clients[0].wait(10) == 0,
+      "a waiting client exits 0 once the server stops its clients")
+check("bad answer" not in clients[0].log() and
+      "server is stopping" in clients[0].log(),
+      "it understood the STOPPING pushed on its connection")
+check(clients[1].stop() == 0, "a client exits 0 on SIGTERM")
 proxy.close()
 server.stop()
 server.cleanup()

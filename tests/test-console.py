@@ -301,11 +301,18 @@ def test_console():
             bt.check(c.helo('probe.example')[1] != 'STOPPING',
                      'stopped after n')
             c.goodbye()
+        # A bdfarm client keeps its connection open: it is told at once.
+        ext = exttest.BdfarmClient(farm.port, name='waiting.example')
+        ext.hello()
+        ext.waitjob()
         con.keys('X')
         con.wait_screen(lambda s: 'stop?' in '\n'.join(s), 5,
                         'the stop question again')
         con.keys('y')
         con.wait_screen(lambda s: 'STOPPING' in s[1], 5, 'STOPPING shown')
+        ext.alive()
+        bt.eq(ext.read_line(), 'STOPPING', 'line pushed to a bdfarm client')
+        ext.close()
         with farm.client() as c:
             bt.eq(c.helo('probe.example')[1], 'STOPPING', 'HELO answer')
             c.goodbye()

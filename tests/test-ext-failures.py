@@ -138,8 +138,35 @@ def test_failed_frames_survive_a_restart():
             c.expect_no_job(0.3, 'the failed frame of a complete job')
 
 
+def test_reports_find_the_job_when_jobs_share_a_blend():
+    # Two jobs of one .blend: a report is about the job whose frame is out
+    # to the client, not the first job of that .blend.
+    with ExtFarm(verbose=True).start() as farm:
+        path, data = farm.blend('shared.blend')
+        farm.job('first', path, 1, 2)
+        farm.wait_ready()
+        with farm.bdfarm('r.example') as r:
+            name, md5, _ = r.next_job(BOUND)
+            eq(r.render((name, md5, 1)), 'THANKYOU', 'frame 1 of first')
+            job = r.next_job(BOUND)
+            eq(r.render(job), 'THANKYOU', 'frame 2 of first')
+            wait_joblog(farm, 'first', r'rendering complete')
+            farm.job('second', path, 1, 2)
+            eq(r.next_job(3.0), (name, md5, 1), 'frame 1 of second')
+            r.progress(name, md5, 1, 250)
+            eq(r.failed(name, md5, 1, 'Error: in the second job'), 'OK',
+               'answer to FAILED')
+            wait_joblog(farm, 'second', r'frame 1 failed on %s: Error: in '
+                        r'the second job' % re.escape(r.ident))
+            check('failed' not in farm.joblog('first'),
+                  'the report went to the complete job:\n%s',
+                  farm.joblog('first'))
+            farm.wait_log(r'second\.job: frame 1 at 250/1000')
+
+
 if __name__ == '__main__':
     main([test_failed_is_logged_and_frame_requeued,
+          test_reports_find_the_job_when_jobs_share_a_blend,
           test_three_failures_block_the_client_for_the_job,
           test_frame_failing_on_three_hosts_is_set_aside,
           test_failed_frames_survive_a_restart], bound=20)

@@ -86,6 +86,7 @@ test_settings_check_defaults(const struct settings *s)
 {
 	ck_assert_str_eq(s->listen, "");
 	ck_assert_int_eq(s->peer_timeout, 10);
+	ck_assert_int_eq(s->client_timeout, 30);
 	ck_assert_int_eq(s->redistribute_delay, 180);
 	ck_assert_int_eq(s->rescan_interval, 5);
 	ck_assert_int_eq(s->blend_check_interval, 2);
@@ -98,7 +99,8 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_int_eq(s->prefetch, -1);
 	ck_assert_str_eq(s->blender, "blender");
 	ck_assert_str_eq(s->workdir, "");
-	ck_assert_int_eq(s->poll_interval, 3);
+	ck_assert_int_eq(s->heartbeat_interval, 5);
+	ck_assert_int_eq(s->extensions, 1);
 	ck_assert_int_eq(s->none_wait, 180);
 	ck_assert_int_eq(s->busy_wait, 15);
 	ck_assert_int_eq(s->retry_min, 5);
