@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fileio.h"
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
@@ -90,19 +91,8 @@ client_cache_expire_one(struct client *c, const char *dir, time_t now)
 			fresh = 1;
 		free(path);
 	}
-	if (!fresh) {
-		rewinddir(d);
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			xasprintf(&path, "%s/%s", dir, de->d_name);
-			unlink(path);
-			free(path);
-		}
-	}
 	closedir(d);
-	return !fresh && rmdir(dir) == 0;
+	return !fresh && fileio_remove_dir(dir) == 0;
 }
 
 /* Remove the copies that nothing has used for cache_idle seconds. */

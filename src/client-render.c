@@ -28,6 +28,7 @@
 
 #include "blender-output.h"
 #include "client.h"
+#include "fileio.h"
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
@@ -56,27 +57,6 @@ static char	client_render_opt_version[] = "--version";
 static void	client_render_fail(struct client_render *, const char *,
 		    const char *, ...) BDFARM_PRINTF(3, 4);
 
-/* Remove a run's output folder and whatever it still holds. */
-static void
-client_render_clean(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		*path;
-
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			xasprintf(&path, "%s/%s", dir, de->d_name);
-			unlink(path);
-			free(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
 
 /*
  * Record the first reason a run failed, both for the log (fmt) and in a
@@ -324,7 +304,7 @@ client_render_free(struct client_render *r)
 		bufferevent_free(r->output);
 	if (r->timer != NULL)
 		event_free(r->timer);
-	client_render_clean(r->outdir);
+	fileio_remove_dir(r->outdir);
 	free(r->outdir);
 	free(r->frames);
 	free(r->failure);
@@ -592,7 +572,7 @@ client_render_start(struct client *c, struct client_frame **frames,
 	return 0;
 
 fail:
-	client_render_clean(r->outdir);
+	fileio_remove_dir(r->outdir);
 	free(r->outdir);
 	free(r);
 	return -1;

@@ -5,6 +5,7 @@
  */
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -170,4 +171,29 @@ fileio_check_dir(const char *dir, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Remove a folder of plain files (no subfolders) and the files in it;
+ * -1 if the folder could not be removed.
+ */
+int
+fileio_remove_dir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			xasprintf(&path, "%s/%s", dir, de->d_name);
+			unlink(path);
+			free(path);
+		}
+		closedir(d);
+	}
+	return rmdir(dir);
 }

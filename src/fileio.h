@@ -16,5 +16,6 @@ void	fileio_id(const struct stat *, struct file_id *);
 int	fileio_id_equal(const struct file_id *, const struct file_id *);
 int	fileio_sync_dir(const char *);
 int	fileio_check_dir(const char *, char **);
+int	fileio_remove_dir(const char *);
 
 #endif
