@@ -204,3 +204,23 @@ def blender_runs(logpath):
         return []
     with open(logpath) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def real_blender():
+    """The path of the real Blender; exit 77 (skip) if it is not
+    installed, the one reason an end-to-end test may not run."""
+    path = shutil.which("blender")
+    if path is None:
+        print("SKIP: blender is not installed")
+        sys.exit(77)
+    return path
+
+
+def demo_scene(blender, folder, name, *options):
+    """Build the demo scene (data/demo-scene.py) as folder/name."""
+    path = os.path.join(folder, name)
+    script = os.path.join(SRCDIR, "data", "demo-scene.py")
+    subprocess.run([blender, "-b", "--factory-startup", "--python", script,
+                    "--", path] + list(options), check=True, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path

@@ -10,7 +10,7 @@ import os
 
 from clienttest import (Client, blender_runs, check, png_size, scratch,
                         wait_for, write_config, write_fake_config)
-from oldserver import OLD_PROGRAM, OldServer
+from oldserver import OldServer
 
 top = scratch()
 blend = os.path.join(top, "scene.blend")

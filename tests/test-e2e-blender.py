@@ -8,30 +8,18 @@
 
 import collections
 import os
-import shutil
-import subprocess
-import sys
 import time
 
-from clienttest import (SRCDIR, Client, check, png_size, scratch, wait_for,
-                        write_config)
+from clienttest import (Client, check, demo_scene, png_size, real_blender,
+                        scratch, wait_for, write_config)
 from oldserver import OldServer
 
-blender = shutil.which("blender")
-if blender is None:
-    print("SKIP: blender is not installed")
-    sys.exit(77)
-
+blender = real_blender()
 top = scratch()
-script = os.path.join(SRCDIR, "data", "demo-scene.py")
 
 
 def build(name, *options):
-    path = os.path.join(top, name)
-    subprocess.run([blender, "-b", "--factory-startup", "--python", script,
-                    "--", path] + list(options), check=True, timeout=120,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return path
+    return demo_scene(blender, top, name, *options)
 
 
 demo = build("demo.blend", "--frames", "24")
