@@ -13,8 +13,9 @@ with the stand-in Blender (tests/fake-blender) on loopback.
    frames x frame-time / renderers, with and without the extension; once
    with tests/fake-blender (a Python program: about 0.1 s of start-up per
    Blender run on a slow machine, which the ideal does not count) and once
-   with a shell stand-in that starts in a few milliseconds, so that what
-   is left is the farm's own overhead.
+   with a shell stand-in that starts in a few milliseconds; and the shell
+   stand-in alone, one client's share in batches of 4 with no farm at all,
+   so that what the farm itself adds can be told apart.
 
     bench/bench-ext.py [--program PATH] [--tries N] [--poll S]
                        [--frames N] [--frame-time S] [--clients N]
@@ -28,6 +29,7 @@ import os
 import random
 import statistics
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -93,7 +95,7 @@ def bench_clients(farm, top, n, ext, poll, fake, name,
     os.makedirs(top, exist_ok=True)
     conf = clienttest.write_config(
         os.path.join(top, name + ".conf"), extensions=ext,
-        none_wait=poll, busy_wait=poll, poll_interval=poll,
+        none_wait=int(poll), busy_wait=int(poll),
         heartbeat_interval=5, retry_min=1, retry_max=2)
     return [clienttest.Client(farm.port, os.path.join(top, "%s%d" % (name, i)),
                               conf, env={"FAKE_BLENDER_CONFIG": fake},
@@ -140,6 +142,22 @@ def bench_latency(args, top, ext):
     return times
 
 
+def bench_alone(args, top):
+    """Seconds the shell stand-in takes for one client's share of the
+    frames, run in batches of 4 one after another with no farm at all:
+    the part of the makespan that is the stand-in's own."""
+    blender = bench_shell_blender(top, args.frame_time)
+    out = os.path.join(top, "alone")
+    os.makedirs(out, exist_ok=True)
+    share = list(range(1, -(-args.frames // args.clients) + 1))
+    start = time.monotonic()
+    for i in range(0, len(share), 4):
+        subprocess.run([blender, "-b", "x", "-o", out + "/####", "-f",
+                        ",".join(str(n) for n in share[i:i + 4])],
+                       stdout=subprocess.DEVNULL, check=True)
+    return time.monotonic() - start
+
+
 def bench_makespan(args, top, ext, shell):
     """Seconds from the .job file to the job's completion."""
     with bdfarmtest.Farm(program=args.program,
@@ -170,14 +188,14 @@ def main():
     p.add_argument("--program", default=os.environ.get("BDFARM",
                                                        "./bdfarm"))
     p.add_argument("--tries", type=int, default=20)
-    p.add_argument("--poll", type=float, default=3)
+    p.add_argument("--poll", type=int, default=3)
     p.add_argument("--frames", type=int, default=200)
     p.add_argument("--frame-time", type=float, default=0.2)
     p.add_argument("--clients", type=int, default=8)
     args = p.parse_args()
     args.program = os.path.abspath(args.program)
     os.environ["BDFARM"] = args.program
-    args.poll = int(args.poll)
+    clienttest.BDFARM = args.program
     top = clienttest.scratch()
 
     print("dispatch latency, new .job to first frame in a waiting "
@@ -194,6 +212,10 @@ def main():
     print("makespan, %d frames of %.2f s on %d clients of 1 renderer "
           "(ideal %.2f s):" % (args.frames, args.frame_time, args.clients,
                                ideal), flush=True)
+    alone = bench_alone(args, top)
+    print("  %-38s %7.2f s   %.2f x ideal (%+.1f %%)"
+          % ("shell stand-in alone, no farm", alone, alone / ideal,
+             (alone / ideal - 1) * 100), flush=True)
     for shell in (False, True):
         for ext in (True, False):
             what = "%s, %s" % ("extension" if ext else
