@@ -536,16 +536,19 @@ class OldClient:
         self.send_line('REQUESTBLENDERDIST')
         return self.read_sized()
 
+    # The answers to RESULTS after which no bytes are sent.
+    refusals = ('NOK',)
+
     def results(self, name, md5, frame, image, data, size=None,
                 chunks=1, pause=0.0):
         """RESULTS; on OK send the bytes (in chunks, pausing between them)
-        and return the final answer ('THANKYOU'), or return 'NOK'."""
+        and return the final answer ('THANKYOU'), or return the refusal."""
         self.send_line('RESULTS %s %s %s %s %d'
                        % (name, md5, frame, image,
                           len(data) if size is None else size))
         answer = self.read_line()
-        if answer == 'NOK':
-            return 'NOK'
+        if answer in self.refusals:
+            return answer
         if answer != 'OK':
             raise ProtocolError('RESULTS answered %r' % answer)
         step = max(1, -(-len(data) // chunks))

@@ -252,28 +252,8 @@ class BdfarmClient(OldClient):
             self.send_line(line)
         return self.read_line()
 
-    def results(self, name, md5, frame, image, data, size=None,
-                chunks=1, pause=0.0):
-        """RESULTS; on OK send the bytes and return 'THANKYOU'; return
-        'NOK' or 'HAVE' (and send nothing) otherwise."""
-        self.send_line('RESULTS %s %s %s %s %d'
-                       % (name, md5, frame, image,
-                          len(data) if size is None else size))
-        answer = self.read_line()
-        if answer in ('NOK', 'HAVE'):
-            return answer
-        if answer != 'OK':
-            raise ProtocolError('RESULTS answered %r' % answer)
-        step = max(1, -(-len(data) // chunks))
-        for i in range(0, len(data), step):
-            if i and pause:
-                time.sleep(pause)
-            self.sock.sendall(data[i:i + step])
-        answer = self.read_line()
-        if answer != 'THANKYOU':
-            raise ProtocolError('after the bytes, the server said %r'
-                                % answer)
-        return answer
+    # A bdfarm client is also told HAVE for a frame the server has.
+    refusals = ('NOK', 'HAVE')
 
     def render(self, job, data=None):
         """Send back a frame handed out as job: (name, md5, frame)."""
