@@ -123,6 +123,9 @@ state_format_job(FILE *f, const struct job *job)
 			    job->first + (long)i, fr->since, fr->sends,
 			    fr->host->name);
 	}
+	for (i = 0; i < job->nfailures; i++)
+		fprintf(f, "failure %ld %s\n", job->failures[i].frame,
+		    job->failures[i].host->name);
 	for (i = 0; i < job->nhosts; i++)
 		fprintf(f, "host %u %s\n", job->hosts[i].count,
 		    job->hosts[i].name);
@@ -205,6 +208,9 @@ state_job_free(struct state_job *sj)
 	for (i = 0; i < sj->nhosts; i++)
 		free(sj->hosts[i].name);
 	free(sj->hosts);
+	for (i = 0; i < sj->nfailures; i++)
+		free(sj->failures[i].host);
+	free(sj->failures);
 }
 
 /* Parse the ranges after "done" or "failed", which may be many. */
@@ -266,6 +272,18 @@ state_parse_job_line(struct state_job *sj, char **t, int n)
 		o.host = xstrdup(t[4]);
 		sj->out = xreallocarray(sj->out, sj->nout + 1, sizeof *sj->out);
 		sj->out[sj->nout++] = o;
+		return 0;
+	}
+	if (strcmp(t[0], "failure") == 0 && n == 3 && proto_valid_host(t[2])) {
+		struct state_out	o;
+
+		memset(&o, 0, sizeof o);
+		if (proto_parse_frame(t[1], &o.frame) != 0)
+			return -1;
+		o.host = xstrdup(t[2]);
+		sj->failures = xreallocarray(sj->failures, sj->nfailures + 1,
+		    sizeof *sj->failures);
+		sj->failures[sj->nfailures++] = o;
 		return 0;
 	}
 	if (strcmp(t[0], "host") == 0 && n == 3 && proto_valid_host(t[2]) &&
@@ -422,8 +440,9 @@ state_restore_ranges(struct job *job, const struct state_range *ranges,
 
 /*
  * Lay a saved record over a job just read from a job file with the same
- * contents: its place in the queue, its .blend's digest and the frames
- * that were done or out. Frames outside the job's range are ignored.
+ * contents: its place in the queue, its .blend's digest, the frames that
+ * were done, failed or out, and the failures that block hosts. Frames
+ * outside the job's range are ignored.
  */
 void
 state_restore_job(struct farm *farm, struct job *job,
@@ -462,6 +481,16 @@ state_restore_job(struct farm *farm, struct job *job,
 	}
 	for (i = 0; i < sj->nhosts; i++)
 		job_count_host(job, sj->hosts[i].name, sj->hosts[i].count);
+	for (i = 0; i < sj->nfailures; i++) {
+		if (job_frame(job, sj->failures[i].frame) == NULL)
+			continue;
+		job->failures = xreallocarray(job->failures,
+		    job->nfailures + 1, sizeof *job->failures);
+		job->failures[job->nfailures].frame = sj->failures[i].frame;
+		job->failures[job->nfailures].host = host_get(farm,
+		    sj->failures[i].host);
+		job->nfailures++;
+	}
 	job->complete = job_finished(job);
 	farm_sort(farm);
 }

@@ -42,6 +42,8 @@ struct state_job {
 	size_t			 nout;
 	struct job_host		*hosts;
 	size_t			 nhosts;
+	struct state_out	*failures;	/* frame and host; no time */
+	size_t			 nfailures;
 };
 
 struct state {

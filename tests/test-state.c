@@ -319,6 +319,44 @@ START_TEST(test_state_round_trip)
 }
 END_TEST
 
+START_TEST(test_state_failures_survive)
+{
+	struct farm	 farm, again;
+	struct state	 st;
+	struct job	*job, *got;
+	struct host	*bad;
+	char		*text;
+	size_t		 len;
+	long		 n;
+	int		 i;
+
+	/* A host blocked on a job stays blocked across a restart. */
+	farm_init(&farm, DELAY, NULL, NULL);
+	job = test_state_job(&farm, "f.job", "/srv/f.blend", 1, 9, D1, BD1);
+	bad = host_get(&farm, "bad.example");
+	for (i = 0; i < FARM_MAX_FAILURES; i++) {
+		ck_assert(sched_next(&farm, bad, 1, T0 + i, &got, &n));
+		sched_frame_failed(&farm, job, n, bad, "Error");
+	}
+	ck_assert(job_host_blocked(job, bad));
+	text = test_state_save(&farm, &st, &len);
+	ck_assert_ptr_nonnull(strstr(text, "\nfailure 1 bad.example\n"));
+
+	farm_init(&again, DELAY, NULL, NULL);
+	job = test_state_reload(&again, &st, "f.job", "/srv/f.blend", 1, 9,
+	    D1);
+	bad = host_find(&again, "bad.example");
+	ck_assert_ptr_nonnull(bad);
+	ck_assert(job_host_blocked(job, bad));
+	ck_assert_uint_eq(job_frame_failures(job, 1), 1);
+	ck_assert(!sched_next(&again, bad, 1, T0 + 10, &got, &n));
+	free(text);
+	state_free(&st);
+	farm_free(&again);
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_state_restore_hosts)
 {
 	struct farm		 farm;
@@ -725,6 +763,7 @@ state_suite(void)
 
 	tcase_add_test(trip, test_state_parsed);
 	tcase_add_test(trip, test_state_round_trip);
+	tcase_add_test(trip, test_state_failures_survive);
 	tcase_add_test(trip, test_state_restore_hosts);
 	tcase_add_test(trip, test_state_range_shrank);
 	tcase_add_test(trip, test_state_huge_range);
