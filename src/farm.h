@@ -195,7 +195,7 @@ int		 sched_has_work(struct farm *, farm_time);
 int		 sched_next(struct farm *, struct host *, int, farm_time,
 		     struct job **, long *);
 enum farm_result sched_check_result(struct farm *, const char *, const char *,
-		     long, struct job **);
+		     long, const struct host *, struct job **);
 void		 sched_frame_done(struct farm *, struct job *, long,
 		     struct host *, farm_time);
 void		 sched_frame_discarded(struct farm *, struct job *, long,

@@ -87,7 +87,7 @@ fileio_read_small(const char *path, size_t max, char **data, size_t *len,
 {
 	struct stat	 st;
 	char		*buf = NULL;
-	size_t		 got = 0;
+	size_t		 got = 0, size;
 	ssize_t		 n;
 	int		 fd;
 
@@ -103,9 +103,15 @@ fileio_read_small(const char *path, size_t max, char **data, size_t *len,
 		errno = EFBIG;
 		goto fail;
 	}
-	buf = xmalloc(max + 1);
+	/* Sized by the file, growing if it grows while read, up to max. */
+	size = (size_t)st.st_size + 1;
+	buf = xmalloc(size);
 	while (got <= max) {
-		if ((n = read(fd, buf + got, max + 1 - got)) == -1) {
+		if (got == size) {
+			size = size > max / 2 ? max + 1 : size * 2;
+			buf = xreallocarray(buf, size, 1);
+		}
+		if ((n = read(fd, buf + got, size - got)) == -1) {
 			if (errno == EINTR)
 				continue;
 			goto fail;

@@ -163,6 +163,8 @@ jobdir_reconcile(struct jobdir *jd, struct job *job, const struct stat *blend)
 		    st.st_size > 0 && st.st_mtim.tv_sec >= blend->st_mtim.tv_sec) {
 			if (f->state == FRAME_OUT)
 				job->nout--;
+			else if (f->state == FRAME_FAILED)
+				job->nfailed--;
 			f->state = FRAME_DONE;
 			f->host = NULL;
 			job->ndone++;
@@ -223,6 +225,11 @@ jobdir_load(struct jobdir *jd, struct job *job, int is_new,
 	}
 	job->job_id = *id;
 	digest_buffer(text, len, hex);
+	if (job->blend_path == NULL || strcmp(job->blend_path, jf.blend) != 0) {
+		/* A hash of the old .blend would land on the new one. */
+		hasher_cancel(jobdir_job(jd, job)->hasher);
+		jobdir_job(jd, job)->hasher = NULL;
+	}
 	farm_set_definition(jd->farm, job, jf.blend, jf.first, jf.last, hex);
 	if (is_new && jd->saved != NULL &&
 	    (sj = state_find(jd->saved, job->name)) != NULL &&

@@ -37,17 +37,21 @@ sched_fresh(struct job *job, long *number)
 	return NULL;
 }
 
-/* The frame out longest, if that is at least the delay; else NULL. */
+/*
+ * The frame out longest, if that is at least the delay, of the jobs host
+ * (if any) is not blocked on; else NULL.
+ */
 static struct frame *
-sched_overdue(struct farm *farm, farm_time now, struct job **jobp,
-    long *number)
+sched_overdue(struct farm *farm, const struct host *host, farm_time now,
+    struct job **jobp, long *number)
 {
 	struct job	*job;
 	struct frame	*best = NULL;
 	size_t		 i;
 
 	TAILQ_FOREACH(job, &farm->jobs, entry) {
-		if (!sched_job_open(job) || job->nout == 0)
+		if (!sched_job_open(job) || job->nout == 0 ||
+		    (host != NULL && job_host_blocked(job, host)))
 			continue;
 		for (i = 0; i < job->nframes; i++) {
 			struct frame	*f = &job->frames[i];
@@ -79,7 +83,7 @@ sched_has_work(struct farm *farm, farm_time now)
 		if (sched_job_open(job) && sched_fresh(job, &number) != NULL)
 			return 1;
 	}
-	return sched_overdue(farm, now, &job, &number) != NULL;
+	return sched_overdue(farm, NULL, now, &job, &number) != NULL;
 }
 
 /*
@@ -102,7 +106,7 @@ sched_next(struct farm *farm, struct host *host, int available,
 			break;
 	}
 	if (f == NULL && available > 0)
-		f = sched_overdue(farm, now, &job, number);
+		f = sched_overdue(farm, host, now, &job, number);
 	if (f == NULL)
 		return 0;
 
@@ -124,40 +128,64 @@ sched_next(struct farm *farm, struct host *host, int available,
 	return 1;
 }
 
+/* How telling an answer is, when several jobs share a .blend. */
+static int
+sched_result_rank(enum farm_result r)
+{
+	switch (r) {
+	case FARM_RESULT_OK:
+		return 4;
+	case FARM_RESULT_DONE:
+		return 3;
+	case FARM_RESULT_NOT_OUT:
+		return 2;
+	case FARM_RESULT_CHANGED:
+		return 1;
+	case FARM_RESULT_NO_JOB:
+		break;
+	}
+	return 0;
+}
+
 /*
  * Whether a result for frame number of the .blend travelling as name with
  * digest is wanted: any frame that was handed out and is not done yet, even
  * if it went back to the queue meanwhile. On FARM_RESULT_OK, *jobp is the
- * job it belongs to.
+ * job it belongs to: when several jobs share the .blend, the one whose
+ * frame is out to host, else the first that wants it.
  */
 enum farm_result
 sched_check_result(struct farm *farm, const char *name, const char *digest,
-    long number, struct job **jobp)
+    long number, const struct host *host, struct job **jobp)
 {
-	struct job	*job;
+	struct job	*job, *wanted = NULL;
 	struct frame	*f;
-	enum farm_result best = FARM_RESULT_NO_JOB;
+	enum farm_result r, best = FARM_RESULT_NO_JOB;
 
 	TAILQ_FOREACH(job, &farm->jobs, entry) {
 		if (!job_ready(job) || strcmp(job->blend_name, name) != 0)
 			continue;
-		if (strcmp(job->blend_digest, digest) != 0) {
-			if (best == FARM_RESULT_NO_JOB)
-				best = FARM_RESULT_CHANGED;
-			continue;
+		f = job_frame(job, number);
+		if (strcmp(job->blend_digest, digest) != 0)
+			r = FARM_RESULT_CHANGED;
+		else if (f == NULL || f->sends == 0)
+			r = FARM_RESULT_NOT_OUT;
+		else if (f->state == FRAME_DONE)
+			r = FARM_RESULT_DONE;
+		else if (f->state == FRAME_OUT && f->host == host) {
+			/* Of jobs sharing the .blend, the one that gave it. */
+			*jobp = job;
+			return FARM_RESULT_OK;
+		} else {
+			r = FARM_RESULT_OK;
+			if (wanted == NULL)
+				wanted = job;
 		}
-		if ((f = job_frame(job, number)) == NULL || f->sends == 0) {
-			if (best != FARM_RESULT_DONE)
-				best = FARM_RESULT_NOT_OUT;
-			continue;
-		}
-		if (f->state == FRAME_DONE) {
-			best = FARM_RESULT_DONE;
-			continue;
-		}
-		*jobp = job;
-		return FARM_RESULT_OK;
+		if (sched_result_rank(r) > sched_result_rank(best))
+			best = r;
 	}
+	if (wanted != NULL)
+		*jobp = wanted;
 	return best;
 }
 

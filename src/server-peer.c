@@ -29,6 +29,7 @@
 #include "xmalloc.h"
 
 #define PEER_REQUESTS_PER_TURN	16
+#define PEER_INPUT_HIGH		(256 * 1024)	/* bytes read ahead at most */
 
 static void	peer_process(struct peer *);
 static void	peer_read(struct bufferevent *, void *);
@@ -113,8 +114,8 @@ peer_close_after_reply(struct peer *p)
 		peer_expect_drain(p);
 }
 
-/* HELO: note the host and say whether there is work. */
-static void
+/* HELO: note the host and say whether there is work; -1 if dropped. */
+static int
 peer_helo(struct peer *p, const struct proto_request *req)
 {
 	struct server	*s = p->server;
@@ -122,13 +123,18 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	const char	*todo;
 	char		*name;
 
-	if (p->host != NULL)
-		host_disconnected(p->host, p->ext_version > 0, now);
-	p->ext_version = req->ext_version;
 	if (req->instance != NULL)
 		xasprintf(&name, "%s#%s", req->host, req->instance);
 	else
 		name = xstrdup(req->host);
+	if (!proto_valid_host(name)) {
+		free(name);
+		peer_drop(p, "host name too long");
+		return -1;
+	}
+	if (p->host != NULL)
+		host_disconnected(p->host, p->ext_version > 0, now);
+	p->ext_version = req->ext_version;
 	p->host = host_get(&s->farm, name);
 	free(name);
 	host_connected(p->host, p->ext_version > 0, now);
@@ -142,6 +148,7 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	else
 		peer_reply(p, "%s %s", selfexe_digest(s->selfexe), todo);
 	server_changed(s);
+	return 0;
 }
 
 /* Queue a whole file after a size line; -1 if it cannot be opened. */
@@ -236,7 +243,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 
 	peer_host(p);
 	r = sched_check_result(&s->farm, req->blend, req->digest, req->frame,
-	    &job);
+	    p->host, &job);
 	if (r != FARM_RESULT_OK) {
 		log_info(_("%s: result for frame %ld of %s refused: %s"),
 		    peer_name(p), req->frame, req->blend,
@@ -267,7 +274,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 		peer_reply(p, "NOK");
 		return;
 	}
-	p->upload_job = job;
+	p->upload_job = xstrdup(job->name);
 	p->upload_frame = req->frame;
 	p->upload_image = xstrdup(req->image);
 	p->upload_blend = xstrdup(req->blend);
@@ -282,6 +289,7 @@ peer_upload_clear(struct peer *p)
 {
 	upload_abort(p->upload);
 	p->upload = NULL;
+	free(p->upload_job);
 	p->upload_job = NULL;
 	free(p->upload_image);
 	p->upload_image = NULL;
@@ -304,7 +312,9 @@ peer_upload_done(struct peer *p)
 	char			*cause = NULL;
 
 	r = sched_check_result(&s->farm, p->upload_blend, p->upload_digest,
-	    p->upload_frame, &job);
+	    p->upload_frame, p->host, &job);
+	if (r == FARM_RESULT_OK && strcmp(job->name, p->upload_job) != 0)
+		r = FARM_RESULT_NOT_OUT;	/* stored in another job's folder */
 	if (r != FARM_RESULT_OK) {
 		log_info(_("%s: frame %ld of %s dropped after upload: %s"),
 		    peer_name(p), p->upload_frame, p->upload_blend,
@@ -415,7 +425,9 @@ peer_progress(struct peer *p, const struct proto_request *req)
 static void
 peer_failed(struct peer *p, const struct proto_request *req)
 {
-	p->failure_job = peer_find_frame(p, req);
+	p->failure_blend = xstrdup(req->blend);
+	snprintf(p->failure_digest, sizeof p->failure_digest, "%s",
+	    req->digest);
 	p->failure_frame = req->frame;
 	p->failure_reason = xstrdup(req->reason);
 	p->failure_output = xstrdup("");
@@ -431,7 +443,8 @@ peer_failure_clear(struct peer *p)
 	p->failure_reason = NULL;
 	free(p->failure_output);
 	p->failure_output = NULL;
-	p->failure_job = NULL;
+	free(p->failure_blend);
+	p->failure_blend = NULL;
 }
 
 /* One line of Blender's output after FAILED; the last one records it. */
@@ -439,6 +452,7 @@ static void
 peer_failure_line(struct peer *p, const char *line)
 {
 	struct server	*s = p->server;
+	struct job	*job;
 	char		*more;
 
 	if (p->failure_lines > 0) {
@@ -449,9 +463,11 @@ peer_failure_line(struct peer *p, const char *line)
 	}
 	if (p->failure_lines > 0)
 		return;
-	if (p->failure_job != NULL) {
+	job = sched_find_frame(&s->farm, p->failure_blend, p->failure_digest,
+	    p->failure_frame, peer_host(p));
+	if (job != NULL) {
 		xasprintf(&more, "%s%s", p->failure_reason, p->failure_output);
-		sched_frame_failed(&s->farm, p->failure_job, p->failure_frame,
+		sched_frame_failed(&s->farm, job, p->failure_frame,
 		    peer_host(p), more);
 		free(more);
 	}
@@ -494,8 +510,7 @@ peer_request(struct peer *p, char *line)
 	}
 	switch (req.cmd) {
 	case PROTO_HELO:
-		peer_helo(p, &req);
-		break;
+		return peer_helo(p, &req);
 	case PROTO_REQUESTBLENDERDIST:
 		return peer_blenderdist(p);
 	case PROTO_REQUESTJOB:
@@ -574,6 +589,13 @@ peer_process(struct peer *p)
 			event_add(p->resume_ev, &zero);
 			return;
 		}
+		/*
+		 * The next request waits until the last answer has gone out,
+		 * so a peer that does not read cannot pile up replies (or the
+		 * files they hold open); its input is bounded by a watermark.
+		 */
+		if (evbuffer_get_length(bufferevent_get_output(p->bev)) > 0)
+			return;
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > PROTO_MAX_LINE)
@@ -622,8 +644,11 @@ peer_write(struct bufferevent *bev, void *arg)
 
 	if (p->state == PEER_CLOSING)
 		peer_free(p);
-	else if (p->state != PEER_UPLOAD)
+	else if (p->state != PEER_UPLOAD) {
 		peer_expect_request(p);
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			peer_process(p);
+	}
 }
 
 /* End of file, an error or a timeout. */
@@ -667,6 +692,7 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	    BEV_OPT_CLOSE_ON_FREE);
 	p->resume_ev = evtimer_new(s->base, peer_resume, p);
 	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
+	bufferevent_setwatermark(p->bev, EV_READ, 0, PEER_INPUT_HIGH);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	peer_expect_request(p);
 	TAILQ_INSERT_TAIL(&s->peers, p, entry);

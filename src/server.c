@@ -85,22 +85,25 @@ server_flush_joblog(struct server *s)
 	s->npending = 0;
 }
 
-/* Write the checkpoint now. */
-void
+/* Write the checkpoint now; -1 (logged) if it could not be written. */
+int
 server_save_state(struct server *s)
 {
 	char	*text, *cause = NULL;
 	size_t	 len;
+	int	 rc = 0;
 
 	text = state_format(&s->farm, &len);
 	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
 		log_warnx("%s", cause);
 		free(cause);
+		rc = -1;
 	} else {
 		s->state_dirty = 0;
 		server_flush_joblog(s);
 	}
 	free(text);
+	return rc;
 }
 
 /* The coalescing timer has fired: save. */
@@ -276,14 +279,22 @@ server_wake(struct server *s)
 		evtimer_add(s->wake_ev, &zero);
 }
 
-/* Save the checkpoint, then thank every peer whose frame it records. */
+/*
+ * Save the checkpoint, then thank every peer whose frame it records; if it
+ * cannot be saved, try again in a second, keeping them waiting.
+ */
 static void
 server_commit_timer(evutil_socket_t fd, short events, void *arg)
 {
 	struct server	*s = arg;
 	struct peer	*p, *next;
+	struct timeval	 retry = { 1, 0 };
 
-	server_save_state(s);
+	if (server_save_state(s) != 0) {
+		/* Thanked, a client deletes its copy: not before it is safe. */
+		evtimer_add(s->commit_ev, &retry);
+		return;
+	}
 	TAILQ_FOREACH_SAFE(p, &s->peers, entry, next)
 		peer_committed(p);
 }

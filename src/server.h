@@ -50,15 +50,19 @@ struct peer {
 	int			 waiting;	/* WAITJOB outstanding */
 	int			 waiting_available;
 
-	/* A failure report being read (PEER_FAILURE). */
-	struct job		*failure_job;
+	/*
+	 * A failure report being read (PEER_FAILURE). Its job is looked up
+	 * again at the end: a scan may remove the job meanwhile.
+	 */
+	char			*failure_blend;
+	char			 failure_digest[DIGEST_HEX_SIZE];
 	long			 failure_frame;
 	char			*failure_reason;
 	char			*failure_output;
 	int			 failure_lines;
 
 	struct upload		*upload;
-	struct job		*upload_job;
+	char			*upload_job;	/* the job whose folder it is in */
 	long			 upload_frame;
 	char			*upload_image;
 	char			 upload_digest[DIGEST_HEX_SIZE];
@@ -116,7 +120,7 @@ struct server {
 int		 server_main(struct settings *, const struct server_options *);
 farm_time	 server_now(void);
 void		 server_state_dirty(struct server *);
-void		 server_save_state(struct server *);
+int		 server_save_state(struct server *);
 void		 server_changed(struct server *);
 void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);

@@ -3,6 +3,7 @@ once and the reason and Blender's lines go to the job's log; a client that
 fails three times on a job gets no more of its frames; a frame that failed
 on three different clients is set aside, also across a restart."""
 
+import os
 import re
 
 from bdfarmtest import check, eq, main, wait_for
@@ -164,8 +165,27 @@ def test_reports_find_the_job_when_jobs_share_a_blend():
             farm.wait_log(r'second\.job: frame 1 at 250/1000')
 
 
+def test_job_removed_during_a_failure_report():
+    # The job goes while its failure report is still arriving: the report
+    # is dropped, and the server carries on.
+    with ExtFarm().start() as farm:
+        name, md5 = farm.ready_job('gone', 1, 3)
+        with farm.bdfarm('r.example') as r:
+            eq(r.next_job(BOUND), (name, md5, 1), 'first frame')
+            r.send_line('FAILED %s %s 1 2 boom' % (name, md5))
+            r.send_line('line one')
+            os.unlink(os.path.join(farm.jobdir, 'gone.job'))
+            farm.wait_log(r'gone\.job: job file removed')
+            r.send_line('line two')
+            eq(r.read_line(), 'OK', 'answer to the report of a gone job')
+            check('sanitizer' not in farm.log().lower(), 'a sanitizer '
+                  'report:\n%s', farm.log_tail())
+        farm.assert_alive()
+
+
 if __name__ == '__main__':
     main([test_failed_is_logged_and_frame_requeued,
+          test_job_removed_during_a_failure_report,
           test_reports_find_the_job_when_jobs_share_a_blend,
           test_three_failures_block_the_client_for_the_job,
           test_frame_failing_on_three_hosts_is_set_aside,

@@ -2,6 +2,8 @@
 gets the third token and may use the extension's requests; an old client
 sees the old protocol and nothing else."""
 
+import signal
+
 from bdfarmtest import assert_closed, check, eq, main
 from exttest import EXT, ExtFarm, closed_by_server
 
@@ -116,8 +118,28 @@ def test_old_client_never_gets_the_program():
                   'the session ended after REQUESTBLENDERDIST')
 
 
+def test_host_name_too_long_with_its_instance():
+    # host#instance must stay a valid host name, or the state file that
+    # records it could not be read back: such a greeting is refused.
+    with ExtFarm().start() as farm:
+        farm.ready_job('a', 1, 3)
+        with farm.bdfarm('h' * 250, instance=123456, hello=False) as c:
+            c.send_line('HELO %s %s 123456' % ('h' * 250, EXT))
+            assert_closed(c)
+        with farm.bdfarm('h' * 240, instance=12345) as c:
+            c.waitjob()
+            c.expect_job(3.0)
+        farm.signal(signal.SIGTERM)
+        farm.proc.wait(10)
+        farm.start()
+        farm.wait_ready()
+        check('cannot be used' not in farm.log(),
+              'the state file was set aside:\n%s', farm.log_tail())
+
+
 if __name__ == '__main__':
     main([test_bdfarm_helo_gets_third_token,
+          test_host_name_too_long_with_its_instance,
           test_old_helo_gets_two_tokens,
           test_old_session_sees_nothing_extra,
           test_extension_requests_close_an_old_client,

@@ -302,7 +302,7 @@ START_TEST(test_sched_suspended_skipped)
 
 	/* A suspended job's results are still wanted. */
 	ck_assert_int_eq(sched_check_result(&farm, first->blend_name,
-	    BLENDDIGEST1, 1, &got), FARM_RESULT_OK);
+	    BLENDDIGEST1, 1, NULL, &got), FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, first);
 
 	farm_set_suspended(&farm, first, 0);
@@ -329,7 +329,7 @@ START_TEST(test_sched_unhashed_skipped)
 	ck_assert(!sched_has_work(&farm, T0));
 	test_sched_none(&farm, a, 1, T0);
 	ck_assert_int_eq(sched_check_result(&farm, late->blend_name,
-	    BLENDDIGEST1, 1, &got), FARM_RESULT_NO_JOB);
+	    BLENDDIGEST1, 1, NULL, &got), FARM_RESULT_NO_JOB);
 
 	ready = test_sched_job(&farm, "ready.job", "/srv/ready.blend", 4, 4);
 	test_sched_expect(&farm, a, 1, T0, ready, 4);
@@ -374,7 +374,7 @@ START_TEST(test_sched_invalid_skipped)
 	ck_assert(!sched_has_work(&farm, T0 + 10 * DELAY));
 	/* What was out of it is no longer wanted. */
 	ck_assert_int_eq(sched_check_result(&farm, "bad.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_NO_JOB);
+	    1, NULL, &got), FARM_RESULT_NO_JOB);
 	farm_free(&farm);
 }
 END_TEST
@@ -567,24 +567,31 @@ START_TEST(test_sched_result_reasons)
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 
 	got = NULL;
-	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1, &got),
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1,
+	    NULL, &got),
 	    FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, job);
 	ck_assert_int_eq(sched_check_result(&farm, "other.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_NO_JOB);
-	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST2, 1, &got),
+	    1, NULL, &got), FARM_RESULT_NO_JOB);
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST2, 1,
+	    NULL, &got),
 	    FARM_RESULT_CHANGED);
-	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 2, &got),
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 2,
+	    NULL, &got),
 	    FARM_RESULT_NOT_OUT);
-	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 0, &got),
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 0,
+	    NULL, &got),
 	    FARM_RESULT_NOT_OUT);
-	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 4, &got),
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 4,
+	    NULL, &got),
 	    FARM_RESULT_NOT_OUT);
-	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, -1, &got),
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, -1,
+	    NULL, &got),
 	    FARM_RESULT_NOT_OUT);
 
 	sched_frame_done(&farm, job, 1, a, T0 + 1000);
-	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1, &got),
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1,
+	    NULL, &got),
 	    FARM_RESULT_DONE);
 
 	/* Every reason has its own words. */
@@ -616,15 +623,15 @@ START_TEST(test_sched_result_shared_blend)
 	test_sched_expect(&farm, a, 1, T0, two, 1);
 	test_sched_expect(&farm, a, 1, T0, two, 2);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    2, &got), FARM_RESULT_OK);
+	    2, NULL, &got), FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, two);
 	sched_frame_done(&farm, one, 1, a, T0 + 1);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_OK);
+	    1, NULL, &got), FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, two);
 	sched_frame_done(&farm, two, 1, a, T0 + 1);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_DONE);
+	    1, NULL, &got), FARM_RESULT_DONE);
 	farm_free(&farm);
 }
 END_TEST
@@ -642,7 +649,7 @@ START_TEST(test_sched_result_other_host)
 	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_OK);
+	    1, NULL, &got), FARM_RESULT_OK);
 	sched_frame_done(&farm, got, 1, b, T0 + 4000);
 
 	e = &test_sched_events[test_sched_nevents - 2];
@@ -676,13 +683,13 @@ START_TEST(test_sched_resent_returned_by_first)
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 1);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_OK);
+	    1, NULL, &got), FARM_RESULT_OK);
 	sched_frame_done(&farm, got, 1, a, T0 + DELAY + 5);
 	ck_assert_uint_eq(a->done, 1);
 	ck_assert_uint_eq(job->nout, 0);
 	ck_assert_uint_eq(job->ndone, 1);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_DONE);
+	    1, NULL, &got), FARM_RESULT_DONE);
 	ck_assert_uint_eq(test_sched_count(FARM_JOB_COMPLETE), 1);
 	farm_free(&farm);
 }
@@ -813,7 +820,7 @@ START_TEST(test_sched_restart_job_digest)
 	/* Same .blend: still hashed, so it goes out from frame 1 afresh. */
 	ck_assert(job_ready(job));
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    2, &got), FARM_RESULT_NOT_OUT);
+	    2, NULL, &got), FARM_RESULT_NOT_OUT);
 	test_sched_expect(&farm, a, 1, T0 + 10, job, 1);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_OUT);
 	farm_free(&farm);
@@ -879,11 +886,11 @@ START_TEST(test_sched_restart_blend_digest)
 
 	/* A frame rendered from the old file is refused as changed. */
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, &got), FARM_RESULT_CHANGED);
+	    1, NULL, &got), FARM_RESULT_CHANGED);
 	test_sched_expect(&farm, a, 1, T0 + 10, job, 1);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_OUT);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST2,
-	    1, &got), FARM_RESULT_OK);
+	    1, NULL, &got), FARM_RESULT_OK);
 	farm_free(&farm);
 }
 END_TEST
@@ -945,6 +952,37 @@ START_TEST(test_sched_no_observer)
 	ck_assert(sched_next(&farm, a, 1, T0 + DELAY, &got, &n));
 	sched_frame_done(&farm, job, 1, a, T0 + DELAY);
 	ck_assert(job->complete);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_result_shared_blend_host)
+{
+	struct farm	 farm;
+	struct job	*a, *b, *got = NULL;
+	struct host	*h1, *h2;
+
+	/* Two jobs of one .blend, frame 1 of each out to a different host. */
+	test_sched_init(&farm);
+	h1 = host_get(&farm, "one");
+	h2 = host_get(&farm, "two");
+	a = test_sched_job(&farm, "a.job", "/srv/s.blend", 1, 1);
+	b = test_sched_job(&farm, "b.job", "/srv/s.blend", 1, 1);
+	test_sched_expect(&farm, h1, 1, T0, a, 1);
+	test_sched_expect(&farm, h2, 1, T0, b, 1);
+	ck_assert_int_eq(sched_check_result(&farm, b->blend_name, BLENDDIGEST1,
+	    1, h2, &got), FARM_RESULT_OK);
+	ck_assert_ptr_eq(got, b);
+	ck_assert_int_eq(sched_check_result(&farm, a->blend_name, BLENDDIGEST1,
+	    1, h1, &got), FARM_RESULT_OK);
+	ck_assert_ptr_eq(got, a);
+	/* Once a's frame is in, h2's is still wanted, for b. */
+	sched_frame_done(&farm, a, 1, h1, T0 + 1);
+	ck_assert_int_eq(sched_check_result(&farm, b->blend_name, BLENDDIGEST1,
+	    1, h2, &got), FARM_RESULT_OK);
+	ck_assert_ptr_eq(got, b);
+	ck_assert_ptr_eq(sched_find_frame(&farm, b->blend_name, BLENDDIGEST1,
+	    1, h2), b);
 	farm_free(&farm);
 }
 END_TEST
@@ -1140,6 +1178,7 @@ sched_suite(void)
 	tcase_add_test(restart, test_sched_complete_again_after_restart);
 	suite_add_tcase(s, restart);
 
+	tcase_add_test(results, test_sched_result_shared_blend_host);
 	tcase_add_test(failures, test_sched_failure_requeues);
 	tcase_add_test(failures, test_sched_failures_block_host);
 	tcase_add_test(failures, test_sched_frame_fails_everywhere);

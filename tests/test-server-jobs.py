@@ -264,7 +264,37 @@ def test_blend_names():
         eq(open(farm.frame_path('j2', 'x.png'), 'rb').read(), b'two', 'j2')
 
 
+def test_shared_blend_uploads():
+    # Two jobs of one .blend, frame 1 of each out to a different client;
+    # the slow upload ends after the fast one: each frame lands in its own
+    # job's folder and both jobs complete.
+    with Farm() as farm:
+        path, _ = farm.blend('s.blend')
+        farm.job('a', path, 1, 1)
+        time.sleep(0.05)
+        farm.job('b', path, 1, 1)
+        farm.start()
+        farm.wait_ready()
+        with farm.client() as h1, farm.client() as h2:
+            h1.helo('h1.example')
+            h2.helo('h2.example')
+            ja = h1.requestjob(1)
+            jb = h2.requestjob(1)
+            h2.send_line('RESULTS %s %s 1 0001.png 10' % (jb[0], jb[1]))
+            eq(h2.read_line(), 'OK', 'answer to the slow upload')
+            h2.sock.sendall(b'B' * 5)
+            eq(h1.results(ja[0], ja[1], 1, '0001.png', b'A' * 10),
+               'THANKYOU', 'the fast upload')
+            h2.sock.sendall(b'B' * 5)
+            eq(h2.read_line(), 'THANKYOU', 'the slow upload')
+        for job, data in (('a', b'A' * 10), ('b', b'B' * 10)):
+            with open(farm.frame_path(job, '0001.png'), 'rb') as f:
+                eq(f.read(), data, 'frame 1 of %s' % job)
+            wait_for(lambda: 'rendering complete' in farm.joblog(job), 3,
+                     what='%s complete' % job)
+
+
 if __name__ == '__main__':
     main([test_suspend, test_job_order_by_age, test_priority_in_state,
           test_restart_on_job_change, test_restart_on_blend_change,
-          test_blend_names])
+          test_blend_names, test_shared_blend_uploads])
