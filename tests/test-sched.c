@@ -1044,6 +1044,32 @@ START_TEST(test_sched_failures_block_host)
 }
 END_TEST
 
+START_TEST(test_sched_blocked_no_resend)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+	int		 i;
+
+	/* A blocked host gets no frame of the job, not even an overdue one. */
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 2);
+	for (i = 0; i < FARM_MAX_FAILURES; i++) {
+		test_sched_expect(&farm, a, 1, T0 + i, job, 1);
+		sched_frame_failed(&farm, job, 1, a, "Error");
+	}
+	test_sched_expect(&farm, b, 1, T0 + 10, job, 1);
+	test_sched_expect(&farm, b, 1, T0 + 10, job, 2);
+	test_sched_none(&farm, a, 1, T0 + 10 + DELAY);
+	/* Another host does get the overdue frame. */
+	test_sched_expect(&farm, host_get(&farm, "gamma"), 1, T0 + 10 + DELAY,
+	    job, 1);
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_sched_frame_fails_everywhere)
 {
 	struct farm	 farm;
@@ -1182,6 +1208,7 @@ sched_suite(void)
 	tcase_add_test(failures, test_sched_failure_requeues);
 	tcase_add_test(failures, test_sched_failures_block_host);
 	tcase_add_test(failures, test_sched_frame_fails_everywhere);
+	tcase_add_test(failures, test_sched_blocked_no_resend);
 	tcase_add_test(failures, test_sched_failed_text);
 	tcase_add_test(failures, test_sched_lost_host);
 	suite_add_tcase(s, failures);

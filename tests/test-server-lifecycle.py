@@ -273,7 +273,32 @@ def test_self_update():
            'frame after the re-execution')
 
 
+def test_failed_frame_found_rendered():
+    # The state says frame 2 failed for good, but it is in the render
+    # folder (rendered after all, just before a crash): it counts as done,
+    # and the job has no failed frame left.
+    with Farm() as farm:
+        path, _ = farm.blend('r.blend')
+        farm.job('r', path, 1, 2)
+        with open(os.path.join(farm.jobdir, 'r.job'), 'rb') as f:
+            jobdigest = md5_bytes(f.read())
+        with open(os.path.join(farm.jobdir, '.bdfarm.state'), 'w') as f:
+            f.write('bdfarm-state 1\nnextseq 2\njob r.job\njobdigest %s\n'
+                    'priority 0\nseq 1\ndone 1\nfailed 2\nend\n'
+                    % jobdigest)
+        os.makedirs(farm.framedir('r'))
+        with open(farm.frame_path('r', '0002.png'), 'wb') as f:
+            f.write(b'frame 2')
+        farm.start()
+        farm.wait_log(r'r\.job: 1 frames found already rendered')
+        eq(farm.stop(), 0, 'exit status on SIGTERM')
+        with open(os.path.join(farm.jobdir, '.bdfarm.state')) as f:
+            state = f.read()
+        check('\ndone 1-2\n' in state and '\nfailed' not in state,
+              'state after the restart:\n%s', state)
+
+
 if __name__ == '__main__':
     main([test_startup_errors, test_signals_save_state,
           test_sighup_rereads_config, test_unreadable_state,
-          test_self_update])
+          test_self_update, test_failed_frame_found_rendered])
