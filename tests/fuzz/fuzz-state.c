@@ -35,7 +35,6 @@ fuzz_state_check(const struct state *st)
 	for (i = 0; i < st->njobs; i++) {
 		sj = &st->jobs[i];
 		FUZZ_ASSERT(sj->name != NULL && sj->name[0] != '\0');
-		FUZZ_ASSERT(strchr(sj->name, '\n') == NULL);
 		FUZZ_ASSERT(proto_valid_digest(sj->job_digest));
 		if (sj->blend_digest[0] != '\0') {
 			FUZZ_ASSERT(proto_valid_digest(sj->blend_digest));

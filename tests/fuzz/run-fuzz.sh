@@ -10,7 +10,8 @@
 #
 # The environment may set CC (default clang), BDFARM_BUILDDIR (a configured
 # build folder whose config.h is used; default: the current folder if it
-# holds one, else a scratch configure) and FUZZ_WORKDIR (where the
+# holds one, else a scratch configure), FUZZ_SEED (libFuzzer's -seed, for a
+# run that can be repeated; default: a random one) and FUZZ_WORKDIR (where the
 # programs, corpora and any crashing inputs go; default: a new temporary
 # folder, removed afterwards unless something was found).
 #
@@ -165,7 +166,7 @@ for t in $targets; do
 	TMPDIR=$work \
 	LSAN_OPTIONS="suppressions=$fuzzdir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
 	    "$work/fuzz-$t" -max_total_time="$seconds" -timeout=10 \
-	    -max_len=8192 -print_final_stats=1 $dict \
+	    -max_len=8192 -print_final_stats=1 $dict ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
 	    -artifact_prefix="$work/$t-" "$work/corpus-$t" \
 	    >"$work/run-$t.log" 2>&1
 	rc=$?
