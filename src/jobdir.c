@@ -79,17 +79,24 @@ jobdir_job(struct jobdir *jd, struct job *job)
 	return jj;
 }
 
+/* Release what the jobdir holds for a job, stopping its hash. */
+static void
+jobdir_job_free(struct job *job)
+{
+	struct jobdir_job	*jj = job->io;
+
+	if (jj == NULL)
+		return;
+	hasher_cancel(jj->hasher);
+	free(jj);
+	job->io = NULL;
+}
+
 /* Drop a job and what the jobdir holds for it. */
 static void
 jobdir_remove_job(struct jobdir *jd, struct job *job)
 {
-	struct jobdir_job	*jj = job->io;
-
-	if (jj != NULL) {
-		hasher_cancel(jj->hasher);
-		free(jj);
-		job->io = NULL;
-	}
+	jobdir_job_free(job);
 	farm_remove_job(jd->farm, job);
 }
 
@@ -470,15 +477,8 @@ jobdir_close(struct jobdir *jd)
 {
 	struct job	*job;
 
-	TAILQ_FOREACH(job, &jd->farm->jobs, entry) {
-		struct jobdir_job	*jj = job->io;
-
-		if (jj != NULL) {
-			hasher_cancel(jj->hasher);
-			free(jj);
-			job->io = NULL;
-		}
-	}
+	TAILQ_FOREACH(job, &jd->farm->jobs, entry)
+		jobdir_job_free(job);
 	if (jd->inotify_ev != NULL)
 		event_free(jd->inotify_ev);
 	if (jd->inotify_fd != -1)
