@@ -122,6 +122,7 @@ enum farm_event {
 	FARM_FRAME_RESENT,
 	FARM_FRAME_DONE,
 	FARM_FRAME_DISCARDED,
+	FARM_FRAME_RETURNED,	/* back to the queue unrendered, no failure */
 	FARM_FRAME_FAILED,	/* a client reported a failed render */
 	FARM_FRAME_GAVE_UP,	/* failed on too many hosts */
 	FARM_HOST_BLOCKED,	/* failed too often on one job */
@@ -201,6 +202,8 @@ void		 sched_frame_done(struct farm *, struct job *, long,
 void		 sched_frame_discarded(struct farm *, struct job *, long,
 		     const char *, const char *);
 void		 sched_frame_failed(struct farm *, struct job *, long,
+		     struct host *, const char *);
+int		 sched_frame_return(struct farm *, struct job *, long,
 		     struct host *, const char *);
 void		 sched_frame_progress(struct job *, long, struct host *,
 		     unsigned);

@@ -337,6 +337,28 @@ sched_frame_failed(struct farm *farm, struct job *job, long number,
 	sched_check_complete(farm, job);
 }
 
+/*
+ * A frame out to host comes back unrendered (the client gave it back, or
+ * its result was refused for a reason of the farm's own): it goes back to
+ * the queue at once, and no failure is counted. Returns 1 if it did, 0 if
+ * the frame was not out to host.
+ */
+int
+sched_frame_return(struct farm *farm, struct job *job, long number,
+    struct host *host, const char *why)
+{
+	struct frame	*f = job_frame(job, number);
+
+	if (f == NULL || f->state != FRAME_OUT || f->host != host)
+		return 0;
+	sched_leave_state(job, f, number);
+	f->state = FRAME_TODO;
+	if (farm->event != NULL)
+		farm->event(farm, FARM_FRAME_RETURNED, job, number, host->name,
+		    why, farm->event_arg);
+	return 1;
+}
+
 /* How far a frame out to host has rendered, in thousandths. */
 void
 sched_frame_progress(struct job *job, long number, struct host *host,

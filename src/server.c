@@ -226,6 +226,12 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 		log_info(_("%s: frame %ld from %s discarded: %s"), job->name,
 		    frame, host, detail);
 		break;
+	case FARM_FRAME_RETURNED:
+		joblog_write(dir, job->name, "frame %ld handed back by %s: %s",
+		    frame, host, detail);
+		log_info(_("%s: frame %ld handed back by %s: %s"), job->name,
+		    frame, host, detail);
+		break;
 	case FARM_FRAME_FAILED:
 		joblog_write(dir, job->name, "frame %ld failed on %s: %s",
 		    frame, host, detail);

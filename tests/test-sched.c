@@ -1159,6 +1159,37 @@ START_TEST(test_sched_lost_host)
 }
 END_TEST
 
+START_TEST(test_sched_returned)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
+	host_connected(a, 1, T0);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	/* Only the host that has a frame can give it back. */
+	ck_assert_int_eq(sched_frame_return(&farm, job, 1, b, "no"), 0);
+	ck_assert_int_eq(sched_frame_return(&farm, job, 9, a, "no"), 0);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_OUT);
+	ck_assert_int_eq(sched_frame_return(&farm, job, 1, a, "refused"), 1);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RETURNED);
+	ck_assert_str_eq(test_sched_last()->detail, "refused");
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_TODO);
+	ck_assert_uint_eq(job->nout, 1);
+	/* Back at once, to anyone, and with no failure held against a. */
+	test_sched_expect(&farm, b, 1, T0 + 1, job, 1);
+	ck_assert_uint_eq(job->nfailures, 0);
+	ck_assert(!job_host_blocked(job, a));
+	ck_assert_int_eq(sched_frame_return(&farm, job, 1, a, "late"), 0);
+	farm_free(&farm);
+}
+END_TEST
+
 Suite *
 sched_suite(void)
 {
@@ -1195,6 +1226,7 @@ sched_suite(void)
 	tcase_add_test(results, test_sched_done_per_host);
 	tcase_add_test(results, test_sched_complete_once);
 	tcase_add_test(results, test_sched_discarded);
+	tcase_add_test(results, test_sched_returned);
 	tcase_add_test(results, test_sched_no_observer);
 	suite_add_tcase(s, results);
 
