@@ -37,6 +37,7 @@
 #define CLIENT_SESSION_TIMEOUT	30		/* s without progress */
 #define CLIENT_SESSION_MAX_DIST	((uint64_t)1 << 30)	/* program size */
 #define CLIENT_SESSION_SHOWN	80		/* bytes of a bad reply logged */
+#define CLIENT_SESSION_EXT	1		/* the extension it speaks */
 
 enum client_session_state {
 	CLIENT_SESSION_CONNECTING,
@@ -206,7 +207,7 @@ client_session_greet(struct client_session *s)
 
 	if (c->settings->extensions)
 		client_session_send(s, "HELO %s %s/%d %ld", c->hostname,
-		    PROTO_EXT_NAME, PROTO_EXT_VERSION, (long)getpid());
+		    PROTO_EXT_NAME, CLIENT_SESSION_EXT, (long)getpid());
 	else
 		client_session_send(s, "HELO %s", c->hostname);
 	s->helo_at = client_now();

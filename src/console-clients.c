@@ -118,7 +118,8 @@ console_clients_notes(struct console *c, const struct host *host)
 	struct job	*job;
 	char		*text = xstrdup(""), *next;
 
-	if (host->bdfarm && !host_alive(host) && host->connections == 0) {
+	if (host->ext_version > 0 && !host_alive(host) &&
+	    host->connections == 0) {
 		xasprintf(&next, "%s[%s]", text, _("lost"));
 		free(text);
 		text = next;
@@ -174,7 +175,7 @@ console_clients_draw_row(struct console *c, int y,
 	console_draw_text(c, y, x, name, row, host->name);
 	x += name + 1;
 	console_draw_text(c, y, x - 1, 1, row, "");
-	console_draw_text(c, y, x, 7, row, host->bdfarm ? "bdfarm" :
+	console_draw_text(c, y, x, 7, row, host->ext_version > 0 ? "bdfarm" :
 	    _("old"));
 	x += 7;
 	if (host->renderers > 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "console-pane.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -20,7 +21,7 @@ console_events_add(struct console *c, enum log_level level, const char *text)
 	free(l->text);
 	l->text = xstrdup(text);
 	l->level = level;
-	l->when = server_now();
+	l->when = clock_wall_ms();
 	c->nevents++;
 	console_dirty(c);
 }

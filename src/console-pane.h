@@ -46,7 +46,7 @@ enum console_colour {
 
 /* One line of the events pane. */
 struct console_line {
-	farm_time	 when;
+	int64_t		 when;		/* wall clock, ms */
 	enum log_level	 level;
 	char		*text;
 };

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "console-pane.h"
 #include "server.h"
 #include "settings.h"
@@ -42,16 +43,6 @@ static int		 console_atexit_set;
 
 static void	console_draw(struct console *);
 
-/* A monotonic clock in milliseconds, for spacing draws. */
-static farm_time
-console_clock(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (farm_time)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Schedule a draw: now if the last one was long enough ago, else later. */
 void
 console_dirty(struct console *c)
@@ -62,7 +53,7 @@ console_dirty(struct console *c)
 	c->dirty = 1;
 	if (c->redraw_ev == NULL || evtimer_pending(c->redraw_ev, NULL))
 		return;
-	wait = c->last_draw + CONSOLE_REDRAW_MS - console_clock();
+	wait = c->last_draw + CONSOLE_REDRAW_MS - clock_mono_ms();
 	if (wait > 0 && c->draws > 0)
 		tv.tv_usec = (suseconds_t)(wait * 1000);
 	evtimer_add(c->redraw_ev, &tv);
@@ -486,7 +477,7 @@ console_draw(struct console *c)
 	int		body, jobs, clients, events, y;
 
 	c->dirty = 0;
-	c->last_draw = console_clock();
+	c->last_draw = clock_mono_ms();
 	c->draws++;
 	if (!c->active)
 		return;

@@ -75,6 +75,7 @@ farm_add_job(struct farm *farm, const char *name)
 
 	job->name = xstrdup(name);
 	job->seq = farm->next_seq++;
+	TAILQ_INIT(&job->out);
 	TAILQ_INSERT_TAIL(&farm->jobs, job, entry);
 	farm_sort(farm);
 	return job;

@@ -15,7 +15,10 @@
 #include "bdfarm.h"
 #include "digest.h"
 
-/* Times are milliseconds since the epoch, as in state files. */
+/*
+ * Times are milliseconds on the monotonic clock (clock.c), so that a step
+ * of the wall clock changes no delay; the state file saves wall times.
+ */
 typedef int64_t farm_time;
 
 enum frame_state {
@@ -35,7 +38,10 @@ struct frame {
 	uint32_t	 sends;		/* times handed out */
 	farm_time	 since;		/* when last handed out */
 	struct host	*host;		/* who has it, while out */
+	struct host	*backup;	/* who renders a backup copy, or NULL */
+	TAILQ_ENTRY(frame) out_entry;	/* while out: in its job's out list */
 };
+TAILQ_HEAD(frame_list, frame);
 
 /* How many frames of a job one host has rendered. */
 struct job_host {
@@ -70,6 +76,7 @@ struct job {
 	long		 first;
 	long		 last;
 	struct frame	*frames;	/* last - first + 1, or NULL */
+	struct frame_list out;		/* frames out, oldest hand-out first */
 	size_t		 nframes;
 	size_t		 ndone;
 	size_t		 nout;
@@ -87,6 +94,7 @@ struct job {
 	size_t		 nhosts;
 	farm_time	 frame_time_sum; /* hand-out to receipt, for ETAs */
 	unsigned	 frame_time_count;
+	unsigned	 backups;	/* backup copies handed out */
 
 	void		*io;		/* the server's per-job I/O state */
 	int		 seen;		/* marks jobs found by a scan */
@@ -97,13 +105,14 @@ TAILQ_HEAD(jobs, job);
 /* A rendering host, known by the name it gives in HELO. */
 struct host {
 	char		*name;
-	int		 bdfarm;	/* announced the extension */
+	int		 ext_version;	/* of the extension it speaks, or 0 */
 	int		 connections;	/* sessions open now */
 	int		 live;		/* extension connections open now */
 	int		 renderers;	/* as the client said, or 0 */
 	int		 cores;
 	char		*blender;	/* Blender's version, or NULL */
-	farm_time	 last_contact;
+	farm_time	 last_contact;	/* when it was last heard from */
+	unsigned	 held;		/* frames out to it, backups included */
 	unsigned	 done;
 	farm_time	 frame_time_sum;
 	unsigned	 frame_time_count;
@@ -120,6 +129,8 @@ enum farm_event {
 	FARM_JOB_COMPLETE,
 	FARM_FRAME_OUT,
 	FARM_FRAME_RESENT,
+	FARM_FRAME_BACKUP,	/* a backup copy went to a second host */
+	FARM_FRAME_CANCELLED,	/* a host should drop a frame another sent */
 	FARM_FRAME_DONE,
 	FARM_FRAME_DISCARDED,
 	FARM_FRAME_RETURNED,	/* back to the queue unrendered, no failure */
@@ -133,11 +144,20 @@ struct farm;
 typedef void (*farm_event_fn)(struct farm *, enum farm_event, struct job *,
     long, const char *, const char *, void *);
 
+/* A frame a reconnected client says it holds: its job's seq and number. */
+struct farm_hold {
+	uint64_t	 seq;
+	long		 frame;
+};
+
 struct farm {
 	struct jobs	 jobs;		/* in hand-out order */
 	struct hosts	 hosts;
 	uint64_t	 next_seq;
 	farm_time	 redistribute_delay;
+	farm_time	 client_timeout; /* a lost bdfarm client's frames wait */
+	farm_time	 started;	/* the clock when the farm started */
+	farm_time	 next_due;	/* no frame is overdue before this */
 	int		 stopping;
 	farm_event_fn	 event;
 	void		*event_arg;
@@ -179,6 +199,12 @@ unsigned	 job_frame_failures(const struct job *, long);
 void		 job_failed_text(const struct job *, char *, size_t);
 size_t		 job_blocked_hosts(const struct job *);
 struct frame	*job_frame(struct job *, long);
+long		 job_frame_number(const struct job *, const struct frame *);
+void		 job_frame_set(struct job *, struct frame *, enum frame_state);
+void		 job_frame_out(struct job *, struct frame *, struct host *,
+		     farm_time);
+void		 job_frame_backup(struct frame *, struct host *);
+struct host	*job_frame_release(struct frame *, struct host *);
 void		 job_reset_frames(struct job *);
 void		 job_count_host(struct job *, const char *, unsigned);
 void		 job_free(struct job *);
@@ -187,7 +213,7 @@ void		 job_free(struct job *);
 struct host	*host_get(struct farm *, const char *);
 struct host	*host_find(struct farm *, const char *);
 void		 host_connected(struct host *, int, farm_time);
-void		 host_disconnected(struct host *, int, farm_time);
+void		 host_disconnected(struct host *, int);
 void		 host_set_facts(struct host *, int, int, const char *);
 int		 host_alive(const struct host *);
 
@@ -208,6 +234,12 @@ int		 sched_frame_return(struct farm *, struct job *, long,
 void		 sched_frame_progress(struct job *, long, struct host *,
 		     unsigned);
 size_t		 sched_host_lost(struct farm *, struct host *);
+size_t		 sched_expire_hosts(struct farm *, farm_time);
+int		 sched_hold(struct farm *, struct job *, long, struct host *,
+		     farm_time);
+size_t		 sched_held(struct farm *, struct host *,
+		     const struct farm_hold *, size_t);
+void		 sched_changed(struct farm *);
 void		 sched_unblock(struct farm *, struct job *);
 size_t		 sched_retry_failed(struct farm *, struct job *);
 const char	*sched_result_reason(enum farm_result);

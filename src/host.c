@@ -35,26 +35,33 @@ host_get(struct farm *farm, const char *name)
 	return host;
 }
 
-/* A session from this host has begun; ext if it uses the extension. */
+/*
+ * A session from this host has begun, speaking version ext_version of the
+ * extension (0 for the original protocol).
+ */
 void
-host_connected(struct host *host, int ext, farm_time now)
+host_connected(struct host *host, int ext_version, farm_time now)
 {
 	host->connections++;
-	host->bdfarm = ext;
-	if (ext)
+	host->ext_version = ext_version;
+	if (ext_version > 0)
 		host->live++;
 	host->last_contact = now;
 }
 
-/* A session from this host has ended. */
+/*
+ * A session from this host that spoke version ext_version of the
+ * extension has ended. The last contact stays when the host was last
+ * heard from, which is when a bdfarm client that went silent started to
+ * be out of touch.
+ */
 void
-host_disconnected(struct host *host, int ext, farm_time now)
+host_disconnected(struct host *host, int ext_version)
 {
 	if (host->connections > 0)
 		host->connections--;
-	if (ext && host->live > 0)
+	if (ext_version > 0 && host->live > 0)
 		host->live--;
-	host->last_contact = now;
 }
 
 /* What a bdfarm client says of itself: renderers, cores, Blender. */

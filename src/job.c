@@ -1,6 +1,10 @@
 /*
  * job.c: one job's frames and counters. A job is a range of frames of one
- * .blend file; each frame is to do, out at a host, or done.
+ * .blend file; each frame is to do, out at a host (and maybe a second one
+ * that renders a backup copy), done, or failed for good. Every change of
+ * a frame's state goes through the functions here, which keep the job's
+ * counters, its list of frames out and the hosts' tallies of frames held
+ * in step.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +73,127 @@ job_frame(struct job *job, long n)
 	return &job->frames[n - job->first];
 }
 
+/* The number of the frame f of job. */
+long
+job_frame_number(const struct job *job, const struct frame *f)
+{
+	return job->first + (long)(f - job->frames);
+}
+
+/* Let host hold frame f, as its renderer or as the backup. */
+static void
+job_frame_hold(struct frame *f, struct host *host)
+{
+	if (f->host == NULL)
+		f->host = host;
+	else
+		f->backup = host;
+	host->held++;
+}
+
+/*
+ * Host no longer holds frame f: a backup copy's host becomes the only one.
+ * Returns the host that still holds it, or NULL.
+ */
+struct host *
+job_frame_release(struct frame *f, struct host *host)
+{
+	if (f->host == host) {
+		f->host = f->backup;
+		f->backup = NULL;
+	} else if (f->backup == host)
+		f->backup = NULL;
+	else
+		return f->host;
+	if (host->held > 0)
+		host->held--;
+	if (f->host == NULL)
+		f->progress = 0;
+	return f->host;
+}
+
+/* Take a frame out of whatever state it is in, keeping the counts. */
+static void
+job_frame_leave(struct job *job, struct frame *f)
+{
+	size_t	index = (size_t)(f - job->frames);
+
+	if (f->state == FRAME_OUT) {
+		while (f->host != NULL)
+			job_frame_release(f, f->host);
+		TAILQ_REMOVE(&job->out, f, out_entry);
+		job->nout--;
+	} else if (f->state == FRAME_FAILED)
+		job->nfailed--;
+	else if (f->state == FRAME_DONE)
+		job->ndone--;
+	f->state = FRAME_TODO;
+	f->progress = 0;
+	if (index < job->next_todo)
+		job->next_todo = index;
+}
+
+/* Put frame f in state, which is not FRAME_OUT (see job_frame_out). */
+void
+job_frame_set(struct job *job, struct frame *f, enum frame_state state)
+{
+	job_frame_leave(job, f);
+	f->state = (uint8_t)state;
+	if (state == FRAME_DONE)
+		job->ndone++;
+	else if (state == FRAME_FAILED)
+		job->nfailed++;
+}
+
+/*
+ * Hand frame f out to host alone, as of since: it joins the job's list of
+ * frames out at its place in the order of hand-out.
+ */
+void
+job_frame_out(struct job *job, struct frame *f, struct host *host,
+    farm_time since)
+{
+	struct frame	*g;
+
+	job_frame_leave(job, f);
+	f->state = FRAME_OUT;
+	f->since = since;
+	job->nout++;
+	job_frame_hold(f, host);
+	TAILQ_FOREACH_REVERSE(g, &job->out, frame_list, out_entry) {
+		if (g->since <= since)
+			break;
+	}
+	if (g == NULL)
+		TAILQ_INSERT_HEAD(&job->out, f, out_entry);
+	else
+		TAILQ_INSERT_AFTER(&job->out, g, f, out_entry);
+}
+
+/* Let a second host render a backup copy of frame f, which is out. */
+void
+job_frame_backup(struct frame *f, struct host *host)
+{
+	job_frame_hold(f, host);
+}
+
+/* Take every frame out of the list of frames out, releasing its hosts. */
+static void
+job_clear_out(struct job *job)
+{
+	struct frame	*f;
+
+	while ((f = TAILQ_FIRST(&job->out)) != NULL)
+		job_frame_leave(job, f);
+}
+
 /* Forget every frame's progress: the job starts over. */
 void
 job_reset_frames(struct job *job)
 {
 	size_t	i;
 
+	job_clear_out(job);
 	free(job->frames);
 	job->frames = NULL;
 	job->nframes = 0;
@@ -87,6 +206,7 @@ job_reset_frames(struct job *job)
 	job->failures = NULL;
 	job->nfailures = 0;
 	job->complete = 0;
+	job->backups = 0;
 	job->frame_time_sum = 0;
 	job->frame_time_count = 0;
 	for (i = 0; i < job->nhosts; i++)
@@ -121,6 +241,7 @@ job_free(struct job *job)
 {
 	size_t	i;
 
+	job_clear_out(job);
 	for (i = 0; i < job->nhosts; i++)
 		free(job->hosts[i].name);
 	free(job->hosts);

@@ -168,13 +168,7 @@ jobdir_reconcile(struct jobdir *jd, struct job *job, const struct stat *blend)
 		    (f = job_frame(job, n)) != NULL && f->state != FRAME_DONE &&
 		    stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_size > 0 && st.st_mtim.tv_sec >= blend->st_mtim.tv_sec) {
-			if (f->state == FRAME_OUT)
-				job->nout--;
-			else if (f->state == FRAME_FAILED)
-				job->nfailed--;
-			f->state = FRAME_DONE;
-			f->host = NULL;
-			job->ndone++;
+			job_frame_set(job, f, FRAME_DONE);
 			found++;
 		}
 		free(path);

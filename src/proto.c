@@ -229,6 +229,22 @@ proto_take_blend(struct proto_request *req, const char *blend,
 	return 0;
 }
 
+/*
+ * Take the .blend name, digest and frame number that start the requests
+ * about one frame (t[1] to t[3]).
+ */
+static int
+proto_take_frame(struct proto_request *req, char **t, const char **cause)
+{
+	if (proto_take_blend(req, t[1], t[2], cause) != 0)
+		return -1;
+	if (proto_parse_frame(t[3], &req->frame) != 0) {
+		*cause = "bad frame number";
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse "FAILED blend digest frame lines reason...", in place. */
 static int
 proto_parse_failed(char *line, struct proto_request *req, const char **cause)
@@ -241,10 +257,9 @@ proto_parse_failed(char *line, struct proto_request *req, const char **cause)
 		*cause = "bad failure report";
 		return -1;
 	}
-	if (proto_take_blend(req, t[1], t[2], cause) != 0)
+	if (proto_take_frame(req, t, cause) != 0)
 		return -1;
-	if (proto_parse_frame(t[3], &req->frame) != 0 ||
-	    proto_parse_int(t[4], 0, PROTO_MAX_FAILURE_LINES, &lines) != 0) {
+	if (proto_parse_int(t[4], 0, PROTO_MAX_FAILURE_LINES, &lines) != 0) {
 		*cause = "bad failure report";
 		return -1;
 	}
@@ -309,12 +324,8 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 	if (strcmp(t[0], "RESULTS") == 0 && n == 6) {
 		req->cmd = PROTO_RESULTS;
 		req->image = t[4];
-		if (proto_take_blend(req, t[1], t[2], cause) != 0)
+		if (proto_take_frame(req, t, cause) != 0)
 			return -1;
-		if (proto_parse_frame(t[3], &req->frame) != 0) {
-			*cause = "bad frame number";
-			return -1;
-		}
 		if (proto_parse_size(t[5], UINT64_MAX, &req->size) != 0) {
 			*cause = "bad size";
 			return -1;
@@ -359,14 +370,22 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 		long	v;
 
 		req->cmd = PROTO_PROGRESS;
-		if (proto_take_blend(req, t[1], t[2], cause) != 0)
+		if (proto_take_frame(req, t, cause) != 0)
 			return -1;
-		if (proto_parse_frame(t[3], &req->frame) != 0 ||
-		    proto_parse_int(t[4], 0, 1000, &v) != 0) {
+		if (proto_parse_int(t[4], 0, 1000, &v) != 0) {
 			*cause = "bad progress";
 			return -1;
 		}
 		req->permille = (unsigned)v;
+		return 0;
+	}
+	if ((strcmp(t[0], "RETURN") == 0 || strcmp(t[0], "HOLD") == 0) &&
+	    n == 4) {
+		req->cmd = t[0][0] == 'R' ? PROTO_RETURN : PROTO_HOLD;
+		return proto_take_frame(req, t, cause);
+	}
+	if (strcmp(t[0], "HELD") == 0 && n == 1) {
+		req->cmd = PROTO_HELD;
 		return 0;
 	}
 	*cause = "unknown command";

@@ -12,7 +12,7 @@
 #define PROTO_MAX_NAME		255	/* longest blend or image name */
 #define PROTO_DIGEST_LEN	32	/* MD5 in lower-case hex */
 #define PROTO_EXT_NAME		"bdfarm"	/* token prefix of the extension */
-#define PROTO_EXT_VERSION	1
+#define PROTO_EXT_VERSION	2	/* the newest this program speaks */
 
 enum proto_cmd {
 	PROTO_HELO,
@@ -27,7 +27,12 @@ enum proto_cmd {
 	PROTO_ALIVE,
 	PROTO_WAITJOB,
 	PROTO_PROGRESS,
-	PROTO_FAILED
+	PROTO_FAILED,
+
+	/* Version 2 of the extension. */
+	PROTO_RETURN,
+	PROTO_HOLD,
+	PROTO_HELD
 };
 
 #define PROTO_MAX_FAILURE_LINES	20	/* output lines after FAILED */
@@ -41,7 +46,7 @@ struct proto_request {
 	int		 available;	/* REQUESTJOB, WAITJOB */
 	const char	*blend;		/* REQUESTBLENDERFILE, RESULTS, ... */
 	const char	*digest;	/* REQUESTBLENDERFILE, RESULTS, ... */
-	long		 frame;		/* RESULTS, PROGRESS, FAILED */
+	long		 frame;		/* RESULTS, PROGRESS, FAILED, ... */
 	const char	*image;		/* RESULTS */
 	uint64_t	 size;		/* RESULTS */
 	int		 renderers;	/* FACTS */

@@ -1,17 +1,45 @@
 /*
  * sched.c: which frame goes out next, and what happens when one comes
- * back. Fresh frames first, by queue order and lowest number; when there
- * are none, the frame out longest goes out again once it has been out for
- * the redistribution delay, but never to a client with no free renderer,
- * and never while the host that has it keeps in touch. Failures that bdfarm
- * clients report send a frame back at once, block a host that fails a job
- * too often, and set aside a frame that fails on too many hosts.
+ * back. Fresh frames first, by queue order and lowest number, but a
+ * bdfarm client holds no more than its share of the work left, so that
+ * the last frames of a job spread over every renderer. When no fresh
+ * frame is left, the frame out longest goes out again once it has been
+ * out for the redistribution delay, but never to a client with no free
+ * renderer, and never while the host that has it keeps in touch; an idle
+ * bdfarm client may instead render a backup copy of a frame that a much
+ * slower one still works on, and the first result wins. Failures that
+ * bdfarm clients report send a frame back at once, block a host that
+ * fails a job too often, and set aside a frame that fails on too many
+ * hosts. A bdfarm client that lost its connection keeps its frames for
+ * a while, in case it comes back.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "farm.h"
 #include "xmalloc.h"
+
+/* A backup copy goes out only if it would end this much sooner. */
+#define SCHED_BACKUP_GAIN	2
+
+/* Tell the observer about a change. */
+static void
+sched_notify(struct farm *farm, enum farm_event ev, struct job *job,
+    long frame, const char *host, const char *detail)
+{
+	if (farm->event != NULL)
+		farm->event(farm, ev, job, frame, host, detail, farm->event_arg);
+}
+
+/*
+ * Something that decides which frames are overdue changed outside the
+ * scheduler (a host's touch, the delay, the saved state): look again.
+ */
+void
+sched_changed(struct farm *farm)
+{
+	farm->next_due = 0;
+}
 
 /* Whether the job's frames may be handed out now. */
 static int
@@ -37,34 +65,150 @@ sched_fresh(struct job *job, long *number)
 	return NULL;
 }
 
+/* How many renderers a host has, as it said; one if it did not. */
+static unsigned
+sched_renderers(const struct host *host)
+{
+	return host->renderers > 0 ? (unsigned)host->renderers : 1;
+}
+
 /*
- * The frame out longest, if that is at least the delay, of the jobs host
- * (if any) is not blocked on; else NULL.
+ * Whether host may take one more fresh frame. Anyone may fill its
+ * renderers; beyond that, a bdfarm client in touch may hold its share, by
+ * renderers, of the frames not yet done in open jobs (guided
+ * self-scheduling): a long queue early on, no more than what spreads the
+ * last frames evenly at the end.
+ */
+static int
+sched_within_share(struct farm *farm, const struct host *host)
+{
+	const struct job	*job;
+	const struct host	*h;
+	unsigned		 mine = sched_renderers(host), all = 0;
+	size_t			 left = 0;
+
+	if (host->held < mine || host->ext_version == 0 || !host_alive(host))
+		return 1;
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		if (sched_job_open(job))
+			left += job->nframes - job->ndone - job->nfailed;
+	}
+	TAILQ_FOREACH(h, &farm->hosts, entry) {
+		if (h->ext_version > 0 && host_alive(h))
+			all += sched_renderers(h);
+	}
+	return (size_t)host->held * all < left * mine;
+}
+
+/*
+ * The frame out longest to a host that does not keep in touch, if that is
+ * at least the delay, of the open jobs host (if any) is not blocked on;
+ * else NULL. Each job's list of frames out is in the order of hand-out,
+ * so only frames out to hosts in touch are passed over. The walk notes
+ * when the next frame of any job falls due, so that the walks before then
+ * are spared; whatever could make a frame due sooner (a host falling out
+ * of touch, a frame changing hands, the saved state, the delay) calls
+ * sched_changed.
  */
 static struct frame *
 sched_overdue(struct farm *farm, const struct host *host, farm_time now,
     struct job **jobp, long *number)
 {
 	struct job	*job;
-	struct frame	*best = NULL;
-	size_t		 i;
+	struct frame	*f, *best = NULL;
+	farm_time	 due, next = INT64_MAX;
 
+	if (now < farm->next_due)
+		return NULL;
 	TAILQ_FOREACH(job, &farm->jobs, entry) {
-		if (!sched_job_open(job) || job->nout == 0 ||
+		TAILQ_FOREACH(f, &job->out, out_entry) {
+			if (f->host == NULL || !host_alive(f->host))
+				break;
+		}
+		if (f == NULL)
+			continue;
+		due = f->since + farm->redistribute_delay;
+		if (due < next)
+			next = due;
+		if (due > now || !sched_job_open(job) ||
 		    (host != NULL && job_host_blocked(job, host)))
 			continue;
-		for (i = 0; i < job->nframes; i++) {
-			struct frame	*f = &job->frames[i];
+		if (best == NULL || f->since < best->since) {
+			best = f;
+			*jobp = job;
+			*number = job_frame_number(job, f);
+		}
+	}
+	farm->next_due = next;
+	return best;
+}
 
-			if (f->state != FRAME_OUT ||
-			    now - f->since < farm->redistribute_delay ||
-			    (f->host != NULL && host_alive(f->host)))
+/*
+ * The average time a frame took on host, else on job, at least 1 ms; 0 if
+ * neither has delivered a frame yet.
+ */
+static farm_time
+sched_frame_time(const struct host *host, const struct job *job)
+{
+	farm_time	avg;
+
+	if (host->frame_time_count > 0)
+		avg = host->frame_time_sum / host->frame_time_count;
+	else if (job->frame_time_count > 0)
+		avg = job->frame_time_sum / job->frame_time_count;
+	else
+		return 0;
+	return avg > 0 ? avg : 1;
+}
+
+/*
+ * When the frame out to another host may arrive: its host's average frame
+ * time from the hand-out, or what is left of it by the progress it
+ * reported; a frame that waits behind others there waits for them too.
+ */
+static farm_time
+sched_expected(const struct job *job, const struct frame *f, farm_time now)
+{
+	farm_time	avg = sched_frame_time(f->host, job), end;
+
+	if (f->progress > 0)
+		return now + avg * (1000 - f->progress) / 1000;
+	end = f->since + avg * (farm_time)f->host->held;
+	return end > now + avg ? end : now + avg;
+}
+
+/*
+ * A frame that an idle bdfarm client could render as a backup copy: out
+ * to another bdfarm client in touch, not backed up yet, and expected there
+ * well after this one could deliver it; of those, the one expected last.
+ */
+static struct frame *
+sched_backup(struct farm *farm, const struct host *host, farm_time now,
+    struct job **jobp, long *number)
+{
+	struct job	*job;
+	struct frame	*f, *best = NULL;
+	farm_time	 mine, when, latest = 0;
+
+	if (host->ext_version < 2)
+		return NULL;
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		if (!sched_job_open(job) || job_host_blocked(job, host) ||
+		    (mine = sched_frame_time(host, job)) == 0)
+			continue;
+		TAILQ_FOREACH(f, &job->out, out_entry) {
+			if (f->backup != NULL || f->host == NULL ||
+			    f->host == host || f->host->ext_version < 2 ||
+			    !host_alive(f->host))
 				continue;
-			if (best == NULL || f->since < best->since) {
-				best = f;
-				*jobp = job;
-				*number = job->first + (long)i;
-			}
+			when = sched_expected(job, f, now);
+			if (when - now < SCHED_BACKUP_GAIN * mine ||
+			    when <= latest)
+				continue;
+			latest = when;
+			best = f;
+			*jobp = job;
+			*number = job_frame_number(job, f);
 		}
 	}
 	return best;
@@ -94,37 +238,44 @@ int
 sched_next(struct farm *farm, struct host *host, int available,
     farm_time now, struct job **jobp, long *number)
 {
-	struct job	*job;
+	struct job	*job = NULL;
 	struct frame	*f = NULL;
 	int		 resent;
 
 	if (farm->stopping)
 		return 0;
-	TAILQ_FOREACH(job, &farm->jobs, entry) {
-		if (sched_job_open(job) && !job_host_blocked(job, host) &&
-		    (f = sched_fresh(job, number)) != NULL)
-			break;
+	if (sched_within_share(farm, host)) {
+		TAILQ_FOREACH(job, &farm->jobs, entry) {
+			if (sched_job_open(job) && !job_host_blocked(job, host) &&
+			    (f = sched_fresh(job, number)) != NULL)
+				break;
+		}
 	}
 	if (f == NULL && available > 0)
 		f = sched_overdue(farm, host, now, &job, number);
+	if (f == NULL && available > 0 &&
+	    (f = sched_backup(farm, host, now, &job, number)) != NULL) {
+		job_frame_backup(f, host);
+		job->backups++;
+		*jobp = job;
+		sched_notify(farm, FARM_FRAME_BACKUP, job, *number, host->name,
+		    f->host->name);
+		return 1;
+	}
 	if (f == NULL)
 		return 0;
 
-	resent = f->state == FRAME_OUT;
-	if (!resent) {
-		job->nout++;
+	resent = f->state == FRAME_OUT || f->sends > 0;
+	if (f->state == FRAME_TODO)
 		job->next_todo = (size_t)(*number - job->first) + 1;
-	}
-	f->state = FRAME_OUT;
-	f->progress = 0;
+	job_frame_out(job, f, host, now);
 	f->sends++;
-	f->since = now;
-	f->host = host;
+	if (!host_alive(host) && now + farm->redistribute_delay <
+	    farm->next_due)
+		farm->next_due = now + farm->redistribute_delay;
 	*jobp = job;
-	if (farm->event != NULL)
-		farm->event(farm, resent || f->sends > 1 ? FARM_FRAME_RESENT :
-		    FARM_FRAME_OUT, job, *number, host->name, NULL,
-		    farm->event_arg);
+	sched_notify(farm, resent ? FARM_FRAME_RESENT : FARM_FRAME_OUT, job,
+	    *number, host->name, NULL);
 	return 1;
 }
 
@@ -145,6 +296,14 @@ sched_result_rank(enum farm_result r)
 		break;
 	}
 	return 0;
+}
+
+/* Whether frame f is out to host, as its renderer or as the backup. */
+static int
+sched_holds(const struct frame *f, const struct host *host)
+{
+	return f->state == FRAME_OUT && host != NULL &&
+	    (f->host == host || f->backup == host);
 }
 
 /*
@@ -172,7 +331,7 @@ sched_check_result(struct farm *farm, const char *name, const char *digest,
 			r = FARM_RESULT_NOT_OUT;
 		else if (f->state == FRAME_DONE)
 			r = FARM_RESULT_DONE;
-		else if (f->state == FRAME_OUT && f->host == host) {
+		else if (sched_holds(f, host)) {
 			/* Of jobs sharing the .blend, the one that gave it. */
 			*jobp = job;
 			return FARM_RESULT_OK;
@@ -206,7 +365,7 @@ sched_find_frame(struct farm *farm, const char *name, const char *digest,
 		    strcmp(job->blend_digest, digest) != 0 ||
 		    (f = job_frame(job, number)) == NULL)
 			continue;
-		if (f->state == FRAME_OUT && f->host == host)
+		if (sched_holds(f, host))
 			return job;
 		if (f->state == FRAME_OUT && out == NULL)
 			out = job;
@@ -242,43 +401,33 @@ sched_check_complete(struct farm *farm, struct job *job)
 	if (!job_finished(job) || job->complete)
 		return;
 	job->complete = 1;
-	if (farm->event != NULL)
-		farm->event(farm, FARM_JOB_COMPLETE, job, 0, NULL, NULL,
-		    farm->event_arg);
+	sched_notify(farm, FARM_JOB_COMPLETE, job, 0, NULL, NULL);
 }
 
-/* Take a frame out of whatever state it is in, keeping the counts. */
-static void
-sched_leave_state(struct job *job, struct frame *f, long number)
-{
-	size_t	index = (size_t)(number - job->first);
-
-	if (f->state == FRAME_OUT)
-		job->nout--;
-	else if (f->state == FRAME_FAILED)
-		job->nfailed--;
-	else if (f->state == FRAME_DONE)
-		job->ndone--;
-	f->host = NULL;
-	f->progress = 0;
-	if (index < job->next_todo)
-		job->next_todo = index;
-}
-
-/* A frame has arrived whole from host: it is done. */
+/*
+ * A frame has arrived whole from host: it is done. Whoever else still
+ * renders it (the other copy, or the host it was taken from) is told to
+ * drop it.
+ */
 void
 sched_frame_done(struct farm *farm, struct job *job, long number,
     struct host *host, farm_time now)
 {
 	struct frame	*f = job_frame(job, number);
+	struct host	*others[2] = { NULL, NULL };
 	farm_time	 took;
+	size_t		 i;
 
 	if (f == NULL || f->state == FRAME_DONE || f->sends == 0)
 		return;
 	took = now - f->since;
-	sched_leave_state(job, f, number);
-	f->state = FRAME_DONE;
-	job->ndone++;
+	if (f->state == FRAME_OUT) {
+		if (f->host != host)
+			others[0] = f->host;
+		if (f->backup != host)
+			others[1] = f->backup;
+	}
+	job_frame_set(job, f, FRAME_DONE);
 	job_count_host(job, host->name, 1);
 	if (took >= 0) {
 		job->frame_time_sum += took;
@@ -287,17 +436,37 @@ sched_frame_done(struct farm *farm, struct job *job, long number,
 		host->frame_time_count++;
 	}
 	host->done++;
-	if (farm->event != NULL)
-		farm->event(farm, FARM_FRAME_DONE, job, number, host->name,
-		    NULL, farm->event_arg);
+	sched_notify(farm, FARM_FRAME_DONE, job, number, host->name, NULL);
+	for (i = 0; i < nitems(others); i++) {
+		if (others[i] != NULL)
+			sched_notify(farm, FARM_FRAME_CANCELLED, job, number,
+			    others[i]->name, host->name);
+	}
 	sched_check_complete(farm, job);
 }
 
 /*
+ * Host no longer renders frame f of job: the other copy's host, if any,
+ * keeps it; else it goes back to the queue. Returns 1 if it did.
+ */
+static int
+sched_release(struct farm *farm, struct job *job, struct frame *f,
+    struct host *host)
+{
+	if (!sched_holds(f, host))
+		return 0;
+	if (job_frame_release(f, host) == NULL)
+		job_frame_set(job, f, FRAME_TODO);
+	else
+		sched_changed(farm);
+	return 1;
+}
+
+/*
  * A bdfarm client reports that it could not render a frame. The frame goes
- * back to the queue at once, unless it has now failed on too many hosts,
- * in which case it is set aside; a host that fails a job too often gets
- * no more of it.
+ * back to the queue at once (unless a backup copy renders elsewhere), or,
+ * if it has now failed on too many hosts, is set aside; a host that fails
+ * a job too often gets no more of it.
  */
 void
 sched_frame_failed(struct farm *farm, struct job *job, long number,
@@ -314,34 +483,25 @@ sched_frame_failed(struct farm *farm, struct job *job, long number,
 	job->failures[job->nfailures].frame = number;
 	job->failures[job->nfailures].host = host;
 	job->nfailures++;
-	if (f->state == FRAME_OUT && (f->host == host || f->host == NULL)) {
-		sched_leave_state(job, f, number);
-		f->state = FRAME_TODO;
-	}
-	if (farm->event != NULL)
-		farm->event(farm, FARM_FRAME_FAILED, job, number, host->name,
-		    reason, farm->event_arg);
+	sched_release(farm, job, f, host);
+	sched_notify(farm, FARM_FRAME_FAILED, job, number, host->name, reason);
 	if (f->state == FRAME_TODO &&
 	    job_frame_failures(job, number) >= FARM_MAX_FAILURES) {
-		sched_leave_state(job, f, number);
-		f->state = FRAME_FAILED;
-		job->nfailed++;
-		if (farm->event != NULL)
-			farm->event(farm, FARM_FRAME_GAVE_UP, job, number,
-			    host->name, reason, farm->event_arg);
+		job_frame_set(job, f, FRAME_FAILED);
+		sched_notify(farm, FARM_FRAME_GAVE_UP, job, number, host->name,
+		    reason);
 	}
-	if (!was_blocked && job_host_blocked(job, host) &&
-	    farm->event != NULL)
-		farm->event(farm, FARM_HOST_BLOCKED, job, number, host->name,
-		    NULL, farm->event_arg);
+	if (!was_blocked && job_host_blocked(job, host))
+		sched_notify(farm, FARM_HOST_BLOCKED, job, number, host->name,
+		    NULL);
 	sched_check_complete(farm, job);
 }
 
 /*
  * A frame out to host comes back unrendered (the client gave it back, or
  * its result was refused for a reason of the farm's own): it goes back to
- * the queue at once, and no failure is counted. Returns 1 if it did, 0 if
- * the frame was not out to host.
+ * the queue at once, unless a backup copy renders elsewhere, and no
+ * failure is counted. Returns 1 if host had it, 0 if not.
  */
 int
 sched_frame_return(struct farm *farm, struct job *job, long number,
@@ -349,13 +509,9 @@ sched_frame_return(struct farm *farm, struct job *job, long number,
 {
 	struct frame	*f = job_frame(job, number);
 
-	if (f == NULL || f->state != FRAME_OUT || f->host != host)
+	if (f == NULL || !sched_release(farm, job, f, host))
 		return 0;
-	sched_leave_state(job, f, number);
-	f->state = FRAME_TODO;
-	if (farm->event != NULL)
-		farm->event(farm, FARM_FRAME_RETURNED, job, number, host->name,
-		    why, farm->event_arg);
+	sched_notify(farm, FARM_FRAME_RETURNED, job, number, host->name, why);
 	return 1;
 }
 
@@ -371,29 +527,117 @@ sched_frame_progress(struct job *job, long number, struct host *host,
 }
 
 /*
- * A host that kept in touch has gone silent: every frame out to it goes
- * back to the queue at once. Returns how many.
+ * A host that kept in touch is lost: every frame out to it goes back to
+ * the queue at once, or stays with the host of its backup copy. Returns
+ * how many.
  */
 size_t
 sched_host_lost(struct farm *farm, struct host *host)
 {
 	struct job	*job;
-	size_t		 i, n = 0;
+	struct frame	*f, *next;
+	size_t		 n = 0;
 
 	TAILQ_FOREACH(job, &farm->jobs, entry) {
-		for (i = 0; i < job->nframes && job->nout > 0; i++) {
-			struct frame	*f = &job->frames[i];
+		TAILQ_FOREACH_SAFE(f, &job->out, out_entry, next)
+			n += (size_t)sched_release(farm, job, f, host);
+	}
+	if (n > 0)
+		sched_notify(farm, FARM_HOST_LOST, NULL, (long)n, host->name,
+		    NULL);
+	return n;
+}
 
-			if (f->state != FRAME_OUT || f->host != host)
+/*
+ * Give up on the bdfarm clients out of touch for client_timeout (measured
+ * from the farm's start for a host known only from the saved state): the
+ * frames they hold go back to the queue. Returns how many hosts.
+ */
+size_t
+sched_expire_hosts(struct farm *farm, farm_time now)
+{
+	struct host	*host;
+	farm_time	 heard;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(host, &farm->hosts, entry) {
+		if (host->held == 0 || host->ext_version == 0 ||
+		    host_alive(host))
+			continue;
+		heard = host->last_contact > farm->started ?
+		    host->last_contact : farm->started;
+		if (now - heard < farm->client_timeout)
+			continue;
+		sched_host_lost(farm, host);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A bdfarm client that connected again says it holds frame number of job:
+ * it keeps it if the frame is still out to it, or is given it again if it
+ * went back to the queue. Returns 1 if it may keep it, 0 if it should drop
+ * it (done, failed, or out to another host).
+ */
+int
+sched_hold(struct farm *farm, struct job *job, long number,
+    struct host *host, farm_time now)
+{
+	struct frame	*f = job_frame(job, number);
+
+	if (f == NULL || !sched_job_open(job))
+		return 0;
+	if (sched_holds(f, host))
+		return 1;
+	if (f->state != FRAME_TODO || job_host_blocked(job, host))
+		return 0;
+	job_frame_out(job, f, host, now);
+	f->sends++;
+	sched_notify(farm, FARM_FRAME_OUT, job, number, host->name,
+	    "the client still had it");
+	return 1;
+}
+
+/* Whether the frame numbered number of the job with seq is in holds. */
+static int
+sched_in_holds(const struct farm_hold *holds, size_t n, uint64_t seq,
+    long number)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (holds[i].seq == seq && holds[i].frame == number)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A bdfarm client that connected again has said which frames it holds:
+ * every other frame out to it goes back to the queue. Returns how many.
+ */
+size_t
+sched_held(struct farm *farm, struct host *host,
+    const struct farm_hold *holds, size_t nholds)
+{
+	struct job	*job;
+	struct frame	*f, *next;
+	long		 number;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		TAILQ_FOREACH_SAFE(f, &job->out, out_entry, next) {
+			number = job_frame_number(job, f);
+			if (!sched_holds(f, host) ||
+			    sched_in_holds(holds, nholds, job->seq, number))
 				continue;
-			sched_leave_state(job, f, job->first + (long)i);
-			f->state = FRAME_TODO;
+			sched_release(farm, job, f, host);
+			sched_notify(farm, FARM_FRAME_RETURNED, job, number,
+			    host->name, "the client no longer had it");
 			n++;
 		}
 	}
-	if (n > 0 && farm->event != NULL)
-		farm->event(farm, FARM_HOST_LOST, NULL, (long)n, host->name,
-		    NULL, farm->event_arg);
 	return n;
 }
 
@@ -421,9 +665,9 @@ sched_unblock(struct farm *farm, struct job *job)
 	}
 	job->nfailures = kept;
 	free(blocked);
-	if (nblocked > 0 && farm->event != NULL)
-		farm->event(farm, FARM_JOB_CHANGED, job, 0, NULL,
-		    "blocked hosts may render it again", farm->event_arg);
+	if (nblocked > 0)
+		sched_notify(farm, FARM_JOB_CHANGED, job, 0, NULL,
+		    "blocked hosts may render it again");
 }
 
 /* Put a job's failed frames back in the queue. Returns how many. */
@@ -437,8 +681,7 @@ sched_retry_failed(struct farm *farm, struct job *job)
 
 		if (f->state != FRAME_FAILED)
 			continue;
-		sched_leave_state(job, f, job->first + (long)i);
-		f->state = FRAME_TODO;
+		job_frame_set(job, f, FRAME_TODO);
 		n++;
 	}
 	for (i = 0; i < job->nfailures; i++) {
@@ -449,9 +692,9 @@ sched_retry_failed(struct farm *farm, struct job *job)
 	}
 	job->nfailures = kept;
 	job->complete = 0;
-	if (n > 0 && farm->event != NULL)
-		farm->event(farm, FARM_JOB_CHANGED, job, 0, NULL,
-		    "failed frames queued again", farm->event_arg);
+	if (n > 0)
+		sched_notify(farm, FARM_JOB_CHANGED, job, 0, NULL,
+		    "failed frames queued again");
 	return n;
 }
 
@@ -460,7 +703,5 @@ void
 sched_frame_discarded(struct farm *farm, struct job *job, long number,
     const char *host, const char *why)
 {
-	if (farm->event != NULL)
-		farm->event(farm, FARM_FRAME_DISCARDED, job, number, host, why,
-		    farm->event_arg);
+	sched_notify(farm, FARM_FRAME_DISCARDED, job, number, host, why);
 }

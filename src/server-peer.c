@@ -50,7 +50,7 @@ peer_host(struct peer *p)
 {
 	if (p->host == NULL) {
 		p->host = host_get(&p->server->farm, p->addr);
-		host_connected(p->host, p->ext_version > 0, server_now());
+		host_connected(p->host, p->ext_version, server_now());
 	}
 	p->host->last_contact = server_now();
 	return p->host;
@@ -133,18 +133,21 @@ peer_helo(struct peer *p, const struct proto_request *req)
 		return -1;
 	}
 	if (p->host != NULL)
-		host_disconnected(p->host, p->ext_version > 0, now);
-	p->ext_version = req->ext_version;
+		host_disconnected(p->host, p->ext_version);
+	p->ext_version = req->ext_version < PROTO_EXT_VERSION ?
+	    req->ext_version : PROTO_EXT_VERSION;
+	p->waiting = 0;
+	p->nholds = 0;
 	p->host = host_get(&s->farm, name);
 	free(name);
-	host_connected(p->host, p->ext_version > 0, now);
+	host_connected(p->host, p->ext_version, now);
 	if (s->farm.stopping)
 		todo = "STOPPING";
 	else
 		todo = sched_has_work(&s->farm, now) ? "1" : "0";
 	if (p->ext_version > 0)
 		peer_reply(p, "%s %s %s/%d", selfexe_digest(s->selfexe), todo,
-		    PROTO_EXT_NAME, PROTO_EXT_VERSION);
+		    PROTO_EXT_NAME, p->ext_version);
 	else
 		peer_reply(p, "%s %s", selfexe_digest(s->selfexe), todo);
 	server_changed(s);
@@ -378,6 +381,62 @@ peer_notify_stopping(struct peer *p)
 	peer_reply(p, "STOPPING");
 }
 
+/*
+ * Tell a client that speaks version 2 of the extension to drop a frame
+ * another client delivered first.
+ */
+void
+peer_cancel(struct peer *p, const struct job *job, long frame)
+{
+	if (p->ext_version < 2 || p->state == PEER_CLOSING)
+		return;
+	peer_reply(p, "CANCEL %s %s %ld", job->blend_name, job->blend_digest,
+	    frame);
+}
+
+/* RETURN: the client gives a frame back unrendered. */
+static void
+peer_return(struct peer *p, const struct proto_request *req)
+{
+	struct job	*job = peer_find_frame(p, req);
+
+	if (job != NULL)
+		sched_frame_return(&p->server->farm, job, req->frame, p->host,
+		    "given back by the client");
+}
+
+/*
+ * HOLD: a client that connected again holds this frame; it may keep it
+ * if the frame is still (or again) its own.
+ */
+static void
+peer_hold(struct peer *p, const struct proto_request *req)
+{
+	struct server	*s = p->server;
+	struct job	*job = peer_find_frame(p, req);
+
+	if (job == NULL || !sched_hold(&s->farm, job, req->frame, p->host,
+	    server_now())) {
+		peer_reply(p, "NOK");
+		return;
+	}
+	p->holds = xreallocarray(p->holds, p->nholds + 1, sizeof *p->holds);
+	p->holds[p->nholds].seq = job->seq;
+	p->holds[p->nholds].frame = req->frame;
+	p->nholds++;
+	peer_reply(p, "OK");
+}
+
+/* HELD: the client held nothing else; its other frames go back. */
+static void
+peer_held(struct peer *p)
+{
+	sched_held(&p->server->farm, p->host, p->holds, p->nholds);
+	free(p->holds);
+	p->holds = NULL;
+	p->nholds = 0;
+}
+
 /* Answer an outstanding WAITJOB if a frame can be had now. */
 void
 peer_serve_waiting(struct peer *p)
@@ -488,6 +547,10 @@ peer_allowed(struct peer *p, enum proto_cmd cmd)
 	case PROTO_FAILED:
 		return p->ext_version > 0 && !(cmd == PROTO_WAITJOB &&
 		    p->waiting);
+	case PROTO_RETURN:
+	case PROTO_HOLD:
+	case PROTO_HELD:
+		return p->ext_version >= 2 && p->host != NULL;
 	default:
 		return 1;
 	}
@@ -542,6 +605,15 @@ peer_request(struct peer *p, char *line)
 		peer_failed(p, &req);
 		if (req.lines == 0)
 			peer_failure_line(p, "");
+		break;
+	case PROTO_RETURN:
+		peer_return(p, &req);
+		break;
+	case PROTO_HOLD:
+		peer_hold(p, &req);
+		break;
+	case PROTO_HELD:
+		peer_held(p);
 		break;
 	}
 	return 0;
@@ -709,13 +781,20 @@ peer_free(struct peer *p)
 	if (p->upload != NULL)
 		peer_upload_clear(p);
 	peer_failure_clear(p);
-	if (p->host != NULL) {
-		host_disconnected(p->host, p->ext_version > 0, server_now());
-		if (p->ext_version > 0 && !host_alive(p->host))
+	if (p->host != NULL && !s->quitting) {
+		/*
+		 * A client of version 2 may come back for its frames: it
+		 * counts as lost only after client_timeout out of touch.
+		 */
+		host_disconnected(p->host, p->ext_version);
+		if (p->ext_version == 1 && !host_alive(p->host))
 			sched_host_lost(&s->farm, p->host);
+		else if (p->ext_version > 1)
+			sched_changed(&s->farm);
 	}
 	TAILQ_REMOVE(&s->peers, p, entry);
 	s->npeers--;
+	free(p->holds);
 	event_free(p->resume_ev);
 	bufferevent_free(p->bev);
 	free(p);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bdfarm.h"
+#include "clock.h"
 #include "console.h"
 #include "fileio.h"
 #include "jobdir.h"
@@ -31,14 +32,11 @@
 #include "state.h"
 #include "xmalloc.h"
 
-/* Wall-clock time in milliseconds, the model's clock. */
+/* The model's clock: monotonic milliseconds. */
 farm_time
 server_now(void)
 {
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return (farm_time)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+	return clock_mono_ms();
 }
 
 /* Tell the view (if any) that something it shows has changed. */
@@ -93,7 +91,7 @@ server_save_state(struct server *s)
 	size_t	 len;
 	int	 rc = 0;
 
-	text = state_format(&s->farm, &len);
+	text = state_format(&s->farm, clock_wall_ms() - server_now(), &len);
 	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
 		log_warnx("%s", cause);
 		free(cause);
@@ -141,8 +139,13 @@ server_log_complete(struct server *s, struct job *job)
 		free(counts);
 		counts = next;
 	}
-	server_defer_joblog(s, job->name,
-	    "rendering complete; frames per host: %s", counts);
+	if (job->backups > 0)
+		server_defer_joblog(s, job->name, "rendering complete; frames "
+		    "per host: %s; backup copies handed out: %u", counts,
+		    job->backups);
+	else
+		server_defer_joblog(s, job->name,
+		    "rendering complete; frames per host: %s", counts);
 	log_info(_("%s: rendering complete (%s)"), job->name, counts);
 	free(counts);
 }
@@ -214,6 +217,15 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 		log_info(_("%s: frame %ld handed out again to %s"), job->name,
 		    frame, host);
 		break;
+	case FARM_FRAME_BACKUP:
+		joblog_write(dir, job->name, "frame %ld handed out to %s as "
+		    "a backup copy of the one on %s", frame, host, detail);
+		server_view_event(s, _("%s: frame %ld to %s as a backup copy"),
+		    job->name, frame, host);
+		break;
+	case FARM_FRAME_CANCELLED:
+		server_cancel(s, job, frame, host);
+		break;
 	case FARM_FRAME_DONE:
 		server_defer_joblog(s, job->name, "frame %ld received from %s",
 		    frame, host);
@@ -259,6 +271,20 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 		server_state_dirty(s);
 	server_wake(s);
 	server_changed(s);
+}
+
+/* Tell the clients of host that it should drop a frame of job. */
+void
+server_cancel(struct server *s, struct job *job, long frame,
+    const char *name)
+{
+	struct host	*host = host_find(&s->farm, name);
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &s->peers, entry) {
+		if (p->host == host)
+			peer_cancel(p, job, frame);
+	}
 }
 
 /* Give waiting bdfarm clients the frames that may have become free. */
@@ -444,6 +470,16 @@ server_signal_stop_clients(evutil_socket_t sig, short events, void *arg)
 	server_stop_clients(arg);
 }
 
+/* Give the model the delays the settings say. */
+static void
+server_set_delays(struct server *s)
+{
+	s->farm.redistribute_delay =
+	    (farm_time)s->settings->redistribute_delay * 1000;
+	s->farm.client_timeout = (farm_time)s->settings->client_timeout * 1000;
+	sched_changed(&s->farm);
+}
+
 /* SIGHUP: read the configuration again and rescan the job folder. */
 static void
 server_signal_reload(evutil_socket_t sig, short events, void *arg)
@@ -475,8 +511,7 @@ server_signal_reload(evutil_socket_t sig, short events, void *arg)
 		s->settings->listen = NULL;
 		settings_free(s->settings);
 		*s->settings = fresh;
-		s->farm.redistribute_delay =
-		    (farm_time)s->settings->redistribute_delay * 1000;
+		server_set_delays(s);
 		jobdir_set_intervals(s->jobdir, s->settings);
 		log_info(_("settings read again from %s"),
 		    path != NULL ? path : _("built-in defaults"));
@@ -502,6 +537,7 @@ server_tick(evutil_socket_t fd, short events, void *arg)
 		selfexe_exec(s->selfexe, s->options->argv, fds, s->nlisteners);
 		console_resume(s);
 	}
+	sched_expire_hosts(&s->farm, server_now());
 	server_wake(s);
 	server_changed(s);
 }
@@ -522,6 +558,7 @@ server_load_state(struct server *s, struct state *st)
 	if (fileio_read_small(s->state_path, (size_t)1 << 30, &text, &len,
 	    &cause) == 0 && state_parse(text, len, st, &cause) == 0) {
 		free(text);
+		state_to_clock(st, clock_wall_ms() - server_now());
 		if (st->next_seq > s->farm.next_seq)
 			s->farm.next_seq = st->next_seq;
 		return;
@@ -578,6 +615,8 @@ server_main(struct settings *settings, const struct server_options *o)
 	xasprintf(&s.state_path, "%s/%s", o->jobdir, STATE_FILE);
 	farm_init(&s.farm, (farm_time)settings->redistribute_delay * 1000,
 	    server_farm_event, &s);
+	s.farm.started = server_now();
+	server_set_delays(&s);
 	server_load_state(&s, &saved);
 
 	s.save_ev = evtimer_new(s.base, server_save_timer, &s);
@@ -610,6 +649,8 @@ server_main(struct settings *settings, const struct server_options *o)
 
 	if (console)
 		console_stop(&s);
+	/* Frames out stay out, as after a crash: their clients come back. */
+	s.quitting = 1;
 	while (!TAILQ_EMPTY(&s.peers))
 		peer_free(TAILQ_FIRST(&s.peers));
 	server_save_state(&s);

@@ -50,6 +50,10 @@ struct peer {
 	int			 waiting;	/* WAITJOB outstanding */
 	int			 waiting_available;
 
+	/* The frames a reconnected client said it holds, until HELD. */
+	struct farm_hold	*holds;
+	size_t			 nholds;
+
 	/*
 	 * A failure report being read (PEER_FAILURE). Its job is looked up
 	 * again at the end: a scan may remove the job meanwhile.
@@ -114,6 +118,7 @@ struct server {
 	size_t			 npending;
 
 	struct server_view	 view;
+	int			 quitting;	/* peers close, the model stays */
 	int			 exit_code;
 };
 
@@ -126,6 +131,8 @@ void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
 void		 server_wake(struct server *);
 void		 server_commit(struct server *);
+void		 server_cancel(struct server *, struct job *, long,
+		     const char *);
 
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,
@@ -134,5 +141,6 @@ void		 peer_free(struct peer *);
 void		 peer_serve_waiting(struct peer *);
 void		 peer_committed(struct peer *);
 void		 peer_notify_stopping(struct peer *);
+void		 peer_cancel(struct peer *, const struct job *, long);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * state.c: the checkpoint text. One line per fact, a job's lines between
  * "job NAME" and "end", finished frames as ranges so that a long job stays
- * small. Parsing is strict: a file that does not parse is not half-used.
+ * small. Times are saved on the wall clock, which outlives the process,
+ * and turned into the model's monotonic clock when read. Parsing is
+ * strict: a file that does not parse is not half-used.
  */
 #include "state.h"
 
@@ -95,11 +97,12 @@ state_format_ranges(FILE *f, const struct job *job, const char *word,
 	fputc('\n', f);
 }
 
-/* Write one job's lines. */
+/* Write one job's lines; wall_offset turns model times into wall times. */
 static void
-state_format_job(FILE *f, const struct job *job)
+state_format_job(FILE *f, const struct job *job, int64_t wall_offset)
 {
 	const struct file_id	*id = &job->blend_id;
+	const struct frame	*fr;
 	size_t			 i;
 
 	fputs("job ", f);
@@ -115,13 +118,11 @@ state_format_job(FILE *f, const struct job *job)
 	state_format_ranges(f, job, "done", FRAME_DONE);
 	if (job->nfailed > 0)
 		state_format_ranges(f, job, "failed", FRAME_FAILED);
-	for (i = 0; i < job->nframes; i++) {
-		const struct frame	*fr = &job->frames[i];
-
-		if (fr->state == FRAME_OUT && fr->host != NULL)
-			fprintf(f, "out %ld %" PRId64 " %" PRIu32 " %s\n",
-			    job->first + (long)i, fr->since, fr->sends,
-			    fr->host->name);
+	TAILQ_FOREACH(fr, &job->out, out_entry) {
+		if (fr->host != NULL)
+			fprintf(f, "out %ld %" PRId64 " %" PRIu32 " %d %s\n",
+			    job_frame_number(job, fr), fr->since + wall_offset,
+			    fr->sends, fr->host->ext_version, fr->host->name);
 	}
 	for (i = 0; i < job->nfailures; i++)
 		fprintf(f, "failure %ld %s\n", job->failures[i].frame,
@@ -132,9 +133,12 @@ state_format_job(FILE *f, const struct job *job)
 	fputs("end\n", f);
 }
 
-/* The whole checkpoint of farm as text; *len receives its length. */
+/*
+ * The whole checkpoint of farm as text; *len receives its length.
+ * wall_offset is the wall clock minus the model's clock, in ms.
+ */
 char *
-state_format(struct farm *farm, size_t *len)
+state_format(struct farm *farm, int64_t wall_offset, size_t *len)
 {
 	struct job	*job;
 	char		*text = NULL;
@@ -146,7 +150,7 @@ state_format(struct farm *farm, size_t *len)
 	fprintf(f, "nextseq %" PRIu64 "\n", farm->next_seq);
 	TAILQ_FOREACH(job, &farm->jobs, entry) {
 		if (job->job_digest[0] != '\0' && job->invalid == NULL)
-			state_format_job(f, job);
+			state_format_job(f, job, wall_offset);
 	}
 	if (fclose(f) != 0)
 		fatal("formatting the state");
@@ -229,9 +233,9 @@ state_parse_ranges(struct state_range **list, size_t *n, char *ranges)
 	return 0;
 }
 
-/* Parse one line inside a job's block. */
+/* Parse one line inside a job's block of a file of version. */
 static int
-state_parse_job_line(struct state_job *sj, char **t, int n)
+state_parse_job_line(struct state_job *sj, char **t, int n, int version)
 {
 	struct file_id	*id = &sj->blend_id;
 	int64_t		 v;
@@ -261,15 +265,22 @@ state_parse_job_line(struct state_job *sj, char **t, int n)
 		sj->seq = u;
 		return 0;
 	}
-	if (strcmp(t[0], "out") == 0 && n == 5 && proto_valid_host(t[4])) {
+	if (strcmp(t[0], "out") == 0 && n == (version == 1 ? 5 : 6) &&
+	    proto_valid_host(t[n - 1])) {
 		struct state_out	o;
 
+		memset(&o, 0, sizeof o);
 		if (proto_parse_frame(t[1], &o.frame) != 0 ||
 		    state_i64(t[2], &o.since) != 0 ||
 		    state_u64(t[3], &u) != 0 || u > UINT32_MAX)
 			return -1;
 		o.sends = (uint32_t)u;
-		o.host = xstrdup(t[4]);
+		if (version > 1) {
+			if (state_u64(t[4], &u) != 0 || u > 1000)
+				return -1;
+			o.ext_version = (int)u;
+		}
+		o.host = xstrdup(t[n - 1]);
 		sj->out = xreallocarray(sj->out, sj->nout + 1, sizeof *sj->out);
 		sj->out[sj->nout++] = o;
 		return 0;
@@ -327,7 +338,7 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 			    proto_parse_frame(t[1], &v) != 0)
 				goto bad;
 			version = (int)v;
-			if (version != STATE_VERSION) {
+			if (version < 1 || version > STATE_VERSION) {
 				xasprintf(cause, _("state file version %d is "
 				    "not supported"), version);
 				goto fail;
@@ -377,7 +388,7 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 			sj = NULL;
 			continue;
 		}
-		if (state_parse_job_line(sj, t, n) != 0)
+		if (state_parse_job_line(sj, t, n, version) != 0)
 			goto bad;
 	}
 	if (version == 0 || sj != NULL)
@@ -394,6 +405,21 @@ fail:
 	free(copy);
 	state_free(st);
 	return -1;
+}
+
+/*
+ * Turn the wall-clock times of a parsed checkpoint into the model's
+ * clock; wall_offset is the wall clock minus the model's clock, in ms.
+ */
+void
+state_to_clock(struct state *st, int64_t wall_offset)
+{
+	size_t	i, j;
+
+	for (i = 0; i < st->njobs; i++) {
+		for (j = 0; j < st->jobs[i].nout; j++)
+			st->jobs[i].out[j].since -= wall_offset;
+	}
 }
 
 /* The saved record of the job called name, or NULL. */
@@ -426,14 +452,9 @@ state_restore_ranges(struct job *job, const struct state_range *ranges,
 		if (to > job->last)
 			to = job->last;
 		for (number = from; number <= to; number++) {
-			if ((f = job_frame(job, number)) == NULL ||
-			    f->state != FRAME_TODO)
-				continue;
-			f->state = state;
-			if (state == FRAME_DONE)
-				job->ndone++;
-			else
-				job->nfailed++;
+			if ((f = job_frame(job, number)) != NULL &&
+			    f->state == FRAME_TODO)
+				job_frame_set(job, f, state);
 		}
 	}
 }
@@ -470,15 +491,19 @@ state_restore_job(struct farm *farm, struct job *job,
 	state_restore_ranges(job, sj->done, sj->ndone, FRAME_DONE);
 	state_restore_ranges(job, sj->failed, sj->nfailed, FRAME_FAILED);
 	for (i = 0; i < sj->nout; i++) {
-		if ((f = job_frame(job, sj->out[i].frame)) == NULL ||
+		const struct state_out	*o = &sj->out[i];
+		struct host		*host;
+
+		if ((f = job_frame(job, o->frame)) == NULL ||
 		    f->state != FRAME_TODO)
 			continue;
-		f->state = FRAME_OUT;
-		f->since = sj->out[i].since;
-		f->sends = sj->out[i].sends;
-		f->host = host_get(farm, sj->out[i].host);
-		job->nout++;
+		host = host_get(farm, o->host);
+		if (!host_alive(host))
+			host->ext_version = o->ext_version;
+		job_frame_out(job, f, host, o->since);
+		f->sends = o->sends;
 	}
+	sched_changed(farm);
 	for (i = 0; i < sj->nhosts; i++)
 		job_count_host(job, sj->hosts[i].name, sj->hosts[i].count);
 	for (i = 0; i < sj->nfailures; i++) {

@@ -10,7 +10,7 @@
 
 #include "farm.h"
 
-#define STATE_VERSION	1
+#define STATE_VERSION	2	/* 1 is read too */
 #define STATE_FILE	".bdfarm.state"
 
 struct state_range {
@@ -20,8 +20,9 @@ struct state_range {
 
 struct state_out {
 	long		 frame;
-	farm_time	 since;
+	farm_time	 since;		/* wall clock until state_to_clock */
 	uint32_t	 sends;
+	int		 ext_version;	/* of the host's extension, or 0 */
 	char		*host;
 };
 
@@ -52,9 +53,10 @@ struct state {
 	size_t			 njobs;
 };
 
-char			*state_format(struct farm *, size_t *);
+char			*state_format(struct farm *, int64_t, size_t *);
 int			 state_parse(const char *, size_t, struct state *,
 			     char **);
+void			 state_to_clock(struct state *, int64_t);
 struct state_job	*state_find(struct state *, const char *);
 void			 state_restore_job(struct farm *, struct job *,
 			     const struct state_job *);

@@ -15,6 +15,8 @@ def test_progress_reaches_the_server():
     with ExtFarm(verbose=True).start() as farm:
         name, md5 = farm.ready_job('a', 1, 2)
         with farm.bdfarm('p.example') as c, farm.bdfarm('w.example') as w:
+            # Two renderers: p's share of the job is both its frames.
+            c.facts(renderers=2)
             job = c.next_job(BOUND)
             eq(job, (name, md5, 1), 'frame')
             since = farm.log_size()

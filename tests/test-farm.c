@@ -233,10 +233,8 @@ START_TEST(test_farm_frames_total)
 	farm_set_definition(&farm, b, "/srv/b.blend", -2, 2, DIGEST1);
 	c = farm_add_job(&farm, "c.job");
 	farm_set_invalid(&farm, c, "no .blend");
-	a->frames[0].state = FRAME_DONE;
-	a->ndone = 1;
-	b->frames[1].state = FRAME_OUT;
-	b->nout = 1;
+	job_frame_set(a, &a->frames[0], FRAME_DONE);
+	job_frame_out(b, &b->frames[1], host_get(&farm, "alpha"), 1000);
 	ck_assert_uint_eq(farm_frames_total(&farm, &done, &out), 15);
 	ck_assert_uint_eq(done, 1);
 	ck_assert_uint_eq(out, 1);
@@ -495,19 +493,24 @@ START_TEST(test_farm_hosts)
 	ck_assert_str_eq(a->name, "alpha");
 	ck_assert_int_eq(a->connections, 0);
 
-	host_connected(a, 1, 1000);
-	host_connected(a, 1, 2000);
+	host_connected(a, 2, 1000);
+	host_connected(a, 2, 2000);
 	ck_assert_int_eq(a->connections, 2);
-	ck_assert(a->bdfarm);
+	ck_assert_int_eq(a->ext_version, 2);
+	ck_assert(host_alive(a));
 	ck_assert_int_eq(a->last_contact, 2000);
-	host_disconnected(a, 1, 3000);
-	host_disconnected(a, 1, 4000);
-	host_disconnected(a, 1, 5000);
+	host_disconnected(a, 2);
+	ck_assert(host_alive(a));
+	host_disconnected(a, 2);
+	host_disconnected(a, 2);
 	ck_assert_int_eq(a->connections, 0);
-	ck_assert_int_eq(a->last_contact, 5000);
+	ck_assert(!host_alive(a));
+	/* It was last heard from when it last spoke, not when it left. */
+	ck_assert_int_eq(a->last_contact, 2000);
 	/* The same name from an old client: no longer a bdfarm peer. */
 	host_connected(a, 0, 6000);
-	ck_assert(!a->bdfarm);
+	ck_assert_int_eq(a->ext_version, 0);
+	ck_assert(!host_alive(a));
 	ck_assert_uint_eq(test_farm_nevents, 0);
 	farm_free(&farm);
 }

@@ -652,10 +652,16 @@ START_TEST(test_sched_result_other_host)
 	    1, NULL, &got), FARM_RESULT_OK);
 	sched_frame_done(&farm, got, 1, b, T0 + 4000);
 
-	e = &test_sched_events[test_sched_nevents - 2];
+	e = &test_sched_events[test_sched_nevents - 3];
 	ck_assert_int_eq(e->ev, FARM_FRAME_DONE);
 	ck_assert_int_eq(e->frame, 1);
 	ck_assert_str_eq(e->host, "beta");
+	/* Alpha, which had it, is told to drop it. */
+	e = &test_sched_events[test_sched_nevents - 2];
+	ck_assert_int_eq(e->ev, FARM_FRAME_CANCELLED);
+	ck_assert_str_eq(e->host, "alpha");
+	ck_assert_str_eq(e->detail, "beta");
+	ck_assert_uint_eq(a->held, 0);
 	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_DONE);
 	ck_assert_ptr_null(job_frame(job, 1)->host);
 	ck_assert_uint_eq(b->done, 1);
@@ -1147,7 +1153,7 @@ START_TEST(test_sched_lost_host)
 	/* Alive, a keeps its frames past the delay; b gets only frame 3. */
 	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 3);
 	test_sched_none(&farm, b, 1, T0 + 2 * DELAY);
-	host_disconnected(a, 1, T0 + 2 * DELAY);
+	host_disconnected(a, 1);
 	ck_assert_uint_eq(sched_host_lost(&farm, a), 2);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_HOST_LOST);
 	test_sched_expect(&farm, b, 1, T0 + 2 * DELAY, job, 1);
@@ -1190,6 +1196,284 @@ START_TEST(test_sched_returned)
 }
 END_TEST
 
+/* A bdfarm client of version 2 with renderers, in touch since now. */
+static struct host *
+test_sched_client(struct farm *farm, const char *name, int renderers,
+    farm_time now)
+{
+	struct host	*h = host_get(farm, name);
+
+	host_connected(h, 2, now);
+	h->renderers = renderers;
+	return h;
+}
+
+START_TEST(test_sched_share)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b, *old;
+	long		 i;
+
+	/*
+	 * 12 frames, renderers 1 + 2 + 1 (old clients do not count): a may
+	 * hold 12 * 1 / 3 = 4, b 8, and fewer as frames get done.
+	 */
+	test_sched_init(&farm);
+	a = test_sched_client(&farm, "a", 1, T0);
+	b = test_sched_client(&farm, "b", 2, T0);
+	old = host_get(&farm, "old");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 12);
+	for (i = 1; i <= 4; i++)
+		test_sched_expect(&farm, a, 0, T0, job, i);
+	test_sched_none(&farm, a, 0, T0);
+	for (i = 5; i <= 12; i++)
+		test_sched_expect(&farm, b, 0, T0, job, i);
+	ck_assert_uint_eq(a->held, 4);
+	ck_assert_uint_eq(b->held, 8);
+	/* Done frames shrink the share: 8 left, a may hold 8 / 3, so 3. */
+	for (i = 1; i <= 4; i++)
+		sched_frame_done(&farm, job, i, a, T0 + 10);
+	ck_assert_uint_eq(a->held, 0);
+	for (i = 9; i <= 12; i++)
+		sched_frame_return(&farm, job, i, b, "test");
+	test_sched_expect(&farm, a, 0, T0 + 20, job, 9);
+	test_sched_expect(&farm, a, 0, T0 + 20, job, 10);
+	test_sched_expect(&farm, a, 0, T0 + 20, job, 11);
+	test_sched_none(&farm, a, 0, T0 + 20);
+	ck_assert_int_eq(job_frame(job, 12)->state, FRAME_TODO);
+	/* b, with two renderers, may hold 8 * 2 / 3: frame 12 is its. */
+	test_sched_expect(&farm, b, 0, T0 + 20, job, 12);
+	/* An old client is not held back. */
+	farm_free(&farm);
+	test_sched_init(&farm);
+	a = test_sched_client(&farm, "a", 1, T0);
+	old = host_get(&farm, "old");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 4);
+	test_sched_expect(&farm, a, 0, T0, job, 1);
+	test_sched_expect(&farm, old, 0, T0, job, 2);
+	test_sched_expect(&farm, old, 0, T0, job, 3);
+	test_sched_expect(&farm, old, 0, T0, job, 4);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_backup_copy)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*fast, *slow;
+	struct frame	*f;
+
+	test_sched_init(&farm);
+	fast = test_sched_client(&farm, "fast", 1, T0);
+	slow = test_sched_client(&farm, "slow", 1, T0);
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
+	/* Fast renders a frame in 1 s, slow in 10 s. */
+	test_sched_expect(&farm, fast, 1, T0, job, 1);
+	test_sched_expect(&farm, slow, 1, T0, job, 2);
+	sched_frame_done(&farm, job, 1, fast, T0 + 1000);
+	test_sched_expect(&farm, fast, 1, T0 + 1000, job, 3);
+	sched_frame_done(&farm, job, 3, fast, T0 + 2000);
+	/* Without a time for slow, it is judged by the job's: no copy. */
+	test_sched_none(&farm, fast, 1, T0 + 2000);
+	sched_frame_done(&farm, job, 2, slow, T0 + 10000);
+	farm_free(&farm);
+
+	test_sched_init(&farm);
+	fast = test_sched_client(&farm, "fast", 1, T0);
+	slow = test_sched_client(&farm, "slow", 1, T0);
+	fast->frame_time_sum = 1000;
+	fast->frame_time_count = 1;
+	slow->frame_time_sum = 10000;
+	slow->frame_time_count = 1;
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 2);
+	test_sched_expect(&farm, slow, 1, T0, job, 1);
+	test_sched_expect(&farm, fast, 1, T0, job, 2);
+	/* No copy to a client with no free renderer. */
+	test_sched_none(&farm, fast, 0, T0 + 500);
+	sched_frame_done(&farm, job, 2, fast, T0 + 1000);
+	/* Slow is 10 % through frame 1: fast gets a copy of it. */
+	sched_frame_progress(job, 1, slow, 100);
+	test_sched_expect(&farm, fast, 1, T0 + 1000, job, 1);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_BACKUP);
+	ck_assert_str_eq(test_sched_last()->detail, "slow");
+	f = job_frame(job, 1);
+	ck_assert_ptr_eq(f->host, slow);
+	ck_assert_ptr_eq(f->backup, fast);
+	ck_assert_uint_eq(job->nout, 1);
+	ck_assert_uint_eq(job->backups, 1);
+	/* One copy at a time; and the copy's result is wanted. */
+	test_sched_none(&farm, fast, 1, T0 + 1000);
+	ck_assert_int_eq(sched_check_result(&farm, "f.blend", BLENDDIGEST1,
+	    1, fast, &job), FARM_RESULT_OK);
+	/* The first result wins; slow is told to drop its render. */
+	sched_frame_done(&farm, job, 1, fast, T0 + 2000);
+	ck_assert_int_eq(test_sched_events[test_sched_nevents - 2].ev,
+	    FARM_FRAME_CANCELLED);
+	ck_assert_str_eq(test_sched_events[test_sched_nevents - 2].host,
+	    "slow");
+	ck_assert_int_eq(test_sched_last()->ev, FARM_JOB_COMPLETE);
+	ck_assert_uint_eq(slow->held, 0);
+	ck_assert_uint_eq(fast->held, 0);
+	ck_assert_uint_eq(job->nout, 0);
+	ck_assert_uint_eq(job->ndone, 2);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_backup_released)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*fast, *slow;
+	struct frame	*f;
+
+	test_sched_init(&farm);
+	fast = test_sched_client(&farm, "fast", 1, T0);
+	slow = test_sched_client(&farm, "slow", 1, T0);
+	fast->frame_time_sum = 1000;
+	fast->frame_time_count = 1;
+	slow->frame_time_sum = 10000;
+	slow->frame_time_count = 1;
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 1);
+	test_sched_expect(&farm, slow, 1, T0, job, 1);
+	test_sched_expect(&farm, fast, 1, T0 + 100, job, 1);
+	f = job_frame(job, 1);
+	/* The copy's host fails it: slow keeps the frame. */
+	sched_frame_failed(&farm, job, 1, fast, "Error");
+	ck_assert_ptr_eq(f->host, slow);
+	ck_assert_ptr_null(f->backup);
+	ck_assert_int_eq(f->state, FRAME_OUT);
+	/* A copy again; slow is lost: the copy is all there is. */
+	test_sched_expect(&farm, fast, 1, T0 + 200, job, 1);
+	host_disconnected(slow, 2);
+	ck_assert_uint_eq(sched_host_lost(&farm, slow), 1);
+	ck_assert_ptr_eq(f->host, fast);
+	ck_assert_ptr_null(f->backup);
+	ck_assert_int_eq(f->state, FRAME_OUT);
+	ck_assert_uint_eq(slow->held, 0);
+	/* Fast gives it back: back to the queue. */
+	ck_assert_int_eq(sched_frame_return(&farm, job, 1, fast, "test"), 1);
+	ck_assert_int_eq(f->state, FRAME_TODO);
+	ck_assert_uint_eq(fast->held, 0);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_expire)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *old;
+
+	/* A client of version 2 that left keeps its frames a while. */
+	test_sched_init(&farm);
+	farm.client_timeout = 30000;
+	a = test_sched_client(&farm, "a", 1, T0);
+	old = host_get(&farm, "old");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, old, 1, T0, job, 2);
+	host_disconnected(a, 2);
+	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 29999), 0);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_OUT);
+	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 30000), 1);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_TODO);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_HOST_LOST);
+	/* An old client's frame waits for the redistribution delay. */
+	ck_assert_int_eq(job_frame(job, 2)->state, FRAME_OUT);
+	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + DELAY * 9), 0);
+	/* Back in touch in time, it keeps them. */
+	test_sched_expect(&farm, a, 1, T0 + 40000, job, 1);
+	host_disconnected(a, 2);
+	host_connected(a, 2, T0 + 60000);
+	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 80000), 0);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_OUT);
+	farm_free(&farm);
+
+	/* A host known only from saved state: from the farm's start. */
+	test_sched_init(&farm);
+	farm.client_timeout = 30000;
+	farm.started = T0 + 5000;
+	a = host_get(&farm, "a");
+	a->ext_version = 2;
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
+	job_frame_out(job, job_frame(job, 2), a, T0 - 100000);
+	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 34999), 0);
+	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 35000), 1);
+	ck_assert_int_eq(job_frame(job, 2)->state, FRAME_TODO);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_hold)
+{
+	struct farm		 farm;
+	struct job		*job;
+	struct host		*a, *b;
+	struct farm_hold	 holds[2];
+
+	test_sched_init(&farm);
+	a = test_sched_client(&farm, "a", 1, T0);
+	b = test_sched_client(&farm, "b", 1, T0);
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 5);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	test_sched_expect(&farm, a, 1, T0, job, 3);
+	test_sched_expect(&farm, b, 1, T0, job, 4);
+	sched_frame_done(&farm, job, 5, b, T0);
+	/* a comes back with 1 and 5; frame 3 went back meanwhile. */
+	sched_frame_return(&farm, job, 3, a, "test");
+	ck_assert_int_eq(sched_hold(&farm, job, 1, a, T0 + 10), 1);
+	ck_assert_int_eq(sched_hold(&farm, job, 3, a, T0 + 10), 1);
+	ck_assert_ptr_eq(job_frame(job, 3)->host, a);
+	/* Not a frame out to another, done, or outside the job. */
+	ck_assert_int_eq(sched_hold(&farm, job, 4, a, T0 + 10), 0);
+	ck_assert_int_eq(sched_hold(&farm, job, 9, a, T0 + 10), 0);
+	holds[0].seq = job->seq;
+	holds[0].frame = 1;
+	holds[1].seq = job->seq;
+	holds[1].frame = 3;
+	/* Frame 2, which a no longer has, goes back. */
+	ck_assert_uint_eq(sched_held(&farm, a, holds, 2), 1);
+	ck_assert_int_eq(job_frame(job, 2)->state, FRAME_TODO);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RETURNED);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_OUT);
+	ck_assert_ptr_eq(job_frame(job, 4)->host, b);
+	ck_assert_uint_eq(a->held, 2);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_overdue_after_leaving)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+
+	/*
+	 * Frames out to a client in touch are never overdue; once it is out
+	 * of touch, the one out longest is, even though a walk before had
+	 * found nothing due.
+	 */
+	test_sched_init(&farm);
+	a = test_sched_client(&farm, "a", 1, T0);
+	b = host_get(&farm, "b");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 2);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, b, 1, T0 + 10, job, 2);
+	test_sched_none(&farm, b, 1, T0 + 100);
+	host_disconnected(a, 2);
+	sched_changed(&farm);
+	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 1);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RESENT);
+	ck_assert_uint_eq(a->held, 0);
+	test_sched_expect(&farm, b, 1, T0 + DELAY + 10, job, 2);
+	farm_free(&farm);
+}
+END_TEST
+
 Suite *
 sched_suite(void)
 {
@@ -1227,6 +1511,12 @@ sched_suite(void)
 	tcase_add_test(results, test_sched_complete_once);
 	tcase_add_test(results, test_sched_discarded);
 	tcase_add_test(results, test_sched_returned);
+	tcase_add_test(results, test_sched_share);
+	tcase_add_test(results, test_sched_backup_copy);
+	tcase_add_test(results, test_sched_backup_released);
+	tcase_add_test(results, test_sched_expire);
+	tcase_add_test(results, test_sched_hold);
+	tcase_add_test(results, test_sched_overdue_after_leaving);
 	tcase_add_test(results, test_sched_no_observer);
 	suite_add_tcase(s, results);
 

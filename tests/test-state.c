@@ -132,7 +132,7 @@ test_state_farm(struct farm *farm)
 static char *
 test_state_save(struct farm *farm, struct state *st, size_t *len)
 {
-	char	*text = state_format(farm, len);
+	char	*text = state_format(farm, 0, len);
 
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(strlen(text), *len);
@@ -234,15 +234,16 @@ START_TEST(test_state_parsed)
 	ck_assert_int_eq(sj->done[2].to, 6);
 	ck_assert_int_eq(sj->done[3].from, 20);
 	ck_assert_int_eq(sj->done[3].to, 20);
+	/* Frames out in the order they were handed out, -2 again last. */
 	ck_assert_uint_eq(sj->nout, 26 - 8);
-	ck_assert_int_eq(sj->out[0].frame, -2);
-	ck_assert_int_eq(sj->out[0].since, T0 + DELAY + 3);
-	ck_assert_uint_eq(sj->out[0].sends, 2);
-	ck_assert_str_eq(sj->out[0].host, "delta");
-	ck_assert_int_eq(sj->out[1].frame, -1);
-	ck_assert_int_eq(sj->out[1].since, T0 + 4);
-	ck_assert_uint_eq(sj->out[1].sends, 1);
-	ck_assert_str_eq(sj->out[1].host, "alpha");
+	ck_assert_int_eq(sj->out[0].frame, -1);
+	ck_assert_int_eq(sj->out[0].since, T0 + 4);
+	ck_assert_uint_eq(sj->out[0].sends, 1);
+	ck_assert_str_eq(sj->out[0].host, "alpha");
+	ck_assert_int_eq(sj->out[17].frame, -2);
+	ck_assert_int_eq(sj->out[17].since, T0 + DELAY + 3);
+	ck_assert_uint_eq(sj->out[17].sends, 2);
+	ck_assert_str_eq(sj->out[17].host, "delta");
 	ck_assert_uint_eq(sj->nhosts, 2);
 	ck_assert_str_eq(sj->hosts[0].name, "alpha");
 	ck_assert_uint_eq(sj->hosts[0].count, 5);
@@ -301,7 +302,7 @@ START_TEST(test_state_round_trip)
 	    "b job.job"));
 
 	/* Saved again, the same text but for the next number. */
-	text2 = state_format(&again, &len2);
+	text2 = state_format(&again, 0, &len2);
 	ck_assert_ptr_nonnull(strstr(text, "\nseq 1\n"));
 	ck_assert_str_eq(strchr(strchr(text2, '\n') + 1, '\n'),
 	    strchr(strchr(text, '\n') + 1, '\n'));
@@ -378,6 +379,73 @@ START_TEST(test_state_restore_hosts)
 	ck_assert_str_eq(job->blend_name, "a.blend");
 	ck_assert_int_eq(job->blend_id.mtime_ns, 4);
 	ck_assert(job_ready(job));
+	state_free(&st);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_state_version2)
+{
+	struct farm		 farm;
+	struct state		 st;
+	struct job		*job;
+	struct host		*live;
+	const char		*text = "bdfarm-state 2\nnextseq 5\n"
+	    "job a.job\njobdigest " D1 "\nblend " BD1 " 1 2 3 4 a.blend\n"
+	    "out 4 1000 1 2 node#12\nout 5 1000 1 0 old\n"
+	    "out 3 1000 1 2 busy#7\nend\n";
+
+	/* Version 2 says which extension each frame's host spoke. */
+	test_state_good(text, strlen(text), &st);
+	ck_assert_uint_eq(st.jobs[0].nout, 3);
+	ck_assert_int_eq(st.jobs[0].out[0].ext_version, 2);
+	ck_assert_str_eq(st.jobs[0].out[0].host, "node#12");
+	ck_assert_int_eq(st.jobs[0].out[1].ext_version, 0);
+
+	/* Restored to hosts out of touch; a host in touch keeps its own. */
+	farm_init(&farm, DELAY, NULL, NULL);
+	live = host_get(&farm, "busy#7");
+	host_connected(live, 1, T0);
+	job = test_state_reload(&farm, &st, "a.job", "/srv/a.blend", 1, 5, D1);
+	ck_assert_int_eq(host_find(&farm, "node#12")->ext_version, 2);
+	ck_assert_int_eq(host_find(&farm, "old")->ext_version, 0);
+	ck_assert_int_eq(live->ext_version, 1);
+	ck_assert_uint_eq(host_find(&farm, "node#12")->held, 1);
+	ck_assert_uint_eq(job->nout, 3);
+	state_free(&st);
+	farm_free(&farm);
+
+	/* In version 2 the extension is not optional, nor in version 1. */
+	BAD("bdfarm-state 2\nnextseq 5\njob a.job\njobdigest " D1 "\n"
+	    "out 4 1000 1 node#12\nend\n", "line 5");
+	BAD("bdfarm-state 2\nnextseq 5\njob a.job\njobdigest " D1 "\n"
+	    "out 4 1000 1 x node#12\nend\n", "line 5");
+	BAD("bdfarm-state 2\nnextseq 5\njob a.job\njobdigest " D1 "\n"
+	    "out 4 1000 1 1001 node#12\nend\n", "line 5");
+	BAD(HEAD "job a.job\njobdigest " D1 "\nout 4 1000 1 2 node#12\nend\n",
+	    "line 5");
+}
+END_TEST
+
+START_TEST(test_state_wall_clock)
+{
+	struct farm	 farm;
+	struct state	 st;
+	struct job	*job;
+	char		*text;
+	size_t		 len;
+
+	/* Saved on the wall clock, read back on the model's clock. */
+	farm_init(&farm, DELAY, NULL, NULL);
+	job = test_state_job(&farm, "a.job", "/srv/a.blend", 1, 3, D1, BD1);
+	test_state_out(&farm, "alpha", 5000, job, 1);
+	text = state_format(&farm, T0, &len);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\nout 1 1700000005000 1 0 alpha\n"));
+	test_state_good(text, len, &st);
+	state_to_clock(&st, T0 - 300);
+	ck_assert_int_eq(st.jobs[0].out[0].since, 5300);
+	free(text);
 	state_free(&st);
 	farm_free(&farm);
 }
@@ -562,7 +630,7 @@ END_TEST
 
 START_TEST(test_state_bad_version)
 {
-	BAD("bdfarm-state 2\n" JOB_A, "2");
+	BAD("bdfarm-state 3\n" JOB_A, "3");
 	BAD("bdfarm-state 0\n", "0");
 	BAD("bdfarm-state -1\n", NULL);
 	BAD("bdfarm-state 99999\nwhatever may follow\n", "99999");
@@ -775,6 +843,8 @@ state_suite(void)
 	tcase_add_test(parse, test_state_good_forms);
 	tcase_add_test(parse, test_state_bad_header);
 	tcase_add_test(parse, test_state_bad_version);
+	tcase_add_test(parse, test_state_version2);
+	tcase_add_test(parse, test_state_wall_clock);
 	tcase_add_test(parse, test_state_truncated);
 	tcase_add_test(parse, test_state_garbage);
 	tcase_add_test(parse, test_state_bad_digest);
