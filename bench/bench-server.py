@@ -6,7 +6,8 @@ For each N it starts a fresh server on a free loopback port with one job of
 many frames and a small .blend, runs N peers (asyncio) that each loop on
 connect, HELO, REQUESTJOB 1, RESULTS with a small frame, GOODBYE, and
 prints frames handed out per second, MB/s of frames received, the server's
-CPU use and its peak resident memory (VmHWM).
+CPU use, its CPU time per frame received (user plus system, not wall
+time) and its peak resident memory (VmHWM).
 
     bench/bench-server.py [--program PATH] [--duration S]
                           [--frame-size BYTES] [--dir DIR] [N ...]
@@ -214,10 +215,10 @@ def bench(program, n, duration, frame_size, frames, where):
         hwm = proc_status(pid, 'VmHWM')
         alive = server.proc.poll() is None
         server.stop()
-        print('%5d %10.0f %10.1f %9.0f%% %9.0f%% %10.1f %7d %7d%s' % (
+        print('%5d %10.0f %10.1f %9.0f%% %9.0f %9.0f%% %10.1f %7d %7d%s' % (
             n, counts.handed / elapsed, counts.bytes / elapsed / 1e6,
-            100 * cpu / elapsed, 100 * own / elapsed, (hwm or 0) / 1024,
-            counts.errors,
+            100 * cpu / elapsed, 1e6 * cpu / max(counts.received, 1),
+            100 * own / elapsed, (hwm or 0) / 1024, counts.errors,
             counts.none, '' if alive else '  (server died!)'), flush=True)
         for kind, k in sorted(counts.kinds.items()):
             print('      %d x %s' % (k, kind))
@@ -246,9 +247,9 @@ def main():
     print('program %s, %.0f s per run, frames of %d bytes, in %s'
           % (a.program, a.duration, a.frame_size,
              a.dir or tempfile.gettempdir()))
-    print('%5s %10s %10s %10s %10s %10s %7s %7s' % (
-        'peers', 'frames/s', 'MB/s', 'srv cpu', 'peers cpu', 'VmHWM MB',
-        'errors', 'None'))
+    print('%5s %10s %10s %10s %9s %10s %10s %7s %7s' % (
+        'peers', 'frames/s', 'MB/s', 'srv cpu', 'us/frame', 'peers cpu',
+        'VmHWM MB', 'errors', 'None'))
     for n in a.peers:
         bench(os.path.abspath(a.program), n, a.duration, a.frame_size,
               a.frames, a.dir)
