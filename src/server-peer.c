@@ -20,6 +20,7 @@
 
 #include "bdfarm.h"
 #include "fileio.h"
+#include "framefile.h"
 #include "log.h"
 #include "proto.h"
 #include "selfexe.h"
@@ -232,14 +233,17 @@ peer_requestblenderfile(struct peer *p, const struct proto_request *req)
 	return 0;
 }
 
-/* RESULTS: accept a frame that is wanted, or say NOK. */
+/*
+ * RESULTS: accept a frame that is wanted, or say NOK. The frame is stored
+ * under a name the server makes from its number, never the client's.
+ */
 static void
 peer_results(struct peer *p, const struct proto_request *req)
 {
 	struct server		*s = p->server;
 	struct job		*job = NULL;
 	enum farm_result	 r;
-	char			*cause = NULL;
+	char			*cause = NULL, *file;
 
 	peer_host(p);
 	r = sched_check_result(&s->farm, req->blend, req->digest, req->frame,
@@ -264,8 +268,10 @@ peer_results(struct peer *p, const struct proto_request *req)
 		peer_reply(p, "NOK");
 		return;
 	}
-	p->upload = upload_begin(s->options->renderdir, job->name, req->image,
+	file = framefile_name(req->frame, req->image);
+	p->upload = upload_begin(s->options->renderdir, job->name, file,
 	    req->size, &cause);
+	free(file);
 	if (p->upload == NULL) {
 		log_warnx("%s", cause);
 		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
