@@ -33,6 +33,7 @@
 #define PEER_INPUT_HIGH		(256 * 1024)	/* bytes read ahead at most */
 
 static void	peer_process(struct peer *);
+static void	peer_drop(struct peer *, const char *);
 static void	peer_read(struct bufferevent *, void *);
 static void	peer_write(struct bufferevent *, void *);
 static void	peer_event(struct bufferevent *, short, void *);
@@ -234,6 +235,57 @@ peer_requestblenderfile(struct peer *p, const struct proto_request *req)
 }
 
 /*
+ * A result of a wanted frame cannot be stored, for a reason of the
+ * server's own: a frame out to this client goes back to the queue at
+ * once, since the client will not send it again; otherwise the result is
+ * just discarded.
+ */
+static void
+peer_give_back(struct peer *p, struct job *job, long frame, const char *why)
+{
+	struct server	*s = p->server;
+	char		*refused;
+
+	xasprintf(&refused, "its result was refused: %s", why);
+	if (!sched_frame_return(&s->farm, job, frame, p->host, refused))
+		sched_frame_discarded(&s->farm, job, frame, peer_name(p), why);
+	free(refused);
+}
+
+/* Whether some peer is receiving frame of job now. */
+static int
+peer_uploading(struct server *s, const struct job *job, long frame)
+{
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &s->peers, entry) {
+		if (p->upload != NULL && p->upload_frame == frame &&
+		    strcmp(p->upload_job, job->name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Why a result of a wanted frame cannot be taken, or NULL if it can. */
+static const char *
+peer_refusal(struct peer *p, const struct job *job,
+    const struct proto_request *req)
+{
+	struct server	*s = p->server;
+
+	if (!proto_valid_file_name(req->image))
+		return "the image name is not a plain file name";
+	if (req->size > (uint64_t)s->settings->max_frame_size)
+		return "the image is larger than max_frame_size";
+	if (req->size == 0)
+		return "the image is empty";
+	if (peer_uploading(s, job, req->frame))
+		return "the same frame is being received from another "
+		    "connection";
+	return NULL;
+}
+
+/*
  * RESULTS: accept a frame that is wanted, or say NOK. The frame is stored
  * under a name the server makes from its number, never the client's.
  */
@@ -243,6 +295,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 	struct server		*s = p->server;
 	struct job		*job = NULL;
 	enum farm_result	 r;
+	const char		*why;
 	char			*cause = NULL, *file;
 
 	peer_host(p);
@@ -256,15 +309,8 @@ peer_results(struct peer *p, const struct proto_request *req)
 		    "HAVE" : "NOK");
 		return;
 	}
-	if (!proto_valid_file_name(req->image)) {
-		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
-		    "the image name is not a plain file name");
-		peer_reply(p, "NOK");
-		return;
-	}
-	if (req->size > (uint64_t)s->settings->max_frame_size) {
-		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
-		    "the image is larger than max_frame_size");
+	if ((why = peer_refusal(p, job, req)) != NULL) {
+		peer_give_back(p, job, req->frame, why);
 		peer_reply(p, "NOK");
 		return;
 	}
@@ -274,8 +320,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 	free(file);
 	if (p->upload == NULL) {
 		log_warnx("%s", cause);
-		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
-		    cause);
+		peer_give_back(p, job, req->frame, cause);
 		free(cause);
 		peer_reply(p, "NOK");
 		return;
@@ -304,6 +349,22 @@ peer_upload_clear(struct peer *p)
 }
 
 /*
+ * The frame being received cannot be stored (cause): forget it, give its
+ * frame back, and close, since the bytes cannot be answered otherwise.
+ */
+static void
+peer_upload_failed(struct peer *p, const char *cause)
+{
+	struct job	*job;
+
+	log_warnx("%s", cause);
+	if ((job = farm_find_job(&p->server->farm, p->upload_job)) != NULL)
+		peer_give_back(p, job, p->upload_frame, cause);
+	peer_upload_clear(p);
+	peer_drop(p, "cannot store the frame");
+}
+
+/*
  * The last byte of a frame has arrived: store it if it is still wanted
  * (the job may have changed meanwhile), and thank the client either way;
  * for a stored frame, only once the checkpoint that says so is on disk,
@@ -328,12 +389,8 @@ peer_upload_done(struct peer *p)
 		peer_upload_clear(p);
 	} else if (upload_commit(p->upload, &cause) != 0) {
 		p->upload = NULL;
-		sched_frame_discarded(&s->farm, job, p->upload_frame,
-		    peer_name(p), cause);
-		log_warnx("%s", cause);
+		peer_upload_failed(p, cause);
 		free(cause);
-		peer_upload_clear(p);
-		peer_drop(p, "cannot store the frame");
 		return -1;
 	} else {
 		p->upload = NULL;
@@ -562,10 +619,8 @@ peer_upload(struct peer *p)
 
 	rc = upload_take(p->upload, bufferevent_get_input(p->bev), &cause);
 	if (rc == -1) {
-		log_warnx("%s", cause);
+		peer_upload_failed(p, cause);
 		free(cause);
-		peer_upload_clear(p);
-		peer_drop(p, "cannot store the frame");
 		return -1;
 	}
 	if (rc == 1)

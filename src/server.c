@@ -562,6 +562,8 @@ server_main(struct settings *settings, const struct server_options *o)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Over a file size limit, a write fails with EFBIG, as on a full disk. */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((s.base = event_base_new()) == NULL)
 		fatalx("cannot start the event loop");
 	if (server_listen(&s, &cause) != 0) {
