@@ -2,7 +2,9 @@
  * server-peer.c: one client connection as a state machine: request lines,
  * then, after RESULTS, the frame's bytes, then lines again. Each peer has
  * its own buffers and timeouts, so a slow or silent one holds up nobody;
- * a peer gets a bounded number of requests per turn of the loop.
+ * a peer gets a bounded number of requests per turn of the loop. A
+ * transfer, either way, times out only when no byte of it has moved for
+ * peer_timeout seconds, however long it takes as a whole.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,7 +76,10 @@ peer_reply(struct peer *p, const char *fmt, ...)
 
 /*
  * Wait for the peer's next request, for at most peer_timeout seconds, or
- * client_timeout for a bdfarm client, which keeps its connection open.
+ * client_timeout for a bdfarm client, which keeps its connection open;
+ * a short answer that the peer leaves unread for peer_timeout also ends
+ * it. Not while the peer is still receiving a payload: its silence then
+ * is no fault, and the payload has a timeout of its own.
  */
 static void
 peer_expect_request(struct peer *p)
@@ -82,17 +88,97 @@ peer_expect_request(struct peer *p)
 	struct timeval		 tv = { p->ext_version > 0 ?
 				     set->client_timeout : set->peer_timeout,
 				     0 };
+	struct timeval		 unread = { set->peer_timeout, 0 };
+
+	if ((p->state == PEER_LINES || p->state == PEER_FAILURE) &&
+	    !p->delivering)
+		bufferevent_set_timeouts(p->bev, &tv, &unread);
+}
+
+/*
+ * Wait for a frame's bytes: the read timeout is reset by every byte that
+ * arrives, so it fires only after peer_timeout seconds without one.
+ */
+static void
+peer_expect_bytes(struct peer *p)
+{
+	struct timeval	tv = { p->server->settings->peer_timeout, 0 };
 
 	bufferevent_set_timeouts(p->bev, &tv, NULL);
 }
 
-/* While a large reply is sent, time out on a stalled write instead. */
-static void
-peer_expect_drain(struct peer *p)
+/* Bytes handed to the peer's socket that the peer has not yet received. */
+static size_t
+peer_unacked(struct peer *p)
 {
-	struct timeval	tv = { p->server->settings->peer_timeout, 0 };
+	int	n = 0;
 
-	bufferevent_set_timeouts(p->bev, NULL, &tv);
+#ifdef TIOCOUTQ
+	if (ioctl(bufferevent_getfd(p->bev), TIOCOUTQ, &n) == -1)
+		n = 0;
+#endif
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Count the bytes that leave the output buffer for the socket. */
+static void
+peer_count_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct peer	*p = arg;
+
+	p->sent += info->n_deleted;
+}
+
+/*
+ * A payload is on its way out. libevent's write timeout cannot time it:
+ * it measures the time between moments the socket has room, and with the
+ * megabytes a kernel buffers for a fast sender and a slow reader, that
+ * is far longer than the time between bytes. So watch the bytes the peer
+ * receives instead, once a second, until the last one is there.
+ */
+static void
+peer_deliver_begin(struct peer *p)
+{
+	const struct timeval	second = { 1, 0 };
+
+	bufferevent_set_timeouts(p->bev, NULL, NULL);
+	p->delivering = 1;
+	p->stalled = 0;
+	p->delivered = p->sent - peer_unacked(p);
+	event_add(p->deliver_ev, &second);
+}
+
+/* Everything sent has reached the peer: wait for its next request. */
+static void
+peer_deliver_end(struct peer *p)
+{
+	p->delivering = 0;
+	event_del(p->deliver_ev);
+	peer_expect_request(p);
+}
+
+/*
+ * Once a second while a payload goes out: drop a peer that has received
+ * nothing for peer_timeout seconds, and end the watch once it has all.
+ */
+static void
+peer_deliver_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct peer	*p = arg;
+	size_t		 unacked = peer_unacked(p);
+	uint64_t	 delivered = p->sent - unacked;
+
+	if (delivered != p->delivered) {
+		p->delivered = delivered;
+		p->stalled = 0;
+	} else if (++p->stalled >= p->server->settings->peer_timeout) {
+		peer_drop(p, "received nothing for too long");
+		return;
+	}
+	if (unacked == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
+		peer_deliver_end(p);
 }
 
 /* Drop the connection now; why goes to the log if given. */
@@ -113,7 +199,7 @@ peer_close_after_reply(struct peer *p)
 	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
 		peer_free(p);
 	else
-		peer_expect_drain(p);
+		peer_deliver_begin(p);
 }
 
 /* HELO: note the host and say whether there is work; -1 if dropped. */
@@ -174,7 +260,7 @@ peer_send_file(struct peer *p, const char *path, const struct file_id *want)
 		goto fail;
 	if (st.st_size == 0)
 		close(fd);
-	peer_expect_drain(p);
+	peer_deliver_begin(p);
 	return 0;
 fail:
 	close(fd);
@@ -331,6 +417,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 	p->upload_blend = xstrdup(req->blend);
 	snprintf(p->upload_digest, sizeof p->upload_digest, "%s", req->digest);
 	p->state = PEER_UPLOAD;
+	peer_expect_bytes(p);
 	peer_reply(p, "OK");
 }
 
@@ -397,7 +484,9 @@ peer_upload_done(struct peer *p)
 		sched_frame_done(&s->farm, job, p->upload_frame, p->host,
 		    server_now());
 		peer_upload_clear(p);
+		/* The wait is the server's, not the client's: no timeout. */
 		p->state = PEER_COMMIT;
+		bufferevent_set_timeouts(p->bev, NULL, NULL);
 		server_commit(s);
 		return 0;
 	}
@@ -703,9 +792,13 @@ peer_write(struct bufferevent *bev, void *arg)
 {
 	struct peer	*p = arg;
 
-	if (p->state == PEER_CLOSING)
+	if (p->state == PEER_CLOSING) {
 		peer_free(p);
-	else if (p->state != PEER_UPLOAD) {
+		return;
+	}
+	if (p->delivering && peer_unacked(p) == 0)
+		peer_deliver_end(p);
+	if (p->state == PEER_LINES || p->state == PEER_FAILURE) {
 		peer_expect_request(p);
 		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 			peer_process(p);
@@ -752,6 +845,10 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	p->bev = bufferevent_socket_new(s->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	p->resume_ev = evtimer_new(s->base, peer_resume, p);
+	p->deliver_ev = event_new(s->base, -1, EV_PERSIST, peer_deliver_tick,
+	    p);
+	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
+	    peer_count_sent, p);
 	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
 	bufferevent_setwatermark(p->bev, EV_READ, 0, PEER_INPUT_HIGH);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
@@ -778,6 +875,8 @@ peer_free(struct peer *p)
 	TAILQ_REMOVE(&s->peers, p, entry);
 	s->npeers--;
 	event_free(p->resume_ev);
+	event_free(p->deliver_ev);
+	evbuffer_remove_cb_entry(bufferevent_get_output(p->bev), p->sent_cb);
 	bufferevent_free(p->bev);
 	free(p);
 	server_changed(s);

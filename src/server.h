@@ -12,6 +12,7 @@
 #include "farm.h"
 
 struct bufferevent;
+struct evbuffer_cb_entry;
 struct sockaddr;
 struct event;
 struct event_base;
@@ -49,6 +50,17 @@ struct peer {
 	struct event		*resume_ev;
 	int			 waiting;	/* WAITJOB outstanding */
 	int			 waiting_available;
+
+	/*
+	 * A payload on its way out (PEER_LINES or PEER_CLOSING): it times
+	 * out only when no byte of it reaches the peer for peer_timeout.
+	 */
+	struct event		*deliver_ev;
+	struct evbuffer_cb_entry *sent_cb;
+	uint64_t		 sent;		/* bytes handed to the socket */
+	uint64_t		 delivered;	/* received by the peer, last seen */
+	int			 delivering;
+	int			 stalled;	/* seconds nothing was received */
 
 	/*
 	 * A failure report being read (PEER_FAILURE). Its job is looked up
