@@ -31,6 +31,8 @@
 #include "state.h"
 #include "xmalloc.h"
 
+#define SERVER_RETRY_SECONDS	1	/* between tries of what failed */
+
 /* Wall-clock time in milliseconds, the model's clock. */
 farm_time
 server_now(void)
@@ -85,20 +87,32 @@ server_flush_joblog(struct server *s)
 	s->npending = 0;
 }
 
-/* Write the checkpoint now; -1 (logged) if it could not be written. */
+/*
+ * Write the checkpoint now; -1 if it could not be written, and then it
+ * is tried again shortly, until it is. The first failure of a series is
+ * logged.
+ */
 int
 server_save_state(struct server *s)
 {
-	char	*text, *cause = NULL;
-	size_t	 len;
-	int	 rc = 0;
+	const struct timeval	 retry = { SERVER_RETRY_SECONDS, 0 };
+	char			*text, *cause = NULL;
+	size_t			 len;
+	int			 rc = 0;
 
 	text = state_format(&s->farm, &len);
 	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
-		log_warnx("%s", cause);
+		if (!s->save_failing)
+			log_warnx(_("%s; trying again every second"), cause);
+		s->save_failing = 1;
 		free(cause);
+		if (s->save_ev != NULL && !evtimer_pending(s->save_ev, NULL))
+			evtimer_add(s->save_ev, &retry);
 		rc = -1;
 	} else {
+		if (s->save_failing)
+			log_info(_("%s written again"), s->state_path);
+		s->save_failing = 0;
 		s->state_dirty = 0;
 		server_flush_joblog(s);
 	}
@@ -106,7 +120,7 @@ server_save_state(struct server *s)
 	return rc;
 }
 
-/* The coalescing timer has fired: save. */
+/* The coalescing timer has fired, or a failed save is due again: save. */
 static void
 server_save_timer(evutil_socket_t fd, short events, void *arg)
 {
@@ -294,7 +308,7 @@ server_commit_timer(evutil_socket_t fd, short events, void *arg)
 {
 	struct server	*s = arg;
 	struct peer	*p, *next;
-	struct timeval	 retry = { 1, 0 };
+	struct timeval	 retry = { SERVER_RETRY_SECONDS, 0 };
 
 	if (server_save_state(s) != 0) {
 		/* Thanked, a client deletes its copy: not before it is safe. */

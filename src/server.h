@@ -113,6 +113,7 @@ struct server {
 
 	struct peers		 peers;
 	int			 npeers;
+	int			 save_failing;
 
 	struct event		*save_ev;
 	struct event		*tick_ev;
