@@ -830,9 +830,9 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	struct peer	*p;
 	char		 host[NI_MAXHOST];
 
-	if (s->npeers >= s->settings->max_peers) {
+	if (s->npeers >= server_max_peers(s)) {
 		log_warnx(_("too many connections (max_peers is %d): refusing "
-		    "one"), s->settings->max_peers);
+		    "one"), server_max_peers(s));
 		evutil_closesocket(fd);
 		return;
 	}

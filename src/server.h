@@ -110,9 +110,13 @@ struct server {
 	struct evconnlistener	*listeners[SERVER_MAX_LISTENERS];
 	int			 nlisteners;
 	char			*listen_desc;	/* for display: "*:6000" */
+	struct event		*accept_ev;	/* accepting again after a pause */
+	int			 accept_paused;
 
 	struct peers		 peers;
 	int			 npeers;
+	int			 auto_max_peers; /* what the descriptors allow */
+	int			 reserve_fd;	/* kept free for the checkpoint */
 	int			 save_failing;
 
 	struct event		*save_ev;
@@ -139,6 +143,7 @@ void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
 void		 server_wake(struct server *);
 void		 server_commit(struct server *);
+int		 server_max_peers(struct server *);
 
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,
