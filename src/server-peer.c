@@ -222,6 +222,9 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	}
 	if (p->host != NULL)
 		host_disconnected(p->host, p->ext_version > 0, now);
+	/* An old session is never sent JOB: its WAITJOB is forgotten. */
+	if (req->ext_version == 0)
+		p->waiting = 0;
 	p->ext_version = req->ext_version;
 	p->host = host_get(&s->farm, name);
 	free(name);
