@@ -9,7 +9,6 @@
 #include "bdfarm.h"
 #include "jobdir.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -25,6 +24,7 @@
 #include "digest.h"
 #include "farm.h"
 #include "fileio.h"
+#include "framefile.h"
 #include "jobfile.h"
 #include "log.h"
 #include "settings.h"
@@ -113,30 +113,6 @@ jobdir_invalid(struct jobdir *jd, struct job *job, const char *reason)
 	farm_set_invalid(jd->farm, job, reason);
 }
 
-/* The frame number in an image name: its last run of digits. */
-static int
-jobdir_frame_of(const char *name, long *frame)
-{
-	const char	*end = name + strlen(name), *p, *dot;
-
-	if ((dot = strrchr(name, '.')) != NULL)
-		end = dot;
-	for (p = end; p > name && !isdigit((unsigned char)p[-1]); p--)
-		;
-	if (p == name)
-		return -1;
-	end = p;
-	while (p > name && isdigit((unsigned char)p[-1]))
-		p--;
-	if (end - p > 9)
-		return -1;
-	*frame = strtol(p, NULL, 10);
-	if (p > name && p[-1] == '-' && (p - 1 == name ||
-	    !isalnum((unsigned char)p[-2])))
-		*frame = -*frame;
-	return 0;
-}
-
 /*
  * Count frames already in the job's render folder as done, if written
  * after the .blend was: they survive a crash between storing a frame and
@@ -164,7 +140,7 @@ jobdir_reconcile(struct jobdir *jd, struct job *job, const struct stat *blend)
 		    jobdir_has_suffix(de->d_name, ".part"))
 			unlink(path);
 		else if (de->d_name[0] != '.' &&
-		    jobdir_frame_of(de->d_name, &n) == 0 &&
+		    framefile_frame(de->d_name, &n) == 0 &&
 		    (f = job_frame(job, n)) != NULL && f->state != FRAME_DONE &&
 		    stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_size > 0 && st.st_mtim.tv_sec >= blend->st_mtim.tv_sec) {

@@ -2,7 +2,9 @@
  * server-peer.c: one client connection as a state machine: request lines,
  * then, after RESULTS, the frame's bytes, then lines again. Each peer has
  * its own buffers and timeouts, so a slow or silent one holds up nobody;
- * a peer gets a bounded number of requests per turn of the loop.
+ * a peer gets a bounded number of requests per turn of the loop. A
+ * transfer, either way, times out only when no byte of it has moved for
+ * peer_timeout seconds, however long it takes as a whole.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -14,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bdfarm.h"
 #include "fileio.h"
+#include "framefile.h"
 #include "log.h"
 #include "proto.h"
 #include "selfexe.h"
@@ -32,6 +36,7 @@
 #define PEER_INPUT_HIGH		(256 * 1024)	/* bytes read ahead at most */
 
 static void	peer_process(struct peer *);
+static void	peer_drop(struct peer *, const char *);
 static void	peer_read(struct bufferevent *, void *);
 static void	peer_write(struct bufferevent *, void *);
 static void	peer_event(struct bufferevent *, short, void *);
@@ -71,7 +76,10 @@ peer_reply(struct peer *p, const char *fmt, ...)
 
 /*
  * Wait for the peer's next request, for at most peer_timeout seconds, or
- * client_timeout for a bdfarm client, which keeps its connection open.
+ * client_timeout for a bdfarm client, which keeps its connection open;
+ * a short answer that the peer leaves unread for peer_timeout also ends
+ * it. Not while the peer is still receiving a payload: its silence then
+ * is no fault, and the payload has a timeout of its own.
  */
 static void
 peer_expect_request(struct peer *p)
@@ -80,17 +88,97 @@ peer_expect_request(struct peer *p)
 	struct timeval		 tv = { p->ext_version > 0 ?
 				     set->client_timeout : set->peer_timeout,
 				     0 };
+	struct timeval		 unread = { set->peer_timeout, 0 };
+
+	if ((p->state == PEER_LINES || p->state == PEER_FAILURE) &&
+	    !p->delivering)
+		bufferevent_set_timeouts(p->bev, &tv, &unread);
+}
+
+/*
+ * Wait for a frame's bytes: the read timeout is reset by every byte that
+ * arrives, so it fires only after peer_timeout seconds without one.
+ */
+static void
+peer_expect_bytes(struct peer *p)
+{
+	struct timeval	tv = { p->server->settings->peer_timeout, 0 };
 
 	bufferevent_set_timeouts(p->bev, &tv, NULL);
 }
 
-/* While a large reply is sent, time out on a stalled write instead. */
-static void
-peer_expect_drain(struct peer *p)
+/* Bytes handed to the peer's socket that the peer has not yet received. */
+static size_t
+peer_unacked(struct peer *p)
 {
-	struct timeval	tv = { p->server->settings->peer_timeout, 0 };
+	int	n = 0;
 
-	bufferevent_set_timeouts(p->bev, NULL, &tv);
+#ifdef TIOCOUTQ
+	if (ioctl(bufferevent_getfd(p->bev), TIOCOUTQ, &n) == -1)
+		n = 0;
+#endif
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Count the bytes that leave the output buffer for the socket. */
+static void
+peer_count_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct peer	*p = arg;
+
+	p->sent += info->n_deleted;
+}
+
+/*
+ * A payload is on its way out. libevent's write timeout cannot time it:
+ * it measures the time between moments the socket has room, and with the
+ * megabytes a kernel buffers for a fast sender and a slow reader, that
+ * is far longer than the time between bytes. So watch the bytes the peer
+ * receives instead, once a second, until the last one is there.
+ */
+static void
+peer_deliver_begin(struct peer *p)
+{
+	const struct timeval	second = { 1, 0 };
+
+	bufferevent_set_timeouts(p->bev, NULL, NULL);
+	p->delivering = 1;
+	p->stalled = 0;
+	p->delivered = p->sent - peer_unacked(p);
+	event_add(p->deliver_ev, &second);
+}
+
+/* Everything sent has reached the peer: wait for its next request. */
+static void
+peer_deliver_end(struct peer *p)
+{
+	p->delivering = 0;
+	event_del(p->deliver_ev);
+	peer_expect_request(p);
+}
+
+/*
+ * Once a second while a payload goes out: drop a peer that has received
+ * nothing for peer_timeout seconds, and end the watch once it has all.
+ */
+static void
+peer_deliver_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct peer	*p = arg;
+	size_t		 unacked = peer_unacked(p);
+	uint64_t	 delivered = p->sent - unacked;
+
+	if (delivered != p->delivered) {
+		p->delivered = delivered;
+		p->stalled = 0;
+	} else if (++p->stalled >= p->server->settings->peer_timeout) {
+		peer_drop(p, "received nothing for too long");
+		return;
+	}
+	if (unacked == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
+		peer_deliver_end(p);
 }
 
 /* Drop the connection now; why goes to the log if given. */
@@ -111,7 +199,7 @@ peer_close_after_reply(struct peer *p)
 	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
 		peer_free(p);
 	else
-		peer_expect_drain(p);
+		peer_deliver_begin(p);
 }
 
 /* HELO: note the host and say whether there is work; -1 if dropped. */
@@ -134,9 +222,11 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	}
 	if (p->host != NULL)
 		host_disconnected(p->host, p->ext_version);
+	/* An old session is never sent JOB: its WAITJOB is forgotten. */
+	if (req->ext_version == 0)
+		p->waiting = 0;
 	p->ext_version = req->ext_version < PROTO_EXT_VERSION ?
 	    req->ext_version : PROTO_EXT_VERSION;
-	p->waiting = 0;
 	p->nholds = 0;
 	p->host = host_get(&s->farm, name);
 	free(name);
@@ -175,7 +265,7 @@ peer_send_file(struct peer *p, const char *path, const struct file_id *want)
 		goto fail;
 	if (st.st_size == 0)
 		close(fd);
-	peer_expect_drain(p);
+	peer_deliver_begin(p);
 	return 0;
 fail:
 	close(fd);
@@ -235,14 +325,69 @@ peer_requestblenderfile(struct peer *p, const struct proto_request *req)
 	return 0;
 }
 
-/* RESULTS: accept a frame that is wanted, or say NOK. */
+/*
+ * A result of a wanted frame cannot be stored, for a reason of the
+ * server's own: a frame out to this client goes back to the queue at
+ * once, since the client will not send it again; otherwise the result is
+ * just discarded.
+ */
+static void
+peer_give_back(struct peer *p, struct job *job, long frame, const char *why)
+{
+	struct server	*s = p->server;
+	char		*refused;
+
+	xasprintf(&refused, "its result was refused: %s", why);
+	if (!sched_frame_return(&s->farm, job, frame, p->host, refused))
+		sched_frame_discarded(&s->farm, job, frame, peer_name(p), why);
+	free(refused);
+}
+
+/* Whether some peer is receiving frame of job now. */
+static int
+peer_uploading(struct server *s, const struct job *job, long frame)
+{
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &s->peers, entry) {
+		if (p->upload != NULL && p->upload_frame == frame &&
+		    strcmp(p->upload_job, job->name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Why a result of a wanted frame cannot be taken, or NULL if it can. */
+static const char *
+peer_refusal(struct peer *p, const struct job *job,
+    const struct proto_request *req)
+{
+	struct server	*s = p->server;
+
+	if (!proto_valid_file_name(req->image))
+		return "the image name is not a plain file name";
+	if (req->size > (uint64_t)s->settings->max_frame_size)
+		return "the image is larger than max_frame_size";
+	if (req->size == 0)
+		return "the image is empty";
+	if (peer_uploading(s, job, req->frame))
+		return "the same frame is being received from another "
+		    "connection";
+	return NULL;
+}
+
+/*
+ * RESULTS: accept a frame that is wanted, or say NOK. The frame is stored
+ * under a name the server makes from its number, never the client's.
+ */
 static void
 peer_results(struct peer *p, const struct proto_request *req)
 {
 	struct server		*s = p->server;
 	struct job		*job = NULL;
 	enum farm_result	 r;
-	char			*cause = NULL;
+	const char		*why;
+	char			*cause = NULL, *file;
 
 	peer_host(p);
 	r = sched_check_result(&s->farm, req->blend, req->digest, req->frame,
@@ -255,24 +400,18 @@ peer_results(struct peer *p, const struct proto_request *req)
 		    "HAVE" : "NOK");
 		return;
 	}
-	if (!proto_valid_file_name(req->image)) {
-		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
-		    "the image name is not a plain file name");
+	if ((why = peer_refusal(p, job, req)) != NULL) {
+		peer_give_back(p, job, req->frame, why);
 		peer_reply(p, "NOK");
 		return;
 	}
-	if (req->size > (uint64_t)s->settings->max_frame_size) {
-		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
-		    "the image is larger than max_frame_size");
-		peer_reply(p, "NOK");
-		return;
-	}
-	p->upload = upload_begin(s->options->renderdir, job->name, req->image,
+	file = framefile_name(req->frame, req->image);
+	p->upload = upload_begin(s->options->renderdir, job->name, file,
 	    req->size, &cause);
+	free(file);
 	if (p->upload == NULL) {
 		log_warnx("%s", cause);
-		sched_frame_discarded(&s->farm, job, req->frame, peer_name(p),
-		    cause);
+		peer_give_back(p, job, req->frame, cause);
 		free(cause);
 		peer_reply(p, "NOK");
 		return;
@@ -283,6 +422,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 	p->upload_blend = xstrdup(req->blend);
 	snprintf(p->upload_digest, sizeof p->upload_digest, "%s", req->digest);
 	p->state = PEER_UPLOAD;
+	peer_expect_bytes(p);
 	peer_reply(p, "OK");
 }
 
@@ -298,6 +438,22 @@ peer_upload_clear(struct peer *p)
 	p->upload_image = NULL;
 	free(p->upload_blend);
 	p->upload_blend = NULL;
+}
+
+/*
+ * The frame being received cannot be stored (cause): forget it, give its
+ * frame back, and close, since the bytes cannot be answered otherwise.
+ */
+static void
+peer_upload_failed(struct peer *p, const char *cause)
+{
+	struct job	*job;
+
+	log_warnx("%s", cause);
+	if ((job = farm_find_job(&p->server->farm, p->upload_job)) != NULL)
+		peer_give_back(p, job, p->upload_frame, cause);
+	peer_upload_clear(p);
+	peer_drop(p, "cannot store the frame");
 }
 
 /*
@@ -325,19 +481,17 @@ peer_upload_done(struct peer *p)
 		peer_upload_clear(p);
 	} else if (upload_commit(p->upload, &cause) != 0) {
 		p->upload = NULL;
-		sched_frame_discarded(&s->farm, job, p->upload_frame,
-		    peer_name(p), cause);
-		log_warnx("%s", cause);
+		peer_upload_failed(p, cause);
 		free(cause);
-		peer_upload_clear(p);
-		peer_drop(p, "cannot store the frame");
 		return -1;
 	} else {
 		p->upload = NULL;
 		sched_frame_done(&s->farm, job, p->upload_frame, p->host,
 		    server_now());
 		peer_upload_clear(p);
+		/* The wait is the server's, not the client's: no timeout. */
 		p->state = PEER_COMMIT;
+		bufferevent_set_timeouts(p->bev, NULL, NULL);
 		server_commit(s);
 		return 0;
 	}
@@ -628,10 +782,8 @@ peer_upload(struct peer *p)
 
 	rc = upload_take(p->upload, bufferevent_get_input(p->bev), &cause);
 	if (rc == -1) {
-		log_warnx("%s", cause);
+		peer_upload_failed(p, cause);
 		free(cause);
-		peer_upload_clear(p);
-		peer_drop(p, "cannot store the frame");
 		return -1;
 	}
 	if (rc == 1)
@@ -714,9 +866,13 @@ peer_write(struct bufferevent *bev, void *arg)
 {
 	struct peer	*p = arg;
 
-	if (p->state == PEER_CLOSING)
+	if (p->state == PEER_CLOSING) {
 		peer_free(p);
-	else if (p->state != PEER_UPLOAD) {
+		return;
+	}
+	if (p->delivering && peer_unacked(p) == 0)
+		peer_deliver_end(p);
+	if (p->state == PEER_LINES || p->state == PEER_FAILURE) {
 		peer_expect_request(p);
 		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 			peer_process(p);
@@ -748,9 +904,9 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	struct peer	*p;
 	char		 host[NI_MAXHOST];
 
-	if (s->npeers >= s->settings->max_peers) {
+	if (s->npeers >= server_max_peers(s)) {
 		log_warnx(_("too many connections (max_peers is %d): refusing "
-		    "one"), s->settings->max_peers);
+		    "one"), server_max_peers(s));
 		evutil_closesocket(fd);
 		return;
 	}
@@ -763,6 +919,10 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	p->bev = bufferevent_socket_new(s->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	p->resume_ev = evtimer_new(s->base, peer_resume, p);
+	p->deliver_ev = event_new(s->base, -1, EV_PERSIST, peer_deliver_tick,
+	    p);
+	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
+	    peer_count_sent, p);
 	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
 	bufferevent_setwatermark(p->bev, EV_READ, 0, PEER_INPUT_HIGH);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
@@ -796,6 +956,8 @@ peer_free(struct peer *p)
 	s->npeers--;
 	free(p->holds);
 	event_free(p->resume_ev);
+	event_free(p->deliver_ev);
+	evbuffer_remove_cb_entry(bufferevent_get_output(p->bev), p->sent_cb);
 	bufferevent_free(p->bev);
 	free(p);
 	server_changed(s);

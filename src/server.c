@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -31,6 +33,10 @@
 #include "settings.h"
 #include "state.h"
 #include "xmalloc.h"
+
+#define SERVER_RETRY_SECONDS	1	/* between tries of what failed */
+#define SERVER_OWN_FDS		64	/* descriptors not counted for peers */
+#define SERVER_MAX_PEERS	100000	/* the most max_peers may be set to */
 
 /* The model's clock: monotonic milliseconds. */
 farm_time
@@ -83,28 +89,53 @@ server_flush_joblog(struct server *s)
 	s->npending = 0;
 }
 
-/* Write the checkpoint now; -1 (logged) if it could not be written. */
+/* Keep a descriptor open for the checkpoint, whatever the peers take. */
+static void
+server_reserve_fd(struct server *s)
+{
+	if (s->reserve_fd == -1)
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Write the checkpoint now, with the reserved descriptor free for it;
+ * -1 if it could not be written, and then it is tried again shortly,
+ * until it is. The first failure of a series is logged.
+ */
 int
 server_save_state(struct server *s)
 {
-	char	*text, *cause = NULL;
-	size_t	 len;
-	int	 rc = 0;
+	const struct timeval	 retry = { SERVER_RETRY_SECONDS, 0 };
+	char			*text, *cause = NULL;
+	size_t			 len;
+	int			 rc = 0;
 
+	if (s->reserve_fd != -1) {
+		close(s->reserve_fd);
+		s->reserve_fd = -1;
+	}
 	text = state_format(&s->farm, clock_wall_ms() - server_now(), &len);
 	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
-		log_warnx("%s", cause);
+		if (!s->save_failing)
+			log_warnx(_("%s; trying again every second"), cause);
+		s->save_failing = 1;
 		free(cause);
+		if (s->save_ev != NULL && !evtimer_pending(s->save_ev, NULL))
+			evtimer_add(s->save_ev, &retry);
 		rc = -1;
 	} else {
+		if (s->save_failing)
+			log_info(_("%s written again"), s->state_path);
+		s->save_failing = 0;
 		s->state_dirty = 0;
 		server_flush_joblog(s);
 	}
 	free(text);
+	server_reserve_fd(s);
 	return rc;
 }
 
-/* The coalescing timer has fired: save. */
+/* The coalescing timer has fired, or a failed save is due again: save. */
 static void
 server_save_timer(evutil_socket_t fd, short events, void *arg)
 {
@@ -320,7 +351,7 @@ server_commit_timer(evutil_socket_t fd, short events, void *arg)
 {
 	struct server	*s = arg;
 	struct peer	*p, *next;
-	struct timeval	 retry = { 1, 0 };
+	struct timeval	 retry = { SERVER_RETRY_SECONDS, 0 };
 
 	if (server_save_state(s) != 0) {
 		/* Thanked, a client deletes its copy: not before it is safe. */
@@ -344,19 +375,87 @@ server_commit(struct server *s)
 		evtimer_add(s->commit_ev, &zero);
 }
 
+/*
+ * Raise the soft limit on open files to the hard one, and work out how
+ * many peers the descriptors allow: each may hold its socket and one
+ * file (a frame or a .blend), and the server keeps some for its own.
+ */
+static void
+server_raise_fd_limit(struct server *s)
+{
+	struct rlimit	rl;
+	rlim_t		limit = 1024, peers;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		limit = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (limit != rl.rlim_max &&
+		    setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			limit = rl.rlim_max;
+	}
+	if (limit == RLIM_INFINITY ||
+	    limit >= SERVER_OWN_FDS + 2 * (rlim_t)SERVER_MAX_PEERS)
+		peers = SERVER_MAX_PEERS;
+	else if (limit < SERVER_OWN_FDS + 2)
+		peers = 1;
+	else
+		peers = (limit - SERVER_OWN_FDS) / 2;
+	s->auto_max_peers = (int)peers;
+}
+
+/* How many peers may be connected at once: max_peers, if it is set. */
+int
+server_max_peers(struct server *s)
+{
+	if (s->settings->max_peers > 0)
+		return s->settings->max_peers;
+	return s->auto_max_peers;
+}
+
 /* A connection has come in on one of the listeners. */
 static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *addr, int len, void *arg)
 {
-	peer_accept(arg, fd, addr, len);
+	struct server	*s = arg;
+
+	if (s->accept_paused) {
+		log_info(_("accepting connections again"));
+		s->accept_paused = 0;
+	}
+	peer_accept(s, fd, addr, len);
 }
 
-/* A listener failed (out of descriptors, say): log and go on. */
+/* The pause is over: listen again. */
+static void
+server_accept_resume(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*s = arg;
+	int		 i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		evconnlistener_enable(s->listeners[i]);
+}
+
+/*
+ * A connection could not be accepted, out of descriptors most likely. It
+ * waits in the queue, so accepting again at once would fail again at once:
+ * stop listening for a second instead, and log once until it works.
+ */
 static void
 server_accept_error(struct evconnlistener *l, void *arg)
 {
-	log_warn(_("cannot accept a connection"));
+	struct server		*s = arg;
+	const struct timeval	 pause = { SERVER_RETRY_SECONDS, 0 };
+	int			 error = EVUTIL_SOCKET_ERROR(), i;
+
+	if (!s->accept_paused)
+		log_warnx(_("cannot accept a connection: %s; trying again "
+		    "every second"), strerror(error));
+	s->accept_paused = 1;
+	for (i = 0; i < s->nlisteners; i++)
+		evconnlistener_disable(s->listeners[i]);
+	evtimer_add(s->accept_ev, &pause);
 }
 
 /* Wrap a listening socket in a libevent listener. */
@@ -590,6 +689,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	memset(&s, 0, sizeof s);
 	s.settings = settings;
 	s.options = o;
+	s.reserve_fd = -1;
 	TAILQ_INIT(&s.peers);
 	if (fileio_check_dir(o->jobdir, &cause) != 0 ||
 	    fileio_check_dir(o->renderdir, &cause) != 0 ||
@@ -599,6 +699,10 @@ server_main(struct settings *settings, const struct server_options *o)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Over a file size limit, a write fails with EFBIG, as on a full disk. */
+	signal(SIGXFSZ, SIG_IGN);
+	server_raise_fd_limit(&s);
+	server_reserve_fd(&s);
 	if ((s.base = event_base_new()) == NULL)
 		fatalx("cannot start the event loop");
 	if (server_listen(&s, &cause) != 0) {
@@ -608,6 +712,8 @@ server_main(struct settings *settings, const struct server_options *o)
 			evconnlistener_free(s.listeners[i]);
 		event_base_free(s.base);
 		selfexe_close(s.selfexe);
+		if (s.reserve_fd != -1)
+			close(s.reserve_fd);
 		return 1;
 	}
 	xasprintf(&s.listen_desc, "%s:%s", *settings->listen == '\0' ? "*" :
@@ -620,6 +726,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	server_load_state(&s, &saved);
 
 	s.save_ev = evtimer_new(s.base, server_save_timer, &s);
+	s.accept_ev = evtimer_new(s.base, server_accept_resume, &s);
 	s.wake_ev = evtimer_new(s.base, server_wake_timer, &s);
 	s.commit_ev = evtimer_new(s.base, server_commit_timer, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, server_tick, &s);
@@ -662,11 +769,14 @@ server_main(struct settings *settings, const struct server_options *o)
 	for (i = 0; i < (size_t)s.nlisteners; i++)
 		evconnlistener_free(s.listeners[i]);
 	event_free(s.save_ev);
+	event_free(s.accept_ev);
 	event_free(s.wake_ev);
 	event_free(s.commit_ev);
 	event_free(s.tick_ev);
 	event_base_free(s.base);
 	selfexe_close(s.selfexe);
+	if (s.reserve_fd != -1)
+		close(s.reserve_fd);
 	free(s.state_path);
 	free(s.listen_desc);
 	return s.exit_code;

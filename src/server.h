@@ -12,6 +12,7 @@
 #include "farm.h"
 
 struct bufferevent;
+struct evbuffer_cb_entry;
 struct sockaddr;
 struct event;
 struct event_base;
@@ -53,6 +54,17 @@ struct peer {
 	/* The frames a reconnected client said it holds, until HELD. */
 	struct farm_hold	*holds;
 	size_t			 nholds;
+
+	/*
+	 * A payload on its way out (PEER_LINES or PEER_CLOSING): it times
+	 * out only when no byte of it reaches the peer for peer_timeout.
+	 */
+	struct event		*deliver_ev;
+	struct evbuffer_cb_entry *sent_cb;
+	uint64_t		 sent;		/* bytes handed to the socket */
+	uint64_t		 delivered;	/* received by the peer, last seen */
+	int			 delivering;
+	int			 stalled;	/* seconds nothing was received */
 
 	/*
 	 * A failure report being read (PEER_FAILURE). Its job is looked up
@@ -102,9 +114,14 @@ struct server {
 	struct evconnlistener	*listeners[SERVER_MAX_LISTENERS];
 	int			 nlisteners;
 	char			*listen_desc;	/* for display: "*:6000" */
+	struct event		*accept_ev;	/* accepting again after a pause */
+	int			 accept_paused;
 
 	struct peers		 peers;
 	int			 npeers;
+	int			 auto_max_peers; /* what the descriptors allow */
+	int			 reserve_fd;	/* kept free for the checkpoint */
+	int			 save_failing;
 
 	struct event		*save_ev;
 	struct event		*tick_ev;
@@ -133,6 +150,7 @@ void		 server_wake(struct server *);
 void		 server_commit(struct server *);
 void		 server_cancel(struct server *, struct job *, long,
 		     const char *);
+int		 server_max_peers(struct server *);
 
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,

@@ -54,7 +54,7 @@ static const struct setting_def setting_defs[] = {
 	{ "server", "max_frame_size", SETTING_INT64, S(max_frame_size),
 	    1, 64 * GIB, 2 * GIB, NULL },
 	{ "server", "max_peers", SETTING_INT, S(max_peers),
-	    1, 100000, 1024, NULL },
+	    0, 100000, 0, NULL },
 	{ "server", "log_file", SETTING_STRING, S(log_file), 0, 0, 0, "" },
 
 	{ "client", "renderers", SETTING_INT, S(renderers), 1, 1024, 1, NULL },

@@ -17,7 +17,7 @@ struct settings {
 	int		 blend_check_interval;	/* s between .blend stat checks */
 	int		 state_save_delay;	/* ms to coalesce state saves */
 	int64_t		 max_frame_size;	/* bytes of one uploaded frame */
-	int		 max_peers;		/* connections at once */
+	int		 max_peers;		/* connections at once; 0: auto */
 	char		*log_file;		/* console mode log; "" none */
 
 	/* client group */

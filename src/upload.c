@@ -2,8 +2,10 @@
  * upload.c: storing a received frame. The bytes go to a hidden temporary
  * file in the job's render folder; only a complete, flushed file is
  * renamed to its real name, so a frame on disk is always whole, and an
- * upload cut off half-way leaves nothing behind.
+ * upload cut off half-way leaves nothing behind. The rename never
+ * replaces a file, so no store can overwrite a finished frame.
  */
+#include "bdfarm.h"
 #include "upload.h"
 
 #include <errno.h>
@@ -15,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bdfarm.h"
 #include "fileio.h"
 #include "xmalloc.h"
 
@@ -30,11 +31,11 @@ struct upload {
 static unsigned long upload_counter;
 
 /*
- * Open a temporary file for a frame called image of job name, size bytes
- * long, in renderdir/name/ (created if needed).
+ * Open a temporary file for a frame to be stored as file of job name, size
+ * bytes long, in renderdir/name/ (created if needed).
  */
 struct upload *
-upload_begin(const char *renderdir, const char *name, const char *image,
+upload_begin(const char *renderdir, const char *name, const char *file,
     uint64_t size, char **cause)
 {
 	struct upload	*up = xcalloc(1, sizeof *up);
@@ -42,7 +43,7 @@ upload_begin(const char *renderdir, const char *name, const char *image,
 	up->fd = -1;
 	up->remaining = size;
 	xasprintf(&up->dir, "%s/%s", renderdir, name);
-	xasprintf(&up->path, "%s/%s", up->dir, image);
+	xasprintf(&up->path, "%s/%s", up->dir, file);
 	xasprintf(&up->tmp, "%s/.upload-%ld-%lu.part", up->dir,
 	    (long)getpid(), ++upload_counter);
 	if (mkdir(up->dir, 0755) == -1 && errno != EEXIST) {
@@ -95,10 +96,34 @@ upload_take(struct upload *up, struct evbuffer *buf, char **cause)
 	return up->remaining == 0;
 }
 
-/* Flush the finished frame and give it its real name; frees up. */
+/* Move tmp to path unless a file is there; -1 with errno if not moved. */
+static int
+upload_move(const char *tmp, const char *path)
+{
+#ifdef HAVE_RENAMEAT2
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	/* Without renameat2's flags, a link never replaces either. */
+	if (link(tmp, path) == -1)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+/*
+ * Flush the finished frame and give it its real name; frees up. The
+ * caller stores only a frame that is not done, so a file already under
+ * its name is left from an earlier render of the job (before the job
+ * started over), and goes first; one that appears meanwhile stays.
+ */
 int
 upload_commit(struct upload *up, char **cause)
 {
+	int	rc;
+
 	if (fdatasync(up->fd) == -1 || close(up->fd) == -1) {
 		xasprintf(cause, _("cannot write %s: %s"), up->tmp,
 		    strerror(errno));
@@ -107,9 +132,13 @@ upload_commit(struct upload *up, char **cause)
 		return -1;
 	}
 	up->fd = -1;
-	if (rename(up->tmp, up->path) == -1) {
-		xasprintf(cause, _("cannot rename %s: %s"), up->tmp,
-		    strerror(errno));
+	rc = upload_move(up->tmp, up->path);
+	if (rc == -1 && errno == EEXIST &&
+	    (unlink(up->path) == 0 || errno == ENOENT))
+		rc = upload_move(up->tmp, up->path);
+	if (rc == -1) {
+		xasprintf(cause, _("cannot rename %s to %s: %s"), up->tmp,
+		    up->path, strerror(errno));
 		upload_abort(up);
 		return -1;
 	}

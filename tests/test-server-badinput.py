@@ -77,9 +77,10 @@ def test_bad_lines():
         eq(bystander.results(name, md5b, frame, 'f.png', b'ok'), 'THANKYOU',
            'the bystander\'s upload')
         bystander.goodbye()
-        # Nothing named by the bad requests was written.
+        # Nothing named by the bad requests was written; the frame is
+        # stored under the name the server gives it.
         for f in os.listdir(farm.framedir('b')):
-            eq(f, 'f.png', 'file in the render folder')
+            eq(f, '%04d.png' % frame, 'file in the render folder')
 
 
 def test_negative_size():

@@ -32,7 +32,7 @@ class Ledger:
         self.errors = []
 
     def handed(self, frame, host):
-        path = self.farm.frame_path('k', self.image_name(frame))
+        path = self.farm.frame_path('k', number_name(frame))
         with self.lock:
             self.handouts.append((frame, host))
             if self.thanks.get(frame):
@@ -79,6 +79,8 @@ def peer(farm, ledger, host, stop, rnd):
 
 
 def number_name(frame):
+    """An image name as Blender makes it, and the name the server stores
+    every frame under, whatever its image name."""
     return '%04d.png' % frame
 
 
@@ -98,9 +100,9 @@ def test_kill9_mid_job():
 
 
 def test_kill9_names_without_numbers():
-    # Image names without a number: only the state knows which frames are
-    # done. A frame thanked must never be handed out again; one stored but
-    # killed before THANKYOU may be.
+    # Image names without a number, which the server does not use: it
+    # stores frames under names of its own. A frame thanked must never be
+    # handed out again.
     kill9_run(letter_name, strict=False)
 
 
@@ -152,10 +154,10 @@ def kill9_run(image_name, strict):
         twice = {f: n for f, n in ledger.thanks.items() if n > 1}
         check(not twice, 'frames thanked more than once: %r', twice)
         files = sorted(os.listdir(farm.framedir('k')))
-        eq(files, sorted(image_name(f) for f in range(1, FRAMES + 1)),
+        eq(files, sorted(number_name(f) for f in range(1, FRAMES + 1)),
            'render folder after %d kills' % KILLS)
         for f in range(1, FRAMES + 1):
-            with open(farm.frame_path('k', image_name(f)), 'rb') as fh:
+            with open(farm.frame_path('k', number_name(f)), 'rb') as fh:
                 got = fh.read()
             m = re.match(rb'frame (\d+) from (\S+)\n', got)
             check(m and int(m.group(1)) == f and

@@ -260,8 +260,8 @@ def test_blend_names():
            'upload for j2')
         eq(upload(farm, j1, 1, image='x.png', data=b'one'), 'THANKYOU',
            'upload for j1')
-        eq(open(farm.frame_path('j1', 'x.png'), 'rb').read(), b'one', 'j1')
-        eq(open(farm.frame_path('j2', 'x.png'), 'rb').read(), b'two', 'j2')
+        eq(open(farm.frame_path('j1', '0001.png'), 'rb').read(), b'one', 'j1')
+        eq(open(farm.frame_path('j2', '0001.png'), 'rb').read(), b'two', 'j2')
 
 
 def test_shared_blend_uploads():

@@ -131,12 +131,17 @@ def test_signals_save_state():
             md5 = setup_job(farm)
             got = session(farm, lambda c: [c.requestjob(1) for _ in range(3)])
             eq([j[2] for j in got], [1, 2, 3], 'frames handed out')
-            # Image names without a frame number: only the state can tell
-            # that these frames are done.
+            # Image names without a frame number; the frames are stored
+            # under names the server makes. Made older than the .blend,
+            # they do not count as done when the render folder is read:
+            # only the state can tell that these frames are done.
             for f in (1, 2):
                 eq(session(farm, lambda c: c.results(
                     's.blend', md5, f, NAMES[f], b'x')), 'THANKYOU',
                    'upload of frame %d' % f)
+                old = os.stat(os.path.join(farm.blenddir, 's.blend'))
+                os.utime(farm.frame_path('s', '%04d.png' % f),
+                         (old.st_atime - 100, old.st_mtime - 100))
             out_at = time.monotonic()
             stop_and_restart(farm, sig)
             with open(os.path.join(farm.jobdir, '.bdfarm.state'), 'rb') as f:
@@ -161,7 +166,7 @@ def test_signals_save_state():
                                                  NAMES[3], b'3')), 'THANKYOU',
                'upload of the frame out before the restart')
             eq(sorted(os.listdir(farm.framedir('s'))),
-               sorted(NAMES.values()), 'render folder')
+               ['0001.png', '0002.png', '0003.png'], 'render folder')
 
 
 def test_sighup_rereads_config():

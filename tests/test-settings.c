@@ -92,7 +92,7 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_int_eq(s->blend_check_interval, 2);
 	ck_assert_int_eq(s->state_save_delay, 200);
 	ck_assert_int_eq(s->max_frame_size, (int64_t)2 << 30);
-	ck_assert_int_eq(s->max_peers, 1024);
+	ck_assert_int_eq(s->max_peers, 0);
 	ck_assert_str_eq(s->log_file, "");
 
 	ck_assert_int_eq(s->renderers, 1);
@@ -166,7 +166,7 @@ START_TEST(test_settings_override)
 
 	/* What the file does not name keeps its default. */
 	ck_assert_int_eq(s.rescan_interval, 5);
-	ck_assert_int_eq(s.max_peers, 1024);
+	ck_assert_int_eq(s.max_peers, 0);
 	ck_assert_str_eq(s.workdir, "");
 	ck_assert_int_eq(s.none_wait, 180);
 	settings_free(&s);

@@ -11,6 +11,7 @@
 #define UNIT_SUITES \
 	UNIT_SUITE(proto) \
 	UNIT_SUITE(jobfile) \
+	UNIT_SUITE(framefile) \
 	UNIT_SUITE(settings) \
 	UNIT_SUITE(eta) \
 	UNIT_SUITE(farm) \

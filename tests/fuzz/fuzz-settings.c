@@ -63,7 +63,7 @@ fuzz_settings_check(const struct settings *s)
 	FUZZ_ASSERT(s->blend_check_interval >= 1);
 	FUZZ_ASSERT(s->state_save_delay >= 0 && s->state_save_delay <= 60000);
 	FUZZ_ASSERT(s->max_frame_size >= 1);
-	FUZZ_ASSERT(s->max_peers >= 1 && s->max_peers <= 100000);
+	FUZZ_ASSERT(s->max_peers >= 0 && s->max_peers <= 100000);
 	FUZZ_ASSERT(s->renderers >= 1 && s->renderers <= 1024);
 	FUZZ_ASSERT(s->prefetch >= -1 && s->prefetch <= 100000);
 	FUZZ_ASSERT(s->heartbeat_interval >= 1 && s->none_wait >= 1);
