@@ -773,12 +773,54 @@ peer_request(struct peer *p, char *line)
 	return 0;
 }
 
-/* Move frame bytes to disk; -1 if the peer is gone. */
+/*
+ * The frame's bytes come in on the socket: store them, and once all have
+ * come, go back to reading request lines; drop a peer silent for
+ * peer_timeout seconds in the middle of a frame.
+ */
+static void
+peer_upload_read(evutil_socket_t fd, short events, void *arg)
+{
+	struct peer		*p = arg;
+	char			*cause = NULL;
+	enum upload_status	 status;
+
+	if (events & EV_TIMEOUT) {
+		peer_drop(p, "silent for too long in the middle of a frame");
+		return;
+	}
+	status = upload_read(p->upload, fd, &cause);
+	switch (status) {
+	case UPLOAD_MORE:
+		return;
+	case UPLOAD_CLOSED:
+		log_info(_("%s: upload of frame %ld cut off"), peer_name(p),
+		    p->upload_frame);
+		peer_free(p);
+		return;
+	case UPLOAD_FAILED:
+		peer_upload_failed(p, cause);
+		free(cause);
+		return;
+	case UPLOAD_DONE:
+		break;
+	}
+	event_del(p->upload_ev);
+	bufferevent_enable(p->bev, EV_READ);
+	if (peer_upload_done(p) == 0)
+		peer_process(p);
+}
+
+/*
+ * Move frame bytes to disk: those read with the request line, then the
+ * rest straight from the socket. Returns -1 if the peer is gone.
+ */
 static int
 peer_upload(struct peer *p)
 {
-	char	*cause = NULL;
-	int	 rc;
+	struct timeval	 tv = { p->server->settings->peer_timeout, 0 };
+	char		*cause = NULL;
+	int		 rc;
 
 	rc = upload_take(p->upload, bufferevent_get_input(p->bev), &cause);
 	if (rc == -1) {
@@ -788,6 +830,13 @@ peer_upload(struct peer *p)
 	}
 	if (rc == 1)
 		return peer_upload_done(p);
+	if (!event_pending(p->upload_ev, EV_READ, NULL)) {
+		bufferevent_disable(p->bev, EV_READ);
+		event_assign(p->upload_ev, p->server->base,
+		    bufferevent_getfd(p->bev), EV_READ | EV_PERSIST,
+		    peer_upload_read, p);
+		event_add(p->upload_ev, &tv);
+	}
 	return 0;
 }
 
@@ -919,6 +968,7 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	p->bev = bufferevent_socket_new(s->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	p->resume_ev = evtimer_new(s->base, peer_resume, p);
+	p->upload_ev = event_new(s->base, -1, 0, peer_upload_read, p);
 	p->deliver_ev = event_new(s->base, -1, EV_PERSIST, peer_deliver_tick,
 	    p);
 	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
@@ -956,6 +1006,7 @@ peer_free(struct peer *p)
 	s->npeers--;
 	free(p->holds);
 	event_free(p->resume_ev);
+	event_free(p->upload_ev);
 	event_free(p->deliver_ev);
 	evbuffer_remove_cb_entry(bufferevent_get_output(p->bev), p->sent_cb);
 	bufferevent_free(p->bev);

@@ -20,6 +20,8 @@
 #include "fileio.h"
 #include "xmalloc.h"
 
+#define UPLOAD_SLICE	(256 * 1024)	/* bytes read from a socket at once */
+
 struct upload {
 	int		 fd;
 	char		*dir;
@@ -29,6 +31,7 @@ struct upload {
 };
 
 static unsigned long upload_counter;
+static unsigned char upload_buf[UPLOAD_SLICE];
 
 /*
  * Open a temporary file for a frame to be stored as file of job name, size
@@ -94,6 +97,55 @@ upload_take(struct upload *up, struct evbuffer *buf, char **cause)
 		avail -= (size_t)n;
 	}
 	return up->remaining == 0;
+}
+
+/* Write len bytes of buf to the frame's file; -1 with *cause if not. */
+static int
+upload_write(struct upload *up, const unsigned char *buf, size_t len,
+    char **cause)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(up->fd, buf, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			xasprintf(cause, _("cannot write %s: %s"), up->tmp,
+			    n == 0 ? _("no space") : strerror(errno));
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+		up->remaining -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Read the next slice of the frame straight from the socket sock into the
+ * file: libevent's buffers read a socket 4 KiB at a time, a cost paid for
+ * every slice of a large frame. Never reads past the frame's last byte,
+ * which the next request follows.
+ */
+enum upload_status
+upload_read(struct upload *up, int sock, char **cause)
+{
+	size_t	want = sizeof upload_buf;
+	ssize_t	n;
+
+	if (up->remaining < want)
+		want = (size_t)up->remaining;
+	if (want > 0) {
+		n = read(sock, upload_buf, want);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return UPLOAD_MORE;
+		if (n <= 0)
+			return UPLOAD_CLOSED;
+		if (upload_write(up, upload_buf, (size_t)n, cause) != 0)
+			return UPLOAD_FAILED;
+	}
+	return up->remaining == 0 ? UPLOAD_DONE : UPLOAD_MORE;
 }
 
 /* Move tmp to path unless a file is there; -1 with errno if not moved. */

@@ -10,9 +10,18 @@
 struct evbuffer;
 struct upload;
 
+/* What upload_read found. */
+enum upload_status {
+	UPLOAD_FAILED = -1,	/* the frame cannot be stored; see *cause */
+	UPLOAD_MORE,		/* more bytes are to come */
+	UPLOAD_DONE,		/* every byte has arrived */
+	UPLOAD_CLOSED		/* the peer closed or broke the connection */
+};
+
 struct upload	*upload_begin(const char *, const char *, const char *,
 		     uint64_t, char **);
 int		 upload_take(struct upload *, struct evbuffer *, char **);
+enum upload_status upload_read(struct upload *, int, char **);
 int		 upload_commit(struct upload *, char **);
 void		 upload_abort(struct upload *);
 
