@@ -4,9 +4,13 @@
 #ifndef JOBLOG_H
 #define JOBLOG_H
 
+#include <stdint.h>
+
 #include "bdfarm.h"
 
 char	*joblog_path(const char *, const char *);
+int	 joblog_append(const char *, const char *, int64_t, const char *);
+int	 joblog_has(const char *, const char *, int64_t, const char *);
 void	 joblog_write(const char *, const char *, const char *, ...)
 	     BDFARM_PRINTF(3, 4);
 

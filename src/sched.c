@@ -327,10 +327,10 @@ sched_check_result(struct farm *farm, const char *name, const char *digest,
 		f = job_frame(job, number);
 		if (strcmp(job->blend_digest, digest) != 0)
 			r = FARM_RESULT_CHANGED;
+		else if (f != NULL && f->state == FRAME_DONE)
+			r = FARM_RESULT_DONE;	/* even one restored as done */
 		else if (f == NULL || f->sends == 0)
 			r = FARM_RESULT_NOT_OUT;
-		else if (f->state == FRAME_DONE)
-			r = FARM_RESULT_DONE;
 		else if (sched_holds(f, host)) {
 			/* Of jobs sharing the .blend, the one that gave it. */
 			*jobp = job;

@@ -459,8 +459,8 @@ peer_upload_failed(struct peer *p, const char *cause)
 /*
  * The last byte of a frame has arrived: store it if it is still wanted
  * (the job may have changed meanwhile), and thank the client either way;
- * for a stored frame, only once the checkpoint that says so is on disk,
- * so that a crash can never make a thanked frame be rendered again.
+ * for a stored frame, only once it is committed (server-commit.c), so
+ * that a crash can never make a thanked frame be rendered again.
  */
 static int
 peer_upload_done(struct peer *p)
@@ -468,7 +468,7 @@ peer_upload_done(struct peer *p)
 	struct server		*s = p->server;
 	struct job		*job = NULL;
 	enum farm_result	 r;
-	char			*cause = NULL;
+	char			*cause = NULL, *from, *to;
 
 	r = sched_check_result(&s->farm, p->upload_blend, p->upload_digest,
 	    p->upload_frame, p->host, &job);
@@ -479,13 +479,14 @@ peer_upload_done(struct peer *p)
 		    peer_name(p), p->upload_frame, p->upload_blend,
 		    sched_result_reason(r));
 		peer_upload_clear(p);
-	} else if (upload_commit(p->upload, &cause) != 0) {
-		p->upload = NULL;
+	} else if (upload_seal(p->upload, &cause) != 0) {
 		peer_upload_failed(p, cause);
 		free(cause);
 		return -1;
 	} else {
+		upload_release(p->upload, &from, &to);
 		p->upload = NULL;
+		server_commit_store(s, from, to);
 		sched_frame_done(&s->farm, job, p->upload_frame, p->host,
 		    server_now());
 		peer_upload_clear(p);

@@ -34,7 +34,7 @@
 #include "state.h"
 #include "xmalloc.h"
 
-#define SERVER_RETRY_SECONDS	1	/* between tries of what failed */
+#define SERVER_ACCEPT_PAUSE	1	/* s without accepting, out of fds */
 #define SERVER_OWN_FDS		64	/* descriptors not counted for peers */
 #define SERVER_MAX_PEERS	100000	/* the most max_peers may be set to */
 
@@ -53,110 +53,6 @@ server_changed(struct server *s)
 		s->view.changed(s->view.arg);
 }
 
-/*
- * Keep a job log line until the checkpoint has been written, so that the
- * log never says a frame arrived that a crash would make the farm forget.
- */
-static void BDFARM_PRINTF(3, 4)
-server_defer_joblog(struct server *s, const char *job, const char *fmt, ...)
-{
-	struct server_logline	*l;
-	va_list			 ap;
-
-	s->pending = xreallocarray(s->pending, s->npending + 1,
-	    sizeof *s->pending);
-	l = &s->pending[s->npending++];
-	l->job = xstrdup(job);
-	va_start(ap, fmt);
-	xvasprintf(&l->line, fmt, ap);
-	va_end(ap);
-}
-
-/* The checkpoint is on disk: write the job log lines that waited for it. */
-static void
-server_flush_joblog(struct server *s)
-{
-	size_t	i;
-
-	for (i = 0; i < s->npending; i++) {
-		joblog_write(s->options->jobdir, s->pending[i].job, "%s",
-		    s->pending[i].line);
-		free(s->pending[i].job);
-		free(s->pending[i].line);
-	}
-	free(s->pending);
-	s->pending = NULL;
-	s->npending = 0;
-}
-
-/* Keep a descriptor open for the checkpoint, whatever the peers take. */
-static void
-server_reserve_fd(struct server *s)
-{
-	if (s->reserve_fd == -1)
-		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-/*
- * Write the checkpoint now, with the reserved descriptor free for it;
- * -1 if it could not be written, and then it is tried again shortly,
- * until it is. The first failure of a series is logged.
- */
-int
-server_save_state(struct server *s)
-{
-	const struct timeval	 retry = { SERVER_RETRY_SECONDS, 0 };
-	char			*text, *cause = NULL;
-	size_t			 len;
-	int			 rc = 0;
-
-	if (s->reserve_fd != -1) {
-		close(s->reserve_fd);
-		s->reserve_fd = -1;
-	}
-	text = state_format(&s->farm, clock_wall_ms() - server_now(), &len);
-	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
-		if (!s->save_failing)
-			log_warnx(_("%s; trying again every second"), cause);
-		s->save_failing = 1;
-		free(cause);
-		if (s->save_ev != NULL && !evtimer_pending(s->save_ev, NULL))
-			evtimer_add(s->save_ev, &retry);
-		rc = -1;
-	} else {
-		if (s->save_failing)
-			log_info(_("%s written again"), s->state_path);
-		s->save_failing = 0;
-		s->state_dirty = 0;
-		server_flush_joblog(s);
-	}
-	free(text);
-	server_reserve_fd(s);
-	return rc;
-}
-
-/* The coalescing timer has fired, or a failed save is due again: save. */
-static void
-server_save_timer(evutil_socket_t fd, short events, void *arg)
-{
-	server_save_state(arg);
-}
-
-/* Note that the checkpoint is out of date; it is saved shortly. */
-void
-server_state_dirty(struct server *s)
-{
-	struct timeval	tv;
-	int		ms = s->settings->state_save_delay;
-
-	s->state_dirty = 1;
-	if (evtimer_pending(s->save_ev, NULL))
-		return;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(s->save_ev, &tv);
-}
-
 /* Write the rendering-complete summary to a job's log. */
 static void
 server_log_complete(struct server *s, struct job *job)
@@ -171,11 +67,11 @@ server_log_complete(struct server *s, struct job *job)
 		counts = next;
 	}
 	if (job->backups > 0)
-		server_defer_joblog(s, job->name, "rendering complete; frames "
+		server_commit_joblog(s, job->name, "rendering complete; frames "
 		    "per host: %s; backup copies handed out: %u", counts,
 		    job->backups);
 	else
-		server_defer_joblog(s, job->name,
+		server_commit_joblog(s, job->name,
 		    "rendering complete; frames per host: %s", counts);
 	log_info(_("%s: rendering complete (%s)"), job->name, counts);
 	free(counts);
@@ -258,7 +154,7 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 		server_cancel(s, job, frame, host);
 		break;
 	case FARM_FRAME_DONE:
-		server_defer_joblog(s, job->name, "frame %ld received from %s",
+		server_commit_joblog(s, job->name, "frame %ld received from %s",
 		    frame, host);
 		server_view_event(s, _("%s: frame %ld from %s"), job->name,
 		    frame, host);
@@ -343,39 +239,6 @@ server_wake(struct server *s)
 }
 
 /*
- * Save the checkpoint, then thank every peer whose frame it records; if it
- * cannot be saved, try again in a second, keeping them waiting.
- */
-static void
-server_commit_timer(evutil_socket_t fd, short events, void *arg)
-{
-	struct server	*s = arg;
-	struct peer	*p, *next;
-	struct timeval	 retry = { SERVER_RETRY_SECONDS, 0 };
-
-	if (server_save_state(s) != 0) {
-		/* Thanked, a client deletes its copy: not before it is safe. */
-		evtimer_add(s->commit_ev, &retry);
-		return;
-	}
-	TAILQ_FOREACH_SAFE(p, &s->peers, entry, next)
-		peer_committed(p);
-}
-
-/*
- * A frame has been stored: save the checkpoint at the end of this turn of
- * the loop, once for every frame stored in the turn.
- */
-void
-server_commit(struct server *s)
-{
-	const struct timeval	zero = { 0, 0 };
-
-	if (!evtimer_pending(s->commit_ev, NULL))
-		evtimer_add(s->commit_ev, &zero);
-}
-
-/*
  * Raise the soft limit on open files to the hard one, and work out how
  * many peers the descriptors allow: each may hold its socket and one
  * file (a frame or a .blend), and the server keeps some for its own.
@@ -446,7 +309,7 @@ static void
 server_accept_error(struct evconnlistener *l, void *arg)
 {
 	struct server		*s = arg;
-	const struct timeval	 pause = { SERVER_RETRY_SECONDS, 0 };
+	const struct timeval	 pause = { SERVER_ACCEPT_PAUSE, 0 };
 	int			 error = EVUTIL_SOCKET_ERROR(), i;
 
 	if (!s->accept_paused)
@@ -658,6 +521,7 @@ server_load_state(struct server *s, struct state *st)
 	    &cause) == 0 && state_parse(text, len, st, &cause) == 0) {
 		free(text);
 		state_to_clock(st, clock_wall_ms() - server_now());
+		server_commit_recover(s, &st->journal);
 		if (st->next_seq > s->farm.next_seq)
 			s->farm.next_seq = st->next_seq;
 		return;
@@ -702,7 +566,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	/* Over a file size limit, a write fails with EFBIG, as on a full disk. */
 	signal(SIGXFSZ, SIG_IGN);
 	server_raise_fd_limit(&s);
-	server_reserve_fd(&s);
+	server_commit_reserve_fd(&s);
 	if ((s.base = event_base_new()) == NULL)
 		fatalx("cannot start the event loop");
 	if (server_listen(&s, &cause) != 0) {
@@ -725,10 +589,9 @@ server_main(struct settings *settings, const struct server_options *o)
 	server_set_delays(&s);
 	server_load_state(&s, &saved);
 
-	s.save_ev = evtimer_new(s.base, server_save_timer, &s);
+	server_commit_init(&s);
 	s.accept_ev = evtimer_new(s.base, server_accept_resume, &s);
 	s.wake_ev = evtimer_new(s.base, server_wake_timer, &s);
-	s.commit_ev = evtimer_new(s.base, server_commit_timer, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, server_tick, &s);
 	event_add(s.tick_ev, &second);
 	for (i = 0; i < nitems(sigs); i++) {
@@ -768,15 +631,12 @@ server_main(struct settings *settings, const struct server_options *o)
 		event_free(s.signal_evs[i]);
 	for (i = 0; i < (size_t)s.nlisteners; i++)
 		evconnlistener_free(s.listeners[i]);
-	event_free(s.save_ev);
 	event_free(s.accept_ev);
 	event_free(s.wake_ev);
-	event_free(s.commit_ev);
+	server_commit_free(&s);
 	event_free(s.tick_ev);
 	event_base_free(s.base);
 	selfexe_close(s.selfexe);
-	if (s.reserve_fd != -1)
-		close(s.reserve_fd);
 	free(s.state_path);
 	free(s.listen_desc);
 	return s.exit_code;

@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include "farm.h"
+#include "state.h"
 
 struct bufferevent;
 struct evbuffer_cb_entry;
@@ -91,11 +92,6 @@ TAILQ_HEAD(peers, peer);
 
 #define SERVER_MAX_LISTENERS	8
 
-struct server_logline {
-	char	*job;
-	char	*line;
-};
-
 /* A view of the farm (the console) that wants to know of changes. */
 struct server_view {
 	void	(*changed)(void *);
@@ -131,9 +127,9 @@ struct server {
 	struct event		*signal_evs[4];
 	int			 state_dirty;
 
-	/* Job log lines that wait until the checkpoint records them. */
-	struct server_logline	*pending;
-	size_t			 npending;
+	/* What a commit does once its checkpoint is written. */
+	struct state_journal	 journal;
+	int			 commit_failing;
 
 	struct server_view	 view;
 	int			 quitting;	/* peers close, the model stays */
@@ -142,16 +138,26 @@ struct server {
 
 int		 server_main(struct settings *, const struct server_options *);
 farm_time	 server_now(void);
-void		 server_state_dirty(struct server *);
-int		 server_save_state(struct server *);
 void		 server_changed(struct server *);
 void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
 void		 server_wake(struct server *);
-void		 server_commit(struct server *);
 void		 server_cancel(struct server *, struct job *, long,
 		     const char *);
 int		 server_max_peers(struct server *);
+
+/* server-commit.c */
+void		 server_commit_reserve_fd(struct server *);
+void		 server_commit_joblog(struct server *, const char *,
+		     const char *, ...) BDFARM_PRINTF(3, 4);
+void		 server_commit_store(struct server *, char *, char *);
+int		 server_save_state(struct server *);
+void		 server_state_dirty(struct server *);
+void		 server_commit(struct server *);
+void		 server_commit_recover(struct server *,
+		     struct state_journal *);
+void		 server_commit_init(struct server *);
+void		 server_commit_free(struct server *);
 
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,

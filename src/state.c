@@ -31,20 +31,28 @@ state_hex(char c)
 }
 
 /*
- * Write a job file's name so that it stays on one line: control
- * characters and '%' become %XX.
+ * Write a name so that it stays on one line (control characters and '%'
+ * become %XX), and, if token, one token (white space too).
  */
 static void
-state_format_name(FILE *f, const char *name)
+state_format_escaped(FILE *f, const char *name, int token)
 {
 	const unsigned char	*p;
 
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '%')
+		if (*p < 0x20 || *p == 0x7f || *p == '%' ||
+		    (token && *p == ' '))
 			fprintf(f, "%%%02X", *p);
 		else
 			fputc(*p, f);
 	}
+}
+
+/* Write a job file's name, which may hold spaces, to end a line. */
+static void
+state_format_name(FILE *f, const char *name)
+{
+	state_format_escaped(f, name, 0);
 }
 
 /* Undo state_format_name; NULL if an escape is malformed. */
@@ -133,12 +141,36 @@ state_format_job(FILE *f, const struct job *job, int64_t wall_offset)
 	fputs("end\n", f);
 }
 
+/* Write what a commit must still do, if anything. */
+static void
+state_format_journal(FILE *f, const struct state_journal *journal)
+{
+	size_t	i;
+
+	for (i = 0; i < journal->nrenames; i++) {
+		fputs("rename ", f);
+		state_format_escaped(f, journal->renames[i].from, 1);
+		fputc(' ', f);
+		state_format_escaped(f, journal->renames[i].to, 1);
+		fputc('\n', f);
+	}
+	for (i = 0; i < journal->nlines; i++) {
+		fprintf(f, "joblog %" PRId64 " ", journal->lines[i].when);
+		state_format_escaped(f, journal->lines[i].job, 1);
+		fputc(' ', f);
+		state_format_escaped(f, journal->lines[i].text, 0);
+		fputc('\n', f);
+	}
+}
+
 /*
- * The whole checkpoint of farm as text; *len receives its length.
- * wall_offset is the wall clock minus the model's clock, in ms.
+ * The whole checkpoint of farm and, if not NULL, the journal of what its
+ * commit must still do, as text; *len receives its length. wall_offset is
+ * the wall clock minus the model's clock, in ms.
  */
 char *
-state_format(struct farm *farm, int64_t wall_offset, size_t *len)
+state_format(struct farm *farm, int64_t wall_offset,
+    const struct state_journal *journal, size_t *len)
 {
 	struct job	*job;
 	char		*text = NULL;
@@ -152,6 +184,8 @@ state_format(struct farm *farm, int64_t wall_offset, size_t *len)
 		if (job->job_digest[0] != '\0' && job->invalid == NULL)
 			state_format_job(f, job, wall_offset);
 	}
+	if (journal != NULL)
+		state_format_journal(f, journal);
 	if (fclose(f) != 0)
 		fatal("formatting the state");
 	return text;
@@ -231,6 +265,44 @@ state_parse_ranges(struct state_range **list, size_t *n, char *ranges)
 		(*n)++;
 	}
 	return 0;
+}
+
+/*
+ * Parse a line of the journal: "rename FROM TO" or "joblog WHEN JOB
+ * TEXT", in place; -1 if it is neither.
+ */
+static int
+state_parse_journal(struct state_journal *journal, char *line)
+{
+	char	*t[3], *rest, *a, *b;
+	int64_t	 when;
+	int	 rc = -1;
+
+	if (strncmp(line, "rename ", 7) == 0) {
+		if (proto_split(line, t, 3) != 3)
+			return -1;
+		a = state_parse_name(t[1]);
+		b = state_parse_name(t[2]);
+		if (a != NULL && b != NULL && *a != '\0' && *b != '\0') {
+			state_journal_rename(journal, a, b);
+			rc = 0;
+		}
+	} else if (strncmp(line, "joblog ", 7) == 0) {
+		if ((rest = proto_split_rest(line, t, 3)) == NULL ||
+		    state_i64(t[1], &when) != 0)
+			return -1;
+		a = state_parse_name(t[2]);
+		b = state_parse_name(rest);
+		if (a != NULL && b != NULL && *a != '\0' && *b != '\0' &&
+		    strchr(b, '\n') == NULL) {
+			state_journal_line(journal, when, a, b);
+			rc = 0;
+		}
+	} else
+		return -1;
+	free(a);
+	free(b);
+	return rc;
 }
 
 /* Parse one line inside a job's block of a file of version. */
@@ -352,6 +424,12 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 			sj = &st->jobs[st->njobs++];
 			memset(sj, 0, sizeof *sj);
 			if ((sj->name = state_parse_name(line + 4)) == NULL)
+				goto bad;
+			continue;
+		}
+		if (sj == NULL && version > 1 && (strncmp(line, "rename ", 7) ==
+		    0 || strncmp(line, "joblog ", 7) == 0)) {
+			if (state_parse_journal(&st->journal, line) != 0)
 				goto bad;
 			continue;
 		}
@@ -529,5 +607,54 @@ state_free(struct state *st)
 	for (i = 0; i < st->njobs; i++)
 		state_job_free(&st->jobs[i]);
 	free(st->jobs);
+	state_journal_free(&st->journal);
 	memset(st, 0, sizeof *st);
+}
+
+/* Note that a stored frame must move from from to to. */
+void
+state_journal_rename(struct state_journal *journal, const char *from,
+    const char *to)
+{
+	struct state_rename	*r;
+
+	journal->renames = xreallocarray(journal->renames,
+	    journal->nrenames + 1, sizeof *journal->renames);
+	r = &journal->renames[journal->nrenames++];
+	r->from = xstrdup(from);
+	r->to = xstrdup(to);
+}
+
+/* Note that text, of the time when, must go to the log of job. */
+void
+state_journal_line(struct state_journal *journal, int64_t when,
+    const char *job, const char *text)
+{
+	struct state_logline	*l;
+
+	journal->lines = xreallocarray(journal->lines, journal->nlines + 1,
+	    sizeof *journal->lines);
+	l = &journal->lines[journal->nlines++];
+	l->when = when;
+	l->job = xstrdup(job);
+	l->text = xstrdup(text);
+}
+
+/* Forget a journal's entries. */
+void
+state_journal_free(struct state_journal *journal)
+{
+	size_t	i;
+
+	for (i = 0; i < journal->nrenames; i++) {
+		free(journal->renames[i].from);
+		free(journal->renames[i].to);
+	}
+	for (i = 0; i < journal->nlines; i++) {
+		free(journal->lines[i].job);
+		free(journal->lines[i].text);
+	}
+	free(journal->renames);
+	free(journal->lines);
+	memset(journal, 0, sizeof *journal);
 }

@@ -47,13 +47,39 @@ struct state_job {
 	size_t			 nfailures;
 };
 
+/*
+ * What a commit must still do once its checkpoint is written: move stored
+ * frames into place (paths in the render folder) and append lines to job
+ * logs. The checkpoint carries it, so that a process that dies in between
+ * does it at its next start.
+ */
+struct state_rename {
+	char			*from;
+	char			*to;
+};
+
+struct state_logline {
+	int64_t			 when;		/* wall clock, ms */
+	char			*job;
+	char			*text;
+};
+
+struct state_journal {
+	struct state_rename	*renames;
+	size_t			 nrenames;
+	struct state_logline	*lines;
+	size_t			 nlines;
+};
+
 struct state {
 	uint64_t		 next_seq;
 	struct state_job	*jobs;
 	size_t			 njobs;
+	struct state_journal	 journal;
 };
 
-char			*state_format(struct farm *, int64_t, size_t *);
+char			*state_format(struct farm *, int64_t,
+			     const struct state_journal *, size_t *);
 int			 state_parse(const char *, size_t, struct state *,
 			     char **);
 void			 state_to_clock(struct state *, int64_t);
@@ -61,5 +87,10 @@ struct state_job	*state_find(struct state *, const char *);
 void			 state_restore_job(struct farm *, struct job *,
 			     const struct state_job *);
 void			 state_free(struct state *);
+void			 state_journal_rename(struct state_journal *,
+			     const char *, const char *);
+void			 state_journal_line(struct state_journal *, int64_t,
+			     const char *, const char *);
+void			 state_journal_free(struct state_journal *);
 
 #endif

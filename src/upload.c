@@ -2,8 +2,10 @@
  * upload.c: storing a received frame. The bytes go to a hidden temporary
  * file in the job's render folder; only a complete, flushed file is
  * renamed to its real name, so a frame on disk is always whole, and an
- * upload cut off half-way leaves nothing behind. The rename never
- * replaces a file, so no store can overwrite a finished frame.
+ * upload cut off half-way leaves nothing behind. The rename is a step of
+ * the server's commit, done once the checkpoint that records the frame
+ * is written, and again at start-up if the process died in between; it
+ * never replaces a finished frame.
  */
 #include "bdfarm.h"
 #include "upload.h"
@@ -17,16 +19,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "xmalloc.h"
 
 #define UPLOAD_SLICE	(256 * 1024)	/* bytes read from a socket at once */
 
 struct upload {
 	int		 fd;
+	char		*name;		/* the job's folder in the render folder */
 	char		*dir;
 	char		*tmp;
-	char		*path;
+	char		*file;		/* the name to store the frame under */
 	uint64_t	 remaining;
 };
 
@@ -45,8 +47,9 @@ upload_begin(const char *renderdir, const char *name, const char *file,
 
 	up->fd = -1;
 	up->remaining = size;
+	up->name = xstrdup(name);
+	up->file = xstrdup(file);
 	xasprintf(&up->dir, "%s/%s", renderdir, name);
-	xasprintf(&up->path, "%s/%s", up->dir, file);
 	xasprintf(&up->tmp, "%s/.upload-%ld-%lu.part", up->dir,
 	    (long)getpid(), ++upload_counter);
 	if (mkdir(up->dir, 0755) == -1 && errno != EEXIST) {
@@ -109,9 +112,14 @@ upload_write(struct upload *up, const unsigned char *buf, size_t len,
 	while (len > 0) {
 		if ((n = write(up->fd, buf, len)) == -1 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n == 0) {
+			xasprintf(cause, _("cannot write %s: no space"),
+			    up->tmp);
+			return -1;
+		}
+		if (n == -1) {
 			xasprintf(cause, _("cannot write %s: %s"), up->tmp,
-			    n == 0 ? _("no space") : strerror(errno));
+			    strerror(errno));
 			return -1;
 		}
 		buf += n;
@@ -166,39 +174,80 @@ upload_move(const char *tmp, const char *path)
 }
 
 /*
- * Flush the finished frame and give it its real name; frees up. The
- * caller stores only a frame that is not done, so a file already under
- * its name is left from an earlier render of the job (before the job
- * started over), and goes first; one that appears meanwhile stays.
+ * Flush the whole frame to disk, and check that nothing but an old frame
+ * stands where it is to go, so that once it is committed, moving it there
+ * can only be held up for a while (a full disk), never for good; -1 with
+ * *cause if either fails.
  */
 int
-upload_commit(struct upload *up, char **cause)
+upload_seal(struct upload *up, char **cause)
 {
-	int	rc;
+	struct stat	 st;
+	char		*path;
+	int		 rc = fdatasync(up->fd);
 
-	if (fdatasync(up->fd) == -1 || close(up->fd) == -1) {
+	if (close(up->fd) == -1)
+		rc = -1;
+	up->fd = -1;
+	if (rc == -1) {
 		xasprintf(cause, _("cannot write %s: %s"), up->tmp,
 		    strerror(errno));
-		up->fd = -1;
-		upload_abort(up);
 		return -1;
 	}
-	up->fd = -1;
-	rc = upload_move(up->tmp, up->path);
-	if (rc == -1 && errno == EEXIST &&
-	    (unlink(up->path) == 0 || errno == ENOENT))
-		rc = upload_move(up->tmp, up->path);
-	if (rc == -1) {
-		xasprintf(cause, _("cannot rename %s to %s: %s"), up->tmp,
-		    up->path, strerror(errno));
-		upload_abort(up);
-		return -1;
+	xasprintf(&path, "%s/%s", up->dir, up->file);
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		xasprintf(cause, _("cannot store a frame as %s: something "
+		    "else is there"), path);
+		rc = -1;
 	}
-	fileio_sync_dir(up->dir);
+	free(path);
+	return rc;
+}
+
+/*
+ * Hand a sealed frame over to the commit: *from and *to receive its
+ * temporary file and its real name, both in the render folder; frees up
+ * but leaves the file.
+ */
+void
+upload_release(struct upload *up, char **from, char **to)
+{
+	xasprintf(from, "%s/%s", up->name, strrchr(up->tmp, '/') + 1);
+	xasprintf(to, "%s/%s", up->name, up->file);
 	free(up->tmp);
 	up->tmp = NULL;
 	upload_abort(up);
-	return 0;
+}
+
+/*
+ * Move the stored frame from (in renderdir) to its real name to. The
+ * commit moves only a frame the farm did not have, so a file already
+ * under its name is left from an earlier render of the job (before it
+ * started over), and goes first; one that appears meanwhile stays. A
+ * frame already moved (by a process that died after) is fine. -1 with
+ * *cause if it could not be moved.
+ */
+int
+upload_place(const char *renderdir, const char *from, const char *to,
+    char **cause)
+{
+	char	*tmp, *path;
+	int	 rc;
+
+	xasprintf(&tmp, "%s/%s", renderdir, from);
+	xasprintf(&path, "%s/%s", renderdir, to);
+	rc = upload_move(tmp, path);
+	if (rc == -1 && errno == EEXIST &&
+	    (unlink(path) == 0 || errno == ENOENT))
+		rc = upload_move(tmp, path);
+	if (rc == -1 && errno == ENOENT && access(path, F_OK) == 0)
+		rc = 0;
+	if (rc == -1)
+		xasprintf(cause, _("cannot rename %s to %s: %s"), tmp, path,
+		    strerror(errno));
+	free(tmp);
+	free(path);
+	return rc;
 }
 
 /* Drop an upload: the temporary file goes, nothing else changes. */
@@ -212,7 +261,8 @@ upload_abort(struct upload *up)
 	if (up->tmp != NULL)
 		unlink(up->tmp);
 	free(up->tmp);
-	free(up->path);
+	free(up->file);
 	free(up->dir);
+	free(up->name);
 	free(up);
 }

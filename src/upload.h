@@ -22,7 +22,10 @@ struct upload	*upload_begin(const char *, const char *, const char *,
 		     uint64_t, char **);
 int		 upload_take(struct upload *, struct evbuffer *, char **);
 enum upload_status upload_read(struct upload *, int, char **);
-int		 upload_commit(struct upload *, char **);
+int		 upload_seal(struct upload *, char **);
+void		 upload_release(struct upload *, char **, char **);
+int		 upload_place(const char *, const char *, const char *,
+		     char **);
 void		 upload_abort(struct upload *);
 
 #endif

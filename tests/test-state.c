@@ -132,7 +132,7 @@ test_state_farm(struct farm *farm)
 static char *
 test_state_save(struct farm *farm, struct state *st, size_t *len)
 {
-	char	*text = state_format(farm, 0, len);
+	char	*text = state_format(farm, 0, NULL, len);
 
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(strlen(text), *len);
@@ -302,7 +302,7 @@ START_TEST(test_state_round_trip)
 	    "b job.job"));
 
 	/* Saved again, the same text but for the next number. */
-	text2 = state_format(&again, 0, &len2);
+	text2 = state_format(&again, 0, NULL, &len2);
 	ck_assert_ptr_nonnull(strstr(text, "\nseq 1\n"));
 	ck_assert_str_eq(strchr(strchr(text2, '\n') + 1, '\n'),
 	    strchr(strchr(text, '\n') + 1, '\n'));
@@ -362,7 +362,7 @@ START_TEST(test_state_restore_hosts)
 {
 	struct farm		 farm;
 	struct state		 st;
-	struct job		*job;
+	struct job		*job, *got = NULL;
 	struct host		*h;
 
 	/* Hosts of out frames exist after a restore, with no tallies. */
@@ -379,6 +379,9 @@ START_TEST(test_state_restore_hosts)
 	ck_assert_str_eq(job->blend_name, "a.blend");
 	ck_assert_int_eq(job->blend_id.mtime_ns, 4);
 	ck_assert(job_ready(job));
+	/* A frame restored as done is done, though it went out to no one. */
+	ck_assert_int_eq(sched_check_result(&farm, "a.blend", BD1, 2, h, &got),
+	    FARM_RESULT_DONE);
 	state_free(&st);
 	farm_free(&farm);
 }
@@ -439,7 +442,7 @@ START_TEST(test_state_wall_clock)
 	farm_init(&farm, DELAY, NULL, NULL);
 	job = test_state_job(&farm, "a.job", "/srv/a.blend", 1, 3, D1, BD1);
 	test_state_out(&farm, "alpha", 5000, job, 1);
-	text = state_format(&farm, T0, &len);
+	text = state_format(&farm, T0, NULL, &len);
 	ck_assert_ptr_nonnull(strstr(text,
 	    "\nout 1 1700000005000 1 0 alpha\n"));
 	test_state_good(text, len, &st);
@@ -448,6 +451,56 @@ START_TEST(test_state_wall_clock)
 	free(text);
 	state_free(&st);
 	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_state_journal)
+{
+	struct farm		 farm;
+	struct state		 st;
+	struct state_journal	 j;
+	char			*text;
+	size_t			 len;
+
+	/* What a commit has left to do travels with the checkpoint. */
+	memset(&j, 0, sizeof j);
+	state_journal_rename(&j, "my shot.job/.upload-1-2.part",
+	    "my shot.job/0005.png");
+	state_journal_line(&j, T0, "my shot.job", "frame 5 received from a");
+	state_journal_line(&j, T0 + 1, "b.job", "100% done\tand more");
+	farm_init(&farm, DELAY, NULL, NULL);
+	text = state_format(&farm, 0, &j, &len);
+	ck_assert_ptr_nonnull(strstr(text, "\nrename my%20shot.job/"
+	    ".upload-1-2.part my%20shot.job/0005.png\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\njoblog 1700000000000 "
+	    "my%20shot.job frame 5 received from a\n"));
+	test_state_good(text, len, &st);
+	ck_assert_uint_eq(st.journal.nrenames, 1);
+	ck_assert_str_eq(st.journal.renames[0].from,
+	    "my shot.job/.upload-1-2.part");
+	ck_assert_str_eq(st.journal.renames[0].to, "my shot.job/0005.png");
+	ck_assert_uint_eq(st.journal.nlines, 2);
+	ck_assert_int_eq(st.journal.lines[0].when, T0);
+	ck_assert_str_eq(st.journal.lines[0].job, "my shot.job");
+	ck_assert_str_eq(st.journal.lines[0].text, "frame 5 received from a");
+	ck_assert_str_eq(st.journal.lines[1].text, "100% done\tand more");
+	state_free(&st);
+	ck_assert_uint_eq(st.journal.nlines, 0);
+	free(text);
+	state_journal_free(&j);
+	ck_assert_ptr_null(j.renames);
+	farm_free(&farm);
+
+	/* Not in version 1, and not malformed. */
+	BAD(HEAD "rename a b\n", "line 3");
+	BAD("bdfarm-state 2\nrename a\n", "line 2");
+	BAD("bdfarm-state 2\nrename a b c\n", "line 2");
+	BAD("bdfarm-state 2\nrename a%2 b\n", "line 2");
+	BAD("bdfarm-state 2\njoblog x a.job text\n", "line 2");
+	BAD("bdfarm-state 2\njoblog 5 a.job\n", "line 2");
+	BAD("bdfarm-state 2\njoblog 5 a.job text%0A\n", "line 2");
+	BAD("bdfarm-state 2\njob a.job\njobdigest " D1 "\nrename a b\nend\n",
+	    "line 4");
 }
 END_TEST
 
@@ -845,6 +898,7 @@ state_suite(void)
 	tcase_add_test(parse, test_state_bad_version);
 	tcase_add_test(parse, test_state_version2);
 	tcase_add_test(parse, test_state_wall_clock);
+	tcase_add_test(parse, test_state_journal);
 	tcase_add_test(parse, test_state_truncated);
 	tcase_add_test(parse, test_state_garbage);
 	tcase_add_test(parse, test_state_bad_digest);

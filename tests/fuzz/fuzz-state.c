@@ -134,7 +134,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	farm_init(&farm, 180000, NULL, NULL);
 	fuzz_state_restore(&farm, &st);
-	saved = state_format(&farm, 0, &len);
+	saved = state_format(&farm, 0, NULL, &len);
 	if (state_parse(saved, len, &again, &cause) != 0)
 		abort();
 	fuzz_state_check(&again);
