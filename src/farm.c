@@ -89,12 +89,22 @@ farm_remove_job(struct farm *farm, struct job *job)
 	job_free(job);
 }
 
+/* Whether a job's frames must not go out now, for either reason. */
+static void
+farm_update_suspended(struct job *job)
+{
+	job->suspended = job->held || job->unavailable != NULL;
+}
+
 /* Mark a job as refused for reason; its frames are forgotten. */
 void
 farm_set_invalid(struct farm *farm, struct job *job, const char *reason)
 {
 	free(job->invalid);
 	job->invalid = xstrdup(reason);
+	free(job->unavailable);
+	job->unavailable = NULL;
+	farm_update_suspended(job);
 	job->job_digest[0] = '\0';
 	job->blend_digest[0] = '\0';
 	memset(&job->blend_id, 0, sizeof job->blend_id);
@@ -220,15 +230,42 @@ farm_set_priority(struct farm *farm, struct job *job, int priority)
 	farm_notify(farm, FARM_JOB_CHANGED, job, 0, NULL, NULL);
 }
 
-/* Suspend or resume a job. */
+/* Suspend or resume a job, as its .suspend file says. */
 void
-farm_set_suspended(struct farm *farm, struct job *job, int suspended)
+farm_set_suspended(struct farm *farm, struct job *job, int held)
 {
-	if (job->suspended == suspended)
+	if (job->held == held)
 		return;
-	job->suspended = suspended;
+	job->held = held;
+	farm_update_suspended(job);
 	farm_notify(farm, FARM_JOB_CHANGED, job, 0, NULL,
-	    suspended ? "suspended" : "resumed");
+	    held ? "suspended" : "resumed");
+}
+
+/*
+ * Pause a job whose files cannot be read now, for reason, or let it go on
+ * (reason NULL). Its frames and tallies stay as they are; only a change of
+ * reason is reported, so that a lasting fault is logged once.
+ */
+void
+farm_set_unavailable(struct farm *farm, struct job *job, const char *reason)
+{
+	char	*detail;
+
+	if (reason == NULL && job->unavailable == NULL)
+		return;
+	if (reason != NULL && job->unavailable != NULL &&
+	    strcmp(reason, job->unavailable) == 0)
+		return;
+	free(job->unavailable);
+	job->unavailable = reason != NULL ? xstrdup(reason) : NULL;
+	farm_update_suspended(job);
+	if (reason != NULL)
+		xasprintf(&detail, "unavailable: %s", reason);
+	else
+		detail = xstrdup("available again");
+	farm_notify(farm, FARM_JOB_CHANGED, job, 0, NULL, detail);
+	free(detail);
 }
 
 /* Order for the queue: higher priority first, then older first. */

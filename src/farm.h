@@ -66,6 +66,7 @@ struct job {
 	struct file_id	 blend_id;	/* where blend_digest was taken */
 	struct file_id	 job_id;	/* where the job file was read */
 	char		*invalid;	/* why the job file was refused */
+	char		*unavailable;	/* why its files cannot be read now */
 
 	long		 first;
 	long		 last;
@@ -80,7 +81,8 @@ struct job {
 
 	int		 priority;	/* higher goes first */
 	uint64_t	 seq;		/* age: lower goes first */
-	int		 suspended;
+	int		 suspended;	/* no frame goes out: held or unavailable */
+	int		 held;		/* suspended by its .suspend file */
 	int		 complete;	/* completion already reported */
 
 	struct job_host	*hosts;
@@ -165,6 +167,8 @@ void		 farm_set_blend_digest(struct farm *, struct job *,
 		     const char *, const struct file_id *);
 void		 farm_set_priority(struct farm *, struct job *, int);
 void		 farm_set_suspended(struct farm *, struct job *, int);
+void		 farm_set_unavailable(struct farm *, struct job *,
+		     const char *);
 void		 farm_sort(struct farm *);
 struct job	*farm_find_blend(struct farm *, const char *, const char *);
 int		 farm_blend_name_taken(struct farm *, struct job *,
