@@ -92,6 +92,7 @@ struct job {
 
 	void		*io;		/* the server's per-job I/O state */
 	int		 seen;		/* marks jobs found by a scan */
+	struct job	*name_next;	/* in the farm's table of names */
 	TAILQ_ENTRY(job) entry;
 };
 TAILQ_HEAD(jobs, job);
@@ -135,8 +136,16 @@ struct farm;
 typedef void (*farm_event_fn)(struct farm *, enum farm_event, struct job *,
     long, const char *, const char *, void *);
 
+struct farm_blend_name;
+
 struct farm {
 	struct jobs	 jobs;		/* in hand-out order */
+	struct job	**names;	/* jobs by name, chained on name_next */
+	size_t		 names_size;	/* buckets, a power of two or 0 */
+	size_t		 njobs;
+	struct farm_blend_name **blend_names; /* names .blend files use */
+	size_t		 blend_names_size;
+	size_t		 nblend_names;
 	struct hosts	 hosts;
 	uint64_t	 next_seq;
 	farm_time	 redistribute_delay;
@@ -169,9 +178,11 @@ void		 farm_set_priority(struct farm *, struct job *, int);
 void		 farm_set_suspended(struct farm *, struct job *, int);
 void		 farm_set_unavailable(struct farm *, struct job *,
 		     const char *);
-void		 farm_sort(struct farm *);
+void		 farm_reorder(struct farm *, struct job *);
 struct job	*farm_find_blend(struct farm *, const char *, const char *);
 int		 farm_blend_name_taken(struct farm *, struct job *,
+		     const char *);
+void		 farm_set_blend_name(struct farm *, struct job *,
 		     const char *);
 size_t		 farm_frames_total(struct farm *, size_t *, size_t *);
 

@@ -608,6 +608,63 @@ START_TEST(test_farm_unavailable_and_held)
 }
 END_TEST
 
+START_TEST(test_farm_many_jobs)
+{
+	struct farm	 farm;
+	struct job	*job, *prev, **all;
+	char		 name[32];
+	int		 i, n = 5000;
+
+	/* Found by name however many there are, and after removals. */
+	farm_init(&farm, 180000, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "job%d.job", i);
+		farm_add_job(&farm, name);
+	}
+	for (i = 0; i < n; i += 2) {
+		snprintf(name, sizeof name, "job%d.job", i);
+		farm_remove_job(&farm, farm_find_job(&farm, name));
+	}
+	all = xcalloc((size_t)n / 2, sizeof *all);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "job%d.job", i);
+		job = farm_find_job(&farm, name);
+		if (i % 2 == 0)
+			ck_assert_ptr_null(job);
+		else {
+			ck_assert_ptr_nonnull(job);
+			ck_assert_str_eq(job->name, name);
+			all[i / 2] = job;
+		}
+	}
+	ck_assert_uint_eq(farm.njobs, (size_t)n / 2);
+
+	/* Ages and priorities changed one by one: the queue stays sorted. */
+	for (i = 0; i < n / 2; i++) {
+		if (i % 7 == 0)
+			farm_set_priority(&farm, all[i], i % 5 - 2);
+		if (i % 11 == 0) {
+			all[i]->seq = (uint64_t)(n - i);
+			farm_reorder(&farm, all[i]);
+		}
+	}
+	prev = NULL;
+	i = 0;
+	TAILQ_FOREACH(job, &farm.jobs, entry) {
+		if (prev != NULL) {
+			ck_assert_int_ge(prev->priority, job->priority);
+			if (prev->priority == job->priority)
+				ck_assert_uint_le(prev->seq, job->seq);
+		}
+		prev = job;
+		i++;
+	}
+	ck_assert_int_eq(i, n / 2);
+	free(all);
+	farm_free(&farm);
+}
+END_TEST
+
 Suite *
 farm_suite(void)
 {
@@ -624,6 +681,7 @@ farm_suite(void)
 	tcase_add_test(table, test_farm_suspend);
 	tcase_add_test(table, test_farm_unavailable);
 	tcase_add_test(table, test_farm_unavailable_and_held);
+	tcase_add_test(table, test_farm_many_jobs);
 	tcase_add_test(table, test_farm_job_frames);
 	tcase_add_test(table, test_farm_hosts);
 	suite_add_tcase(s, table);
