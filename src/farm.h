@@ -91,7 +91,6 @@ struct job {
 	unsigned	 frame_time_count;
 
 	void		*io;		/* the server's per-job I/O state */
-	int		 seen;		/* marks jobs found by a scan */
 	struct job	*name_next;	/* in the farm's table of names */
 	TAILQ_ENTRY(job) entry;
 };

@@ -93,6 +93,11 @@ server_save_state(struct server *s)
 	size_t	 len;
 	int	 rc = 0;
 
+	if (s->jobdir != NULL && !jobdir_loaded(s->jobdir)) {
+		/* Written now, it would forget the jobs not read yet. */
+		server_state_dirty(s);
+		return -1;
+	}
 	text = state_format(&s->farm, &len);
 	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
 		log_warnx("%s", cause);
