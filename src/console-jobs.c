@@ -88,6 +88,10 @@ static const char *
 console_jobs_state(struct console *c, const struct job *job, attr_t *attr,
     char *buf, size_t len)
 {
+	if (job->unavailable != NULL) {
+		*attr = c->attrs[CONSOLE_C_BAD];
+		return _("unavailable");
+	}
 	if (job->invalid != NULL) {
 		*attr = c->attrs[CONSOLE_C_BAD];
 		return _("invalid");
@@ -96,7 +100,7 @@ console_jobs_state(struct console *c, const struct job *job, attr_t *attr,
 		*attr = c->attrs[CONSOLE_C_DIM];
 		return _("done");
 	}
-	if (job->suspended) {
+	if (job->held) {
 		*attr = c->attrs[CONSOLE_C_PAUSED];
 		return _("suspended");
 	}
@@ -231,11 +235,17 @@ console_jobs_draw_row(struct console *c, int y, struct job *job,
 	console_jobs_cell(c, y, &x, l->pri, row, buf, 1);
 	console_jobs_cell(c, y, &x, l->name, row, job->name, 0);
 	console_jobs_cell(c, y, &x, l->state, state_attr, state, 0);
-	if (job->invalid != NULL) {
+	if (job->invalid != NULL && job->unavailable == NULL) {
 		console_draw_text(c, y, x, COLS - x, state_attr, job->invalid);
 		return;
 	}
-	if (l->bar > 0 && job_finished(job) && job->nfailed > 0) {
+	if (l->bar > 0 && job->unavailable != NULL) {
+		/* Its progress stands still: say why instead. */
+		console_draw_text(c, y, x, l->bar, state_attr,
+		    job->unavailable);
+		x += l->bar;
+		console_draw_text(c, y, x++, 1, row, "");
+	} else if (l->bar > 0 && job_finished(job) && job->nfailed > 0) {
 		/* Nothing left to watch: say which frames failed instead. */
 		char	frames[256], *text;
 
@@ -299,7 +309,7 @@ console_jobs_toggle(struct console *c, struct job *job)
 {
 	struct server	*s = c->server;
 	char		*cause = NULL;
-	int		 on = !job->suspended;
+	int		 on = !job->held;
 
 	if (s->jobdir == NULL)
 		return;

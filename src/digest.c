@@ -1,7 +1,9 @@
 /*
  * digest.c: MD5 through OpenSSL's EVP interface, and the hasher that
  * reads a file one slice per event-loop turn. A slice is small enough
- * (1 MiB) that other peers wait at most a millisecond or two for it.
+ * (1 MiB) that other peers wait at most a millisecond or two for it, and
+ * only a few files are read at once, so that many hashes asked for
+ * together hold a bounded number of buffers and descriptors.
  */
 #include "digest.h"
 
@@ -12,13 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
 #include "bdfarm.h"
 #include "log.h"
 #include "xmalloc.h"
 
-#define HASHER_SLICE	(1024 * 1024)
+#define HASHER_SLICE		(1024 * 1024)
+#define HASHER_MAX_RUNNING	2	/* files read at once */
 
 struct digest {
 	EVP_MD_CTX	*ctx;
@@ -27,13 +31,21 @@ struct digest {
 struct hasher {
 	int		 fd;
 	char		*path;
-	struct stat	 st;
-	struct digest	*digest;
+	struct stat	 st;		/* as opened */
+	struct digest	*digest;	/* from the first turn on */
 	struct event	*ev;
 	unsigned char	*buf;
 	hasher_done_fn	 done;
 	void		*arg;
+	int		 running;	/* else waiting for its turn */
+	int		 started;	/* has had its first turn */
+	TAILQ_ENTRY(hasher) entry;	/* in hasher_waiting */
 };
+
+/* The hashers waiting for a turn, first come first served. */
+static TAILQ_HEAD(, hasher) hasher_waiting =
+    TAILQ_HEAD_INITIALIZER(hasher_waiting);
+static int	hasher_running;
 
 /* Start a new MD5 computation. */
 struct digest *
@@ -90,45 +102,95 @@ digest_buffer(const void *data, size_t len, char hex[DIGEST_HEX_SIZE])
 	digest_free(d);
 }
 
-/* Release everything a hasher holds. */
+/* Take a free place among the hashers reading now, or wait for one. */
+static void
+hasher_enter(struct hasher *h)
+{
+	const struct timeval	zero = { 0, 0 };
+
+	if (hasher_running >= HASHER_MAX_RUNNING) {
+		TAILQ_INSERT_TAIL(&hasher_waiting, h, entry);
+		return;
+	}
+	hasher_running++;
+	h->running = 1;
+	event_add(h->ev, &zero);
+}
+
+/* Release everything a hasher holds, and let the next one in. */
 static void
 hasher_free(struct hasher *h)
 {
+	struct hasher	*next;
+
+	if (h->started)
+		log_debug("done hashing %s", h->path);
+	if (h->running) {
+		hasher_running--;
+		if ((next = TAILQ_FIRST(&hasher_waiting)) != NULL) {
+			TAILQ_REMOVE(&hasher_waiting, next, entry);
+			hasher_enter(next);
+		}
+	} else
+		TAILQ_REMOVE(&hasher_waiting, h, entry);
 	if (h->fd != -1)
 		close(h->fd);
-	if (h->ev != NULL)
-		event_free(h->ev);
+	event_free(h->ev);
 	digest_free(h->digest);
 	free(h->buf);
 	free(h->path);
 	free(h);
 }
 
-/*
- * Run the next slice after the loop has polled for I/O: a zero timeout,
- * unlike event_active(), lets every peer's events in between.
- */
+/* Report the end to the caller, then release the hasher. */
 static void
-hasher_schedule(struct hasher *h)
+hasher_finish(struct hasher *h, const char *hex, const char *error)
 {
-	const struct timeval	zero = { 0, 0 };
-
-	event_add(h->ev, &zero);
+	h->done(hex, &h->st, error, h->arg);
+	hasher_free(h);
 }
 
-/* Read and hash one slice; finish when the file ends or fails. */
+/* Open the file on the hasher's first turn; -1 with *error if it fails. */
+static int
+hasher_open(struct hasher *h, char **error)
+{
+	log_debug("hashing %s", h->path);
+	h->started = 1;
+	if ((h->fd = open(h->path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(h->fd, &h->st) == -1) {
+		xasprintf(error, "%s: %s", h->path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(h->st.st_mode)) {
+		xasprintf(error, _("%s: not a file"), h->path);
+		return -1;
+	}
+	posix_fadvise(h->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	h->digest = digest_new();
+	h->buf = xmalloc(HASHER_SLICE);
+	return 0;
+}
+
+/*
+ * Read and hash one slice, then run again after the loop has polled for
+ * I/O: a zero timeout, unlike event_active(), lets every peer's events in
+ * between. Finish when the file ends or fails.
+ */
 static void
 hasher_slice(evutil_socket_t fd, short events, void *arg)
 {
-	struct hasher	*h = arg;
-	char		 hex[DIGEST_HEX_SIZE], *error = NULL;
-	struct stat	 st;
-	ssize_t		 n;
+	const struct timeval	 zero = { 0, 0 };
+	struct hasher		*h = arg;
+	char			 hex[DIGEST_HEX_SIZE], *error = NULL;
+	struct stat		 st;
+	ssize_t			 n;
 
+	if (h->digest == NULL && hasher_open(h, &error) != 0)
+		goto fail;
 	n = read(h->fd, h->buf, HASHER_SLICE);
 	if (n > 0) {
 		digest_update(h->digest, h->buf, (size_t)n);
-		hasher_schedule(h);
+		event_add(h->ev, &zero);
 		return;
 	}
 	if (n == -1)
@@ -137,47 +199,35 @@ hasher_slice(evutil_socket_t fd, short events, void *arg)
 	    st.st_mtim.tv_sec != h->st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != h->st.st_mtim.tv_nsec)
 		xasprintf(&error, _("%s: changed while being read"), h->path);
-
 	if (error != NULL)
-		h->done(NULL, &h->st, error, h->arg);
-	else {
-		digest_final(h->digest, hex);
-		h->done(hex, &h->st, NULL, h->arg);
-	}
+		goto fail;
+	digest_final(h->digest, hex);
+	hasher_finish(h, hex, NULL);
+	return;
+
+fail:
+	hasher_finish(h, NULL, error);
 	free(error);
-	hasher_free(h);
 }
 
 /*
- * Start hashing path in slices on base; done is called exactly once,
- * unless the hasher is cancelled first. Returns NULL and calls nothing if
- * the file cannot be opened (errno says why).
+ * Start hashing path in slices on base. done is called exactly once, from
+ * the loop, also when the file cannot be read, unless the hasher is
+ * cancelled first. Beyond HASHER_MAX_RUNNING hashers, a new one waits its
+ * turn holding neither a descriptor nor a buffer.
  */
 struct hasher *
 hasher_start(struct event_base *base, const char *path, hasher_done_fn done,
     void *arg)
 {
-	struct hasher	*h;
-	int		 fd, saved;
+	struct hasher	*h = xcalloc(1, sizeof *h);
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	h = xcalloc(1, sizeof *h);
-	h->fd = fd;
-	if (fstat(fd, &h->st) == -1 || !S_ISREG(h->st.st_mode)) {
-		saved = S_ISREG(h->st.st_mode) ? errno : EINVAL;
-		hasher_free(h);
-		errno = saved;
-		return NULL;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	h->fd = -1;
 	h->path = xstrdup(path);
-	h->digest = digest_new();
-	h->buf = xmalloc(HASHER_SLICE);
 	h->done = done;
 	h->arg = arg;
 	h->ev = evtimer_new(base, hasher_slice, h);
-	hasher_schedule(h);
+	hasher_enter(h);
 	return h;
 }
 

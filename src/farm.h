@@ -72,6 +72,7 @@ struct job {
 	struct file_id	 blend_id;	/* where blend_digest was taken */
 	struct file_id	 job_id;	/* where the job file was read */
 	char		*invalid;	/* why the job file was refused */
+	char		*unavailable;	/* why its files cannot be read now */
 
 	long		 first;
 	long		 last;
@@ -87,7 +88,8 @@ struct job {
 
 	int		 priority;	/* higher goes first */
 	uint64_t	 seq;		/* age: lower goes first */
-	int		 suspended;
+	int		 suspended;	/* no frame goes out: held or unavailable */
+	int		 held;		/* suspended by its .suspend file */
 	int		 complete;	/* completion already reported */
 
 	struct job_host	*hosts;
@@ -97,7 +99,7 @@ struct job {
 	unsigned	 backups;	/* backup copies handed out */
 
 	void		*io;		/* the server's per-job I/O state */
-	int		 seen;		/* marks jobs found by a scan */
+	struct job	*name_next;	/* in the farm's table of names */
 	TAILQ_ENTRY(job) entry;
 };
 TAILQ_HEAD(jobs, job);
@@ -150,8 +152,16 @@ struct farm_hold {
 	long		 frame;
 };
 
+struct farm_blend_name;
+
 struct farm {
 	struct jobs	 jobs;		/* in hand-out order */
+	struct job	**names;	/* jobs by name, chained on name_next */
+	size_t		 names_size;	/* buckets, a power of two or 0 */
+	size_t		 njobs;
+	struct farm_blend_name **blend_names; /* names .blend files use */
+	size_t		 blend_names_size;
+	size_t		 nblend_names;
 	struct hosts	 hosts;
 	uint64_t	 next_seq;
 	farm_time	 redistribute_delay;
@@ -185,9 +195,13 @@ void		 farm_set_blend_digest(struct farm *, struct job *,
 		     const char *, const struct file_id *);
 void		 farm_set_priority(struct farm *, struct job *, int);
 void		 farm_set_suspended(struct farm *, struct job *, int);
-void		 farm_sort(struct farm *);
+void		 farm_set_unavailable(struct farm *, struct job *,
+		     const char *);
+void		 farm_reorder(struct farm *, struct job *);
 struct job	*farm_find_blend(struct farm *, const char *, const char *);
 int		 farm_blend_name_taken(struct farm *, struct job *,
+		     const char *);
+void		 farm_set_blend_name(struct farm *, struct job *,
 		     const char *);
 size_t		 farm_frames_total(struct farm *, size_t *, size_t *);
 

@@ -251,6 +251,7 @@ job_free(struct job *job)
 	free(job->blend_path);
 	free(job->blend_name);
 	free(job->invalid);
+	free(job->unavailable);
 	free(job);
 }
 

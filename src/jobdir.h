@@ -15,6 +15,7 @@ struct jobdir;
 struct jobdir	*jobdir_open(struct event_base *, struct farm *, const char *,
 		     const char *, struct state *, const struct settings *);
 void		 jobdir_scan(struct jobdir *);
+int		 jobdir_loaded(struct jobdir *);
 void		 jobdir_set_intervals(struct jobdir *, const struct settings *);
 int		 jobdir_set_suspended(struct jobdir *, struct job *, int,
 		     char **);

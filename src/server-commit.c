@@ -22,6 +22,7 @@
 #include "bdfarm.h"
 #include "clock.h"
 #include "fileio.h"
+#include "jobdir.h"
 #include "joblog.h"
 #include "log.h"
 #include "settings.h"
@@ -157,6 +158,11 @@ server_save_state(struct server *s)
 	size_t			 len;
 	int			 rc = 0;
 
+	if (s->jobdir != NULL && !jobdir_loaded(s->jobdir)) {
+		/* Written now, it would forget the jobs not read yet. */
+		server_state_dirty(s);
+		return -1;
+	}
 	if (s->reserve_fd != -1) {
 		close(s->reserve_fd);
 		s->reserve_fd = -1;

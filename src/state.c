@@ -560,11 +560,8 @@ state_restore_job(struct farm *farm, struct job *job,
 		snprintf(job->blend_digest, sizeof job->blend_digest, "%s",
 		    sj->blend_digest);
 		job->blend_id = sj->blend_id;
-		if (sj->blend_name != NULL &&
-		    !farm_blend_name_taken(farm, job, sj->blend_name)) {
-			free(job->blend_name);
-			job->blend_name = xstrdup(sj->blend_name);
-		}
+		if (sj->blend_name != NULL)
+			farm_set_blend_name(farm, job, sj->blend_name);
 	}
 	state_restore_ranges(job, sj->done, sj->ndone, FRAME_DONE);
 	state_restore_ranges(job, sj->failed, sj->nfailed, FRAME_FAILED);
@@ -595,7 +592,7 @@ state_restore_job(struct farm *farm, struct job *job,
 		job->nfailures++;
 	}
 	job->complete = job_finished(job);
-	farm_sort(farm);
+	farm_reorder(farm, job);
 }
 
 /* Release a parsed checkpoint. */

@@ -12,6 +12,7 @@
 #include "digest.h"
 #include "farm.h"
 #include "proto.h"
+#include "state.h"
 #include "unit.h"
 #include "xmalloc.h"
 
@@ -516,6 +517,157 @@ START_TEST(test_farm_hosts)
 }
 END_TEST
 
+START_TEST(test_farm_unavailable)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*host;
+	struct file_id	 id = { 1, 2, 3, 4 };
+	long		 number;
+	char		*text;
+	size_t		 len;
+
+	/* A job with a frame done, two out and a tally. */
+	test_farm_init(&farm);
+	job = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	farm_set_blend_digest(&farm, job, BLENDDIGEST, &id);
+	host = host_get(&farm, "alpha");
+	ck_assert(sched_next(&farm, host, 1, 1000, &job, &number));
+	ck_assert(sched_next(&farm, host, 1, 1000, &job, &number));
+	ck_assert(sched_next(&farm, host, 1, 1000, &job, &number));
+	sched_frame_done(&farm, job, 1, host, 2000);
+	test_farm_nevents = 0;
+
+	/* Paused: nothing goes out, everything is kept, logged once. */
+	farm_set_unavailable(&farm, job, "the .blend file cannot be read");
+	farm_set_unavailable(&farm, job, "the .blend file cannot be read");
+	ck_assert_uint_eq(test_farm_nevents, 1);
+	ck_assert_int_eq(test_farm_kinds[0], FARM_JOB_CHANGED);
+	ck_assert_str_eq(test_farm_details[0],
+	    "unavailable: the .blend file cannot be read");
+	ck_assert(job->suspended);
+	ck_assert(!job->held);
+	ck_assert(!sched_has_work(&farm, 3000));
+	ck_assert(!sched_next(&farm, host, 1, 3000, &job, &number));
+	ck_assert_uint_eq(job->ndone, 1);
+	ck_assert_uint_eq(job->nout, 2);
+	ck_assert_uint_eq(job->nhosts, 1);
+	ck_assert_str_eq(job->blend_digest, BLENDDIGEST);
+
+	/* Its frames stay in the checkpoint. */
+	text = state_format(&farm, 0, NULL, &len);
+	ck_assert_ptr_nonnull(strstr(text, "job a.job\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\ndone 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nout 2 "));
+	free(text);
+
+	/* A result for a frame out is still taken. */
+	ck_assert_int_eq(sched_check_result(&farm, job->blend_name,
+	    BLENDDIGEST, 2, host, &job), FARM_RESULT_OK);
+
+	/* Another reason is logged; back again, it goes on where it was. */
+	farm_set_unavailable(&farm, job, "the job file cannot be read");
+	ck_assert_uint_eq(test_farm_nevents, 2);
+	farm_set_unavailable(&farm, job, NULL);
+	farm_set_unavailable(&farm, job, NULL);
+	ck_assert_uint_eq(test_farm_nevents, 3);
+	ck_assert_str_eq(test_farm_details[2], "available again");
+	ck_assert(!job->suspended);
+	ck_assert(sched_next(&farm, host, 1, 4000, &job, &number));
+	ck_assert_int_eq(number, 4);
+	ck_assert_uint_eq(job->ndone, 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_unavailable_and_held)
+{
+	struct farm	 farm;
+	struct job	*job;
+
+	/* The .suspend file and a read failure hold a job each on its own. */
+	test_farm_init(&farm);
+	job = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	farm_set_suspended(&farm, job, 1);
+	farm_set_unavailable(&farm, job, "gone");
+	farm_set_suspended(&farm, job, 0);
+	ck_assert(job->suspended);
+	farm_set_unavailable(&farm, job, NULL);
+	ck_assert(!job->suspended);
+	farm_set_unavailable(&farm, job, "gone");
+	farm_set_suspended(&farm, job, 1);
+	farm_set_unavailable(&farm, job, NULL);
+	ck_assert(job->suspended);
+	ck_assert(job->held);
+
+	/* A job file that does not parse is invalid, not unavailable. */
+	farm_set_suspended(&farm, job, 0);
+	farm_set_unavailable(&farm, job, "gone");
+	farm_set_invalid(&farm, job, "not three lines");
+	ck_assert_ptr_null(job->unavailable);
+	ck_assert(!job->suspended);
+	ck_assert_ptr_null(job->frames);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_many_jobs)
+{
+	struct farm	 farm;
+	struct job	*job, *prev, **all;
+	char		 name[32];
+	int		 i, n = 5000;
+
+	/* Found by name however many there are, and after removals. */
+	farm_init(&farm, 180000, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "job%d.job", i);
+		farm_add_job(&farm, name);
+	}
+	for (i = 0; i < n; i += 2) {
+		snprintf(name, sizeof name, "job%d.job", i);
+		farm_remove_job(&farm, farm_find_job(&farm, name));
+	}
+	all = xcalloc((size_t)n / 2, sizeof *all);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "job%d.job", i);
+		job = farm_find_job(&farm, name);
+		if (i % 2 == 0)
+			ck_assert_ptr_null(job);
+		else {
+			ck_assert_ptr_nonnull(job);
+			ck_assert_str_eq(job->name, name);
+			all[i / 2] = job;
+		}
+	}
+	ck_assert_uint_eq(farm.njobs, (size_t)n / 2);
+
+	/* Ages and priorities changed one by one: the queue stays sorted. */
+	for (i = 0; i < n / 2; i++) {
+		if (i % 7 == 0)
+			farm_set_priority(&farm, all[i], i % 5 - 2);
+		if (i % 11 == 0) {
+			all[i]->seq = (uint64_t)(n - i);
+			farm_reorder(&farm, all[i]);
+		}
+	}
+	prev = NULL;
+	i = 0;
+	TAILQ_FOREACH(job, &farm.jobs, entry) {
+		if (prev != NULL) {
+			ck_assert_int_ge(prev->priority, job->priority);
+			if (prev->priority == job->priority)
+				ck_assert_uint_le(prev->seq, job->seq);
+		}
+		prev = job;
+		i++;
+	}
+	ck_assert_int_eq(i, n / 2);
+	free(all);
+	farm_free(&farm);
+}
+END_TEST
+
 Suite *
 farm_suite(void)
 {
@@ -530,6 +682,9 @@ farm_suite(void)
 	tcase_add_test(table, test_farm_frames_total);
 	tcase_add_test(table, test_farm_find_blend);
 	tcase_add_test(table, test_farm_suspend);
+	tcase_add_test(table, test_farm_unavailable);
+	tcase_add_test(table, test_farm_unavailable_and_held);
+	tcase_add_test(table, test_farm_many_jobs);
 	tcase_add_test(table, test_farm_job_frames);
 	tcase_add_test(table, test_farm_hosts);
 	suite_add_tcase(s, table);
