@@ -513,7 +513,8 @@ class FaultRun:
         if not os.path.exists(path):
             return []
         with open(path) as f:
-            return [json.loads(l)['pid'] for l in f if l.strip()]
+            return [r['pid'] for r in map(STAND_IN_MODULE.fake_record, f)
+                    if 'pid' in r]
 
     # The faults.
 
@@ -863,11 +864,10 @@ class FaultRun:
             for name in os.listdir(self.attempts):
                 n = 0
                 with open(os.path.join(self.attempts, name)) as f:
-                    for line in f:
-                        r = json.loads(line)
+                    for r in map(STAND_IN_MODULE.fake_record, f):
                         if 'struck' in r:
                             counts['stand-in ' + r['struck']] += 1
-                        else:
+                        elif 'attempt' in r:
                             n += 1
                 renders += n
                 again += n > 1
