@@ -101,8 +101,8 @@ class FaultProxy:
         self.counts = collections.Counter()
         self.stats = collections.Counter()
         self.events = []            # (monotonic time, description)
-        self.rate = {'up': None, 'down': None}
-        self.latency = {'up': 0.0, 'down': 0.0}
+        self.throttles = []         # [values], the last one rules
+        self.delays = []
         self.refusing_until = 0.0
         self.conns = {}
         self.ids = itertools.count(1)
@@ -226,28 +226,38 @@ class FaultProxy:
             self.listener.close()
             self.listener = None
 
+    def _limit(self, active, values, duration):
+        """Add values to the list of active throttles or delays; the last
+        one added rules, each until its own duration ends."""
+        entry = [values]
+        active.append(entry)
+        if duration is not None:
+            self._after(duration, lambda: active.remove(entry)
+                        if entry in active else None)
+
     def _throttle(self, up, down, duration):
-        before = dict(self.rate)
-        self.rate = {'up': up, 'down': down}
+        self._limit(self.throttles, {'up': up, 'down': down}, duration)
         self._note('throttle', 'throttle up %s down %s B/s for %s'
                    % (up, down, 'ever' if duration is None else
                       '%.1f s' % duration))
-        if duration is not None:
-            def undo():
-                if self.rate == {'up': up, 'down': down}:
-                    self.rate = before
-            self._after(duration, undo)
 
     def _delay(self, up, down, duration):
-        self.latency = {'up': up, 'down': down}
+        self._limit(self.delays, {'up': up, 'down': down}, duration)
         self._note('delay', 'delay up %.2f s down %.2f s for %s'
                    % (up, down, 'ever' if duration is None else
                       '%.1f s' % duration))
-        if duration is not None:
-            def undo():
-                if self.latency == {'up': up, 'down': down}:
-                    self.latency = {'up': 0.0, 'down': 0.0}
-            self._after(duration, undo)
+
+    @property
+    def rate(self):
+        """Bytes/s allowed in each direction now (None: no limit)."""
+        return self.throttles[-1][0] if self.throttles else \
+            {'up': None, 'down': None}
+
+    @property
+    def latency(self):
+        """Seconds every byte is held in each direction now."""
+        return self.delays[-1][0] if self.delays else \
+            {'up': 0.0, 'down': 0.0}
 
     def _cut(self, ident, how, after, direction):
         if ident is None:
@@ -282,8 +292,8 @@ class FaultProxy:
         self._note('refuse', 'refuse connections for %.2f s' % duration)
 
     def _clear(self):
-        self.rate = {'up': None, 'down': None}
-        self.latency = {'up': 0.0, 'down': 0.0}
+        del self.throttles[:]
+        del self.delays[:]
         self.refusing_until = 0.0
         if self.listener is None:
             self._listen()
