@@ -127,9 +127,24 @@ class Report:
 
     def broken(self, text):
         with self.lock:
-            self.violations.append(text)
+            self.violations.append((self.elapsed(), text))
         print('BROKEN at %.1f s: %s' % (self.elapsed(),
                                         text.splitlines()[0]), flush=True)
+
+    def grouped(self):
+        """The violations, one entry for each first line: the first in
+        full, with when the others happened."""
+        groups = collections.OrderedDict()
+        for when, text in self.violations:
+            groups.setdefault(text.splitlines()[0], []).append((when, text))
+        out = []
+        for same in groups.values():
+            text = same[0][1]
+            if len(same) > 1:
+                text += '\n  (%d times in all, at %s s)' % (
+                    len(same), ', '.join('%.1f' % w for w, _ in same))
+            out.append(text)
+        return out
 
     def fault(self, kind, detail=None):
         with self.lock:
@@ -1076,12 +1091,13 @@ def test_fault():
         else:
             shutil.rmtree(run.root, ignore_errors=True)
     if report.violations:
+        kinds = report.grouped()
         raise AssertionError(
-            'seed %d: %d invariants broken (run again with FAULT_SEED=%d '
-            'FAULT_SECONDS=%g):\n\n%s'
-            % (SEED, len(report.violations), SEED, SECONDS,
+            'seed %d: %d invariants broken, %d different (run again with '
+            'FAULT_SEED=%d FAULT_SECONDS=%g):\n\n%s'
+            % (SEED, len(report.violations), len(kinds), SEED, SECONDS,
                '\n\n'.join('%d. %s' % (i + 1, v) for i, v in
-                           enumerate(report.violations))))
+                           enumerate(kinds))))
 
 
 if __name__ == '__main__':
