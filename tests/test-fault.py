@@ -21,7 +21,7 @@ printed.
 
 In make check it runs about a minute with a fixed seed. FAULT_SEED
 (default 1) and FAULT_SECONDS (default 45) choose another run, FAULT_FRAMES
-the size of the job (default 400, or 8 a second of faults for long runs).
+the size of the job (default 400, or 6 a second of faults for long runs).
 BDFARM_KEEP keeps the folder with every log.
 """
 
@@ -50,7 +50,7 @@ from faultproxy import FaultProxy
 SEED = int(os.environ.get('FAULT_SEED', '1'))
 SECONDS = float(os.environ.get('FAULT_SECONDS', '45'))
 FRAMES = int(os.environ.get('FAULT_FRAMES',
-                            str(max(400, int(SECONDS * 8)))))
+                            str(max(400, int(SECONDS * 6)))))
 JOB = 'fault'
 CLIENTS = 4
 OLD_HOST = 'oldclient.example'
