@@ -529,24 +529,57 @@ client_session_line(struct client_session *s, char *line)
 	}
 }
 
-/* Ask to send one finished frame; returns 0 if none could be offered. */
+/*
+ * Open a finished frame's file for sending; -1 with the reason, for the
+ * log (why) and in a few untranslated words for the server (reason).
+ */
+static int
+client_session_open_frame(struct client_frame *f, struct stat *st,
+    char **why, char **reason)
+{
+	int	fd;
+
+	if ((fd = open(f->file, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, st) == -1) {
+		xasprintf(why, _("cannot read %s: %s"), f->file,
+		    strerror(errno));
+		xasprintf(reason, "cannot read the rendered file: %s",
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) || st->st_size == 0) {
+		xasprintf(why, _("%s is empty or not a file"), f->file);
+		*reason = xstrdup("the rendered file is empty");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Ask to send one finished frame; returns 0 if none could be offered. A
+ * frame whose file cannot be read is given up as a failure, which a
+ * bdfarm server is told of, so that it hands the frame out again at once.
+ */
 static int
 client_session_offer(struct client_session *s)
 {
 	struct client		*c = s->client;
 	struct client_frame	*f, *next;
 	struct stat		 st;
+	char			*why, *reason;
 	int			 fd;
 
 	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
 		if (f->state != CLIENT_FRAME_DONE)
 			continue;
-		if ((fd = open(f->file, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    fstat(fd, &st) == -1 || st.st_size == 0) {
-			log_warn(_("cannot read %s"), f->file);
-			if (fd != -1)
-				close(fd);
-			client_frame_drop(c, f, NULL);
+		if ((fd = client_session_open_frame(f, &st, &why,
+		    &reason)) == -1) {
+			client_frame_failed(c, f, why, reason, NULL, 0);
+			free(why);
+			free(reason);
 			continue;
 		}
 		s->frame = f;
