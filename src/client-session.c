@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,7 +35,6 @@
 #include "settings.h"
 #include "xmalloc.h"
 
-#define CLIENT_SESSION_TIMEOUT	30		/* s without progress */
 #define CLIENT_SESSION_MAX_DIST	((uint64_t)1 << 30)	/* program size */
 #define CLIENT_SESSION_SHOWN	80		/* bytes of a bad reply logged */
 
@@ -74,6 +74,10 @@ struct client_session {
 	int			 facts_sent;
 	int			 waiting;	/* a WAITJOB is outstanding */
 	time_t			 helo_at;	/* when HELO was last sent */
+	int			 expecting;	/* an answer is awaited */
+	int64_t			 moved_ms;	/* last byte moved, or wait began */
+	int			 unsent;	/* the socket's queue when seen */
+	struct event		*watchdog;	/* ends a session stalled too long */
 	struct event		*heartbeat;	/* ALIVE after a silence */
 	char			*failure;	/* why it ends, once it fails */
 };
@@ -85,15 +89,24 @@ static void	client_session_fail(struct client_session *, const char *, ...)
 static void	client_session_send(struct client_session *, const char *, ...)
 		    BDFARM_PRINTF(2, 3);
 static void	client_session_next(struct client_session *);
+static void	client_session_moved(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
 
 /* Release a session and everything it holds, without telling anyone. */
 static void
 client_session_free(struct client_session *s)
 {
-	if (s->bev != NULL)
+	if (s->bev != NULL) {
+		evbuffer_remove_cb(bufferevent_get_input(s->bev),
+		    client_session_moved, s);
+		evbuffer_remove_cb(bufferevent_get_output(s->bev),
+		    client_session_moved, s);
 		bufferevent_free(s->bev);
+	}
 	if (s->heartbeat != NULL)
 		event_free(s->heartbeat);
+	if (s->watchdog != NULL)
+		event_free(s->watchdog);
 	client_download_abort(s->download);
 	if (s->upload_fd != -1)
 		close(s->upload_fd);
@@ -165,6 +178,92 @@ client_session_bad_reply(struct client_session *s, const char *what,
 }
 
 /*
+ * Whether the session waits for the server: to connect, to answer, or to
+ * take what is queued for it.
+ */
+static int
+client_session_busy(struct client_session *s)
+{
+	return !s->connected || s->expecting ||
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) > 0;
+}
+
+/*
+ * The session is about to wait for the server: if it did not already, the
+ * time without a byte moving counts from now.
+ */
+static void
+client_session_wait(struct client_session *s)
+{
+	const struct timeval	tv = { 1, 0 };
+
+	if (!client_session_busy(s))
+		s->moved_ms = client_now_ms();
+	if (!evtimer_pending(s->watchdog, NULL))
+		evtimer_add(s->watchdog, &tv);
+}
+
+/* Bytes came in or went out: the connection moves. */
+static void
+client_session_moved(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct client_session	*s = arg;
+
+	if (buf == bufferevent_get_input(s->bev) ? info->n_added > 0 :
+	    info->n_deleted > 0)
+		s->moved_ms = client_now_ms();
+}
+
+/*
+ * The bytes the system still holds to send on the connection, or -1 if it
+ * does not say. A frame's last bytes may wait there for a long time on a
+ * slow link after the session's own buffer is empty: each byte the server
+ * takes from there is progress too.
+ */
+static int
+client_session_unsent(struct client_session *s)
+{
+#ifdef TIOCOUTQ
+	evutil_socket_t	fd = bufferevent_getfd(s->bev);
+	int		n;
+
+	if (fd != -1 && ioctl(fd, TIOCOUTQ, &n) == 0)
+		return n;
+#endif
+	return -1;
+}
+
+/*
+ * Once a second while the session waits for the server: end it when no
+ * byte has moved either way for server_timeout seconds. A transfer of any
+ * size over any link goes on for as long as bytes keep moving.
+ */
+static void
+client_session_watchdog(evutil_socket_t fd, short events, void *arg)
+{
+	struct client_session	*s = arg;
+	const struct timeval	 tv = { 1, 0 };
+	int64_t			 now = client_now_ms();
+	int			 limit = s->client->settings->server_timeout;
+	int			 unsent;
+
+	if (!client_session_busy(s))
+		return;
+	unsent = client_session_unsent(s);
+	if (unsent != -1 && unsent < s->unsent)
+		s->moved_ms = now;
+	s->unsent = unsent;
+	if (now - s->moved_ms < (int64_t)limit * 1000) {
+		evtimer_add(s->watchdog, &tv);
+		return;
+	}
+	client_session_fail(s, _("no byte moved to or from the server for "
+	    "%d s"), limit);
+	client_session_reap(s);
+}
+
+/*
  * Queue one request line, with the CR LF the protocol wants. Anything
  * sent to a bdfarm server is a sign of life: the heartbeat starts over.
  */
@@ -175,6 +274,7 @@ client_session_send(struct client_session *s, const char *fmt, ...)
 	struct timeval	 tv;
 	va_list		 ap;
 
+	client_session_wait(s);
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
@@ -187,15 +287,15 @@ client_session_send(struct client_session *s, const char *fmt, ...)
 }
 
 /*
- * Wait for an answer (expect set) for at most CLIENT_SESSION_TIMEOUT, or,
+ * Wait for an answer (expect set) for as long as bytes keep moving, or,
  * for a session that waits for work, for as long as it takes.
  */
 static void
 client_session_expect(struct client_session *s, int expect)
 {
-	struct timeval	tv = { CLIENT_SESSION_TIMEOUT, 0 };
-
-	bufferevent_set_timeouts(s->bev, expect ? &tv : NULL, &tv);
+	if (expect)
+		client_session_wait(s);
+	s->expecting = expect;
 }
 
 /* Greet the server: as a bdfarm client, unless the extension is off. */
@@ -886,10 +986,7 @@ client_session_event(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
-		client_session_fail(s, _("the server did not answer for %d s"),
-		    CLIENT_SESSION_TIMEOUT);
-	else if ((dns = bufferevent_socket_get_dns_error(bev)) != 0)
+	if ((dns = bufferevent_socket_get_dns_error(bev)) != 0)
 		client_session_fail(s, _("cannot resolve %s: %s"),
 		    s->client->options->host, evutil_gai_strerror(dns));
 	else
@@ -904,7 +1001,6 @@ struct client_session *
 client_session_start(struct client *c)
 {
 	struct client_session	*s = xcalloc(1, sizeof *s);
-	struct timeval		 tv = { CLIENT_SESSION_TIMEOUT, 0 };
 	long			 port = strtol(c->options->port, NULL, 10);
 
 	s->client = c;
@@ -915,9 +1011,17 @@ client_session_start(struct client *c)
 	if (s->bev == NULL)
 		fatalx("cannot create a connection buffer");
 	s->heartbeat = evtimer_new(c->base, client_session_heartbeat, s);
+	s->watchdog = evtimer_new(c->base, client_session_watchdog, s);
+	s->unsent = -1;
+	s->moved_ms = client_now_ms();
+	client_session_wait(s);
 	bufferevent_setcb(s->bev, client_session_read, client_session_write,
 	    client_session_event, s);
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	if (evbuffer_add_cb(bufferevent_get_input(s->bev),
+	    client_session_moved, s) == NULL ||
+	    evbuffer_add_cb(bufferevent_get_output(s->bev),
+	    client_session_moved, s) == NULL)
+		fatalx("cannot watch a connection buffer");
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect_hostname(s->bev, c->dns, AF_UNSPEC,
 	    c->options->host, (int)port) != 0) {
