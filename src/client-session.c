@@ -692,13 +692,17 @@ client_session_offer(struct client_session *s)
 	return 0;
 }
 
-/* Ask for a .blend that a queued frame needs; 0 if none is missing. */
+/*
+ * Ask for a .blend that a queued frame needs; 0 if none is missing. A copy
+ * that another client of the work directory is removing at this very
+ * moment is fetched again a second later.
+ */
 static int
 client_session_fetch(struct client_session *s)
 {
 	struct client		*c = s->client;
 	struct client_frame	*f;
-	char			*dir;
+	char			*cause = NULL;
 
 	TAILQ_FOREACH(f, &c->frames, entry) {
 		if (f->state != CLIENT_FRAME_WAITING)
@@ -707,15 +711,17 @@ client_session_fetch(struct client_session *s)
 			client_blend_ready(c, f->digest, f->blend);
 			return client_session_fetch(s);
 		}
-		xasprintf(&dir, "%s/%s", c->cachedir, f->digest);
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-			log_warn(_("cannot create %s"), dir);
-			client_disk_trouble(c, dir);
-			free(dir);
+		switch (client_cache_hold(c, f->digest, &cause)) {
+		case -1:
+			client_disk_trouble(c, cause);
+			free(cause);
 			client_blend_failed(c, f->digest, f->blend, 1);
 			return client_session_fetch(s);
+		case 1:
+			c->next_try = client_now() + 1;
+			client_wake_in(c, 1);
+			continue;
 		}
-		free(dir);
 		s->blend = xstrdup(f->blend);
 		snprintf(s->digest, sizeof s->digest, "%s", f->digest);
 		client_session_send(s, "REQUESTBLENDERFILE %s %s", f->blend,

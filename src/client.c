@@ -66,7 +66,7 @@ client_wake(struct client *c)
 }
 
 /* Wake the client after secs seconds, unless something wakes it sooner. */
-static void
+void
 client_wake_in(struct client *c, time_t secs)
 {
 	struct timeval	tv;
@@ -557,6 +557,7 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 
 	if (c->mode == CLIENT_EXITING)
 		return;
+	client_cache_release(c, 0);
 	if (c->mode == CLIENT_RUNNING)
 		client_start_renders(c);
 	if (c->session != NULL) {
@@ -786,6 +787,7 @@ client_free(struct client *c)
 		client_session_abort(c->session);
 	while ((f = TAILQ_FIRST(&c->frames)) != NULL)
 		client_frame_free(c, f);
+	client_cache_release(c, 1);
 	client_reports_clear(c);
 	event_free(c->ev_wake);
 	event_free(c->ev_cache);
@@ -819,6 +821,7 @@ client_main(struct settings *s, const struct client_options *o)
 	c.options = o;
 	TAILQ_INIT(&c.frames);
 	TAILQ_INIT(&c.renders);
+	TAILQ_INIT(&c.locks);
 	TAILQ_INIT(&c.reports);
 	c.retry_wait = s->retry_min;
 	if ((c.cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)

@@ -90,6 +90,14 @@ struct client_render {
 };
 TAILQ_HEAD(client_renders, client_render);
 
+/* A shared lock on the folder of a cached .blend that frames need. */
+struct client_cache_lock {
+	char			 digest[DIGEST_HEX_SIZE];
+	int			 fd;
+	TAILQ_ENTRY(client_cache_lock) entry;
+};
+TAILQ_HEAD(client_cache_locks, client_cache_lock);
+
 enum client_mode {
 	CLIENT_RUNNING,
 	CLIENT_STOPPING,	/* the server said STOPPING */
@@ -113,6 +121,7 @@ struct client {
 	struct client_frames	 frames;
 	struct client_renders	 renders;
 	unsigned int		 nrenders;
+	struct client_cache_locks locks;	/* copies this client uses */
 	unsigned int		 nruns;		/* for unique output folders */
 	struct client_session	*session;
 	int			 ext_server;	/* the server speaks bdfarm/1 */
@@ -145,6 +154,7 @@ int		 client_main(struct settings *, const struct client_options *);
 time_t		 client_now(void);
 int64_t		 client_now_ms(void);
 void		 client_wake(struct client *);
+void		 client_wake_in(struct client *, time_t);
 int		 client_wants_job(struct client *);
 int		 client_available(struct client *);
 struct client_frame *client_frame_add(struct client *, const char *,
@@ -186,6 +196,8 @@ void		 client_render_probe_kill(struct client *);
 
 /* client-cache.c */
 char		*client_cache_path(struct client *, const char *, const char *);
+int		 client_cache_hold(struct client *, const char *, char **);
+void		 client_cache_release(struct client *, int);
 int		 client_cache_has(struct client *, const char *, const char *);
 void		 client_cache_touch(const char *);
 void		 client_cache_expire(struct client *);
