@@ -611,6 +611,23 @@ client_render_kill_all(struct client *c)
 	}
 }
 
+/*
+ * A frame leaves its run, for the server no longer wants it: whatever
+ * Blender makes of it is ignored, and a run left with nothing to render
+ * is killed.
+ */
+void
+client_render_cancel(struct client_frame *f)
+{
+	struct client_render	*r = f->render;
+
+	if (r->saved == f)
+		r->saved = NULL;
+	client_render_remove(r, f);
+	if (r->nframes == 0 && !r->exited)
+		kill(-r->pid, SIGKILL);
+}
+
 /* Read the version probe's output: its banner says the version. */
 static void
 client_render_probe_read(struct bufferevent *bev, void *arg)

@@ -5,11 +5,14 @@
  * to send, failures to report, .blend files to fetch, frames to ask for).
  * With an original server, sessions are short because it serves one peer
  * at a time and drops a silent one: once nothing is left, the session
- * says GOODBYE and closes. With a bdfarm server (both sides said
- * bdfarm/1) the session stays open for as long as the client runs: it
- * waits for work with WAITJOB, whose JOB answer may come between any two
- * other answers, reports progress and failures, and says ALIVE when it
- * has had nothing else to say for a while.
+ * says GOODBYE and closes. With a bdfarm server (it answered bdfarm/1 or
+ * later) the session stays open for as long as the client runs: it waits
+ * for work with WAITJOB, whose JOB answer may come between any two other
+ * answers, reports progress and failures, and says ALIVE when it has had
+ * nothing else to say for a while. With bdfarm/2 it also settles, at the
+ * start of every connection, which frames it still holds (HOLD, HELD),
+ * gives back the frames it will not deliver (RETURN), and drops the ones
+ * the server cancels (CANCEL).
  */
 #include "bdfarm.h"
 
@@ -37,6 +40,7 @@
 
 #define CLIENT_SESSION_MAX_DIST	((uint64_t)1 << 30)	/* program size */
 #define CLIENT_SESSION_SHOWN	80		/* bytes of a bad reply logged */
+#define CLIENT_SESSION_EXT	2		/* the extension version spoken */
 
 enum client_session_state {
 	CLIENT_SESSION_CONNECTING,
@@ -49,6 +53,7 @@ enum client_session_state {
 	CLIENT_SESSION_BLEND_DATA,	/* receiving the .blend */
 	CLIENT_SESSION_JOB,		/* waiting for a frame or None */
 	CLIENT_SESSION_FAILED,		/* failure reported, waiting for OK */
+	CLIENT_SESSION_HOLD,		/* bdfarm/2: waiting for OK or NOK */
 	CLIENT_SESSION_IDLE,		/* bdfarm: nothing but WAITJOB out */
 	CLIENT_SESSION_CLOSING		/* GOODBYE sent, flushing */
 };
@@ -68,9 +73,13 @@ struct client_session {
 	int			 upload_fd;
 	char			*blend;		/* the .blend being fetched */
 	char			 digest[DIGEST_HEX_SIZE];
-	int			 ext_version;	/* the server's extensions */
-	int			 ext;		/* both sides speak bdfarm/1 */
+	int			 ext_version;	/* the version both sides speak */
+	int			 ext;		/* both sides speak bdfarm/1 or up */
 	int			 greeted;	/* HELO answered once */
+	int			 holding;	/* bdfarm/2: HOLD before HELD */
+	char			*hold_blend;	/* the frame of the HOLD out */
+	char			 hold_digest[DIGEST_HEX_SIZE];
+	long			 hold_frame;
 	int			 facts_sent;
 	int			 waiting;	/* a WAITJOB is outstanding */
 	time_t			 helo_at;	/* when HELO was last sent */
@@ -111,6 +120,7 @@ client_session_free(struct client_session *s)
 	if (s->upload_fd != -1)
 		close(s->upload_fd);
 	free(s->blend);
+	free(s->hold_blend);
 	free(s->failure);
 	free(s);
 }
@@ -306,7 +316,7 @@ client_session_greet(struct client_session *s)
 
 	if (c->settings->extensions)
 		client_session_send(s, "HELO %s %s/%d %ld", c->hostname,
-		    PROTO_EXT_NAME, PROTO_EXT_VERSION, (long)getpid());
+		    PROTO_EXT_NAME, CLIENT_SESSION_EXT, (long)getpid());
 	else
 		client_session_send(s, "HELO %s", c->hostname);
 	s->helo_at = client_now();
@@ -320,7 +330,9 @@ client_session_helo(struct client_session *s, char *line)
 {
 	struct client		*c = s->client;
 	struct proto_helo_reply	 r;
+	struct client_frame	*f;
 	char			*copy = xstrdup(line);
+	int			 version, before = c->ext_version;
 
 	if (proto_parse_helo_reply(line, &r) != 0) {
 		client_session_bad_reply(s, "HELO", copy);
@@ -328,20 +340,36 @@ client_session_helo(struct client_session *s, char *line)
 		return;
 	}
 	free(copy);
-	if (!c->settings->extensions)
-		r.ext_version = 0;
-	if (s->greeted && (r.ext_version > 0) != s->ext) {
+	version = c->settings->extensions ? r.ext_version : 0;
+	if (version > CLIENT_SESSION_EXT)
+		version = CLIENT_SESSION_EXT;
+	if (s->greeted && version != s->ext_version) {
 		client_session_fail(s, _("the server changed its protocol "
 		    "within a session"));
 		return;
 	}
+	if (!s->greeted && version >= 2) {
+		/* Whatever the client holds is settled before anything else. */
+		s->holding = 1;
+		TAILQ_FOREACH(f, &c->frames, entry)
+			f->hold_due = 1;
+	}
 	s->greeted = 1;
 	s->todo = r.todo;
-	s->ext_version = r.ext_version;
-	s->ext = r.ext_version > 0;
-	c->ext_server = s->ext;
+	s->ext_version = version;
+	s->ext = version > 0;
+	c->ext_version = version;
 	if (!s->ext)
 		client_reports_clear(c);
+	if (version < 2)
+		client_returns_clear(c);
+	if (before >= 2 && version < 2 && c->mode == CLIENT_RUNNING) {
+		/*
+		 * Frames kept from a bdfarm/2 server that now speaks less:
+		 * it has handed them out again as it lost this client.
+		 */
+		client_drop_pending(c);
+	}
 	if (r.todo == -1) {
 		client_server_stopping(c);
 		client_session_next(s);
@@ -557,10 +585,98 @@ client_session_jobline(struct client_session *s, char *line)
 	s->waiting = 0;
 	if (c->mode == CLIENT_RUNNING)
 		client_frame_add(c, r.blend, r.digest, r.frame);
-	else
+	else if (s->ext_version >= 2) {
+		log_debug("frame %ld of %s came too late; giving it back",
+		    r.frame, r.blend);
+		client_return_add(c, r.blend, r.digest, r.frame);
+	} else
 		log_debug("frame %ld of %s came too late; not taken", r.frame,
 		    r.blend);
 	client_wake(c);
+}
+
+/*
+ * Drop a frame the server no longer wants from this client. The frame
+ * being sent is left to its exchange, whose answer ends it.
+ */
+static void
+client_session_cancel(struct client_session *s, const char *blend,
+    const char *digest, long frame, const char *why)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f;
+
+	if ((f = client_frame_find(c, blend, digest, frame)) == NULL)
+		return;
+	if (f == s->frame) {
+		log_debug("frame %ld of %s is being sent: %s", frame, blend,
+		    why);
+		return;
+	}
+	client_frame_cancel(c, f, why);
+}
+
+/* A bdfarm/2 server's "CANCEL blend digest frame", between any answers. */
+static void
+client_session_cancelline(struct client_session *s, char *line)
+{
+	struct proto_job_reply	 r;
+	char			*copy = xstrdup(line);
+
+	if (proto_parse_job_reply(line + strlen("CANCEL"), &r) != 0 ||
+	    r.blend == NULL) {
+		client_session_bad_reply(s, "CANCEL", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	client_session_cancel(s, r.blend, r.digest, r.frame,
+	    _("another client delivered it first"));
+}
+
+/*
+ * Send the next HOLD of the frames the client held when the connection
+ * began, or HELD once none is left; returns 0 after HELD.
+ */
+static int
+client_session_hold(struct client_session *s)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (!f->hold_due)
+			continue;
+		f->hold_due = 0;
+		free(s->hold_blend);
+		s->hold_blend = xstrdup(f->blend);
+		snprintf(s->hold_digest, sizeof s->hold_digest, "%s",
+		    f->digest);
+		s->hold_frame = f->frame;
+		client_session_send(s, "HOLD %s %s %ld", f->blend, f->digest,
+		    f->frame);
+		s->state = CLIENT_SESSION_HOLD;
+		client_session_expect(s, 1);
+		return 1;
+	}
+	client_session_send(s, "HELD");
+	s->holding = 0;
+	return 0;
+}
+
+/* Handle the answer to HOLD: keep the frame (OK) or drop it (NOK). */
+static void
+client_session_held(struct client_session *s, char *line)
+{
+	if (strcmp(line, "NOK") == 0)
+		client_session_cancel(s, s->hold_blend, s->hold_digest,
+		    s->hold_frame, _("the server no longer has it out to this "
+		    "client"));
+	else if (strcmp(line, "OK") != 0) {
+		client_session_bad_reply(s, "HOLD", line);
+		return;
+	}
+	client_session_next(s);
 }
 
 /* Handle one line from the server in the current state. */
@@ -573,6 +689,11 @@ client_session_line(struct client_session *s, char *line)
 	if (s->ext && strncmp(line, "JOB", 3) == 0 &&
 	    (line[3] == ' ' || line[3] == '\t')) {
 		client_session_jobline(s, line);
+		return;
+	}
+	if (s->ext_version >= 2 && strncmp(line, "CANCEL", 6) == 0 &&
+	    (line[6] == ' ' || line[6] == '\t')) {
+		client_session_cancelline(s, line);
 		return;
 	}
 	if (s->ext && strcmp(line, "STOPPING") == 0) {
@@ -622,6 +743,9 @@ client_session_line(struct client_session *s, char *line)
 			break;
 		}
 		client_session_next(s);
+		break;
+	case CLIENT_SESSION_HOLD:
+		client_session_held(s, line);
 		break;
 	default:
 		client_session_bad_reply(s, "nothing", line);
@@ -763,7 +887,7 @@ client_session_done(struct client_session *s)
 	struct client_frame	*f;
 
 	if (c->mode == CLIENT_RUNNING || c->nrenders > 0 ||
-	    !TAILQ_EMPTY(&c->reports))
+	    !TAILQ_EMPTY(&c->reports) || !TAILQ_EMPTY(&c->returns))
 		return 0;
 	TAILQ_FOREACH(f, &c->frames, entry) {
 		if (f->state == CLIENT_FRAME_DONE)
@@ -774,15 +898,26 @@ client_session_done(struct client_session *s)
 
 /*
  * The messages only a bdfarm server gets, which it does not answer at
- * once: the facts, once per connection (as soon as Blender said its
- * version, or could not), and a WAITJOB while there is room for frames.
- * Other requests go on while the WAITJOB is out.
+ * once: the frames given back (bdfarm/2), the facts, once per connection
+ * (as soon as Blender said its version, or could not), and a WAITJOB
+ * while there is room for frames. Other requests go on while the WAITJOB
+ * is out.
  */
 static void
 client_session_ext(struct client_session *s)
 {
-	struct client	*c = s->client;
+	struct client		*c = s->client;
+	struct client_return	*r;
 
+	while (s->ext_version >= 2 && (r = TAILQ_FIRST(&c->returns)) != NULL) {
+		client_session_send(s, "RETURN %s %s %ld", r->blend, r->digest,
+		    r->frame);
+		log_info(_("gave frame %ld of %s back to the server"),
+		    r->frame, r->blend);
+		TAILQ_REMOVE(&c->returns, r, entry);
+		free(r->blend);
+		free(r);
+	}
 	if (!s->facts_sent && c->probe == NULL) {
 		client_session_send(s, "FACTS %d %ld %s",
 		    c->settings->renderers, c->cores,
@@ -822,6 +957,8 @@ client_session_next(struct client_session *s)
 	struct client	*c = s->client;
 
 	if (s->failure != NULL)
+		return;
+	if (s->holding && client_session_hold(s))
 		return;
 	if (c->mode != CLIENT_EXITING) {
 		if (s->want_dist && c->mode == CLIENT_RUNNING) {
@@ -873,12 +1010,13 @@ client_session_poke(struct client_session *s)
 /*
  * Whether a line without an answer (PROGRESS, ALIVE) may be sent now: not
  * between RESULTS and its answer, after which the server takes the bytes
- * that follow as the frame.
+ * that follow as the frame, nor while held frames are being settled.
  */
 static int
 client_session_may_say(struct client_session *s)
 {
-	return s->ext && s->greeted && s->state != CLIENT_SESSION_RESULTS &&
+	return s->ext && s->greeted && !s->holding &&
+	    s->state != CLIENT_SESSION_RESULTS &&
 	    s->state != CLIENT_SESSION_CLOSING;
 }
 
@@ -1040,18 +1178,41 @@ client_session_start(struct client *c)
 }
 
 /*
- * Give up a session at once, for a client that is exiting: say GOODBYE if
- * that can be said between requests, and close without telling anyone.
+ * Give up a session at once, for a client that is exiting: if lines can
+ * be said between requests now, give every frame the client holds back to
+ * a bdfarm/2 server and say GOODBYE, as far as the connection takes them
+ * without waiting, and close without telling anyone.
  */
 void
 client_session_abort(struct client_session *s)
 {
-	static const char	 bye[] = "GOODBYE\r\n";
+	struct client		*c = s->client;
+	struct client_frame	*f;
+	struct client_return	*r;
+	struct evbuffer		*out;
 	evutil_socket_t		 fd;
 
-	if (s->connected && s->state != CLIENT_SESSION_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
-	    (fd = bufferevent_getfd(s->bev)) != -1)
-		(void)!send(fd, bye, sizeof bye - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (!s->connected || s->state == CLIENT_SESSION_CLOSING ||
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) != 0 ||
+	    (fd = bufferevent_getfd(s->bev)) == -1) {
+		client_session_free(s);
+		return;
+	}
+	if ((out = evbuffer_new()) == NULL)
+		fatalx("cannot create a buffer");
+	if (s->ext_version >= 2 && s->state != CLIENT_SESSION_RESULTS) {
+		TAILQ_FOREACH(f, &c->frames, entry) {
+			evbuffer_add_printf(out, "RETURN %s %s %ld\r\n",
+			    f->blend, f->digest, f->frame);
+		}
+		TAILQ_FOREACH(r, &c->returns, entry) {
+			evbuffer_add_printf(out, "RETURN %s %s %ld\r\n",
+			    r->blend, r->digest, r->frame);
+		}
+	}
+	evbuffer_add_printf(out, "GOODBYE\r\n");
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		;
+	evbuffer_free(out);
 	client_session_free(s);
 }

@@ -40,6 +40,7 @@ struct client_frame {
 	int			 alone;		/* retry in a run of its own */
 	int			 fetch_failures;
 	int			 progress;	/* permille last reported, or -1 */
+	int			 hold_due;	/* to HOLD on this connection */
 	int64_t			 progress_ms;	/* when it was reported */
 	struct client_render	*render;	/* RENDERING */
 	char			*file;		/* DONE: the rendered file */
@@ -64,6 +65,15 @@ struct client_report {
 TAILQ_HEAD(client_reports, client_report);
 
 #define CLIENT_TAIL_LINES	20	/* output lines kept for a report */
+
+/* A frame to give back to a bdfarm server (RETURN) before the client ends. */
+struct client_return {
+	char			*blend;
+	char			 digest[DIGEST_HEX_SIZE];
+	long			 frame;
+	TAILQ_ENTRY(client_return) entry;
+};
+TAILQ_HEAD(client_returns, client_return);
 
 /* One Blender process rendering one or more frames of one .blend. */
 struct client_render {
@@ -124,9 +134,10 @@ struct client {
 	struct client_cache_locks locks;	/* copies this client uses */
 	unsigned int		 nruns;		/* for unique output folders */
 	struct client_session	*session;
-	int			 ext_server;	/* the server speaks bdfarm/1 */
+	int			 ext_version;	/* the server's bdfarm/N, 0 if old */
 	struct client_reports	 reports;	/* failures to tell it */
 	unsigned int		 nreports;
+	struct client_returns	 returns;	/* frames to give back to it */
 	struct client_probe	*probe;		/* blender --version, running */
 	char			*blender_version; /* NULL until known */
 	long			 cores;
@@ -164,6 +175,14 @@ void		 client_frame_drop(struct client *, struct client_frame *,
 void		 client_frame_failed(struct client *, struct client_frame *,
 		     const char *, const char *, char **, unsigned int);
 void		 client_frame_sent(struct client *, struct client_frame *);
+void		 client_frame_cancel(struct client *, struct client_frame *,
+		     const char *);
+struct client_frame *client_frame_find(struct client *, const char *,
+		     const char *, long);
+void		 client_return_add(struct client *, const char *, const char *,
+		     long);
+void		 client_returns_clear(struct client *);
+void		 client_drop_pending(struct client *);
 void		 client_frame_progress(struct client *, struct client_frame *,
 		     int);
 void		 client_reports_clear(struct client *);
@@ -191,6 +210,7 @@ int		 client_render_start(struct client *, struct client_frame **,
 		     unsigned int, char **);
 void		 client_render_exited(struct client *, pid_t, int);
 void		 client_render_kill_all(struct client *);
+void		 client_render_cancel(struct client_frame *);
 void		 client_render_probe(struct client *);
 void		 client_render_probe_kill(struct client *);
 
