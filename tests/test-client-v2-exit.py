@@ -114,7 +114,8 @@ server.close()
 server, client, runlog = start("one", version=1)
 server.drop()
 check(wait_for(lambda: len(server.connections) >= 2 and
-               server.connections[1][1:2] == ["FACTS 1 2 3.4.1"], 20),
+               server.connections[1][1:2] and
+               server.connections[1][1].startswith("FACTS "), 20),
       "the client connected again and carried on")
 check(wait_for(lambda: "got frame" in client.log(), 10), "it renders")
 check(client.stop() == 0, "the client exits 0 on SIGTERM")
