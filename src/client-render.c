@@ -485,18 +485,28 @@ client_render_spawn(struct client *c, char **argv, pid_t *pid, char **cause)
 	return output;
 }
 
-/* The "-f" argument: the frame numbers joined by commas. */
+/*
+ * The "-f" argument: the frame numbers joined by commas. Blender reads a
+ * number that starts with '-' as counted back from the scene's last frame
+ * ("-5" is five before the end), and one that starts with '+' as counted
+ * on from its first; anything else goes to strtol, which skips leading
+ * white space. So a negative frame goes with a space before its sign
+ * (" -5"), which Blender renders as the absolute frame -5.
+ */
 static char *
 client_render_frame_list(struct client_frame **frames, unsigned int n)
 {
 	char		*list = NULL, *next;
+	const char	*space;
 	unsigned int	 i;
 
 	for (i = 0; i < n; i++) {
+		space = frames[i]->frame < 0 ? " " : "";
 		if (list == NULL)
-			xasprintf(&next, "%ld", frames[i]->frame);
+			xasprintf(&next, "%s%ld", space, frames[i]->frame);
 		else
-			xasprintf(&next, "%s,%ld", list, frames[i]->frame);
+			xasprintf(&next, "%s,%s%ld", list, space,
+			    frames[i]->frame);
 		free(list);
 		list = next;
 	}
@@ -599,6 +609,23 @@ client_render_kill_all(struct client *c)
 		}
 		client_render_free(r);
 	}
+}
+
+/*
+ * A frame leaves its run, for the server no longer wants it: whatever
+ * Blender makes of it is ignored, and a run left with nothing to render
+ * is killed.
+ */
+void
+client_render_cancel(struct client_frame *f)
+{
+	struct client_render	*r = f->render;
+
+	if (r->saved == f)
+		r->saved = NULL;
+	client_render_remove(r, f);
+	if (r->nframes == 0 && !r->exited)
+		kill(-r->pid, SIGKILL);
 }
 
 /* Read the version probe's output: its banner says the version. */

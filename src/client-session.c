@@ -5,11 +5,14 @@
  * to send, failures to report, .blend files to fetch, frames to ask for).
  * With an original server, sessions are short because it serves one peer
  * at a time and drops a silent one: once nothing is left, the session
- * says GOODBYE and closes. With a bdfarm server (both sides said
- * bdfarm/1) the session stays open for as long as the client runs: it
- * waits for work with WAITJOB, whose JOB answer may come between any two
- * other answers, reports progress and failures, and says ALIVE when it
- * has had nothing else to say for a while.
+ * says GOODBYE and closes. With a bdfarm server (it answered bdfarm/1 or
+ * later) the session stays open for as long as the client runs: it waits
+ * for work with WAITJOB, whose JOB answer may come between any two other
+ * answers, reports progress and failures, and says ALIVE when it has had
+ * nothing else to say for a while. With bdfarm/2 it also settles, at the
+ * start of every connection, which frames it still holds (HOLD, HELD),
+ * gives back the frames it will not deliver (RETURN), and drops the ones
+ * the server cancels (CANCEL).
  */
 #include "bdfarm.h"
 
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,10 +38,8 @@
 #include "settings.h"
 #include "xmalloc.h"
 
-#define CLIENT_SESSION_TIMEOUT	30		/* s without progress */
 #define CLIENT_SESSION_MAX_DIST	((uint64_t)1 << 30)	/* program size */
 #define CLIENT_SESSION_SHOWN	80		/* bytes of a bad reply logged */
-#define CLIENT_SESSION_EXT	1		/* the extension it speaks */
 
 enum client_session_state {
 	CLIENT_SESSION_CONNECTING,
@@ -50,6 +52,7 @@ enum client_session_state {
 	CLIENT_SESSION_BLEND_DATA,	/* receiving the .blend */
 	CLIENT_SESSION_JOB,		/* waiting for a frame or None */
 	CLIENT_SESSION_FAILED,		/* failure reported, waiting for OK */
+	CLIENT_SESSION_HOLD,		/* bdfarm/2: waiting for OK or NOK */
 	CLIENT_SESSION_IDLE,		/* bdfarm: nothing but WAITJOB out */
 	CLIENT_SESSION_CLOSING		/* GOODBYE sent, flushing */
 };
@@ -69,12 +72,20 @@ struct client_session {
 	int			 upload_fd;
 	char			*blend;		/* the .blend being fetched */
 	char			 digest[DIGEST_HEX_SIZE];
-	int			 ext_version;	/* the server's extensions */
-	int			 ext;		/* both sides speak bdfarm/1 */
+	int			 ext_version;	/* the version both sides speak */
+	int			 ext;		/* both sides speak bdfarm/1 or up */
 	int			 greeted;	/* HELO answered once */
+	int			 holding;	/* bdfarm/2: HOLD before HELD */
+	char			*hold_blend;	/* the frame of the HOLD out */
+	char			 hold_digest[DIGEST_HEX_SIZE];
+	long			 hold_frame;
 	int			 facts_sent;
 	int			 waiting;	/* a WAITJOB is outstanding */
 	time_t			 helo_at;	/* when HELO was last sent */
+	int			 expecting;	/* an answer is awaited */
+	int64_t			 moved_ms;	/* last byte moved, or wait began */
+	int			 unsent;	/* the socket's queue when seen */
+	struct event		*watchdog;	/* ends a session stalled too long */
 	struct event		*heartbeat;	/* ALIVE after a silence */
 	char			*failure;	/* why it ends, once it fails */
 };
@@ -86,19 +97,29 @@ static void	client_session_fail(struct client_session *, const char *, ...)
 static void	client_session_send(struct client_session *, const char *, ...)
 		    BDFARM_PRINTF(2, 3);
 static void	client_session_next(struct client_session *);
+static void	client_session_moved(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
 
 /* Release a session and everything it holds, without telling anyone. */
 static void
 client_session_free(struct client_session *s)
 {
-	if (s->bev != NULL)
+	if (s->bev != NULL) {
+		evbuffer_remove_cb(bufferevent_get_input(s->bev),
+		    client_session_moved, s);
+		evbuffer_remove_cb(bufferevent_get_output(s->bev),
+		    client_session_moved, s);
 		bufferevent_free(s->bev);
+	}
 	if (s->heartbeat != NULL)
 		event_free(s->heartbeat);
+	if (s->watchdog != NULL)
+		event_free(s->watchdog);
 	client_download_abort(s->download);
 	if (s->upload_fd != -1)
 		close(s->upload_fd);
 	free(s->blend);
+	free(s->hold_blend);
 	free(s->failure);
 	free(s);
 }
@@ -166,6 +187,92 @@ client_session_bad_reply(struct client_session *s, const char *what,
 }
 
 /*
+ * Whether the session waits for the server: to connect, to answer, or to
+ * take what is queued for it.
+ */
+static int
+client_session_busy(struct client_session *s)
+{
+	return !s->connected || s->expecting ||
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) > 0;
+}
+
+/*
+ * The session is about to wait for the server: if it did not already, the
+ * time without a byte moving counts from now.
+ */
+static void
+client_session_wait(struct client_session *s)
+{
+	const struct timeval	tv = { 1, 0 };
+
+	if (!client_session_busy(s))
+		s->moved_ms = client_now_ms();
+	if (!evtimer_pending(s->watchdog, NULL))
+		evtimer_add(s->watchdog, &tv);
+}
+
+/* Bytes came in or went out: the connection moves. */
+static void
+client_session_moved(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct client_session	*s = arg;
+
+	if (buf == bufferevent_get_input(s->bev) ? info->n_added > 0 :
+	    info->n_deleted > 0)
+		s->moved_ms = client_now_ms();
+}
+
+/*
+ * The bytes the system still holds to send on the connection, or -1 if it
+ * does not say. A frame's last bytes may wait there for a long time on a
+ * slow link after the session's own buffer is empty: each byte the server
+ * takes from there is progress too.
+ */
+static int
+client_session_unsent(struct client_session *s)
+{
+#ifdef TIOCOUTQ
+	evutil_socket_t	fd = bufferevent_getfd(s->bev);
+	int		n;
+
+	if (fd != -1 && ioctl(fd, TIOCOUTQ, &n) == 0)
+		return n;
+#endif
+	return -1;
+}
+
+/*
+ * Once a second while the session waits for the server: end it when no
+ * byte has moved either way for server_timeout seconds. A transfer of any
+ * size over any link goes on for as long as bytes keep moving.
+ */
+static void
+client_session_watchdog(evutil_socket_t fd, short events, void *arg)
+{
+	struct client_session	*s = arg;
+	const struct timeval	 tv = { 1, 0 };
+	int64_t			 now = client_now_ms();
+	int			 limit = s->client->settings->server_timeout;
+	int			 unsent;
+
+	if (!client_session_busy(s))
+		return;
+	unsent = client_session_unsent(s);
+	if (unsent != -1 && unsent < s->unsent)
+		s->moved_ms = now;
+	s->unsent = unsent;
+	if (now - s->moved_ms < (int64_t)limit * 1000) {
+		evtimer_add(s->watchdog, &tv);
+		return;
+	}
+	client_session_fail(s, _("no byte moved to or from the server for "
+	    "%d s"), limit);
+	client_session_reap(s);
+}
+
+/*
  * Queue one request line, with the CR LF the protocol wants. Anything
  * sent to a bdfarm server is a sign of life: the heartbeat starts over.
  */
@@ -176,6 +283,7 @@ client_session_send(struct client_session *s, const char *fmt, ...)
 	struct timeval	 tv;
 	va_list		 ap;
 
+	client_session_wait(s);
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
@@ -188,15 +296,15 @@ client_session_send(struct client_session *s, const char *fmt, ...)
 }
 
 /*
- * Wait for an answer (expect set) for at most CLIENT_SESSION_TIMEOUT, or,
+ * Wait for an answer (expect set) for as long as bytes keep moving, or,
  * for a session that waits for work, for as long as it takes.
  */
 static void
 client_session_expect(struct client_session *s, int expect)
 {
-	struct timeval	tv = { CLIENT_SESSION_TIMEOUT, 0 };
-
-	bufferevent_set_timeouts(s->bev, expect ? &tv : NULL, &tv);
+	if (expect)
+		client_session_wait(s);
+	s->expecting = expect;
 }
 
 /* Greet the server: as a bdfarm client, unless the extension is off. */
@@ -207,7 +315,7 @@ client_session_greet(struct client_session *s)
 
 	if (c->settings->extensions)
 		client_session_send(s, "HELO %s %s/%d %ld", c->hostname,
-		    PROTO_EXT_NAME, CLIENT_SESSION_EXT, (long)getpid());
+		    PROTO_EXT_NAME, PROTO_EXT_VERSION, (long)getpid());
 	else
 		client_session_send(s, "HELO %s", c->hostname);
 	s->helo_at = client_now();
@@ -221,7 +329,9 @@ client_session_helo(struct client_session *s, char *line)
 {
 	struct client		*c = s->client;
 	struct proto_helo_reply	 r;
+	struct client_frame	*f;
 	char			*copy = xstrdup(line);
+	int			 version, before = c->ext_version;
 
 	if (proto_parse_helo_reply(line, &r) != 0) {
 		client_session_bad_reply(s, "HELO", copy);
@@ -229,20 +339,36 @@ client_session_helo(struct client_session *s, char *line)
 		return;
 	}
 	free(copy);
-	if (!c->settings->extensions)
-		r.ext_version = 0;
-	if (s->greeted && (r.ext_version > 0) != s->ext) {
+	version = c->settings->extensions ? r.ext_version : 0;
+	if (version > PROTO_EXT_VERSION)
+		version = PROTO_EXT_VERSION;
+	if (s->greeted && version != s->ext_version) {
 		client_session_fail(s, _("the server changed its protocol "
 		    "within a session"));
 		return;
 	}
+	if (!s->greeted && version >= 2) {
+		/* Whatever the client holds is settled before anything else. */
+		s->holding = 1;
+		TAILQ_FOREACH(f, &c->frames, entry)
+			f->hold_due = 1;
+	}
 	s->greeted = 1;
 	s->todo = r.todo;
-	s->ext_version = r.ext_version;
-	s->ext = r.ext_version > 0;
-	c->ext_server = s->ext;
+	s->ext_version = version;
+	s->ext = version > 0;
+	c->ext_version = version;
 	if (!s->ext)
 		client_reports_clear(c);
+	if (version < 2)
+		client_returns_clear(c);
+	if (before >= 2 && version < 2 && c->mode == CLIENT_RUNNING) {
+		/*
+		 * Frames kept from a bdfarm/2 server that now speaks less:
+		 * it has handed them out again as it lost this client.
+		 */
+		client_drop_pending(c);
+	}
 	if (r.todo == -1) {
 		client_server_stopping(c);
 		client_session_next(s);
@@ -458,10 +584,98 @@ client_session_jobline(struct client_session *s, char *line)
 	s->waiting = 0;
 	if (c->mode == CLIENT_RUNNING)
 		client_frame_add(c, r.blend, r.digest, r.frame);
-	else
+	else if (s->ext_version >= 2) {
+		log_debug("frame %ld of %s came too late; giving it back",
+		    r.frame, r.blend);
+		client_return_add(c, r.blend, r.digest, r.frame);
+	} else
 		log_debug("frame %ld of %s came too late; not taken", r.frame,
 		    r.blend);
 	client_wake(c);
+}
+
+/*
+ * Drop a frame the server no longer wants from this client. The frame
+ * being sent is left to its exchange, whose answer ends it.
+ */
+static void
+client_session_cancel(struct client_session *s, const char *blend,
+    const char *digest, long frame, const char *why)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f;
+
+	if ((f = client_frame_find(c, blend, digest, frame)) == NULL)
+		return;
+	if (f == s->frame) {
+		log_debug("frame %ld of %s is being sent: %s", frame, blend,
+		    why);
+		return;
+	}
+	client_frame_cancel(c, f, why);
+}
+
+/* A bdfarm/2 server's "CANCEL blend digest frame", between any answers. */
+static void
+client_session_cancelline(struct client_session *s, char *line)
+{
+	struct proto_job_reply	 r;
+	char			*copy = xstrdup(line);
+
+	if (proto_parse_job_reply(line + strlen("CANCEL"), &r) != 0 ||
+	    r.blend == NULL) {
+		client_session_bad_reply(s, "CANCEL", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	client_session_cancel(s, r.blend, r.digest, r.frame,
+	    _("another client delivered it first"));
+}
+
+/*
+ * Send the next HOLD of the frames the client held when the connection
+ * began, or HELD once none is left; returns 0 after HELD.
+ */
+static int
+client_session_hold(struct client_session *s)
+{
+	struct client		*c = s->client;
+	struct client_frame	*f;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (!f->hold_due)
+			continue;
+		f->hold_due = 0;
+		free(s->hold_blend);
+		s->hold_blend = xstrdup(f->blend);
+		snprintf(s->hold_digest, sizeof s->hold_digest, "%s",
+		    f->digest);
+		s->hold_frame = f->frame;
+		client_session_send(s, "HOLD %s %s %ld", f->blend, f->digest,
+		    f->frame);
+		s->state = CLIENT_SESSION_HOLD;
+		client_session_expect(s, 1);
+		return 1;
+	}
+	client_session_send(s, "HELD");
+	s->holding = 0;
+	return 0;
+}
+
+/* Handle the answer to HOLD: keep the frame (OK) or drop it (NOK). */
+static void
+client_session_held(struct client_session *s, char *line)
+{
+	if (strcmp(line, "NOK") == 0)
+		client_session_cancel(s, s->hold_blend, s->hold_digest,
+		    s->hold_frame, _("the server no longer has it out to this "
+		    "client"));
+	else if (strcmp(line, "OK") != 0) {
+		client_session_bad_reply(s, "HOLD", line);
+		return;
+	}
+	client_session_next(s);
 }
 
 /* Handle one line from the server in the current state. */
@@ -474,6 +688,11 @@ client_session_line(struct client_session *s, char *line)
 	if (s->ext && strncmp(line, "JOB", 3) == 0 &&
 	    (line[3] == ' ' || line[3] == '\t')) {
 		client_session_jobline(s, line);
+		return;
+	}
+	if (s->ext_version >= 2 && strncmp(line, "CANCEL", 6) == 0 &&
+	    (line[6] == ' ' || line[6] == '\t')) {
+		client_session_cancelline(s, line);
 		return;
 	}
 	if (s->ext && strcmp(line, "STOPPING") == 0) {
@@ -524,30 +743,66 @@ client_session_line(struct client_session *s, char *line)
 		}
 		client_session_next(s);
 		break;
+	case CLIENT_SESSION_HOLD:
+		client_session_held(s, line);
+		break;
 	default:
 		client_session_bad_reply(s, "nothing", line);
 		break;
 	}
 }
 
-/* Ask to send one finished frame; returns 0 if none could be offered. */
+/*
+ * Open a finished frame's file for sending; -1 with the reason, for the
+ * log (why) and in a few untranslated words for the server (reason).
+ */
+static int
+client_session_open_frame(struct client_frame *f, struct stat *st,
+    char **why, char **reason)
+{
+	int	fd;
+
+	if ((fd = open(f->file, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, st) == -1) {
+		xasprintf(why, _("cannot read %s: %s"), f->file,
+		    strerror(errno));
+		xasprintf(reason, "cannot read the rendered file: %s",
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) || st->st_size == 0) {
+		xasprintf(why, _("%s is empty or not a file"), f->file);
+		*reason = xstrdup("the rendered file is empty");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Ask to send one finished frame; returns 0 if none could be offered. A
+ * frame whose file cannot be read is given up as a failure, which a
+ * bdfarm server is told of, so that it hands the frame out again at once.
+ */
 static int
 client_session_offer(struct client_session *s)
 {
 	struct client		*c = s->client;
 	struct client_frame	*f, *next;
 	struct stat		 st;
+	char			*why, *reason;
 	int			 fd;
 
 	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
 		if (f->state != CLIENT_FRAME_DONE)
 			continue;
-		if ((fd = open(f->file, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    fstat(fd, &st) == -1 || st.st_size == 0) {
-			log_warn(_("cannot read %s"), f->file);
-			if (fd != -1)
-				close(fd);
-			client_frame_drop(c, f, NULL);
+		if ((fd = client_session_open_frame(f, &st, &why,
+		    &reason)) == -1) {
+			client_frame_failed(c, f, why, reason, NULL, 0);
+			free(why);
+			free(reason);
 			continue;
 		}
 		s->frame = f;
@@ -560,13 +815,17 @@ client_session_offer(struct client_session *s)
 	return 0;
 }
 
-/* Ask for a .blend that a queued frame needs; 0 if none is missing. */
+/*
+ * Ask for a .blend that a queued frame needs; 0 if none is missing. A copy
+ * that another client of the work directory is removing at this very
+ * moment is fetched again a second later.
+ */
 static int
 client_session_fetch(struct client_session *s)
 {
 	struct client		*c = s->client;
 	struct client_frame	*f;
-	char			*dir;
+	char			*cause = NULL;
 
 	TAILQ_FOREACH(f, &c->frames, entry) {
 		if (f->state != CLIENT_FRAME_WAITING)
@@ -575,15 +834,17 @@ client_session_fetch(struct client_session *s)
 			client_blend_ready(c, f->digest, f->blend);
 			return client_session_fetch(s);
 		}
-		xasprintf(&dir, "%s/%s", c->cachedir, f->digest);
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-			log_warn(_("cannot create %s"), dir);
-			client_disk_trouble(c, dir);
-			free(dir);
+		switch (client_cache_hold(c, f->digest, &cause)) {
+		case -1:
+			client_disk_trouble(c, cause);
+			free(cause);
 			client_blend_failed(c, f->digest, f->blend, 1);
 			return client_session_fetch(s);
+		case 1:
+			c->next_try = client_now() + 1;
+			client_wake_in(c, 1);
+			continue;
 		}
-		free(dir);
 		s->blend = xstrdup(f->blend);
 		snprintf(s->digest, sizeof s->digest, "%s", f->digest);
 		client_session_send(s, "REQUESTBLENDERFILE %s %s", f->blend,
@@ -625,7 +886,7 @@ client_session_done(struct client_session *s)
 	struct client_frame	*f;
 
 	if (c->mode == CLIENT_RUNNING || c->nrenders > 0 ||
-	    !TAILQ_EMPTY(&c->reports))
+	    !TAILQ_EMPTY(&c->reports) || !TAILQ_EMPTY(&c->returns))
 		return 0;
 	TAILQ_FOREACH(f, &c->frames, entry) {
 		if (f->state == CLIENT_FRAME_DONE)
@@ -636,15 +897,26 @@ client_session_done(struct client_session *s)
 
 /*
  * The messages only a bdfarm server gets, which it does not answer at
- * once: the facts, once per connection (as soon as Blender said its
- * version, or could not), and a WAITJOB while there is room for frames.
- * Other requests go on while the WAITJOB is out.
+ * once: the frames given back (bdfarm/2), the facts, once per connection
+ * (as soon as Blender said its version, or could not), and a WAITJOB
+ * while there is room for frames. Other requests go on while the WAITJOB
+ * is out.
  */
 static void
 client_session_ext(struct client_session *s)
 {
-	struct client	*c = s->client;
+	struct client		*c = s->client;
+	struct client_return	*r;
 
+	while (s->ext_version >= 2 && (r = TAILQ_FIRST(&c->returns)) != NULL) {
+		client_session_send(s, "RETURN %s %s %ld", r->blend, r->digest,
+		    r->frame);
+		log_info(_("gave frame %ld of %s back to the server"),
+		    r->frame, r->blend);
+		TAILQ_REMOVE(&c->returns, r, entry);
+		free(r->blend);
+		free(r);
+	}
 	if (!s->facts_sent && c->probe == NULL) {
 		client_session_send(s, "FACTS %d %ld %s",
 		    c->settings->renderers, c->cores,
@@ -684,6 +956,8 @@ client_session_next(struct client_session *s)
 	struct client	*c = s->client;
 
 	if (s->failure != NULL)
+		return;
+	if (s->holding && client_session_hold(s))
 		return;
 	if (c->mode != CLIENT_EXITING) {
 		if (s->want_dist && c->mode == CLIENT_RUNNING) {
@@ -735,12 +1009,13 @@ client_session_poke(struct client_session *s)
 /*
  * Whether a line without an answer (PROGRESS, ALIVE) may be sent now: not
  * between RESULTS and its answer, after which the server takes the bytes
- * that follow as the frame.
+ * that follow as the frame, nor while held frames are being settled.
  */
 static int
 client_session_may_say(struct client_session *s)
 {
-	return s->ext && s->greeted && s->state != CLIENT_SESSION_RESULTS &&
+	return s->ext && s->greeted && !s->holding &&
+	    s->state != CLIENT_SESSION_RESULTS &&
 	    s->state != CLIENT_SESSION_CLOSING;
 }
 
@@ -854,10 +1129,7 @@ client_session_event(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
-		client_session_fail(s, _("the server did not answer for %d s"),
-		    CLIENT_SESSION_TIMEOUT);
-	else if ((dns = bufferevent_socket_get_dns_error(bev)) != 0)
+	if ((dns = bufferevent_socket_get_dns_error(bev)) != 0)
 		client_session_fail(s, _("cannot resolve %s: %s"),
 		    s->client->options->host, evutil_gai_strerror(dns));
 	else
@@ -872,7 +1144,6 @@ struct client_session *
 client_session_start(struct client *c)
 {
 	struct client_session	*s = xcalloc(1, sizeof *s);
-	struct timeval		 tv = { CLIENT_SESSION_TIMEOUT, 0 };
 	long			 port = strtol(c->options->port, NULL, 10);
 
 	s->client = c;
@@ -883,9 +1154,17 @@ client_session_start(struct client *c)
 	if (s->bev == NULL)
 		fatalx("cannot create a connection buffer");
 	s->heartbeat = evtimer_new(c->base, client_session_heartbeat, s);
+	s->watchdog = evtimer_new(c->base, client_session_watchdog, s);
+	s->unsent = -1;
+	s->moved_ms = client_now_ms();
+	client_session_wait(s);
 	bufferevent_setcb(s->bev, client_session_read, client_session_write,
 	    client_session_event, s);
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	if (evbuffer_add_cb(bufferevent_get_input(s->bev),
+	    client_session_moved, s) == NULL ||
+	    evbuffer_add_cb(bufferevent_get_output(s->bev),
+	    client_session_moved, s) == NULL)
+		fatalx("cannot watch a connection buffer");
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect_hostname(s->bev, c->dns, AF_UNSPEC,
 	    c->options->host, (int)port) != 0) {
@@ -898,18 +1177,41 @@ client_session_start(struct client *c)
 }
 
 /*
- * Give up a session at once, for a client that is exiting: say GOODBYE if
- * that can be said between requests, and close without telling anyone.
+ * Give up a session at once, for a client that is exiting: if lines can
+ * be said between requests now, give every frame the client holds back to
+ * a bdfarm/2 server and say GOODBYE, as far as the connection takes them
+ * without waiting, and close without telling anyone.
  */
 void
 client_session_abort(struct client_session *s)
 {
-	static const char	 bye[] = "GOODBYE\r\n";
+	struct client		*c = s->client;
+	struct client_frame	*f;
+	struct client_return	*r;
+	struct evbuffer		*out;
 	evutil_socket_t		 fd;
 
-	if (s->connected && s->state != CLIENT_SESSION_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
-	    (fd = bufferevent_getfd(s->bev)) != -1)
-		(void)!send(fd, bye, sizeof bye - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (!s->connected || s->state == CLIENT_SESSION_CLOSING ||
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) != 0 ||
+	    (fd = bufferevent_getfd(s->bev)) == -1) {
+		client_session_free(s);
+		return;
+	}
+	if ((out = evbuffer_new()) == NULL)
+		fatalx("cannot create a buffer");
+	if (s->ext_version >= 2 && s->state != CLIENT_SESSION_RESULTS) {
+		TAILQ_FOREACH(f, &c->frames, entry) {
+			evbuffer_add_printf(out, "RETURN %s %s %ld\r\n",
+			    f->blend, f->digest, f->frame);
+		}
+		TAILQ_FOREACH(r, &c->returns, entry) {
+			evbuffer_add_printf(out, "RETURN %s %s %ld\r\n",
+			    r->blend, r->digest, r->frame);
+		}
+	}
+	evbuffer_add_printf(out, "GOODBYE\r\n");
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		;
+	evbuffer_free(out);
 	client_session_free(s);
 }

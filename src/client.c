@@ -1,11 +1,11 @@
 /*
  * client.c: the render client's life: the work directory, the frames the
  * server handed out and what becomes of them (including the failures and
- * the progress a bdfarm server is told of), when to connect, when to
- * start Blender, the back-off after network errors, signals, and the end
- * (a stopping server, a new program, or a signal). Everything runs on one
- * event loop; connections, Blender runs and the cache live in their own
- * files.
+ * the progress a bdfarm server is told of, the frames given back to it
+ * and those it cancels), when to connect, when to start Blender, the
+ * back-off after network errors, signals, and the end (a stopping server,
+ * a new program, or a signal). Everything runs on one event loop;
+ * connections, Blender runs and the cache live in their own files.
  */
 #include "bdfarm.h"
 
@@ -66,7 +66,7 @@ client_wake(struct client *c)
 }
 
 /* Wake the client after secs seconds, unless something wakes it sooner. */
-static void
+void
 client_wake_in(struct client *c, time_t secs)
 {
 	struct timeval	tv;
@@ -139,6 +139,21 @@ client_available(struct client *c)
 	return n < 0 ? 0 : (int)n;
 }
 
+/* The frame this client holds with this .blend and number, or NULL. */
+struct client_frame *
+client_frame_find(struct client *c, const char *blend, const char *digest,
+    long frame)
+{
+	struct client_frame	*f;
+
+	TAILQ_FOREACH(f, &c->frames, entry) {
+		if (f->frame == frame && strcmp(f->digest, digest) == 0 &&
+		    strcmp(f->blend, blend) == 0)
+			return f;
+	}
+	return NULL;
+}
+
 /* Take a frame the server handed out; a frame already held is kept once. */
 struct client_frame *
 client_frame_add(struct client *c, const char *blend, const char *digest,
@@ -146,13 +161,9 @@ client_frame_add(struct client *c, const char *blend, const char *digest,
 {
 	struct client_frame	*f;
 
-	TAILQ_FOREACH(f, &c->frames, entry) {
-		if (f->frame == frame && strcmp(f->digest, digest) == 0 &&
-		    strcmp(f->blend, blend) == 0) {
-			log_debug("frame %ld of %s handed out again", frame,
-			    blend);
-			return f;
-		}
+	if ((f = client_frame_find(c, blend, digest, frame)) != NULL) {
+		log_debug("frame %ld of %s handed out again", frame, blend);
+		return f;
 	}
 	f = xcalloc(1, sizeof *f);
 	f->blend = xstrdup(blend);
@@ -192,6 +203,64 @@ client_frame_drop(struct client *c, struct client_frame *f, const char *why)
 		    why);
 	client_frame_free(c, f);
 	client_wake(c);
+}
+
+/*
+ * The server no longer wants a frame from this client: another client
+ * delivered it first, or it is no longer out to this one. Forget it
+ * without sending it or reporting a failure; a render of that frame alone
+ * stops, and one of several frames goes on without it.
+ */
+void
+client_frame_cancel(struct client *c, struct client_frame *f,
+    const char *why)
+{
+	log_info(_("dropping frame %ld of %s: %s"), f->frame, f->blend, why);
+	if (f->state == CLIENT_FRAME_RENDERING)
+		client_render_cancel(f);
+	client_frame_free(c, f);
+	client_wake(c);
+}
+
+/* Have a frame given back to a bdfarm server (RETURN). */
+void
+client_return_add(struct client *c, const char *blend, const char *digest,
+    long frame)
+{
+	struct client_return	*r;
+
+	r = xcalloc(1, sizeof *r);
+	r->blend = xstrdup(blend);
+	snprintf(r->digest, sizeof r->digest, "%s", digest);
+	r->frame = frame;
+	TAILQ_INSERT_TAIL(&c->returns, r, entry);
+	client_wake(c);
+}
+
+/* Forget the frames not yet given back. */
+void
+client_returns_clear(struct client *c)
+{
+	struct client_return	*r;
+
+	while ((r = TAILQ_FIRST(&c->returns)) != NULL) {
+		TAILQ_REMOVE(&c->returns, r, entry);
+		free(r->blend);
+		free(r);
+	}
+}
+
+/*
+ * Forget a frame this client will not deliver. A server that speaks
+ * bdfarm/2 is given it back (RETURN), so that it hands it out again at
+ * once; others find out in their own time.
+ */
+static void
+client_frame_give_back(struct client *c, struct client_frame *f)
+{
+	if (c->ext_version >= 2)
+		client_return_add(c, f->blend, f->digest, f->frame);
+	client_frame_drop(c, f, NULL);
 }
 
 /* A copy of text with every byte that is not printable ASCII as '?'. */
@@ -238,7 +307,9 @@ client_reports_clear(struct client *c)
  * A frame failed to render or could not be handled: log why, and forget
  * it. A bdfarm server, which would otherwise wait for the frame as long as
  * this client keeps in touch, is told at once, with the short reason and
- * the last lines Blender wrote, so that it hands the frame out again.
+ * the last lines Blender wrote, so that it hands the frame out again; a
+ * client that is stopping gives it back instead, to a server that takes
+ * frames back.
  */
 void
 client_frame_failed(struct client *c, struct client_frame *f,
@@ -247,7 +318,14 @@ client_frame_failed(struct client *c, struct client_frame *f,
 	struct client_report	*r;
 	unsigned int		 i;
 
-	if (c->ext_server && c->mode == CLIENT_RUNNING &&
+	if (c->mode != CLIENT_RUNNING && c->ext_version >= 2) {
+		if (why != NULL)
+			log_warnx(_("frame %ld of %s not sent: %s"), f->frame,
+			    f->blend, why);
+		client_frame_give_back(c, f);
+		return;
+	}
+	if (c->ext_version >= 1 && c->mode == CLIENT_RUNNING &&
 	    c->nreports < CLIENT_MAX_REPORTS) {
 		r = xcalloc(1, sizeof *r);
 		r->blend = xstrdup(f->blend);
@@ -284,7 +362,7 @@ client_frame_progress(struct client *c, struct client_frame *f,
 		return;
 	if (f->progress >= 0 && now - f->progress_ms < CLIENT_PROGRESS_MS)
 		return;
-	if (c->session == NULL || !c->ext_server ||
+	if (c->session == NULL || c->ext_version < 1 ||
 	    !client_session_progress(c->session, f, permille))
 		return;
 	f->progress = permille;
@@ -381,8 +459,8 @@ client_disk_ok(struct client *c)
 	c->local_trouble = NULL;
 }
 
-/* Drop the frames that have not started rendering. */
-static void
+/* Give up the frames that have not started rendering. */
+void
 client_drop_pending(struct client *c)
 {
 	struct client_frame	*f, *next;
@@ -390,7 +468,7 @@ client_drop_pending(struct client *c)
 	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
 		if (f->state == CLIENT_FRAME_WAITING ||
 		    f->state == CLIENT_FRAME_QUEUED)
-			client_frame_drop(c, f, NULL);
+			client_frame_give_back(c, f);
 	}
 }
 
@@ -423,23 +501,23 @@ client_update_ready(struct client *c, char *path)
 	client_wake(c);
 }
 
-/* A session ended, well (cause NULL) or not: back off after errors. */
+/*
+ * A session ended, well (cause NULL) or not: back off after errors. A
+ * client of a bdfarm/2 server keeps every frame across a lost connection
+ * and settles with the server (HOLD) once it is back.
+ */
 void
 client_session_closed(struct client *c, const char *cause)
 {
 	struct client_frame	*f, *next;
 
 	c->session = NULL;
-	if (cause != NULL && c->ext_server && c->mode == CLIENT_RUNNING) {
+	if (cause != NULL && c->ext_version == 1 && c->mode == CLIENT_RUNNING) {
 		/*
-		 * A bdfarm server hands out again at once the frames of a
+		 * A bdfarm/1 server hands out again at once the frames of a
 		 * client it lost: leave the ones not started to others.
 		 */
-		TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
-			if (f->state == CLIENT_FRAME_WAITING ||
-			    f->state == CLIENT_FRAME_QUEUED)
-				client_frame_drop(c, f, NULL);
-		}
+		client_drop_pending(c);
 	}
 	if (cause == NULL) {
 		if (c->trouble != NULL)
@@ -458,6 +536,7 @@ client_session_closed(struct client *c, const char *cause)
 			if (f->state == CLIENT_FRAME_DONE)
 				client_frame_drop(c, f, NULL);
 		}
+		client_returns_clear(c);
 		client_wake(c);
 		return;
 	}
@@ -557,6 +636,7 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 
 	if (c->mode == CLIENT_EXITING)
 		return;
+	client_cache_release(c, 0);
 	if (c->mode == CLIENT_RUNNING)
 		client_start_renders(c);
 	if (c->session != NULL) {
@@ -565,7 +645,7 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	if (c->mode != CLIENT_RUNNING && c->nrenders == 0 &&
-	    !client_has(c, CLIENT_FRAME_DONE)) {
+	    !client_has(c, CLIENT_FRAME_DONE) && TAILQ_EMPTY(&c->returns)) {
 		c->reexec = c->mode == CLIENT_UPDATING;
 		client_finish(c);
 		return;
@@ -578,7 +658,8 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 	}
 	/* A bdfarm server is kept company for as long as the client runs. */
 	need = client_has(c, CLIENT_FRAME_DONE) ||
-	    (c->mode == CLIENT_RUNNING && (c->ext_server ||
+	    !TAILQ_EMPTY(&c->returns) ||
+	    (c->mode == CLIENT_RUNNING && (c->ext_version >= 1 ||
 	    client_has(c, CLIENT_FRAME_WAITING)));
 	if (client_wants_job(c) && now >= c->ask_after)
 		need = 1;
@@ -598,19 +679,22 @@ client_cache_timer(evutil_socket_t fd, short events, void *arg)
 	client_cache_expire(arg);
 }
 
-/* SIGINT or SIGTERM: kill the renders, say GOODBYE, exit 0. */
+/*
+ * SIGINT or SIGTERM: give every frame back to a bdfarm/2 server and say
+ * GOODBYE if the connection allows it now, kill the renders, exit 0.
+ */
 static void
 client_signal_stop(evutil_socket_t sig, short events, void *arg)
 {
 	struct client	*c = arg;
 
 	log_info(_("stopping on signal %d"), (int)sig);
-	client_render_kill_all(c);
-	client_render_probe_kill(c);
 	if (c->session != NULL) {
 		client_session_abort(c->session);
 		c->session = NULL;
 	}
+	client_render_kill_all(c);
+	client_render_probe_kill(c);
 	client_finish(c);
 }
 
@@ -786,7 +870,9 @@ client_free(struct client *c)
 		client_session_abort(c->session);
 	while ((f = TAILQ_FIRST(&c->frames)) != NULL)
 		client_frame_free(c, f);
+	client_cache_release(c, 1);
 	client_reports_clear(c);
+	client_returns_clear(c);
 	event_free(c->ev_wake);
 	event_free(c->ev_cache);
 	event_free(c->ev_sigint);
@@ -819,6 +905,8 @@ client_main(struct settings *s, const struct client_options *o)
 	c.options = o;
 	TAILQ_INIT(&c.frames);
 	TAILQ_INIT(&c.renders);
+	TAILQ_INIT(&c.locks);
+	TAILQ_INIT(&c.returns);
 	TAILQ_INIT(&c.reports);
 	c.retry_wait = s->retry_min;
 	if ((c.cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)

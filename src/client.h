@@ -40,6 +40,7 @@ struct client_frame {
 	int			 alone;		/* retry in a run of its own */
 	int			 fetch_failures;
 	int			 progress;	/* permille last reported, or -1 */
+	int			 hold_due;	/* to HOLD on this connection */
 	int64_t			 progress_ms;	/* when it was reported */
 	struct client_render	*render;	/* RENDERING */
 	char			*file;		/* DONE: the rendered file */
@@ -64,6 +65,15 @@ struct client_report {
 TAILQ_HEAD(client_reports, client_report);
 
 #define CLIENT_TAIL_LINES	20	/* output lines kept for a report */
+
+/* A frame to give back to a bdfarm server (RETURN) before the client ends. */
+struct client_return {
+	char			*blend;
+	char			 digest[DIGEST_HEX_SIZE];
+	long			 frame;
+	TAILQ_ENTRY(client_return) entry;
+};
+TAILQ_HEAD(client_returns, client_return);
 
 /* One Blender process rendering one or more frames of one .blend. */
 struct client_render {
@@ -90,6 +100,14 @@ struct client_render {
 };
 TAILQ_HEAD(client_renders, client_render);
 
+/* A shared lock on the folder of a cached .blend that frames need. */
+struct client_cache_lock {
+	char			 digest[DIGEST_HEX_SIZE];
+	int			 fd;
+	TAILQ_ENTRY(client_cache_lock) entry;
+};
+TAILQ_HEAD(client_cache_locks, client_cache_lock);
+
 enum client_mode {
 	CLIENT_RUNNING,
 	CLIENT_STOPPING,	/* the server said STOPPING */
@@ -113,11 +131,13 @@ struct client {
 	struct client_frames	 frames;
 	struct client_renders	 renders;
 	unsigned int		 nrenders;
+	struct client_cache_locks locks;	/* copies this client uses */
 	unsigned int		 nruns;		/* for unique output folders */
 	struct client_session	*session;
-	int			 ext_server;	/* the server speaks bdfarm/1 */
+	int			 ext_version;	/* the server's bdfarm/N, 0 if old */
 	struct client_reports	 reports;	/* failures to tell it */
 	unsigned int		 nreports;
+	struct client_returns	 returns;	/* frames to give back to it */
 	struct client_probe	*probe;		/* blender --version, running */
 	char			*blender_version; /* NULL until known */
 	long			 cores;
@@ -145,6 +165,7 @@ int		 client_main(struct settings *, const struct client_options *);
 time_t		 client_now(void);
 int64_t		 client_now_ms(void);
 void		 client_wake(struct client *);
+void		 client_wake_in(struct client *, time_t);
 int		 client_wants_job(struct client *);
 int		 client_available(struct client *);
 struct client_frame *client_frame_add(struct client *, const char *,
@@ -154,6 +175,14 @@ void		 client_frame_drop(struct client *, struct client_frame *,
 void		 client_frame_failed(struct client *, struct client_frame *,
 		     const char *, const char *, char **, unsigned int);
 void		 client_frame_sent(struct client *, struct client_frame *);
+void		 client_frame_cancel(struct client *, struct client_frame *,
+		     const char *);
+struct client_frame *client_frame_find(struct client *, const char *,
+		     const char *, long);
+void		 client_return_add(struct client *, const char *, const char *,
+		     long);
+void		 client_returns_clear(struct client *);
+void		 client_drop_pending(struct client *);
 void		 client_frame_progress(struct client *, struct client_frame *,
 		     int);
 void		 client_reports_clear(struct client *);
@@ -181,11 +210,14 @@ int		 client_render_start(struct client *, struct client_frame **,
 		     unsigned int, char **);
 void		 client_render_exited(struct client *, pid_t, int);
 void		 client_render_kill_all(struct client *);
+void		 client_render_cancel(struct client_frame *);
 void		 client_render_probe(struct client *);
 void		 client_render_probe_kill(struct client *);
 
 /* client-cache.c */
 char		*client_cache_path(struct client *, const char *, const char *);
+int		 client_cache_hold(struct client *, const char *, char **);
+void		 client_cache_release(struct client *, int);
 int		 client_cache_has(struct client *, const char *, const char *);
 void		 client_cache_touch(const char *);
 void		 client_cache_expire(struct client *);

@@ -1000,8 +1000,11 @@ peer_free(struct peer *p)
 		host_disconnected(p->host, p->ext_version);
 		if (p->ext_version == 1 && !host_alive(p->host))
 			sched_host_lost(&s->farm, p->host);
-		else if (p->ext_version > 1)
+		else if (p->ext_version > 1) {
+			/* Silent for client_timeout already: lost now. */
 			sched_changed(&s->farm);
+			sched_expire_hosts(&s->farm, server_now());
+		}
 	}
 	TAILQ_REMOVE(&s->peers, p, entry);
 	s->npeers--;

@@ -77,6 +77,8 @@ static const struct setting_def setting_defs[] = {
 	    NULL },
 	{ "client", "heartbeat_interval", SETTING_INT, S(heartbeat_interval),
 	    1, 3600, 5, NULL },
+	{ "client", "server_timeout", SETTING_INT, S(server_timeout),
+	    1, 86400, 30, NULL },
 	{ "client", "extensions", SETTING_BOOL, S(extensions), 0, 1, 1, NULL },
 };
 

@@ -35,6 +35,7 @@ struct settings {
 	int64_t		 max_blend_size;	/* bytes of one downloaded .blend */
 	int		 auto_updates;		/* boolean */
 	int		 heartbeat_interval;	/* s between signs of life */
+	int		 server_timeout;	/* s with no byte moving */
 	int		 extensions;		/* boolean: speak bdfarm/1 */
 };
 

@@ -49,8 +49,8 @@ check(len({os.path.dirname(r["argv"][3]) for r in runs}) == len(runs),
 
 check(not any(c.startswith("REQUESTBLENDERDIST") for c in server.commands),
       "the client never asked the old server for its program")
-check(all(c.split()[2] == "bdfarm/1" for c in server.commands
-          if c.startswith("HELO")), "HELO announces bdfarm/1")
+check(all(c.split()[2] == "bdfarm/2" for c in server.commands
+          if c.startswith("HELO")), "HELO announces bdfarm/2")
 check(not os.path.exists(os.path.join(workdir, "bdfarm")),
       "no program was installed in the work directory")
 log = client.log()

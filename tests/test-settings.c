@@ -100,6 +100,7 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_str_eq(s->blender, "blender");
 	ck_assert_str_eq(s->workdir, "");
 	ck_assert_int_eq(s->heartbeat_interval, 5);
+	ck_assert_int_eq(s->server_timeout, 30);
 	ck_assert_int_eq(s->extensions, 1);
 	ck_assert_int_eq(s->none_wait, 180);
 	ck_assert_int_eq(s->busy_wait, 15);

@@ -67,6 +67,7 @@ fuzz_settings_check(const struct settings *s)
 	FUZZ_ASSERT(s->renderers >= 1 && s->renderers <= 1024);
 	FUZZ_ASSERT(s->prefetch >= -1 && s->prefetch <= 100000);
 	FUZZ_ASSERT(s->heartbeat_interval >= 1 && s->none_wait >= 1);
+	FUZZ_ASSERT(s->server_timeout >= 1 && s->server_timeout <= 86400);
 	FUZZ_ASSERT(s->busy_wait >= 1 && s->cache_idle >= 1);
 	FUZZ_ASSERT(s->retry_min >= 1 && s->retry_max >= s->retry_min);
 	FUZZ_ASSERT(s->render_timeout >= 0);
