@@ -32,8 +32,10 @@ _farms = []
 
 def farm(**settings):
     """A started server with short delays; a bdfarm client that stays
-    silent for 3 s is lost."""
-    values = dict(client_timeout=3)
+    silent for 10 s is lost: ten heartbeats, so that a client kept from
+    running for a while on a busy machine is not. Tests of liveness set
+    their own."""
+    values = dict(client_timeout=10)
     values.update(settings)
     f = VerboseFarm(settings=values).start()
     _farms.append(f)
