@@ -16,7 +16,11 @@ from bdfarmtest import PATIENCE, Farm, check, eq, main, wait_for
 FRAMES = 120
 PEERS = 3
 KILLS = 5
-DELAY = 2
+# The redistribution delay: frames out to sessions a kill cut off come
+# back after it. A peer takes a fraction of a second to upload a frame;
+# one that took longer than the delay, on a busy machine, would upload a
+# frame that went out again meanwhile, and both uploads would be thanked.
+DELAY = 4
 
 
 class Ledger:
