@@ -113,7 +113,7 @@ class Console:
         """Run a tmux command on the private server; return its output."""
         r = subprocess.run(['tmux', '-S', self.socket, '-f', self.conf] +
                            list(args), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=10)
+                           stderr=subprocess.PIPE, timeout=bt.PATIENCE)
         if r.returncode != 0:
             raise AssertionError('tmux %s: %s' % (' '.join(args),
                                                   r.stderr.decode()))
