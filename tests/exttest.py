@@ -202,7 +202,7 @@ class BdfarmClient(OldClient):
     def expect_no_job(self, duration, what='no JOB'):
         """Fail if a JOB (or anything else) arrives within duration. The
         server answers WAITJOB in the same turn of its loop in which work
-        appears (tests print that latency: well under a millisecond), so
+        appears (tests print that latency: milliseconds), so
         a short watch after the moment that matters is enough; a test that
         waits for a timer to pass watches past it."""
         j = self.wait_job(duration)
@@ -345,6 +345,10 @@ class Agent:
                     raise AssertionError('the client process printed %r'
                                          % t)
                 return (t[1], t[2], int(t[3])), t[4]
+            if self.proc.poll() is not None:
+                raise AssertionError('the client process exited with %d '
+                                     'before it printed a JOB'
+                                     % self.proc.returncode)
             if time.monotonic() >= deadline:
                 raise AssertionError('the client process printed no JOB '
                                      'within %.1f s' % timeout)
@@ -359,6 +363,7 @@ class Agent:
         return self.last_sent
 
     def _stopped(self):
+        """Whether the process is stopped."""
         with open('/proc/%d/stat' % self.proc.pid) as f:
             return f.read().rsplit(')', 1)[1].split()[0] in ('T', 't')
 
