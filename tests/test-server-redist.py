@@ -13,8 +13,8 @@ from bdfarmtest import PATIENCE, Farm, check, eq, main, md5_bytes, wait_for
 # it asks well within the delay: at most half of it after the frame went
 # out, on an idle machine. The other half is the margin for a busy one.
 DELAY = 4
-# Past the moment a frame falls due, the time to wait before asking for it:
-# the server counts in milliseconds.
+# Past a frame's delay, the time to let pass before saying that it was
+# not handed out although due: the server counts in milliseconds.
 DUE = 0.3
 
 
@@ -39,9 +39,19 @@ def ask_timed(farm, available=1, host='r.example'):
 
 
 def sleep_until(t):
-    """Let a delay of the server run out: nothing else shows that a frame
-    fell due but handing it out, which is what the test asks for."""
+    """Let time pass until t, for a question about what the server does
+    not do before or after a moment: there is no sign to wait for."""
     time.sleep(max(0, t - time.monotonic()))
+
+
+def wait_due(farm, since, what):
+    """Wait until HELO says a frame can be handed out, the sign that one
+    out since the moment since fell due; fail if that came before the
+    delay."""
+    farm.wait_ready(DELAY + PATIENCE)
+    took = time.monotonic() - since
+    check(took >= DELAY - 0.1, '%s fell due after %.2f s; the delay is '
+          '%d s', what, took, DELAY)
 
 
 def test_redistribution():
@@ -63,13 +73,13 @@ def test_redistribution():
         eq(ask(farm, 0), None, 'REQUESTJOB 0 right after')
         sleep_until(sent[1] + DELAY / 2)
         eq(ask(farm), None, 'REQUESTJOB 1 half-way through the delay')
-        sleep_until(out[1] + DELAY + DUE)
+        wait_due(farm, sent[1], 'frame 1')
         # Frame 1 is due, but never for a peer with no free renderer.
         eq(ask(farm, 0), None, 'REQUESTJOB 0 with frame 1 due')
         j = ask(farm, 1, 'again.example')
         eq(j, ('r.blend', md5, 1), 'frame out longest, handed out again')
         # Frame 1 was just handed out again: frame 2 is next once due.
-        sleep_until(out[2] + DELAY + DUE)
+        wait_due(farm, sent[2], 'frame 2')
         eq(ask(farm, 2), ('r.blend', md5, 2), 'frame 2 handed out again')
         # A frame that comes back is never handed out again; the first
         # upload of a frame handed out twice wins.
