@@ -1,11 +1,14 @@
 """Shared harness for the integration tests of the bdfarm server.
 
 A Farm is one server process on a free loopback port with its own job
-folder, render folder and configuration file. An OldClient speaks the old
-client's side of the farm protocol over one connection, byte for byte. The
-helpers write job files and stand-in .blend files, and main() runs a file's
-test functions one after the other, each under a time bound, and makes sure
-that no process started here outlives the test.
+folder, render folder and configuration file; if another process takes
+the port before the server binds it, the server is started on another. An
+OldClient speaks the old client's side of the farm protocol over one
+connection, byte for byte. The helpers write job files and stand-in .blend
+files, and main() runs a file's test functions one after the other, each
+under a time bound, and makes sure that no process started here outlives
+the test. Every wait is for a sign (a log line, a file, an answer) with a
+generous limit, so that tests pass on a busy machine.
 """
 
 import atexit
@@ -22,8 +25,19 @@ import tempfile
 import time
 import traceback
 
+# How long to wait for something that happens at once on an idle machine:
+# tests must pass while other builds and tests keep every core busy, and
+# waiting longer for a sign costs nothing when it comes.
+PATIENCE = 30
+
+# How many times to start a server on a new port when another process
+# took the one it was to listen on.
+PORT_ATTEMPTS = 5
+
 SERVER_DEFAULTS = {
-    'peer_timeout': 5,
+    # An old client held open by a test may sit idle while the test waits
+    # for something else; only tests of the timeout itself set it short.
+    'peer_timeout': 60,
     'redistribute_delay': 600,
     'rescan_interval': 1,
     'blend_check_interval': 1,
@@ -115,7 +129,9 @@ def wait_for(pred, timeout, interval=0.05, what='condition'):
 
 
 def free_port():
-    """A TCP port that is free on both 127.0.0.1 and ::1 right now."""
+    """A TCP port that is free on both 127.0.0.1 and ::1 right now; another
+    process may take it before the server binds it (Farm.start then moves
+    to another)."""
     for _ in range(200):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind(('127.0.0.1', 0))
@@ -243,29 +259,53 @@ class Farm:
         _live.append(p)
         return p
 
-    def start(self, wait=True, timeout=10):
-        """Start the server and wait until its port takes connections."""
+    def start(self, wait=True, timeout=60):
+        """Start the server and wait until it listens. When it cannot
+        listen because another process took its port meanwhile (the port
+        of a stopped server is anyone's until it starts again), start it
+        again on a new port: tests reach the server through self.port."""
         assert self.proc is None or self.proc.poll() is not None
-        self.proc = self.spawn(self.argv())
-        if wait:
-            self.wait_listening(timeout)
-        return self
+        attempt = 1
+        while True:
+            mark = self.log_size()
+            self.proc = self.spawn(self.argv())
+            if not wait:
+                return self
+            try:
+                self.wait_listening(mark, timeout)
+                return self
+            except ServerExited:
+                if attempt >= PORT_ATTEMPTS or not self.port_taken(mark):
+                    raise
+            attempt += 1
+            self.port = free_port()
 
-    def wait_listening(self, timeout=10):
-        """Wait until the port accepts connections, or fail if the server
-        ends first."""
+    def port_taken(self, since):
+        """Whether the server, started at log offset since, said that its
+        port is in use."""
+        return re.search(r'port %d: .*in use' % self.port,
+                         self.log_since(since)) is not None
+
+    def wait_listening(self, since, timeout=60):
+        """Wait until the server started at log offset since says it
+        listens on its port and the port accepts connections; fail if the
+        server ends first. Its own line is the sign: a connection alone
+        could reach another process that took the port."""
+        rx = re.compile(r'listening on \S*:%d;' % self.port)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 raise ServerExited('server exited with %s before listening;'
                                    ' its log:\n%s'
                                    % (self.proc.returncode, self.log_tail()))
-            try:
-                s = socket.create_connection(('127.0.0.1', self.port), 0.5)
-                s.close()
-                return
-            except OSError:
-                pass
+            if rx.search(self.log_since(since)):
+                try:
+                    s = socket.create_connection(('127.0.0.1', self.port),
+                                                 PATIENCE)
+                    s.close()
+                    return
+                except OSError:
+                    pass
             if time.monotonic() > deadline:
                 raise AssertionError('server not listening on port %d after '
                                      '%.0f s; its log:\n%s'
@@ -283,7 +323,7 @@ class Farm:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=60):
         """SIGTERM, then SIGKILL after the bound; return the exit code."""
         if self.proc is None:
             return None
@@ -293,14 +333,14 @@ class Farm:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(5)
+                self.proc.wait(PATIENCE)
         return self.proc.returncode
 
     def kill9(self):
         """Kill the server with SIGKILL and wait for it."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(5)
+            self.proc.wait(PATIENCE)
 
     def cleanup(self):
         """Stop the server and remove the folders."""
@@ -359,7 +399,7 @@ class Farm:
     def log_tail(self, n=40):
         return '\n'.join(self.log().splitlines()[-n:])
 
-    def wait_log(self, pattern, timeout=5, since=0):
+    def wait_log(self, pattern, timeout=PATIENCE, since=0):
         """Wait until the server log (from offset since) matches pattern."""
         rx = re.compile(pattern)
         return wait_for(lambda: rx.search(self.log_since(since)), timeout,
@@ -393,10 +433,10 @@ class Farm:
     def frame_path(self, name, image):
         return os.path.join(self.framedir(name), image)
 
-    def client(self, host='127.0.0.1', timeout=5.0):
+    def client(self, host='127.0.0.1', timeout=PATIENCE):
         return OldClient(self.port, host=host, timeout=timeout)
 
-    def wait_ready(self, timeout=5, fqdn='probe.example'):
+    def wait_ready(self, timeout=PATIENCE, fqdn='probe.example'):
         """Wait until HELO says a frame can be handed out now."""
         def ready():
             self.assert_alive()
@@ -407,7 +447,7 @@ class Farm:
         wait_for(ready, timeout, interval=0.1,
                  what='HELO to announce work')
 
-    def poll_job(self, n=1, timeout=5, fqdn='poll.example'):
+    def poll_job(self, n=1, timeout=PATIENCE, fqdn='poll.example'):
         """Ask REQUESTJOB until it hands out a frame; return it."""
         def ask():
             self.assert_alive()
@@ -432,7 +472,7 @@ class OldClient:
     """The old client's side of the protocol over one connection: lines end
     in CR LF, payloads follow their size line, every read has a timeout."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=5.0):
+    def __init__(self, port, host='127.0.0.1', timeout=PATIENCE):
         self.host = host
         self.port = port
         self.timeout = timeout
@@ -605,7 +645,8 @@ class OldClient:
             self.sock.settimeout(self.timeout)
 
 
-def assert_closed(c, timeout=3, what='the server to close the connection'):
+def assert_closed(c, timeout=PATIENCE,
+                  what='the server to close the connection'):
     """Fail unless the server closes c within timeout, sending nothing."""
     closed, got = c.closed_within(timeout)
     if not closed:
@@ -627,9 +668,10 @@ def eq(got, want, what):
         raise AssertionError('%s: expected %r, got %r' % (what, want, got))
 
 
-def main(tests, bound=40):
-    """Run the test functions in order, each at most bound seconds; print
-    one line each; exit 0 if all pass, 1 otherwise."""
+def main(tests, bound=180):
+    """Run the test functions in order, each at most bound seconds (a
+    guard against a test that hangs, far above what a test takes on a busy
+    machine); print one line each; exit 0 if all pass, 1 otherwise."""
     only = sys.argv[1:]
     failed = 0
 

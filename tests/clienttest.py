@@ -2,6 +2,10 @@
 # configuration file with short delays, starting clients with the
 # stand-in Blender, waiting for a condition, checking PNG files, and
 # killing every process a test started when it ends.
+#
+# Tests must pass while other builds and tests keep every core busy: they
+# wait for a sign of what they expect (a log line, a file, a state) with
+# generous limits, never for a fixed time.
 
 import atexit
 import json
@@ -22,6 +26,10 @@ SRCDIR = os.environ.get("BDFARM_SRCDIR",
                             os.path.abspath(__file__))))
 BDFARM = os.environ.get("BDFARM", os.path.join(SRCDIR, "bdfarm"))
 FAKE_BLENDER = os.path.join(SRCDIR, "tests", "fake-blender")
+
+# How long to wait for something that happens at once on an idle machine;
+# waiting longer for a sign costs nothing when it comes.
+PATIENCE = 30
 
 _processes = []
 _scratch = []
@@ -72,13 +80,14 @@ def scratch():
     return d
 
 
-def free_port():
-    """A loopback port nobody listens on now."""
+def reserve_port():
+    """A socket bound to a loopback port, not listening: connections to the
+    port are refused, and no other process can take it until the socket
+    listens (for a server that starts later) or is closed."""
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return s
 
 
 def write_config(path, **client):
@@ -132,7 +141,7 @@ class Client:
         with open(self.logpath, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def stop(self, sig=signal.SIGTERM, timeout=10):
+    def stop(self, sig=signal.SIGTERM, timeout=PATIENCE):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
@@ -151,10 +160,22 @@ class Client:
 
 def wait_for(cond, timeout, step=0.1):
     """Poll cond until it is true or timeout seconds have passed."""
-    end = time.time() + timeout
-    while time.time() < end:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
         if cond():
             return True
+        time.sleep(step)
+    return cond()
+
+
+def holds(cond, duration, step=0.1):
+    """Watch cond for duration seconds: False as soon as it is false, True
+    if it stayed true. How a test checks that something does not happen;
+    it says why the duration is enough."""
+    end = time.monotonic() + duration
+    while time.monotonic() < end:
+        if not cond():
+            return False
         time.sleep(step)
     return cond()
 
@@ -221,6 +242,6 @@ def demo_scene(blender, folder, name, *options):
     path = os.path.join(folder, name)
     script = os.path.join(SRCDIR, "data", "demo-scene.py")
     subprocess.run([blender, "-b", "--factory-startup", "--python", script,
-                    "--", path] + list(options), check=True, timeout=120,
+                    "--", path] + list(options), check=True, timeout=600,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return path

@@ -5,28 +5,35 @@ connection that stays open: HELO with bdfarm/1 and an instance, FACTS,
 ALIVE, WAITJOB, PROGRESS, FAILED with Blender's output lines, and RESULTS
 answered OK, NOK or HAVE. The server may send `JOB name md5 frame` between
 any two of its answers, so every line read is looked at for it. An ExtFarm
-is a bdfarmtest.Farm with a short client timeout that may run with
---verbose. Run as a program, this file is a small bdfarm client that waits
-for one frame, prints it and then keeps in touch until it is killed, so
-that a test can stop a real process with SIGSTOP.
+is a bdfarmtest.Farm that may run with --verbose. Run as a program, this
+file is a small bdfarm client that waits for one frame, prints it and then
+keeps in touch until it is killed, printing when it last spoke, so that a
+test can stop a real process with SIGSTOP.
 """
 
 import os
 import re
+import select
+import signal
 import socket
 import subprocess
 import sys
 import time
 
 import bdfarmtest
-from bdfarmtest import (ConnectionClosed, Farm, OldClient, ProtocolError,
-                        md5_file)
+from bdfarmtest import (PATIENCE, ConnectionClosed, Farm, OldClient,
+                        ProtocolError, md5_file)
 
 EXT = 'bdfarm/1'
 
 EXT_DEFAULTS = {
-    'client_timeout': 2,
-    'rescan_interval': 5,
+    # A test client speaks only while the test drives it, and a busy
+    # machine may keep a test from driving it for seconds; tests of
+    # liveness set a short timeout of their own.
+    'client_timeout': 60,
+    # Far longer than any test waits for new work: what makes a new job
+    # or a lifted suspension visible must be the watch on the folder.
+    'rescan_interval': 600,
 }
 
 _DIGEST = re.compile(r'[0-9a-f]{32}')
@@ -34,8 +41,8 @@ _FRAME = re.compile(r'-?[0-9]+')
 
 
 class ExtFarm(Farm):
-    """A server for extension tests: client_timeout of 2 s, the job folder
-    rescanned only every 5 s (so that inotify is what makes new work
+    """A server for extension tests: a long client_timeout, the job folder
+    rescanned only every 10 minutes (so that inotify is what makes new work
     visible), and --verbose on request."""
 
     def __init__(self, settings=None, verbose=False, **kw):
@@ -54,7 +61,7 @@ class ExtFarm(Farm):
         """The MD5 of the program, as HELO answers it."""
         return md5_file(self.program)
 
-    def bdfarm(self, name='node.example', instance=None, timeout=5.0,
+    def bdfarm(self, name='node.example', instance=None, timeout=PATIENCE,
                hello=True, keepalive=0.5):
         """A BdfarmClient connected to this farm, greeted unless told.
         It sends ALIVE while it waits for a JOB, unless keepalive is None."""
@@ -78,7 +85,7 @@ class BdfarmClient(OldClient):
     """The bdfarm client's side of the extension over one connection."""
 
     def __init__(self, port, name='node.example', instance=None,
-                 host='127.0.0.1', timeout=5.0, keepalive=0.5):
+                 host='127.0.0.1', timeout=PATIENCE, keepalive=0.5):
         OldClient.__init__(self, port, host=host, timeout=timeout)
         # A request sent in several writes (FAILED and its lines) must
         # not wait for the server's delayed acknowledgement.
@@ -93,6 +100,9 @@ class BdfarmClient(OldClient):
         # While it waits for a JOB, the client sends ALIVE when it has
         # sent nothing for this long (None: it stays silent).
         self.keepalive = keepalive
+        # When the last request started to go out: the server cannot have
+        # heard from the client later than the end of that request, nor
+        # earlier than this.
         self.last_sent = time.monotonic()
 
     @property
@@ -181,7 +191,7 @@ class BdfarmClient(OldClient):
             return None
         return self.jobs.pop(0)
 
-    def expect_job(self, timeout=5.0, what='a JOB'):
+    def expect_job(self, timeout=PATIENCE, what='a JOB'):
         """Like wait_job, but fail if nothing comes."""
         j = self.wait_job(timeout)
         if j is None:
@@ -190,7 +200,11 @@ class BdfarmClient(OldClient):
         return j
 
     def expect_no_job(self, duration, what='no JOB'):
-        """Fail if a JOB (or anything else) arrives within duration."""
+        """Fail if a JOB (or anything else) arrives within duration. The
+        server answers WAITJOB in the same turn of its loop in which work
+        appears (tests print that latency: milliseconds), so
+        a short watch after the moment that matters is enough; a test that
+        waits for a timer to pass watches past it."""
         j = self.wait_job(duration)
         if j is not None:
             raise AssertionError('%s: %s was handed %r' % (what, self.ident,
@@ -199,8 +213,8 @@ class BdfarmClient(OldClient):
     # Requests.
 
     def send_line(self, line):
-        OldClient.send_line(self, line)
         self.last_sent = time.monotonic()
+        OldClient.send_line(self, line)
 
     def helo(self, fqdn=None, extra=None):
         """HELO with the extension token and the instance; return the
@@ -236,7 +250,7 @@ class BdfarmClient(OldClient):
         self.waitjob_sent = time.monotonic()
         self.send_line('WAITJOB %d' % available)
 
-    def next_job(self, timeout=5.0, available=1, what='a JOB'):
+    def next_job(self, timeout=PATIENCE, available=1, what='a JOB'):
         """WAITJOB and wait for its answer."""
         self.waitjob(available)
         return self.expect_job(timeout, what)
@@ -281,30 +295,84 @@ def latency(what, start, end):
     return took
 
 
-def spawn_agent(farm, name, instance=None):
-    """Start this file as a bdfarm client process; return the process.
-    It prints the JOB it gets on stdout, then sends ALIVE twice a second."""
-    argv = [sys.executable, os.path.abspath(__file__), 'agent',
-            str(farm.port), name]
-    if instance is not None:
-        argv.append(str(instance))
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=None)
-    bdfarmtest._live.append(p)
-    return p
+class Agent:
+    """This file run as a bdfarm client process (see _agent). It prints
+    `JOB name md5 frame ident` once it has a frame, and `SENT t` after
+    each request, t being time.monotonic() as the request started to go
+    out (the clock is the same in every process)."""
 
+    def __init__(self, farm, name, instance=None):
+        argv = [sys.executable, os.path.abspath(__file__), 'agent',
+                str(farm.port), name]
+        if instance is not None:
+            argv.append(str(instance))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=None)
+        bdfarmtest._live.append(self.proc)
+        self.buf = b''
+        self.last_sent = None
 
-def agent_job(p, timeout=5.0):
-    """The JOB line the agent process printed, as a tuple."""
-    import select
-    r, _, _ = select.select([p.stdout], [], [], timeout)
-    if not r:
-        raise AssertionError('the client process printed no JOB within '
-                             '%.1f s' % timeout)
-    line = p.stdout.readline().decode().split()
-    if len(line) != 5 or line[0] != 'JOB':
-        raise AssertionError('the client process printed %r' % line)
-    return (line[1], line[2], int(line[3])), line[4]
+    def _lines(self, timeout):
+        """The whole lines printed so far but SENT lines, which set
+        last_sent; waits at most timeout for a line when none is there."""
+        fd = self.proc.stdout.fileno()
+        while True:
+            wait = 0 if b'\n' in self.buf else timeout
+            r, _, _ = select.select([fd], [], [], wait)
+            if not r:
+                break
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            self.buf += data
+            timeout = 0
+        lines = []
+        while b'\n' in self.buf:
+            line, self.buf = self.buf.split(b'\n', 1)
+            t = line.decode().split()
+            if t[:1] == ['SENT']:
+                self.last_sent = float(t[1])
+            else:
+                lines.append(t)
+        return lines
+
+    def job(self, timeout=PATIENCE):
+        """The frame the process took, as a tuple, and its host#instance."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for t in self._lines(max(0.0, deadline - time.monotonic())):
+                if len(t) != 5 or t[0] != 'JOB':
+                    raise AssertionError('the client process printed %r'
+                                         % t)
+                return (t[1], t[2], int(t[3])), t[4]
+            if self.proc.poll() is not None:
+                raise AssertionError('the client process exited with %d '
+                                     'before it printed a JOB'
+                                     % self.proc.returncode)
+            if time.monotonic() >= deadline:
+                raise AssertionError('the client process printed no JOB '
+                                     'within %.1f s' % timeout)
+
+    def stop(self):
+        """Stop the process with SIGSTOP; once it is stopped, return when
+        it last started to send something."""
+        self.proc.send_signal(signal.SIGSTOP)
+        bdfarmtest.wait_for(self._stopped, PATIENCE,
+                            what='the client process to stop')
+        self._lines(0)
+        return self.last_sent
+
+    def _stopped(self):
+        """Whether the process is stopped."""
+        with open('/proc/%d/stat' % self.proc.pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] in ('T', 't')
+
+    def end(self):
+        """Let the process go on and kill it."""
+        self.proc.send_signal(signal.SIGCONT)
+        self.proc.kill()
+        self.proc.wait(PATIENCE)
+        self.proc.stdout.close()
 
 
 def _agent(argv):
@@ -314,16 +382,19 @@ def _agent(argv):
     c = BdfarmClient(port, name=name, instance=instance)
     c.hello()
     c.facts()
-    j = c.next_job(10.0)
-    sys.stdout.write('JOB %s %s %d %s\n' % (j[0], j[1], j[2], c.ident))
+    j = c.next_job()
+    sys.stdout.write('JOB %s %s %d %s\nSENT %f\n'
+                     % (j[0], j[1], j[2], c.ident, c.last_sent))
     sys.stdout.flush()
-    end = time.monotonic() + 60
+    end = time.monotonic() + 600
     while time.monotonic() < end:
         time.sleep(0.5)
         try:
             c.alive()
         except OSError:
             return 3
+        sys.stdout.write('SENT %f\n' % c.last_sent)
+        sys.stdout.flush()
     return 0
 
 

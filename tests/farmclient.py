@@ -32,8 +32,10 @@ _farms = []
 
 def farm(**settings):
     """A started server with short delays; a bdfarm client that stays
-    silent for 3 s is lost."""
-    values = dict(client_timeout=3)
+    silent for 10 s is lost: ten heartbeats, so that a client kept from
+    running for a while on a busy machine is not. Tests of liveness set
+    their own."""
+    values = dict(client_timeout=10)
     values.update(settings)
     f = VerboseFarm(settings=values).start()
     _farms.append(f)
@@ -84,7 +86,8 @@ def frames_received(joblog):
 class LineProxy:
     """A loopback TCP proxy to a server that records, per connection, the
     lines the client sends (the bytes of a frame may show up as odd lines;
-    tests only look for lines that start with a command)."""
+    tests only look for lines that start with a command), and when each
+    came."""
 
     def __init__(self, port):
         self.target = port
@@ -94,6 +97,7 @@ class LineProxy:
         self.port = self.sock.getsockname()[1]
         self.lock = threading.Lock()
         self.connections = []       # one list of lines per connection
+        self.times = []             # and of when each line came
         self.running = True
         threading.Thread(target=self.serve, daemon=True).start()
 
@@ -108,15 +112,16 @@ class LineProxy:
             except OSError:
                 conn.close()
                 continue
-            lines = []
+            lines, times = [], []
             with self.lock:
                 self.connections.append(lines)
-            threading.Thread(target=self.pump, args=(conn, up, lines),
+                self.times.append(times)
+            threading.Thread(target=self.pump, args=(conn, up, lines, times),
                              daemon=True).start()
-            threading.Thread(target=self.pump, args=(up, conn, None),
+            threading.Thread(target=self.pump, args=(up, conn, None, None),
                              daemon=True).start()
 
-    def pump(self, src, dst, lines):
+    def pump(self, src, dst, lines, times):
         buf = b""
         try:
             while True:
@@ -131,6 +136,7 @@ class LineProxy:
                     line, buf = buf.split(b"\n", 1)
                     with self.lock:
                         lines.append(self.text(line.rstrip(b"\r")))
+                        times.append(time.monotonic())
         except OSError:
             pass
         for s in (src, dst):
@@ -155,6 +161,12 @@ class LineProxy:
     def per_connection(self):
         with self.lock:
             return [list(c) for c in self.connections]
+
+    def timed_per_connection(self):
+        """Per connection, (time.monotonic() it came, line) for each line."""
+        with self.lock:
+            return [list(zip(t, c))
+                    for t, c in zip(self.times, self.connections)]
 
     def close(self):
         self.running = False

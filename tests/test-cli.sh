@@ -30,12 +30,12 @@ fail() {
 	sed 's/^/  stderr: /' "$tmp/err"
 }
 
-# Run bdfarm with the given arguments, never for more than 10 s; the exit
+# Run bdfarm with the given arguments, never for more than 60 s; the exit
 # status goes to $rc, the output to $tmp/out and $tmp/err.
 run() {
 	checks=$((checks + 1))
 	if command -v timeout >/dev/null 2>&1; then
-		timeout 10 "$BDFARM" "$@" <"/dev/null" >"$tmp/out" 2>"$tmp/err"
+		timeout 60 "$BDFARM" "$@" <"/dev/null" >"$tmp/out" 2>"$tmp/err"
 	else
 		"$BDFARM" "$@" <"/dev/null" >"$tmp/out" 2>"$tmp/err"
 	fi

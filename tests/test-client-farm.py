@@ -11,12 +11,18 @@
 import os
 import re
 import signal
-import time
 
-from clienttest import png_size, scratch, wait_for
+from clienttest import PATIENCE, png_size, scratch, wait_for
 from farmclient import (LineProxy, check, client_config, commands, farm,
                         frames_received, host_of, measure, start_clients,
                         write_fake_config)
+
+
+def alive_after_waitjob(conn):
+    """Whether the client said ALIVE after its first WAITJOB."""
+    waits = [i for i, l in enumerate(conn) if l.startswith("WAITJOB")]
+    return waits and commands(conn[waits[0]:], ("ALIVE",))
+
 
 top = scratch()
 server = farm()
@@ -27,11 +33,14 @@ conf = client_config(top, prefetch=2)
 clients = start_clients(proxy.port, top, conf, 2, fake=fake)
 
 check(wait_for(lambda: sum(1 for l in proxy.lines()
-                           if l.startswith("WAITJOB")) >= 2, 10),
+                           if l.startswith("WAITJOB")) >= 2, PATIENCE),
       "both clients wait for work")
-check(wait_for(lambda: all(commands(c, ("ALIVE",))
-                           for c in proxy.per_connection()), 15),
-      "an idle client says ALIVE")
+
+# Once each has said ALIVE after WAITJOB, each has sat idle for a
+# heartbeat: a client that polled or hung up would have done so by then.
+check(wait_for(lambda: all(alive_after_waitjob(c)
+                           for c in proxy.per_connection()), PATIENCE),
+      "each idle client says ALIVE")
 lines = proxy.lines()
 check(all(re.fullmatch(r"HELO \S+ bdfarm/2 \d+", l)
           for l in commands(lines, ("HELO",))),
@@ -40,15 +49,17 @@ check(len(proxy.per_connection()) == 2, "one connection per client")
 check(not commands(lines, ("REQUESTJOB", "GOODBYE")),
       "a waiting client neither polls nor hangs up")
 
-start = time.monotonic()
 server.job("demo", blend, 1, 30)
-latency = measure(lambda: any("got frame" in c.log() for c in clients), 10)
+latency = measure(lambda: any("got frame" in c.log() for c in clients),
+                  PATIENCE)
 check(latency is not None, "a new job reached a waiting client")
 print("new job to first frame in a client's hands: %.3f s" % latency)
-check(latency < 2.0, "within 2 s of the job file appearing")
+# Generous for a busy machine, and far below none_wait (60 s), after which
+# a client that polled instead of waiting would ask again.
+check(latency < 20.0, "within 20 s of the job file appearing")
 
-check(wait_for(lambda: "rendering complete" in server.joblog("demo"), 60),
-      "the two clients rendered the whole job")
+check(wait_for(lambda: "rendering complete" in server.joblog("demo"),
+               4 * PATIENCE), "the two clients rendered the whole job")
 received = frames_received(server.joblog("demo"))
 check(sorted(received) == list(range(1, 31)) and
       all(len(h) == 1 for h in received.values()),
@@ -66,17 +77,21 @@ check(progress and {h for _, _, h in progress} <= hosts,
       "progress figures reached the server")
 check(any(0 < int(p) < 1000 for _, p, _ in progress),
       "including figures between the start and the end of a frame")
-for conn in proxy.per_connection():
+for conn, timed in zip(proxy.per_connection(),
+                       proxy.timed_per_connection()):
     facts = commands(conn, ("FACTS",))
     check(len(facts) == 1, "FACTS is sent once on a connection")
     t = facts[0].split()
     check(t[1] == "1" and int(t[2]) == os.cpu_count() and t[3] == "3.4.1",
           "FACTS gives renderers, cores and Blender's version (%s)"
           % facts[0])
+    # A frame of 0.2 s gets one report or two, but a busy machine may
+    # stretch it over seconds: count the reports against their span.
     per_frame = {}
-    for l in commands(conn, ("PROGRESS",)):
-        per_frame.setdefault(l.split()[3], []).append(l)
-    check(max(len(v) for v in per_frame.values()) <= 2,
+    for t, l in timed:
+        if l.startswith("PROGRESS "):
+            per_frame.setdefault(l.split()[3], []).append(t)
+    check(all(len(v) <= 2 + (v[-1] - v[0]) for v in per_frame.values()),
           "at most about one progress report a second per frame")
     check(all(conn[i + 1] == "PNG" for i, l in enumerate(conn)
               if l.startswith("RESULTS ")),
@@ -84,14 +99,18 @@ for conn in proxy.per_connection():
 lines = proxy.lines()
 check(not commands(lines, ("REQUESTJOB", "FAILED")),
       "no REQUESTJOB, no failure reports")
-check(all(os.listdir(os.path.join(top, "work%d" % i, "render")) == []
-          for i in (1, 2)), "each client deleted its frames once thanked")
+# A client deletes its copy once it reads the server's thanks, which may
+# be a moment after the server logged the job complete.
+check(wait_for(lambda: all(os.listdir(os.path.join(top, "work%d" % i,
+                                                   "render")) == []
+                           for i in (1, 2)), PATIENCE),
+      "each client deleted its frames once thanked")
 
 # Told to stop (SIGUSR1, as the console's X key), the server says so on
 # the open connections: each client finishes and exits 0 by itself.
 server.signal(signal.SIGUSR1)
 for c in clients:
-    check(c.wait(10) == 0,
+    check(c.wait(PATIENCE) == 0,
           "a waiting client exits 0 once the server stops its clients")
     check("bad answer" not in c.log() and "server is stopping" in c.log(),
           "it understood the STOPPING pushed on its connection")

@@ -8,8 +8,8 @@
 import collections
 import os
 
-from clienttest import (Client, blender_runs, check, png_size, scratch,
-                        wait_for, write_config, write_fake_config)
+from clienttest import (PATIENCE, Client, blender_runs, check, png_size,
+                        scratch, wait_for, write_config, write_fake_config)
 from oldserver import OldServer
 
 top = scratch()
@@ -26,7 +26,7 @@ workdir = os.path.join(top, "work")
 client = Client(server.port, workdir, conf, args=["--renderers", "2"],
                 env={"FAKE_BLENDER_CONFIG": fakecfg})
 
-check(wait_for(server.complete, 60), "the whole job was rendered")
+check(wait_for(server.complete, 4 * PATIENCE), "the whole job was rendered")
 counts = collections.Counter(f for f, h, i in server.received)
 check(sorted(counts) == list(range(1, 21)) and max(counts.values()) == 1,
       "every frame arrived exactly once")
@@ -58,12 +58,12 @@ check(log.count("keeps its own") == 1,
       "the client said once that it keeps its own program")
 check(client.proc.poll() is None, "the client is still running")
 cache = os.path.join(workdir, "cache")
-check(wait_for(lambda: os.listdir(cache) == [], 15) and
+check(wait_for(lambda: os.listdir(cache) == [], PATIENCE) and
       "removed the idle cached copy" in client.log(),
       "the cached .blend was removed after cache_idle seconds without work")
 
 server.stopping = True
-code = client.wait(30)
+code = client.wait(PATIENCE)
 check(code == 0, "STOPPING ends the client with exit code 0 (got %r)" % code)
 check(not os.path.exists(os.path.join(workdir, "render")) or
       os.listdir(os.path.join(workdir, "render")) == [],
@@ -79,10 +79,10 @@ client = Client(server.port, os.path.join(top, "work2"), conf,
                 args=["--renderers", "2", "--prefetch", "0"],
                 env={"FAKE_BLENDER_CONFIG": fakecfg})
 check(wait_for(lambda: any(r["argv"][-1] == "2"
-                           for r in blender_runs(runlog2)), 20),
+                           for r in blender_runs(runlog2)), PATIENCE),
       "frame 2 is rendering (slowly)")
 server.stopping = True
-code = client.wait(30)
+code = client.wait(PATIENCE)
 check(code == 0, "after STOPPING the client exits 0 (got %r)" % code)
 check(2 in server.done, "the render that was running finished and was sent")
 server.close()

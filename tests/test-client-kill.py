@@ -7,8 +7,8 @@ import collections
 import os
 import signal
 
-from clienttest import (Client, blender_runs, check, pid_alive, scratch,
-                        wait_for, write_config, write_fake_config)
+from clienttest import (PATIENCE, Client, blender_runs, check, pid_alive,
+                        scratch, wait_for, write_config, write_fake_config)
 from oldserver import OldServer
 
 top = scratch()
@@ -25,17 +25,18 @@ env = {"FAKE_BLENDER_CONFIG": fakecfg}
 
 first = Client(server.port, os.path.join(top, "work1"), conf,
                args=["--prefetch", "0"], env=env)
-check(wait_for(lambda: len(blender_runs(runlog)) == 1, 20),
+check(wait_for(lambda: len(blender_runs(runlog)) == 1, PATIENCE),
       "the first client started rendering")
 victim = blender_runs(runlog)[0]
 check(victim["argv"][-1] == "1", "it renders frame 1 alone (prefetch 0)")
 first.proc.send_signal(signal.SIGKILL)
 first.proc.wait()
-check(wait_for(lambda: not pid_alive(victim["pid"]), 10),
+check(wait_for(lambda: not pid_alive(victim["pid"]), PATIENCE),
       "its Blender did not outlive it")
 
 second = Client(server.port, os.path.join(top, "work2"), conf, env=env)
-check(wait_for(server.complete, 60), "the second client finished the job")
+check(wait_for(server.complete, 4 * PATIENCE),
+      "the second client finished the job")
 handed = collections.Counter(f for f, h in server.handed)
 check(handed[1] == 2, "frame 1 was handed out again after the delay")
 counts = collections.Counter(f for f, h, i in server.received)

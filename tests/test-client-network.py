@@ -8,19 +8,25 @@
 
 import collections
 import os
+import re
 import time
 
-from clienttest import (Client, check, free_port, scratch, wait_for,
-                        write_config, write_fake_config)
+from clienttest import (PATIENCE, Client, check, reserve_port, scratch,
+                        wait_for, write_config, write_fake_config)
 from oldserver import OldServer, md5_of
 
 
 class SabotageServer(OldServer):
-    """An old-style server whose first sessions misbehave, one way each."""
+    """An old-style server whose first sessions misbehave, one way each.
+    It listens on a socket already bound to its port."""
 
-    def __init__(self, *args, sabotage=(), **kw):
+    def __init__(self, *args, sabotage=(), listener=None, **kw):
         super().__init__(*args, **kw)
         self.sabotage = list(sabotage)
+        self.sock.close()
+        self.sock = listener
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
 
     def session(self, conn):
         if not self.sabotage:
@@ -75,23 +81,31 @@ with open(blend, "wb") as f:
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), delay=0.02)
 conf = write_config(os.path.join(top, "bdfarm.conf"), retry_min=1,
                     retry_max=2, max_blend_size=1000000)
-port = free_port()
+# The server's port, held until it listens: refused until then, and
+# nobody else's meanwhile.
+listener = reserve_port()
+port = listener.getsockname()[1]
 workdir = os.path.join(top, "work")
 client = Client(port, workdir, conf, env={"FAKE_BLENDER_CONFIG": fakecfg})
 
-# Nobody listens yet: the client retries quietly.
-time.sleep(3.5)
+# Nobody listens yet: the client retries quietly. Each try after the first
+# is a debug line; three tries in all are enough to see that the message
+# is not repeated.
+retried = re.compile(r"server 127\.0\.0\.1 port %d: .*; retrying in" % port)
+check(wait_for(lambda: len(retried.findall(client.log())) >= 3, PATIENCE),
+      "the client tries again and again")
 log = client.log()
 check(client.proc.poll() is None, "the client waits for the server")
 check(log.count("less often") == 1,
       "an unreachable server is logged once, not once per try")
 
-server = SabotageServer(blend, 1, 8, os.path.join(top, "render"), port=port,
-                        redistribute=2,
+server = SabotageServer(blend, 1, 8, os.path.join(top, "render"),
+                        listener=listener, redistribute=2,
                         sabotage=["garbage-helo", "long-line", "absurd-size",
                                   "nan-size", "midway-close",
                                   "corrupt-blend"]).start()
-check(wait_for(server.complete, 90), "the whole job arrived in the end")
+check(wait_for(server.complete, 4 * PATIENCE),
+      "the whole job arrived in the end")
 counts = collections.Counter(f for f, h, i in server.received)
 check(max(counts.values()) == 1, "no frame arrived twice")
 log = client.log()

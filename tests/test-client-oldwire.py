@@ -10,7 +10,7 @@ import os
 import re
 import socket
 
-from clienttest import Client, check, scratch, wait_for
+from clienttest import PATIENCE, Client, check, scratch, wait_for
 from farmclient import (EXT_COMMANDS, OLD_COMMANDS, LineProxy, client_config,
                         commands, farm, frames_received, write_fake_config)
 from oldserver import OldServer
@@ -22,8 +22,8 @@ with open(blend, "wb") as f:
 
 server = OldServer(blend, 1, 10, os.path.join(top, "render"),
                    redistribute=1).start()
-with socket.create_connection(("127.0.0.1", server.port), 5) as s:
-    s.settimeout(5)
+with socket.create_connection(("127.0.0.1", server.port), PATIENCE) as s:
+    s.settimeout(PATIENCE)
     s.sendall(b"HELO probe.example bdfarm/1 1\r\n")
     answer = s.recv(100)
     s.sendall(b"FACTS 1 2 3.4.1\r\n")
@@ -36,9 +36,10 @@ conf = client_config(top)
 client = Client(server.port, os.path.join(top, "work"), conf,
                 env={"FAKE_BLENDER_CONFIG": fake})
 good = set(range(1, 11)) - {4}
-check(wait_for(lambda: good <= set(server.done), 30),
+check(wait_for(lambda: good <= set(server.done), 4 * PATIENCE),
       "a bdfarm client rendered the job for the old server")
-check(wait_for(lambda: sum(1 for f, h in server.handed if f == 4) >= 2, 20),
+check(wait_for(lambda: sum(1 for f, h in server.handed if f == 4) >= 2,
+               2 * PATIENCE),
       "the failing frame was handed out again after the old delay")
 lines = list(server.commands)
 check(lines[:2] == ["HELO probe.example bdfarm/1 1", "FACTS 1 2 3.4.1"],
@@ -65,7 +66,8 @@ conf = client_config(top, "old.conf", extensions=False)
 client = Client(proxy.port, os.path.join(top, "work-old"), conf,
                 env={"FAKE_BLENDER_CONFIG": write_fake_config(
                     os.path.join(top, "good.json"), delay=0.05)})
-check(wait_for(lambda: "rendering complete" in real.joblog("demo"), 30),
+check(wait_for(lambda: "rendering complete" in real.joblog("demo"),
+               4 * PATIENCE),
       "with extensions off, the client rendered a job for bdfarm")
 received = frames_received(real.joblog("demo"))
 check(sorted(received) == list(range(1, 7)) and

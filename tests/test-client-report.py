@@ -9,7 +9,7 @@
 import os
 import re
 
-from clienttest import scratch, wait_for
+from clienttest import PATIENCE, scratch, wait_for
 from farmclient import (check, client_config, farm, frames_received,
                         host_of, start_clients, write_fake_config)
 
@@ -26,7 +26,7 @@ server.job("blockme", blend, 1, 6)
 x, = start_clients(server.port, top, conf, 1, fake=bad, prefix="x")
 xhost = host_of(x)
 blocked = "%s failed 3 times; it gets no more frames of this job" % xhost
-check(wait_for(lambda: blocked in server.joblog("blockme"), 20),
+check(wait_for(lambda: blocked in server.joblog("blockme"), 2 * PATIENCE),
       "after three failures the client is blocked for the job")
 log = server.joblog("blockme")
 for why, output in (("exit status 1", "Out of luck"),
@@ -42,7 +42,8 @@ check("Blender 3.4.1 (fake)" in log, "the report starts with the run's "
       "first lines when it is short")
 
 y, = start_clients(server.port, top, conf, 1, fake=good, prefix="y")
-check(wait_for(lambda: "rendering complete" in server.joblog("blockme"), 20),
+check(wait_for(lambda: "rendering complete" in server.joblog("blockme"),
+               2 * PATIENCE),
       "another client rendered the job")
 log = server.joblog("blockme")
 after = log[log.index(blocked):]
@@ -66,15 +67,17 @@ other, _ = server.blend("other.blend", size=5000)
 server.job("doomed", other, 1, 5)
 clients = start_clients(server.port, top, conf, 3, fake=doomed, prefix="d")
 check(wait_for(lambda: "frame 2 failed on 3 hosts" in
-               server.joblog("doomed"), 30),
+               server.joblog("doomed"), 2 * PATIENCE),
       "a frame that failed on three clients is set aside")
 check(wait_for(lambda: sorted(frames_received(server.joblog("doomed"))) ==
-               [1, 3, 4, 5], 20), "the rest of the job was rendered")
+               [1, 3, 4, 5], 2 * PATIENCE),
+      "the rest of the job was rendered")
 log = server.joblog("doomed")
 failed_on = set(re.findall(r"frame 2 failed on (\S+): exit status 1", log))
 check(failed_on == {host_of(c) for c in clients},
       "it failed once on each of the three clients")
-check(wait_for(lambda: "rendering complete" in server.joblog("doomed"), 10),
+check(wait_for(lambda: "rendering complete" in server.joblog("doomed"),
+               PATIENCE),
       "the job is complete, with its failed frame")
 for c in clients:
     check(c.stop() == 0, "a client exits 0 on SIGTERM")

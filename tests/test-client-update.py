@@ -7,7 +7,7 @@
 
 import os
 
-from clienttest import (BDFARM, Client, check, scratch, wait_for,
+from clienttest import (BDFARM, PATIENCE, Client, check, scratch, wait_for,
                         write_config, write_fake_config)
 from oldserver import OLD_PROGRAM, OldServer
 
@@ -29,7 +29,7 @@ def scenario(name, program, args=()):
                        program=program, ext="bdfarm/1").start()
     workdir = os.path.join(top, name, "work")
     client = Client(server.port, workdir, conf, args=args, env=env)
-    done = wait_for(server.complete, 30)
+    done = wait_for(server.complete, 4 * PATIENCE)
     asked = sum(1 for c in server.commands if c == "REQUESTBLENDERDIST")
     installed = os.path.exists(os.path.join(workdir, "bdfarm"))
     return server, client, done, asked, installed
@@ -61,14 +61,14 @@ server, client, done, asked, installed = scenario("new", own + b"\0new")
 check(done, "with a new program offered, the job is rendered")
 check(asked == 1 and installed, "the new program was fetched and installed")
 exe = os.path.join(top, "new", "work", "bdfarm")
-check(wait_for(lambda: "running the new program" in client.log(), 10),
+check(wait_for(lambda: "running the new program" in client.log(), PATIENCE),
       "the client ran the new program")
 check(wait_for(lambda: os.path.realpath("/proc/%d/exe" % client.proc.pid) ==
-               os.path.realpath(exe), 10),
+               os.path.realpath(exe), PATIENCE),
       "the same process now runs the installed program")
-check(client.log().count("rendering for 127.0.0.1 port %d with 1 renderer"
-                         % server.port) == 2,
-      "it started again with the same arguments")
+check(wait_for(lambda: client.log().count("rendering for 127.0.0.1 port %d "
+                                          "with 1 renderer" % server.port)
+               == 2, PATIENCE), "it started again with the same arguments")
 check(sum(1 for c in server.commands if c == "REQUESTBLENDERDIST") == 1,
       "the new program does not ask for itself again")
 check(client.stop() == 0, "the updated client exits 0 on SIGTERM")

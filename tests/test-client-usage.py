@@ -7,14 +7,15 @@ import os
 import signal
 import subprocess
 
-from clienttest import (BDFARM, Client, FAKE_BLENDER, check, pid_alive,
-                        scratch, wait_for, write_config, write_fake_config)
+from clienttest import (BDFARM, PATIENCE, Client, FAKE_BLENDER, check,
+                        pid_alive, scratch, wait_for, write_config,
+                        write_fake_config)
 from oldserver import OldServer, md5_of
 
 
 def run(*args):
     p = subprocess.run([BDFARM] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=20)
+                       stderr=subprocess.PIPE, timeout=PATIENCE)
     return p.returncode, p.stderr.decode()
 
 
@@ -74,16 +75,17 @@ client = Client(server.port, os.path.join(top, "work"), conf,
                 args=["--prefetch", "1"],
                 env={"FAKE_BLENDER_CONFIG": fakecfg})
 check(wait_for(lambda: os.path.exists(pids) and
-               len(open(pids).read().split()) == 2, 20),
+               len(open(pids).read().split()) == 2, PATIENCE),
       "Blender hangs on frame 1")
 check(wait_for(lambda: server.sessions == 2 and
-               server.commands[-1].startswith("REQUESTJOB"), 20),
+               server.commands[-1].startswith("REQUESTJOB"), PATIENCE),
       "a second session waits for its answer")
 code = client.stop(signal.SIGTERM)
 check(code == 0, "SIGTERM ends the client with exit code 0")
-check(wait_for(lambda: "GOODBYE" in server.commands[-1:], 5),
+check(wait_for(lambda: "GOODBYE" in server.commands[-1:], PATIENCE),
       "the client said GOODBYE before leaving")
 check(wait_for(lambda: not any(pid_alive(int(p))
-                               for p in open(pids).read().split()), 5),
+                               for p in open(pids).read().split()),
+               PATIENCE),
       "no process of the Blender run outlived the client")
 server.close()

@@ -41,26 +41,63 @@ class Console:
     def __init__(self, farm, width=120, height=40, lang='C.UTF-8'):
         self.farm = farm
         # A socket of its own inside the farm's folder: nothing is left
-        # behind and no other tmux server is touched.
+        # behind and no other tmux server is touched. The pane stays when
+        # the server exits, so that its exit status can be read.
         self.socket = os.path.join(farm.root, 'tmux.sock')
         self.conf = os.path.join(farm.root, 'tmux.conf')
         with open(self.conf, 'w') as f:
             f.write('set -g default-terminal tmux-256color\n'
-                    'set -g history-limit 0\n')
-        argv = [farm.program, '--config', farm.conf, '--port',
-                str(farm.port), farm.jobdir, farm.renderdir]
+                    'set -g history-limit 0\n'
+                    'set -g remain-on-exit on\n')
         # The shell keeps the exit status: tmux may see the terminal close
         # before the process has gone and then knows no status.
         self.rcfile = os.path.join(farm.root, 'console.rc')
-        cmd = 'env LC_ALL=%s %s; echo $? >%s' % (lang, ' '.join(
-            shlex.quote(a) for a in argv), shlex.quote(self.rcfile))
         self.pid = None
         bt._live.append(_Reaper(self))
+        # As bt.Farm.start does: another process may take the port before
+        # the server binds it; then the server starts on another.
+        attempt = 1
+        while not self.start(width, height, lang):
+            if attempt >= bt.PORT_ATTEMPTS or \
+                    not farm.port_taken(self.mark):
+                raise AssertionError('the server exited (%s) before '
+                                     'listening; its log:\n%s'
+                                     % (self.dead(), farm.log_tail()))
+            attempt += 1
+            farm.port = bt.free_port()
+
+    def start(self, width, height, lang):
+        """Start the server in a new tmux session; return True once it
+        listens, False if it exited first. Its messages before the
+        console starts go to the farm's log."""
+        farm = self.farm
+        self.close()
+        if os.path.exists(self.rcfile):
+            os.unlink(self.rcfile)
+        self.mark = farm.log_size()
+        argv = [farm.program, '--config', farm.conf, '--port',
+                str(farm.port), farm.jobdir, farm.renderdir]
+        cmd = 'env LC_ALL=%s %s 2>>%s; echo $? >%s' % (
+            lang, ' '.join(shlex.quote(a) for a in argv),
+            shlex.quote(farm.errlog), shlex.quote(self.rcfile))
         self.tmux('new-session', '-d', '-s', 'farm', '-x', str(width),
                   '-y', str(height), cmd)
         shell = int(self.display('#{pane_pid}'))
-        self.pid = bt.wait_for(lambda: self.child(shell), 5,
-                               what='the server process')
+        bt.wait_for(lambda: self.child(shell) or self.dead() is not None,
+                    bt.PATIENCE, what='the server process')
+        self.pid = self.child(shell)
+        listening = re.compile(r'listening on 127\.0\.0\.1:%d;' % farm.port)
+
+        def log():
+            try:
+                with open(farm.settings['log_file']) as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ''
+        bt.wait_for(lambda: self.dead() is not None or
+                    listening.search(log()), bt.PATIENCE,
+                    what='the server to listen or exit')
+        return self.dead() is None
 
     @staticmethod
     def child(pid):
@@ -76,7 +113,7 @@ class Console:
         """Run a tmux command on the private server; return its output."""
         r = subprocess.run(['tmux', '-S', self.socket, '-f', self.conf] +
                            list(args), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=10)
+                           stderr=subprocess.PIPE, timeout=bt.PATIENCE)
         if r.returncode != 0:
             raise AssertionError('tmux %s: %s' % (' '.join(args),
                                                   r.stderr.decode()))
@@ -109,7 +146,7 @@ class Console:
             raise AssertionError('the server exited (%s); screen:\n%s'
                                  % (self.dead(), self.text()))
 
-    def wait_screen(self, pred, timeout=5, what='the screen'):
+    def wait_screen(self, pred, timeout=bt.PATIENCE, what='the screen'):
         """Wait until pred(lines) is true; fail showing the screen."""
         try:
             return bt.wait_for(lambda: pred(self.screen()), timeout,
@@ -137,9 +174,10 @@ class Console:
         try:
             if self.pid is not None and self.dead() is None:
                 os.kill(self.pid, signal.SIGKILL)
-                bt.wait_for(lambda: self.dead() is not None, 5)
+                bt.wait_for(lambda: self.dead() is not None, bt.PATIENCE)
         except Exception:
             pass
+        self.pid = None
         try:
             self.tmux('kill-server')
         except Exception:
@@ -174,7 +212,7 @@ def render(farm, host, frames, keep=0):
     return got
 
 
-def wait_ready(farm, con, timeout=10):
+def wait_ready(farm, con, timeout=bt.PATIENCE):
     """Wait until HELO says a frame can be handed out."""
     def ready():
         con.assert_alive()
@@ -201,8 +239,8 @@ def test_console():
         names = [n + '.job' for n, _ in JOBS]
         con.wait_screen(lambda s: all(any(n in l for l in s)
                                       for n in names) and
-                        'no client' in '\n'.join(s), 10,
-                        'the three jobs')
+                        'no client' in '\n'.join(s),
+                        what='the three jobs')
         wait_ready(farm, con)
         order = [r[1] for r in con.job_rows()]
         bt.eq(sorted(order), sorted(names), 'jobs on screen')
@@ -217,21 +255,21 @@ def test_console():
         bt.eq([job_of(g[0]) for g in got], [first] * 3, 'hand-out order')
         con.wait_screen(lambda s: con.row(first) and
                         re.search(r'rendering .* 2/\d+\s+1 ',
-                                  con.row(first)[2]), 5,
-                        'progress of %s' % first)
+                                  con.row(first)[2]),
+                        what='progress of %s' % first)
         row = con.row(first)[2]
         bt.check(re.search(r'\s\d+(\.\d)?[smhd]\S*\s+\S+\s*$', row),
                  'no average frame time: %r', row)
         con.wait_screen(lambda s: any(
             re.search(r'render1\.example\s+old\s+1\s+2\s.*%s:%d'
-                      % (re.escape(first), got[2][2]), l) for l in s), 5,
-            'the client row')
+                      % (re.escape(first), got[2][2]), l) for l in s),
+            what='the client row')
         text = con.text()
         bt.check('frames 2/23' in text, 'header done:\n%s', text)
         # Frames out and in are listed among the latest events.
         con.wait_screen(lambda s: any(
             '%s: frame %d from render1.example' % (first, got[0][2]) in l
-            for l in s), 5, 'the frame-received event')
+            for l in s), what='the frame-received event')
         bt.check('%s: frame %d to render1.example' % (first, got[2][2])
                  in con.text(), 'no frame-out event:\n%s', con.text())
         bt.check(re.search(r'rate \d+\.\d/min', text),
@@ -242,60 +280,60 @@ def test_console():
         second = order[1]
         spath = os.path.join(farm.jobdir, second + '.suspend')
         con.keys('j', 's')
-        bt.wait_for(lambda: os.path.exists(spath), 5, what=spath)
-        con.wait_screen(lambda s: 'suspended' in con.row(second)[2], 5,
-                        '%s suspended' % second)
+        bt.wait_for(lambda: os.path.exists(spath), bt.PATIENCE, what=spath)
+        con.wait_screen(lambda s: 'suspended' in con.row(second)[2],
+                        what='%s suspended' % second)
         con.keys('s')
-        bt.wait_for(lambda: not os.path.exists(spath), 5,
+        bt.wait_for(lambda: not os.path.exists(spath), bt.PATIENCE,
                     what='%s removed' % spath)
-        con.wait_screen(lambda s: 'suspended' not in con.row(second)[2], 5,
-                        '%s resumed' % second)
+        con.wait_screen(lambda s: 'suspended' not in con.row(second)[2],
+                        what='%s resumed' % second)
 
         # A .suspend made by hand shows.
         third = order[2]
         hand = os.path.join(farm.jobdir, third + '.suspend')
         open(hand, 'w').close()
         t0 = time.monotonic()
-        con.wait_screen(lambda s: 'suspended' in con.row(third)[2], 5,
-                        'hand-made suspension of %s' % third)
+        con.wait_screen(lambda s: 'suspended' in con.row(third)[2],
+                        what='hand-made suspension of %s' % third)
         print('hand-made .suspend shown after %.2f s'
               % (time.monotonic() - t0))
         os.unlink(hand)
-        con.wait_screen(lambda s: 'suspended' not in con.row(third)[2], 5,
-                        'hand-made suspension lifted')
+        con.wait_screen(lambda s: 'suspended' not in con.row(third)[2],
+                        what='hand-made suspension lifted')
 
         # + on the last job: it goes first, on screen and in the hand-out.
         con.keys('G', '+')
         con.wait_screen(lambda s: con.job_rows() and
-                        con.job_rows()[0][:2] == (1, third), 5,
-                        '%s first with priority 1' % third)
+                        con.job_rows()[0][:2] == (1, third),
+                        what='%s first with priority 1' % third)
         got = render(farm, 'render2.example', 1)
         bt.eq(job_of(got[0][0]), third, 'job of the next frame handed out')
 
         # The help screen, and back.
         con.keys('?')
-        con.wait_screen(lambda s: 'suspend or resume' in '\n'.join(s), 5,
-                        'the help')
+        con.wait_screen(lambda s: 'suspend or resume' in '\n'.join(s),
+                        what='the help')
         con.keys('Escape')
-        con.wait_screen(lambda s: con.row(first) is not None, 5,
-                        'back from the help')
+        con.wait_screen(lambda s: con.row(first) is not None,
+                        what='back from the help')
 
         # Small, then large again.
         con.tmux('resize-window', '-t', 'farm', '-x', '40', '-y', '10')
-        con.wait_screen(lambda s: len(s) <= 11 and 'clients' in s[0], 5,
-                        'drawn at 40x10')
+        con.wait_screen(lambda s: len(s) <= 11 and 'clients' in s[0],
+                        what='drawn at 40x10')
         con.assert_alive()
         bt.check(max(len(l) for l in con.screen()) <= 40, 'too wide')
         con.tmux('resize-window', '-t', 'farm', '-x', '120', '-y', '40')
         con.wait_screen(lambda s: len(s) >= 40 and
-                        all(con.row(n) for n in names), 5,
-                        'drawn at 120x40 again')
+                        all(con.row(n) for n in names),
+                        what='drawn at 120x40 again')
 
         # Stopping the clients asks first while frames are out.
         con.keys('X')
         con.wait_screen(lambda s: 'Tell every client to stop?' in s[-1] or
-                        'Tell every client to stop?' in '\n'.join(s), 5,
-                        'the stop question')
+                        'Tell every client to stop?' in '\n'.join(s),
+                        what='the stop question')
         con.keys('n')
         with farm.client() as c:
             bt.check(c.helo('probe.example')[1] != 'STOPPING',
@@ -306,10 +344,10 @@ def test_console():
         ext.hello()
         ext.waitjob()
         con.keys('X')
-        con.wait_screen(lambda s: 'stop?' in '\n'.join(s), 5,
-                        'the stop question again')
+        con.wait_screen(lambda s: 'stop?' in '\n'.join(s),
+                        what='the stop question again')
         con.keys('y')
-        con.wait_screen(lambda s: 'STOPPING' in s[1], 5, 'STOPPING shown')
+        con.wait_screen(lambda s: 'STOPPING' in s[1], what='STOPPING shown')
         ext.alive()
         bt.eq(ext.read_line(), 'STOPPING', 'line pushed to a bdfarm client')
         ext.close()
@@ -321,11 +359,11 @@ def test_console():
         state = os.path.join(farm.jobdir, '.bdfarm.state')
         before = os.stat(state).st_mtime_ns if os.path.exists(state) else 0
         con.keys('q')
-        con.wait_screen(lambda s: 'Quit anyway?' in '\n'.join(s), 5,
-                        'the quit question')
+        con.wait_screen(lambda s: 'Quit anyway?' in '\n'.join(s),
+                        what='the quit question')
         con.assert_alive()
         con.keys('y')
-        bt.wait_for(lambda: con.dead() is not None, 10,
+        bt.wait_for(lambda: con.dead() is not None, bt.PATIENCE,
                     what='the server to exit')
         bt.eq(con.dead(), 0, 'exit status')
         bt.check(os.stat(state).st_mtime_ns > before, 'state not written')
@@ -361,14 +399,14 @@ def test_console_failures():
             clients.append(c)
         a, b, d = clients
         con.wait_screen(lambda s: '[Blender 3.4.1, 8 cores]' in
-                        '\n'.join(s), 5, 'the facts of a client')
+                        '\n'.join(s), what='the facts of a client')
 
         # Live progress of a frame out.
         job = b.next_job()
         b.progress(job[0], job[1], job[2], 420)
         con.wait_screen(lambda s: any(
             '%s#' % 'ext1.example' in l and '%s:%d 42%%' % (first, job[2])
-            in l for l in s), 5, 'the progress of a frame')
+            in l for l in s), what='the progress of a frame')
         bt.eq(b.failed(job[0], job[1], job[2], 'Error: first'), 'OK',
               'FAILED answer')
 
@@ -379,8 +417,8 @@ def test_console_failures():
             bt.eq(a.failed(job[0], job[1], job[2], 'Error: again %d' % i,
                            ['line %d' % i]), 'OK', 'FAILED answer')
         con.wait_screen(lambda s: any(
-            a.ident in l and '[blocked on %s]' % first in l for l in s), 5,
-            'the blocked client')
+            a.ident in l and '[blocked on %s]' % first in l for l in s),
+            what='the blocked client')
 
         # The same frame failing on a third client sets it aside; the
         # rest is rendered and the job shows as done with a failed frame.
@@ -388,26 +426,33 @@ def test_console_failures():
         failed_frame = job[2]
         bt.eq(d.failed(job[0], job[1], job[2], 'Error: third'), 'OK',
               'FAILED answer')
-        while True:
+        # Another client renders every frame left, of every job.
+        def all_done():
+            rows = con.job_rows()
+            return len(rows) == len(JOBS) and \
+                all('done' in row[2] for row in rows)
+        deadline = time.monotonic() + bt.PATIENCE
+        while not all_done():
+            bt.check(time.monotonic() < deadline, 'jobs not done after '
+                     '%d s; screen:\n%s', bt.PATIENCE, con.text())
             if not b.waiting:
                 b.waitjob()
-            got = b.wait_job(1.5)
-            if got is None:
-                break
-            bt.eq(b.render(got), 'THANKYOU', 'upload')
+            got = b.wait_job(0.2)
+            if got is not None:
+                bt.eq(b.render(got), 'THANKYOU', 'upload')
         con.wait_screen(lambda s: con.row(first) and re.search(
             r'done, 1 failed\s+failed: %d \(r retries\)' % failed_frame,
-            con.row(first)[2]), 10, 'the failed frame of %s' % first)
+            con.row(first)[2]), what='the failed frame of %s' % first)
 
         # r hands the failed frame out again; u lifts the block. The
         # client still waiting would take the frame: it leaves first.
         b.close()
         con.keys('g', 'r')
-        con.wait_screen(lambda s: 'failed' not in con.row(first)[2], 5,
-                        'the failed frame queued again')
+        con.wait_screen(lambda s: 'failed' not in con.row(first)[2],
+                        what='the failed frame queued again')
         con.keys('u')
-        con.wait_screen(lambda s: not any('[blocked on' in l for l in s), 5,
-                        'the block lifted')
+        con.wait_screen(lambda s: not any('[blocked on' in l for l in s),
+                        what='the block lifted')
         job = a.next_job(what='a frame for the unblocked client')
         bt.eq((job_of(job[0]), job[2]), (first, failed_frame),
               'the retried frame goes to the unblocked client')
@@ -426,15 +471,15 @@ def test_console_ascii():
     con = None
     try:
         con = Console(farm, 80, 24, lang='C')
-        con.wait_screen(lambda s: len(con.job_rows()) == 3, 10, 'the jobs')
+        con.wait_screen(lambda s: len(con.job_rows()) == 3, what='the jobs')
         wait_ready(farm, con)
         render(farm, 'r.example', 3)
         con.wait_screen(lambda s: any(re.search(r'#+\.+', l) for l in s),
-                        5, 'an ASCII bar')
+                        what='an ASCII bar')
         text = con.text()
         bt.check(all(ord(ch) < 128 for ch in text), 'non-ASCII:\n%s', text)
         con.keys('q')
-        bt.wait_for(lambda: con.dead() is not None, 10,
+        bt.wait_for(lambda: con.dead() is not None, bt.PATIENCE,
                     what='the server to exit without asking')
         bt.eq(con.dead(), 0, 'exit status')
     finally:
@@ -448,4 +493,4 @@ if __name__ == '__main__':
         print('tmux is not installed')
         sys.exit(77)
     bt.main([test_console, test_console_failures, test_console_ascii],
-            bound=90)
+            bound=300)

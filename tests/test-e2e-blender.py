@@ -14,6 +14,10 @@ from clienttest import (Client, check, demo_scene, png_size, real_blender,
                         scratch, wait_for, write_config)
 from oldserver import OldServer
 
+# Real Blender renders slowly on a busy machine: 24 frames take half a
+# minute on two idle cores.
+RENDER_WAIT = 900
+
 blender = real_blender()
 top = scratch()
 
@@ -30,7 +34,7 @@ started = time.time()
 server = OldServer(demo, 1, 24, os.path.join(top, "render")).start()
 clients = [Client(server.port, os.path.join(top, "work%d" % i), conf,
                   blender=blender) for i in (1, 2)]
-check(wait_for(server.complete, 240, step=0.5),
+check(wait_for(server.complete, RENDER_WAIT, step=0.5),
       "two clients rendered the 24-frame demo job")
 print("demo job: %.1f s with two clients" % (time.time() - started))
 counts = collections.Counter(f for f, h, i in server.received)
@@ -54,7 +58,7 @@ client = Client(server.port, os.path.join(top, "work3"), conf,
                 blender=blender)
 again = lambda: all(sum(1 for f, h in server.handed if f == n) >= 2
                     for n in (1, 2))
-check(wait_for(again, 120, step=0.5),
+check(wait_for(again, RENDER_WAIT, step=0.5),
       "the denoising frames failed and were handed out again")
 check("Blender reported: " in client.log(),
       "the client logged Blender's error")

@@ -1,15 +1,18 @@
 """WAITJOB replaces polling: it is answered at once when there is work,
 and a client that waits gets a frame as soon as one becomes available: a
 new job, a resumed job, a frame handed back by a failure report or by a
-lost client. The bound asserted is 1 s; the measured figures are printed."""
+lost client. The bound asserted is 10 s, generous for a busy machine and
+still far below the slower ways work could otherwise come (the rescan of
+the job folder every 10 minutes, the client timeout of a minute); the
+measured figures are printed."""
 
 import os
 import time
 
-from bdfarmtest import check, eq, main, wait_for
+from bdfarmtest import PATIENCE, check, eq, main, wait_for
 from exttest import ExtFarm, latency
 
-BOUND = 1.0
+BOUND = 10.0
 
 
 def test_answered_at_once_when_there_is_work():
@@ -17,12 +20,12 @@ def test_answered_at_once_when_there_is_work():
         name, md5 = farm.ready_job('a', 1, 3)
         with farm.bdfarm('w.example') as c:
             c.waitjob(1)
-            job = c.expect_job(BOUND, 'WAITJOB with work')
+            job = c.expect_job(what='WAITJOB with work')
             latency('WAITJOB with work waiting', c.waitjob_sent,
                     c.job_received)
             eq(job, (name, md5, 1), 'first JOB')
-            eq(c.next_job(BOUND), (name, md5, 2), 'second JOB')
-            eq(c.next_job(BOUND), (name, md5, 3), 'third JOB')
+            eq(c.next_job(), (name, md5, 2), 'second JOB')
+            eq(c.next_job(), (name, md5, 3), 'third JOB')
             c.waitjob(1)
             c.expect_no_job(0.3, 'every frame is out')
 
@@ -37,8 +40,8 @@ def test_new_job_reaches_waiting_clients():
         path, _ = farm.blend('new.blend')
         start = time.monotonic()
         farm.job('new', path, 1, 2)
-        ja = a.expect_job(BOUND, 'new job, first waiting client')
-        jb = b.expect_job(BOUND, 'new job, second waiting client')
+        ja = a.expect_job(what='new job, first waiting client')
+        jb = b.expect_job(what='new job, second waiting client')
         for c in (a, b):
             took = latency('new .job to JOB at %s' % c.ident, start,
                            c.job_received)
@@ -53,17 +56,17 @@ def test_resumed_job_reaches_waiting_client():
     with ExtFarm().start() as farm:
         name, md5 = farm.ready_job('a', 1, 3)
         with farm.bdfarm('first.example') as first:
-            eq(first.next_job(BOUND)[2], 1, 'frame before suspension')
+            eq(first.next_job()[2], 1, 'frame before suspension')
             suspend = os.path.join(farm.jobdir, 'a.job.suspend')
             open(suspend, 'w').close()
-            wait_for(lambda: 'suspended' in farm.joblog('a'), 5,
+            wait_for(lambda: 'suspended' in farm.joblog('a'), PATIENCE,
                      what='the job log to note the suspension')
             with farm.bdfarm('w.example') as w:
                 w.waitjob(1)
                 w.expect_no_job(0.5, 'job suspended')
                 start = time.monotonic()
                 os.unlink(suspend)
-                job = w.expect_job(BOUND, 'resumed job')
+                job = w.expect_job(what='resumed job')
                 took = latency('.suspend removed to JOB', start,
                                w.job_received)
                 check(took < BOUND, 'JOB took %.3f s', took)
@@ -74,14 +77,14 @@ def test_failed_frame_reaches_waiting_client():
     with ExtFarm().start() as farm:
         name, md5 = farm.ready_job('a', 1, 1)
         with farm.bdfarm('r.example') as r, farm.bdfarm('w.example') as w:
-            job = r.next_job(BOUND)
+            job = r.next_job()
             w.waitjob(1)
             w.expect_no_job(0.3, 'the only frame is out')
             start = time.monotonic()
             eq(r.failed(name, md5, 1, 'Blender crashed',
                         ['Error: segmentation fault']), 'OK',
                'answer to FAILED')
-            eq(w.expect_job(BOUND, 'frame after FAILED'), job,
+            eq(w.expect_job(what='frame after FAILED'), job,
                'frame handed back')
             took = latency('FAILED to JOB at another client', start,
                            w.job_received)
@@ -93,8 +96,8 @@ def test_lost_client_frames_reach_waiting_client():
         name, md5 = farm.ready_job('a', 1, 2)
         closer = farm.bdfarm('closer.example')
         dier = farm.bdfarm('dier.example')
-        eq(closer.next_job(BOUND)[2], 1, 'frame of the closing client')
-        eq(dier.next_job(BOUND)[2], 2, 'frame of the dying client')
+        eq(closer.next_job()[2], 1, 'frame of the closing client')
+        eq(dier.next_job()[2], 2, 'frame of the dying client')
         with farm.bdfarm('w.example') as w:
             w.waitjob(1)
             w.expect_no_job(0.3, 'both frames are out')
@@ -105,7 +108,7 @@ def test_lost_client_frames_reach_waiting_client():
                     c.close()
                 else:
                     c.abort()
-                eq(w.expect_job(BOUND, 'frame of a lost client'),
+                eq(w.expect_job(what='frame of a lost client'),
                    (name, md5, frame), 'frame handed back')
                 took = latency('connection %s to JOB at another client'
                                % how, start, w.job_received)
@@ -119,4 +122,4 @@ if __name__ == '__main__':
           test_new_job_reaches_waiting_clients,
           test_resumed_job_reaches_waiting_client,
           test_failed_frame_reaches_waiting_client,
-          test_lost_client_frames_reach_waiting_client], bound=20)
+          test_lost_client_frames_reach_waiting_client], bound=120)

@@ -7,8 +7,8 @@ sys.dont_write_bytecode = True
 import os
 import re
 
-from bdfarmtest import (Farm, OldClient, assert_closed, check, eq, have_ipv6,
-                        main, md5_bytes, md5_file, wait_for)
+from bdfarmtest import (PATIENCE, Farm, OldClient, assert_closed, check, eq,
+                        have_ipv6, main, md5_bytes, md5_file, wait_for)
 
 
 def test_helo():
@@ -248,7 +248,7 @@ def test_many_sessions_one_peer():
             c.goodbye()
         eq(len(os.listdir(farm.framedir('m'))), 300, 'frames stored')
         log = wait_for(lambda: 'rendering complete' in farm.joblog('m') and
-                       farm.joblog('m'), 3, what='rendering complete')
+                       farm.joblog('m'), PATIENCE, what='rendering complete')
         tail = log[log.index('rendering complete'):]
         check(re.search(r'loop\.example\D{0,30}\b300\b|\b300\b\D{0,30}'
                         r'loop\.example', tail),
