@@ -177,6 +177,8 @@ def test_bdfarm_client_refused():
         farm.start()
         name, md5 = farm.ready_job('e', 1, 2)
         with farm.bdfarm('e1.example') as c, farm.bdfarm('e2.example') as w:
+            # Two renderers: w's share of the job has room for both frames.
+            w.facts(renderers=2)
             job = c.next_job(5)
             eq(job, (name, md5, 1), 'frame 1')
             eq(w.next_job(5), (name, md5, 2), 'frame 2')

@@ -146,10 +146,11 @@ def test_stalled_upload_cut_off():
         eq(c.read_line(), 'OK', 'answer to RESULTS')
         # Half of it slowly, which is fine, then nothing more.
         for i in range(4):
+            if i > 0:
+                time.sleep(PAUSE)
             c.send_raw(image[i * (512 << 10):(i + 1) * (512 << 10)])
-            time.sleep(PAUSE)
-        check(c.still_open(), 'a slow upload was cut off while it moved')
         stalled = time.monotonic()
+        check(c.still_open(), 'a slow upload was cut off while it moved')
         closed, _ = c.closed_within(TIMEOUT + 10)
         gone = time.monotonic() - stalled
         check(closed, 'a stalled upload was not cut off within %.1f s', gone)
