@@ -9,6 +9,7 @@
  * disagree, and no thanked frame is rendered again. Frames stored within
  * a few milliseconds share one checkpoint.
  */
+#include "bdfarm.h"
 #include "server.h"
 
 #include <errno.h>
@@ -17,9 +18,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "bdfarm.h"
 #include "clock.h"
 #include "fileio.h"
 #include "jobdir.h"
@@ -81,6 +82,56 @@ server_commit_sync(struct server *s, const char *path)
 	    (int)(slash != NULL ? slash - path : 0), path);
 	fileio_sync_dir(dir);
 	free(dir);
+}
+
+/*
+ * Make the stored frames the journal moves durable before the checkpoint
+ * records them: one flush of each file system they are on (syncfs), which
+ * costs far less than flushing each frame's file when many arrive at
+ * once. -1 with *cause if a flush failed.
+ */
+static int
+server_commit_flush(struct server *s, char **cause)
+{
+	struct state_journal	*j = &s->journal;
+	struct stat		 st;
+	dev_t			*done;
+	char			*dir;
+	size_t			 i, k, ndone = 0;
+	int			 fd, rc = 0;
+
+	done = xreallocarray(NULL, j->nrenames, sizeof *done);
+	for (i = 0; i < j->nrenames && rc == 0; i++) {
+#ifdef HAVE_SYNCFS
+		const char	*path = j->renames[i].from;
+
+		xasprintf(&dir, "%s/%.*s", s->options->renderdir,
+		    (int)strcspn(path, "/"), path);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd != -1 && fstat(fd, &st) == 0) {
+			for (k = 0; k < ndone && done[k] != st.st_dev; k++)
+				;
+			if (k == ndone && (rc = syncfs(fd)) == 0)
+				done[ndone++] = st.st_dev;
+		}
+#else
+		xasprintf(&dir, "%s/%s", s->options->renderdir,
+		    j->renames[i].from);
+		fd = open(dir, O_RDONLY | O_CLOEXEC);
+		if (fd != -1)
+			rc = fdatasync(fd);
+#endif
+		if (fd == -1 && errno != ENOENT)
+			rc = -1;
+		if (rc != 0)
+			xasprintf(cause, _("cannot flush %s: %s"), dir,
+			    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(dir);
+	}
+	free(done);
+	return rc;
 }
 
 /*
@@ -166,6 +217,15 @@ server_save_state(struct server *s)
 	if (s->reserve_fd != -1) {
 		close(s->reserve_fd);
 		s->reserve_fd = -1;
+	}
+	if (s->journal.nrenames > 0 && server_commit_flush(s, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+		cause = NULL;
+		server_commit_reserve_fd(s);
+		if (s->save_ev != NULL && !evtimer_pending(s->save_ev, NULL))
+			evtimer_add(s->save_ev, &retry);
+		return -1;
 	}
 	text = state_format(&s->farm, clock_wall_ms() - server_now(),
 	    &s->journal, &len);

@@ -107,6 +107,37 @@ def test_job_log_full_for_a_while():
            md5_bytes(b'one'), 'the frame')
 
 
+def test_saves_swap_two_files():
+    # Each save swaps the state file with the one that keeps the previous
+    # version: no file is created or deleted per save.
+    with Farm() as farm:
+        path, data = farm.blend('w.blend')
+        farm.job('w', path, 1, 9)
+        farm.start()
+        farm.wait_ready()
+        state = os.path.join(farm.jobdir, '.bdfarm.state')
+        previous = state + '.previous'
+
+        def inodes():
+            return {os.stat(state).st_ino, os.stat(previous).st_ino}
+        with farm.client() as c:
+            c.helo('swap.example')
+            eq(c.requestjob(1)[2], 1, 'frame handed out')
+            bdfarmtest.wait_for(lambda: os.path.exists(previous), 10,
+                                what='a second save')
+            for n in (2, 3, 4):
+                before = state_text(farm)
+                was = inodes()
+                eq(c.requestjob(1)[2], n, 'frame handed out')
+                bdfarmtest.wait_for(lambda: state_text(farm) != before, 10,
+                                    what='a save')
+                eq(inodes(), was, 'the files the state is saved in')
+                with open(previous) as f:
+                    eq(f.read(), before, 'the previous version')
+            c.goodbye()
+
+
 if __name__ == '__main__':
     bdfarmtest.main([test_journal_done_at_start,
-                     test_job_log_full_for_a_while])
+                     test_job_log_full_for_a_while,
+                     test_saves_swap_two_files])

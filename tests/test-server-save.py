@@ -20,8 +20,11 @@ def state_text(farm):
 
 
 def block_saves(farm):
-    """Put a directory where the state's temporary file goes; return it."""
-    path = os.path.join(farm.jobdir, '.bdfarm.state.tmp.%d' % farm.proc.pid)
+    """Put a directory where the state's next version is written (the file
+    that keeps the previous one); return it."""
+    path = os.path.join(farm.jobdir, '.bdfarm.state.previous')
+    if os.path.exists(path):
+        os.unlink(path)
     os.mkdir(path)
     return path
 
