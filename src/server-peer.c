@@ -61,17 +61,34 @@ peer_host(struct peer *p)
 	return p->host;
 }
 
-/* Send one reply line. */
+/*
+ * Send one reply line. With nothing queued before it, it goes to the
+ * socket at once: libevent would write it only on the next turn of the
+ * loop, after telling the kernel twice what to watch, once per reply.
+ */
 static void
 peer_reply(struct peer *p, const char *fmt, ...)
 {
 	struct evbuffer	*out = bufferevent_get_output(p->bev);
+	char		*line;
 	va_list		 ap;
+	ssize_t		 n = 0;
+	int		 len;
 
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(out, fmt, ap);
+	len = xvasprintf(&line, fmt, ap);
 	va_end(ap);
-	evbuffer_add(out, "\r\n", 2);
+	line = xreallocarray(line, (size_t)len + 3, 1);
+	memcpy(line + len, "\r\n", 3);
+	len += 2;
+	if (evbuffer_get_length(out) == 0 &&
+	    (n = send(bufferevent_getfd(p->bev), line, (size_t)len,
+	    MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
+		p->sent += (uint64_t)n;
+	if (n < len)
+		evbuffer_add(out, line + (n > 0 ? n : 0),
+		    (size_t)(len - (n > 0 ? n : 0)));
+	free(line);
 }
 
 /*
@@ -775,70 +792,39 @@ peer_request(struct peer *p, char *line)
 }
 
 /*
- * The frame's bytes come in on the socket: store them, and once all have
- * come, go back to reading request lines; drop a peer silent for
- * peer_timeout seconds in the middle of a frame.
- */
-static void
-peer_upload_read(evutil_socket_t fd, short events, void *arg)
-{
-	struct peer		*p = arg;
-	char			*cause = NULL;
-	enum upload_status	 status;
-
-	if (events & EV_TIMEOUT) {
-		peer_drop(p, "silent for too long in the middle of a frame");
-		return;
-	}
-	status = upload_read(p->upload, fd, &cause);
-	switch (status) {
-	case UPLOAD_MORE:
-		return;
-	case UPLOAD_CLOSED:
-		log_info(_("%s: upload of frame %ld cut off"), peer_name(p),
-		    p->upload_frame);
-		peer_free(p);
-		return;
-	case UPLOAD_FAILED:
-		peer_upload_failed(p, cause);
-		free(cause);
-		return;
-	case UPLOAD_DONE:
-		break;
-	}
-	event_del(p->upload_ev);
-	bufferevent_enable(p->bev, EV_READ);
-	if (peer_upload_done(p) == 0)
-		peer_process(p);
-}
-
-/*
- * Move frame bytes to disk: those read with the request line, then the
- * rest straight from the socket. Returns -1 if the peer is gone.
+ * Move frame bytes to disk: those libevent has read, then, since it reads
+ * 4 KiB per turn of the loop, what else the socket holds, straight into
+ * the file. Returns -1 if the peer is gone.
  */
 static int
 peer_upload(struct peer *p)
 {
-	struct timeval	 tv = { p->server->settings->peer_timeout, 0 };
-	char		*cause = NULL;
-	int		 rc;
+	char			*cause = NULL;
+	enum upload_status	 status;
+	int			 rc;
 
 	rc = upload_take(p->upload, bufferevent_get_input(p->bev), &cause);
-	if (rc == -1) {
+	if (rc == 0)
+		status = upload_read(p->upload, bufferevent_getfd(p->bev),
+		    &cause);
+	else
+		status = rc == 1 ? UPLOAD_DONE : UPLOAD_FAILED;
+	switch (status) {
+	case UPLOAD_MORE:
+		return 0;
+	case UPLOAD_CLOSED:
+		log_info(_("%s: upload of frame %ld cut off"), peer_name(p),
+		    p->upload_frame);
+		peer_free(p);
+		return -1;
+	case UPLOAD_FAILED:
 		peer_upload_failed(p, cause);
 		free(cause);
 		return -1;
+	case UPLOAD_DONE:
+		break;
 	}
-	if (rc == 1)
-		return peer_upload_done(p);
-	if (!event_pending(p->upload_ev, EV_READ, NULL)) {
-		bufferevent_disable(p->bev, EV_READ);
-		event_assign(p->upload_ev, p->server->base,
-		    bufferevent_getfd(p->bev), EV_READ | EV_PERSIST,
-		    peer_upload_read, p);
-		event_add(p->upload_ev, &tv);
-	}
-	return 0;
+	return peer_upload_done(p);
 }
 
 /* Work through what the peer sent, up to a fair share per turn. */
@@ -872,9 +858,11 @@ peer_process(struct peer *p)
 			return;
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
 		if (line == NULL) {
-			if (evbuffer_get_length(in) > PROTO_MAX_LINE)
+			if (evbuffer_get_length(in) > PROTO_MAX_LINE) {
 				peer_drop(p, "line too long");
-			return;
+				return;
+			}
+			break;
 		}
 		if (len > PROTO_MAX_LINE || strlen(line) != len) {
 			free(line);
@@ -969,7 +957,6 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	p->bev = bufferevent_socket_new(s->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	p->resume_ev = evtimer_new(s->base, peer_resume, p);
-	p->upload_ev = event_new(s->base, -1, 0, peer_upload_read, p);
 	p->deliver_ev = event_new(s->base, -1, EV_PERSIST, peer_deliver_tick,
 	    p);
 	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
@@ -1010,7 +997,6 @@ peer_free(struct peer *p)
 	s->npeers--;
 	free(p->holds);
 	event_free(p->resume_ev);
-	event_free(p->upload_ev);
 	event_free(p->deliver_ev);
 	evbuffer_remove_cb_entry(bufferevent_get_output(p->bev), p->sent_cb);
 	bufferevent_free(p->bev);

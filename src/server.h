@@ -79,7 +79,6 @@ struct peer {
 	int			 failure_lines;
 
 	struct upload		*upload;
-	struct event		*upload_ev;	/* reads the frame's bytes */
 	char			*upload_job;	/* the job whose folder it is in */
 	long			 upload_frame;
 	char			*upload_image;

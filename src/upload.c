@@ -33,6 +33,7 @@ struct upload {
 };
 
 static unsigned long upload_counter;
+static pid_t upload_pid;
 static unsigned char upload_buf[UPLOAD_SLICE];
 
 /*
@@ -50,14 +51,21 @@ upload_begin(const char *renderdir, const char *name, const char *file,
 	up->name = xstrdup(name);
 	up->file = xstrdup(file);
 	xasprintf(&up->dir, "%s/%s", renderdir, name);
+	if (upload_pid == 0)
+		upload_pid = getpid();
 	xasprintf(&up->tmp, "%s/.upload-%ld-%lu.part", up->dir,
-	    (long)getpid(), ++upload_counter);
-	if (mkdir(up->dir, 0755) == -1 && errno != EEXIST) {
-		xasprintf(cause, _("cannot create %s: %s"), up->dir,
-		    strerror(errno));
-		goto fail;
-	}
+	    (long)upload_pid, ++upload_counter);
+	/* The job's folder is made with its first frame. */
 	up->fd = open(up->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (up->fd == -1 && errno == ENOENT) {
+		if (mkdir(up->dir, 0755) == -1 && errno != EEXIST) {
+			xasprintf(cause, _("cannot create %s: %s"), up->dir,
+			    strerror(errno));
+			goto fail;
+		}
+		up->fd = open(up->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0644);
+	}
 	if (up->fd == -1) {
 		xasprintf(cause, _("cannot create %s: %s"), up->tmp,
 		    strerror(errno));
@@ -133,7 +141,7 @@ upload_write(struct upload *up, const unsigned char *buf, size_t len,
  * Read the next slice of the frame straight from the socket sock into the
  * file: libevent's buffers read a socket 4 KiB at a time, a cost paid for
  * every slice of a large frame. Never reads past the frame's last byte,
- * which the next request follows.
+ * which the next request follows. Nothing to read yet is UPLOAD_MORE.
  */
 enum upload_status
 upload_read(struct upload *up, int sock, char **cause)
@@ -174,20 +182,18 @@ upload_move(const char *tmp, const char *path)
 }
 
 /*
- * Flush the whole frame to disk, and check that nothing but an old frame
- * stands where it is to go, so that once it is committed, moving it there
- * can only be held up for a while (a full disk), never for good; -1 with
- * *cause if either fails.
+ * Close the whole frame's file (the commit flushes it), and check that
+ * nothing but an old frame stands where it is to go, so that once it is
+ * committed, moving it there can only be held up for a while (a full
+ * disk), never for good; -1 with *cause if either fails.
  */
 int
 upload_seal(struct upload *up, char **cause)
 {
 	struct stat	 st;
 	char		*path;
-	int		 rc = fdatasync(up->fd);
+	int		 rc = close(up->fd);
 
-	if (close(up->fd) == -1)
-		rc = -1;
 	up->fd = -1;
 	if (rc == -1) {
 		xasprintf(cause, _("cannot write %s: %s"), up->tmp,
