@@ -93,14 +93,18 @@ def bench_timeline(trace, n, start, end, gaps=False):
     started, how long the clients waited between frames in all, and how far
     apart they finished; with gaps, each client's waits too, in ms before
     each frame (* where a new Blender run started)."""
-    firsts, lasts, idle, lines = [], [], 0.0, []
+    firsts, lasts, idle, lines, waits = [], [], 0.0, [], []
     for i in range(n):
         try:
             with open("%s.%d" % (trace, i)) as f:
-                spans = sorted((float(t[2]), float(t[3]), int(t[1]), t[0])
-                               for t in (line.split() for line in f))
+                records = [line.split() for line in f]
         except OSError:
             continue
+        spans = sorted((float(t[2]), float(t[3]), int(t[1]), t[0])
+                       for t in records if t[0] != "run")
+        runs = sorted((float(t[2]), float(t[3])) for t in records
+                      if t[0] == "run")
+        waits += [b[0] - a[1] for a, b in zip(runs, runs[1:])]
         if not spans:
             continue
         firsts.append(spans[0][0])
@@ -118,6 +122,10 @@ def bench_timeline(trace, n, start, end, gaps=False):
             "%.3f s after the last" % (min(firsts) - start, idle,
                                        max(lasts) - min(lasts),
                                        end - max(lasts)))
+    if waits:
+        text += ("; %d Blender runs, from one's exit to the next's start "
+                 "%.1f ms (median)" % (len(waits) + n,
+                                       statistics.median(waits) * 1000))
     return "\n    ".join([text] + lines) if gaps else text
 
 
@@ -190,7 +198,7 @@ def bench_makespan(args, top, ext, stand_in, frames, clients):
         start = time.monotonic()
         farm.job("makespan", blend, 1, frames)
         t = bench_wait(lambda: "rendering complete" in
-                       farm.joblog("makespan"), 600, step=0.002)
+                       farm.joblog("makespan"), 600, step=0.01)
         log = farm.joblog("makespan")
         for c in procs:
             c.stop()

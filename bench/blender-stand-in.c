@@ -7,7 +7,8 @@
  * replaced by the frame number, and the lines Blender prints about it are
  * printed: Fra:, Saved:. With $STAND_IN_TRACE set, one line per frame
  * goes to that file: the process, the frame, and when it started and ended
- * on the monotonic clock. Built by bench/bench-ext.py; not installed.
+ * on the monotonic clock; and one line per run: "run", the process, and
+ * when it started and ended. Built by bench/bench-ext.py; not installed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +92,7 @@ main(int argc, char **argv)
 	const char	*pattern = NULL, *list = NULL, *png, *time_text;
 	const char	*trace;
 	char		 path[4096], *end;
-	double		 frame_time, started;
+	double		 frame_time, started, born = stand_in_now();
 	FILE		*f;
 	long		 n;
 	int		 i;
@@ -140,5 +141,10 @@ main(int argc, char **argv)
 		list = *end == ',' ? end + 1 : end;
 	}
 	printf("Blender quit\n");
+	if (trace != NULL && (f = fopen(trace, "a")) != NULL) {
+		fprintf(f, "run %ld %.6f %.6f\n", (long)getpid(), born,
+		    stand_in_now());
+		fclose(f);
+	}
 	return 0;
 }

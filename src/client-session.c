@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1112,10 +1114,13 @@ static void
 client_session_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client_session	*s = arg;
-	int			 dns;
+	int			 dns, on = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		s->connected = 1;
+		/* Short requests in turn: waiting to fill packets only stalls. */
+		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
+		    &on, sizeof on);
 		client_session_greet(s);
 		return;
 	}

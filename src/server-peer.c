@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -941,6 +943,7 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 {
 	struct peer	*p;
 	char		 host[NI_MAXHOST];
+	int		 on = 1;
 
 	if (s->npeers >= server_max_peers(s)) {
 		log_warnx(_("too many connections (max_peers is %d): refusing "
@@ -948,6 +951,12 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 		evutil_closesocket(fd);
 		return;
 	}
+	/*
+	 * Short answers in turn: waiting to fill packets would hold a reply
+	 * (a size line before a file, say) until the peer acknowledges the
+	 * last one, 40 ms later where it delays its acknowledgements.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 	p = xcalloc(1, sizeof *p);
 	p->server = s;
 	if (getnameinfo(addr, (socklen_t)addrlen, host, sizeof host, NULL, 0,
