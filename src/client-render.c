@@ -28,6 +28,7 @@
 
 #include "blender-output.h"
 #include "client.h"
+#include "clock.h"
 #include "fileio.h"
 #include "log.h"
 #include "proto.h"
@@ -232,12 +233,12 @@ client_render_line(struct client_render *r, char *line)
 		    r->failure == NULL)
 			client_frame_progress(c, f,
 			    blender_output_permille(&bl));
-		if (bl.sample >= 0 && client_now() >= r->next_progress) {
+		if (bl.sample >= 0 && clock_mono_ms() >= r->next_progress) {
 			log_debug("pid %ld frame %ld: sample %d/%d, %d s left",
 			    (long)r->pid, bl.frame, bl.sample, bl.samples,
 			    bl.remaining);
-			r->next_progress = client_now() +
-			    CLIENT_RENDER_PROGRESS;
+			r->next_progress = clock_mono_ms() +
+			    CLIENT_RENDER_PROGRESS * 1000;
 		}
 		break;
 	case BLENDER_LINE_SAVED:

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
@@ -83,7 +84,7 @@ struct client_session {
 	long			 hold_frame;
 	int			 facts_sent;
 	int			 waiting;	/* a WAITJOB is outstanding */
-	time_t			 helo_at;	/* when HELO was last sent */
+	int64_t			 helo_at;	/* when HELO was last sent (ms) */
 	int			 expecting;	/* an answer is awaited */
 	int64_t			 moved_ms;	/* last byte moved, or wait began */
 	int			 unsent;	/* the socket's queue when seen */
@@ -209,7 +210,7 @@ client_session_wait(struct client_session *s)
 	const struct timeval	tv = { 1, 0 };
 
 	if (!client_session_busy(s))
-		s->moved_ms = client_now_ms();
+		s->moved_ms = clock_mono_ms();
 	if (!evtimer_pending(s->watchdog, NULL))
 		evtimer_add(s->watchdog, &tv);
 }
@@ -223,7 +224,7 @@ client_session_moved(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 	if (buf == bufferevent_get_input(s->bev) ? info->n_added > 0 :
 	    info->n_deleted > 0)
-		s->moved_ms = client_now_ms();
+		s->moved_ms = clock_mono_ms();
 }
 
 /*
@@ -255,7 +256,7 @@ client_session_watchdog(evutil_socket_t fd, short events, void *arg)
 {
 	struct client_session	*s = arg;
 	const struct timeval	 tv = { 1, 0 };
-	int64_t			 now = client_now_ms();
+	int64_t			 now = clock_mono_ms();
 	int			 limit = s->client->settings->server_timeout;
 	int			 unsent;
 
@@ -320,7 +321,7 @@ client_session_greet(struct client_session *s)
 		    PROTO_EXT_NAME, PROTO_EXT_VERSION, (long)getpid());
 	else
 		client_session_send(s, "HELO %s", c->hostname);
-	s->helo_at = client_now();
+	s->helo_at = clock_mono_ms();
 	s->state = CLIENT_SESSION_HELO;
 	client_session_expect(s, 1);
 }
@@ -377,7 +378,8 @@ client_session_helo(struct client_session *s, char *line)
 		return;
 	}
 	if (r.todo == 0 && !s->ext)
-		c->ask_after = client_now() + c->settings->busy_wait;
+		c->ask_after = clock_mono_ms() +
+		    (int64_t)c->settings->busy_wait * 1000;
 
 	if (strcmp(r.digest, c->self_digest) != 0) {
 		if (r.ext_version < 1) {
@@ -559,7 +561,8 @@ client_session_job(struct client_session *s, char *line)
 	free(copy);
 	if (r.blend == NULL) {
 		s->got_none = 1;
-		c->ask_after = client_now() + c->settings->none_wait;
+		c->ask_after = clock_mono_ms() +
+		    (int64_t)c->settings->none_wait * 1000;
 	} else
 		client_frame_add(c, r.blend, r.digest, r.frame);
 	client_session_next(s);
@@ -843,8 +846,8 @@ client_session_fetch(struct client_session *s)
 			client_blend_failed(c, f->digest, f->blend, 1);
 			return client_session_fetch(s);
 		case 1:
-			c->next_try = client_now() + 1;
-			client_wake_in(c, 1);
+			c->next_try = clock_mono_ms() + 1000;
+			client_wake_in(c, 1000);
 			continue;
 		}
 		s->blend = xstrdup(f->blend);
@@ -942,7 +945,8 @@ static int
 client_session_regreet(struct client_session *s)
 {
 	return s->state == CLIENT_SESSION_IDLE &&
-	    client_now() - s->helo_at >= s->client->settings->none_wait;
+	    clock_mono_ms() - s->helo_at >=
+	    (int64_t)s->client->settings->none_wait * 1000;
 }
 
 /*
@@ -1161,7 +1165,7 @@ client_session_start(struct client *c)
 	s->heartbeat = evtimer_new(c->base, client_session_heartbeat, s);
 	s->watchdog = evtimer_new(c->base, client_session_watchdog, s);
 	s->unsent = -1;
-	s->moved_ms = client_now_ms();
+	s->moved_ms = clock_mono_ms();
 	client_session_wait(s);
 	bufferevent_setcb(s->bev, client_session_read, client_session_write,
 	    client_session_event, s);

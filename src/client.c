@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
@@ -35,26 +36,6 @@
 #define CLIENT_PROGRESS_MS	1000	/* ms between progress reports */
 #define CLIENT_VERSION_LEN	64	/* bytes of Blender's version token */
 
-/* Seconds on a clock that only goes forward. */
-time_t
-client_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-/* Milliseconds on a clock that only goes forward. */
-int64_t
-client_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Have the client look at its state again once the current event ends. */
 void
 client_wake(struct client *c)
@@ -65,14 +46,16 @@ client_wake(struct client *c)
 		evtimer_add(c->ev_wake, &zero);
 }
 
-/* Wake the client after secs seconds, unless something wakes it sooner. */
+/* Wake the client after ms milliseconds, unless something wakes it sooner. */
 void
-client_wake_in(struct client *c, time_t secs)
+client_wake_in(struct client *c, int64_t ms)
 {
 	struct timeval	tv;
 
-	tv.tv_sec = secs > 0 ? secs : 0;
-	tv.tv_usec = 0;
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(c->ev_wake, &tv);
 }
 
@@ -356,7 +339,7 @@ void
 client_frame_progress(struct client *c, struct client_frame *f,
     int permille)
 {
-	int64_t	now = client_now_ms();
+	int64_t	now = clock_mono_ms();
 
 	if (permille <= 0 || permille == f->progress)
 		return;
@@ -442,7 +425,7 @@ client_disk_trouble(struct client *c, const char *cause)
 		    "again later"), cause);
 	free(c->local_trouble);
 	c->local_trouble = xstrdup(cause);
-	c->next_try = client_now() + c->retry_wait;
+	c->next_try = clock_mono_ms() + (int64_t)c->retry_wait * 1000;
 	c->retry_wait *= 2;
 	if (c->retry_wait > c->settings->retry_max)
 		c->retry_wait = c->settings->retry_max;
@@ -554,7 +537,7 @@ client_session_closed(struct client *c, const char *cause)
 	} else
 		log_debug("server %s port %s: %s; retrying in %d s",
 		    c->options->host, c->options->port, cause, c->retry_wait);
-	c->next_try = client_now() + c->retry_wait;
+	c->next_try = clock_mono_ms() + (int64_t)c->retry_wait * 1000;
 	c->retry_wait *= 2;
 	if (c->retry_wait > c->settings->retry_max)
 		c->retry_wait = c->settings->retry_max;
@@ -631,7 +614,7 @@ static void
 client_tick(evutil_socket_t fd, short events, void *arg)
 {
 	struct client	*c = arg;
-	time_t		 now;
+	int64_t		 now;
 	int		 need;
 
 	if (c->mode == CLIENT_EXITING)
@@ -651,7 +634,7 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 
-	now = client_now();
+	now = clock_mono_ms();
 	if (now < c->next_try) {
 		client_wake_in(c, c->next_try - now);
 		return;

@@ -88,7 +88,7 @@ struct client_render {
 	long			 current;	/* the frame Blender is on */
 	int			 have_current;
 	struct client_frame	*saved;		/* saved, not yet confirmed */
-	time_t			 next_progress;	/* when to log progress again */
+	int64_t			 next_progress;	/* when to log progress again */
 	int			 exited;
 	int			 status;
 	int			 eof;
@@ -143,8 +143,8 @@ struct client {
 	long			 cores;
 
 	enum client_mode	 mode;
-	time_t			 ask_after;	/* no REQUESTJOB before this */
-	time_t			 next_try;	/* no connection before this */
+	int64_t			 ask_after;	/* no REQUESTJOB before this (ms) */
+	int64_t			 next_try;	/* no connection before this (ms) */
 	int			 retry_wait;	/* current back-off, s */
 	char			*trouble;	/* the network problem logged */
 	char			*local_trouble;	/* the disk problem logged */
@@ -162,10 +162,8 @@ struct client {
 
 /* client.c */
 int		 client_main(struct settings *, const struct client_options *);
-time_t		 client_now(void);
-int64_t		 client_now_ms(void);
 void		 client_wake(struct client *);
-void		 client_wake_in(struct client *, time_t);
+void		 client_wake_in(struct client *, int64_t);
 int		 client_wants_job(struct client *);
 int		 client_available(struct client *);
 struct client_frame *client_frame_add(struct client *, const char *,

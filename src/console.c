@@ -134,7 +134,7 @@ console_view_changed(void *arg)
 {
 	struct console	*c = arg;
 
-	eta_rate_sample(&c->rate, server_now(),
+	eta_rate_sample(&c->rate, clock_mono_ms(),
 	    eta_farm_received(&c->server->farm));
 	console_dirty(c);
 }
@@ -473,7 +473,7 @@ console_layout(struct console *c, int body, int *jobs, int *clients,
 static void
 console_draw(struct console *c)
 {
-	farm_time	now = server_now();
+	farm_time	now = clock_mono_ms();
 	int		body, jobs, clients, events, y;
 
 	c->dirty = 0;

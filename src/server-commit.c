@@ -227,7 +227,7 @@ server_save_state(struct server *s)
 			evtimer_add(s->save_ev, &retry);
 		return -1;
 	}
-	text = state_format(&s->farm, clock_wall_ms() - server_now(),
+	text = state_format(&s->farm, clock_wall_ms() - clock_mono_ms(),
 	    &s->journal, &len);
 	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
 		if (!s->save_failing)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bdfarm.h"
+#include "clock.h"
 #include "fileio.h"
 #include "framefile.h"
 #include "log.h"
@@ -57,9 +58,9 @@ peer_host(struct peer *p)
 {
 	if (p->host == NULL) {
 		p->host = host_get(&p->server->farm, p->addr);
-		host_connected(p->host, p->ext_version, server_now());
+		host_connected(p->host, p->ext_version, clock_mono_ms());
 	}
-	p->host->last_contact = server_now();
+	p->host->last_contact = clock_mono_ms();
 	return p->host;
 }
 
@@ -226,7 +227,7 @@ static int
 peer_helo(struct peer *p, const struct proto_request *req)
 {
 	struct server	*s = p->server;
-	farm_time	 now = server_now();
+	farm_time	 now = clock_mono_ms();
 	const char	*todo;
 	char		*name;
 
@@ -317,7 +318,7 @@ peer_requestjob(struct peer *p, const struct proto_request *req)
 	struct job	*job;
 	long		 frame;
 
-	if (sched_next(&s->farm, peer_host(p), req->available, server_now(),
+	if (sched_next(&s->farm, peer_host(p), req->available, clock_mono_ms(),
 	    &job, &frame))
 		peer_reply(p, "%s %s %ld", job->blend_name, job->blend_digest,
 		    frame);
@@ -507,7 +508,7 @@ peer_upload_done(struct peer *p)
 		p->upload = NULL;
 		server_commit_store(s, from, to);
 		sched_frame_done(&s->farm, job, p->upload_frame, p->host,
-		    server_now());
+		    clock_mono_ms());
 		peer_upload_clear(p);
 		/* The wait is the server's, not the client's: no timeout. */
 		p->state = PEER_COMMIT;
@@ -590,7 +591,7 @@ peer_hold(struct peer *p, const struct proto_request *req)
 	struct job	*job = peer_find_frame(p, req);
 
 	if (job == NULL || !sched_hold(&s->farm, job, req->frame, p->host,
-	    server_now())) {
+	    clock_mono_ms())) {
 		peer_reply(p, "NOK");
 		return;
 	}
@@ -621,7 +622,7 @@ peer_serve_waiting(struct peer *p)
 
 	if (!p->waiting || p->state == PEER_CLOSING || p->host == NULL)
 		return;
-	if (!sched_next(&s->farm, p->host, p->waiting_available, server_now(),
+	if (!sched_next(&s->farm, p->host, p->waiting_available, clock_mono_ms(),
 	    &job, &frame))
 		return;
 	p->waiting = 0;
@@ -999,7 +1000,7 @@ peer_free(struct peer *p)
 		else if (p->ext_version > 1) {
 			/* Silent for client_timeout already: lost now. */
 			sched_changed(&s->farm);
-			sched_expire_hosts(&s->farm, server_now());
+			sched_expire_hosts(&s->farm, clock_mono_ms());
 		}
 	}
 	TAILQ_REMOVE(&s->peers, p, entry);

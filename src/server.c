@@ -38,13 +38,6 @@
 #define SERVER_OWN_FDS		64	/* descriptors not counted for peers */
 #define SERVER_MAX_PEERS	100000	/* the most max_peers may be set to */
 
-/* The model's clock: monotonic milliseconds. */
-farm_time
-server_now(void)
-{
-	return clock_mono_ms();
-}
-
 /* Tell the view (if any) that something it shows has changed. */
 void
 server_changed(struct server *s)
@@ -499,7 +492,7 @@ server_tick(evutil_socket_t fd, short events, void *arg)
 		selfexe_exec(s->selfexe, s->options->argv, fds, s->nlisteners);
 		console_resume(s);
 	}
-	sched_expire_hosts(&s->farm, server_now());
+	sched_expire_hosts(&s->farm, clock_mono_ms());
 	server_wake(s);
 	server_changed(s);
 }
@@ -520,7 +513,7 @@ server_load_state(struct server *s, struct state *st)
 	if (fileio_read_small(s->state_path, (size_t)1 << 30, &text, &len,
 	    &cause) == 0 && state_parse(text, len, st, &cause) == 0) {
 		free(text);
-		state_to_clock(st, clock_wall_ms() - server_now());
+		state_to_clock(st, clock_wall_ms() - clock_mono_ms());
 		server_commit_recover(s, &st->journal);
 		if (st->next_seq > s->farm.next_seq)
 			s->farm.next_seq = st->next_seq;
@@ -585,7 +578,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	xasprintf(&s.state_path, "%s/%s", o->jobdir, STATE_FILE);
 	farm_init(&s.farm, (farm_time)settings->redistribute_delay * 1000,
 	    server_farm_event, &s);
-	s.farm.started = server_now();
+	s.farm.started = clock_mono_ms();
 	server_set_delays(&s);
 	server_load_state(&s, &saved);
 

@@ -136,7 +136,6 @@ struct server {
 };
 
 int		 server_main(struct settings *, const struct server_options *);
-farm_time	 server_now(void);
 void		 server_changed(struct server *);
 void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
