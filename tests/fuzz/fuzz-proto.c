@@ -96,6 +96,15 @@ fuzz_proto_request(const uint8_t *data, size_t size)
 		    req.lines <= PROTO_MAX_FAILURE_LINES);
 		FUZZ_ASSERT(req.reason != NULL && *req.reason != '\0');
 		break;
+	case PROTO_RETURN:
+	case PROTO_HOLD:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		FUZZ_ASSERT(req.frame >= -1000000000L &&
+		    req.frame <= 1000000000L);
+		break;
+	case PROTO_HELD:
+		break;
 	default:
 		abort();
 	}

@@ -100,6 +100,11 @@ seeds() {
 		printf 'scene.blend 0123456789abcdef0123456789abcdef 12\r\n' \
 		    >"$d/seed-job-reply"
 		printf 'None\r\n' >"$d/seed-none"
+		printf 'RETURN scene.blend %s -5\r\n' \
+		    0123456789abcdef0123456789abcdef >"$d/seed-return"
+		printf 'HOLD scene.blend %s 7\r\n' \
+		    0123456789abcdef0123456789abcdef >"$d/seed-hold"
+		printf 'HELD\r\n' >"$d/seed-held"
 		;;
 	jobfile)
 		printf '/srv/jobs/scene.blend\n1\n250\n' >"$d/seed-lf"
@@ -120,6 +125,16 @@ seeds() {
 		    0123456789abcdef0123456789abcdef >>"$d/seed-state"
 		printf 'done -5--3 0 4-6\nout 1 1000 2 alpha\nhost 3 alpha\nend\n' \
 		    >>"$d/seed-state"
+		printf 'bdfarm-state 2\nnextseq 3\njob a.job\njobdigest %s\n' \
+		    0123456789abcdef0123456789abcdef >"$d/seed-state-2"
+		printf 'blend %s 1 2 3 4 a.blend\npriority 2\nseq 1\n' \
+		    0123456789abcdef0123456789abcdef >>"$d/seed-state-2"
+		printf 'done 1-3\nout 4 1700000000000 2 2 alpha\nend\n' \
+		    >>"$d/seed-state-2"
+		printf 'rename /r/a.job/.4.part /r/a.job/0004.png\n' \
+		    >>"$d/seed-state-2"
+		printf 'joblog 1700000000000 a.job frame 4 done\n' \
+		    >>"$d/seed-state-2"
 		;;
 	esac
 }
@@ -141,7 +156,7 @@ for t in $targets; do
 		libs=$libconfig
 		;;
 	state)
-		units="state.c farm.c job.c host.c proto.c digest.c xmalloc.c log.c"
+		units="state.c farm.c job.c host.c sched.c proto.c digest.c xmalloc.c log.c"
 		libs=$(pkg-config --libs libcrypto libevent) || exit 2
 		;;
 	esac
