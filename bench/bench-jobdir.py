@@ -35,34 +35,7 @@ import sys
 import tempfile
 import time
 
-CLK_TCK = os.sysconf('SC_CLK_TCK')
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def proc_status(pid, field):
-    """A field of /proc/PID/status in kB, or None."""
-    try:
-        with open('/proc/%d/status' % pid) as f:
-            for line in f:
-                if line.startswith(field + ':'):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def proc_cpu(pid):
-    """User plus system CPU seconds of a process."""
-    with open('/proc/%d/stat' % pid) as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+from benchproc import free_port, proc_cpu, proc_status
 
 
 class Server:
