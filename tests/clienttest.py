@@ -90,6 +90,14 @@ def reserve_port():
     return s
 
 
+def fake_blend(folder, copies=100):
+    """A stand-in scene.blend in folder, which fake-blender accepts."""
+    path = os.path.join(folder, "scene.blend")
+    with open(path, "wb") as f:
+        f.write(b"BLENDER-v304 fake scene\n" * copies)
+    return path
+
+
 def write_config(path, **client):
     """A libconfig file with short client delays, overridable."""
     values = dict(none_wait=1, busy_wait=1, retry_min=1,

@@ -130,10 +130,18 @@ class OldServer:
                 return False
             self.out[frame] = (time.time(), host)
             self.handed.append((frame, host))
+            self.record_hand_out(frame)
             self.note("frame %d handed out%s to %s" %
                       (frame, " again" if again else "", host))
-        conn.sendall(("%s%s %s %d\r\n" % (prefix, self.blend_name,
-                      self.blend_md5, frame)).encode())
+        return self.send_job(conn, ("%s%s %s %d\r\n" % (
+            prefix, self.blend_name, self.blend_md5, frame)).encode())
+
+    def record_hand_out(self, frame):
+        """Called under the lock for every frame handed out."""
+
+    def send_job(self, conn, line):
+        """Send the line that hands a frame out; False if it did not go."""
+        conn.sendall(line)
         return True
 
     def session(self, conn):

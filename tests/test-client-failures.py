@@ -9,14 +9,13 @@
 import collections
 import os
 
-from clienttest import (PATIENCE, Client, blender_runs, check, pid_alive,
-                        scratch, wait_for, write_config, write_fake_config)
+from clienttest import (PATIENCE, Client, blender_runs, check, fake_blend,
+                        pid_alive, scratch, wait_for, write_config,
+                        write_fake_config)
 from oldserver import OldServer
 
 top = scratch()
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n" * 10)
+blend = fake_blend(top, 10)
 runlog = os.path.join(top, "runs.log")
 pids = os.path.join(top, "pids")
 bad = {"fail": [3], "crash": [5], "error": [7], "nofile": [9],

@@ -8,14 +8,13 @@
 import collections
 import os
 
-from clienttest import (PATIENCE, Client, blender_runs, check, png_size,
-                        scratch, wait_for, write_config, write_fake_config)
+from clienttest import (PATIENCE, Client, blender_runs, check, fake_blend,
+                        png_size, scratch, wait_for, write_config,
+                        write_fake_config)
 from oldserver import OldServer
 
 top = scratch()
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n" * 100)
+blend = fake_blend(top)
 renderdir = os.path.join(top, "render")
 runlog = os.path.join(top, "runs.log")
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), log=runlog,

@@ -10,15 +10,13 @@ import os
 import re
 import socket
 
-from clienttest import PATIENCE, Client, check, scratch, wait_for
+from clienttest import PATIENCE, Client, check, fake_blend, scratch, wait_for
 from farmclient import (EXT_COMMANDS, OLD_COMMANDS, LineProxy, client_config,
                         commands, farm, frames_received, write_fake_config)
 from oldserver import OldServer
 
 top = scratch()
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n" * 100)
+blend = fake_blend(top)
 
 server = OldServer(blend, 1, 10, os.path.join(top, "render"),
                    redistribute=1).start()

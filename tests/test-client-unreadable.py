@@ -7,8 +7,8 @@
 import os
 import threading
 
-from clienttest import (Client, check, scratch, wait_for, write_config,
-                        write_fake_config)
+from clienttest import (Client, check, fake_blend, scratch, wait_for,
+                        write_config, write_fake_config)
 from oldserver import OldServer
 
 
@@ -30,9 +30,7 @@ class GatedServer(OldServer):
 
 
 top = scratch()
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n" * 100)
+blend = fake_blend(top)
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), delay=0.3)
 conf = write_config(os.path.join(top, "bdfarm.conf"), heartbeat_interval=1,
                     none_wait=60)

@@ -7,14 +7,12 @@
 
 import os
 
-from clienttest import (BDFARM, PATIENCE, Client, check, scratch, wait_for,
-                        write_config, write_fake_config)
+from clienttest import (BDFARM, PATIENCE, Client, check, fake_blend, scratch,
+                        wait_for, write_config, write_fake_config)
 from oldserver import OLD_PROGRAM, OldServer
 
 top = scratch()
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n")
+blend = fake_blend(top, 1)
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), delay=0.02)
 conf = write_config(os.path.join(top, "bdfarm.conf"))
 env = {"FAKE_BLENDER_CONFIG": fakecfg}

@@ -7,8 +7,8 @@ import os
 import signal
 import subprocess
 
-from clienttest import (BDFARM, PATIENCE, Client, FAKE_BLENDER, check,
-                        pid_alive, scratch, wait_for, write_config,
+from clienttest import (BDFARM, FAKE_BLENDER, PATIENCE, Client, check,
+                        fake_blend, pid_alive, scratch, wait_for, write_config,
                         write_fake_config)
 from oldserver import OldServer, md5_of
 
@@ -63,9 +63,7 @@ class HoldServer(OldServer):
             pass
 
 
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n")
+blend = fake_blend(top, 1)
 pids = os.path.join(top, "pids")
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), hang=[1],
                             pids=pids)

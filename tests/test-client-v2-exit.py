@@ -9,14 +9,12 @@
 
 import os
 
-from clienttest import (BDFARM, Client, blender_runs, check, scratch,
-                        wait_for, write_config, write_fake_config)
+from clienttest import (BDFARM, Client, blender_runs, check, fake_blend,
+                        scratch, wait_for, write_config, write_fake_config)
 from v2server import V2Server
 
 top = scratch()
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n" * 100)
+blend = fake_blend(top)
 with open(BDFARM, "rb") as f:
     own = f.read()                  # the server's program: no update
 conf = write_config(os.path.join(top, "bdfarm.conf"), heartbeat_interval=1,

@@ -12,14 +12,13 @@ import collections
 import os
 import re
 
-from clienttest import (BDFARM, Client, blender_runs, check, pid_alive,
-                        scratch, wait_for, write_config, write_fake_config)
+from clienttest import (BDFARM, Client, blender_runs, check, fake_blend,
+                        pid_alive, scratch, wait_for, write_config,
+                        write_fake_config)
 from v2server import V2Server
 
 top = scratch()
-blend = os.path.join(top, "scene.blend")
-with open(blend, "wb") as f:
-    f.write(b"BLENDER-v304 fake scene\n" * 100)
+blend = fake_blend(top)
 with open(BDFARM, "rb") as f:
     own = f.read()                  # the server's program: no update
 

@@ -49,19 +49,11 @@ class V2Server(OldServer):
                 return False
         return True
 
-    def hand_out(self, conn, host, available, prefix=""):
-        with self.lock:
-            frame, again = self.next_frame(available)
-            if frame is None:
-                return False
-            self.out[frame] = (time.time(), host)
-            self.handed.append((frame, host))
-            self.handouts[-1].append(frame)
-            self.note("frame %d handed out%s to %s" %
-                      (frame, " again" if again else "", host))
-        return self.send(("%s%s %s %d\r\n" % (prefix, self.blend_name,
-                                              self.blend_md5, frame))
-                         .encode(), conn)
+    def record_hand_out(self, frame):
+        self.handouts[-1].append(frame)
+
+    def send_job(self, conn, line):
+        return self.send(line, conn)
 
     def frame_line(self, word, frame):
         return ("%s %s %s %d\r\n" % (word, self.blend_name, self.blend_md5,
