@@ -87,7 +87,7 @@ def test_own_writes_start_no_scan():
 
         # Frames out and in: job logs and the state file are written.
         take_and_send(farm, 10)
-        wait_for(lambda: 'frame 10 received' in farm.joblog('a'), 5,
+        wait_for(lambda: 'frame 10 received' in farm.joblog('a'), bt.PATIENCE,
                  what='the job log to record frame 10')
         state = os.path.join(farm.jobdir, '.bdfarm.state')
         wait_for(lambda: re.search(r'(?m)^done 1-10$', open(state).read()),
@@ -96,9 +96,9 @@ def test_own_writes_start_no_scan():
         # One job file changed, one suspended: each looked at alone.
         mark = farm.log_size()
         farm.job('b', pb, 1, 6)
-        farm.wait_log(r'b\.job changed', 5, since=mark)
+        farm.wait_log(r'b\.job changed', bt.PATIENCE, since=mark)
         open(os.path.join(farm.jobdir, 'a.job.suspend'), 'w').close()
-        farm.wait_log(r'a\.job: suspended', 5, since=mark)
+        farm.wait_log(r'a\.job: suspended', bt.PATIENCE, since=mark)
 
         log = farm.log()
         eq(len(re.findall(r'reading the folder', log)), 1,

@@ -49,9 +49,9 @@ def upload(farm, name, md5, frame, host='t.example'):
 
 def wait_unavailable(farm, job, since, what):
     """Wait for the log line that pauses job, naming what it says."""
-    farm.wait_log(r'%s: unavailable: .*%s' % (re.escape(job), what), 5,
-                  since=since)
-    bt.wait_for(lambda: todo(farm) == '0', 5, what='HELO todo 0')
+    farm.wait_log(r'%s: unavailable: .*%s' % (re.escape(job), what),
+                  bt.PATIENCE, since=since)
+    bt.wait_for(lambda: todo(farm) == '0', bt.PATIENCE, what='HELO todo 0')
 
 
 def no_restart(farm, name):
@@ -87,7 +87,7 @@ def test_blend_unreadable_for_a_while():
         # Back as it was: the job goes on where it was.
         mark = farm.log_size()
         os.rename(path + '~', path)
-        farm.wait_log(r'a\.job: available again', 5, since=mark)
+        farm.wait_log(r'a\.job: available again', bt.PATIENCE, since=mark)
         eq(farm.poll_job()[2], 4, 'first frame after the file is back')
 
         # A save by rename with the same content: a new file, not a new
@@ -96,7 +96,7 @@ def test_blend_unreadable_for_a_while():
         os.rename(path, path + '~')
         wait_unavailable(farm, 'a.job', mark, re.escape(path))
         write_blend(path, data=data)
-        farm.wait_log(r'a\.job: available again', 5, since=mark)
+        farm.wait_log(r'a\.job: available again', bt.PATIENCE, since=mark)
         j = farm.poll_job()
         eq((j[1], j[2]), (md5, 5), 'frame after a save by rename')
         no_restart(farm, 'a')
@@ -104,7 +104,7 @@ def test_blend_unreadable_for_a_while():
         # Other content: that starts the job over.
         mark = farm.log_size()
         new = md5_bytes(write_blend(path, size=1500, seed=7))
-        farm.wait_log(r'a\.job: starting over', 5, since=mark)
+        farm.wait_log(r'a\.job: starting over', bt.PATIENCE, since=mark)
         j = farm.poll_job()
         eq((j[1], j[2]), (new, 1), 'first frame of the changed .blend')
 
@@ -148,14 +148,14 @@ def test_job_file_unreadable_for_a_while():
 
         mark = farm.log_size()
         os.chmod(job, 0o644)
-        farm.wait_log(r'b\.job: available again', 5, since=mark)
+        farm.wait_log(r'b\.job: available again', bt.PATIENCE, since=mark)
         eq(farm.poll_job()[2], 4, 'first frame once the file is readable')
         no_restart(farm, 'b')
         # A file that does not parse is still refused as before.
         mark = farm.log_size()
         write_file(job, b'not a job\n')
         os.chmod(job, 0o644)
-        farm.wait_log(r'b\.job: skipped', 5, since=mark)
+        farm.wait_log(r'b\.job: skipped', bt.PATIENCE, since=mark)
         eq(take(farm), [None], 'a frame of an invalid job')
 
 
@@ -207,10 +207,10 @@ def test_unavailable_job_kept_across_a_restart():
         # paused, with its frames.
         mark = farm.log_size()
         farm.start()
-        farm.wait_log(r'd\.job: unavailable', 5, since=mark)
+        farm.wait_log(r'd\.job: unavailable', bt.PATIENCE, since=mark)
         eq(take(farm), [None], 'a frame while the .blend is away')
         os.rename(path + '~', path)
-        farm.wait_log(r'd\.job: available again', 5, since=mark)
+        farm.wait_log(r'd\.job: available again', bt.PATIENCE, since=mark)
         eq(farm.poll_job()[2], 4, 'first frame after the restart')
         no_restart(farm, 'd')
 
@@ -233,9 +233,9 @@ def test_saved_state_only_for_jobs_found_at_start():
         # Removed, then added again within the run: a fresh job.
         mark = farm.log_size()
         os.unlink(job)
-        farm.wait_log(r'e\.job: job file removed', 5, since=mark)
+        farm.wait_log(r'e\.job: job file removed', bt.PATIENCE, since=mark)
         write_file(job, text)
-        farm.wait_log(r'e\.job: new job', 5, since=mark)
+        farm.wait_log(r'e\.job: new job', bt.PATIENCE, since=mark)
         eq(farm.poll_job()[2], 1, 'first frame of the job added again')
 
 

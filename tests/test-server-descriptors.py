@@ -12,7 +12,8 @@ import os
 import re
 import resource
 
-from bdfarmtest import ConnectionClosed, Farm, check, eq, main, wait_for
+from bdfarmtest import (PATIENCE, ConnectionClosed, Farm, check, eq, main,
+                        wait_for)
 
 # Runs the server with the given soft and hard limits on open files.
 LIMITED = ('import os, resource, sys; '
@@ -70,7 +71,7 @@ def test_limit_raised_and_max_peers_derived():
         extra = farm.client()
         closed, got = extra.closed_within(5)
         check(closed and not got, 'a 69th peer was not refused')
-        farm.wait_log(r'max_peers is 68\b', 5, since=mark)
+        farm.wait_log(r'max_peers is 68\b', PATIENCE, since=mark)
         for c in peers:
             c.goodbye()
 
@@ -80,7 +81,7 @@ def test_limit_raised_and_max_peers_derived():
                     return len(c.helo('again.example')) == 2
                 except ConnectionClosed:
                     return False
-        wait_for(room, 5, what='room for a peer once the others left')
+        wait_for(room, PATIENCE, what='room for a peer once the others left')
 
 
 def test_pause_when_out_of_descriptors():
@@ -101,7 +102,7 @@ def test_pause_when_out_of_descriptors():
             # greets in vain for now.
             waiting = [farm.client(timeout=15) for _ in range(3)]
             waiting[0].send_line('HELO waiting.example')
-            farm.wait_log(r'cannot accept a connection', 5,
+            farm.wait_log(r'cannot accept a connection', PATIENCE,
                           since=mark)
             # The server still serves the peers it has, and saves the
             # frame it hands out, with no descriptor to spare.
@@ -121,7 +122,7 @@ def test_pause_when_out_of_descriptors():
                 c.goodbye()
             eq(len(waiting[0].read_line().split()), 2,
                'HELO of a connection that waited')
-            farm.wait_log(r'accepting connections again', 5, since=mark)
+            farm.wait_log(r'accepting connections again', PATIENCE, since=mark)
         finally:
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
         for c in waiting:

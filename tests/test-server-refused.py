@@ -13,7 +13,7 @@ import os
 import resource
 import threading
 
-from bdfarmtest import Farm, check, eq, main, md5_bytes
+from bdfarmtest import PATIENCE, Farm, check, eq, main, md5_bytes
 from exttest import ExtFarm
 
 
@@ -162,7 +162,7 @@ def test_write_fails_mid_upload():
             resource.prlimit(pid, resource.RLIMIT_FSIZE, (100000, limits[1]))
             try:
                 upload_cut(c, job, '0001.png', os.urandom(300000))
-                farm.wait_log(r'cannot write', 5)
+                farm.wait_log(r'cannot write', PATIENCE)
             finally:
                 resource.prlimit(pid, resource.RLIMIT_FSIZE, limits)
         farm.assert_alive()

@@ -9,7 +9,7 @@ sys.dont_write_bytecode = True
 import os
 import re
 
-from bdfarmtest import Farm, check, eq, main, md5_bytes, wait_for
+from bdfarmtest import PATIENCE, Farm, check, eq, main, md5_bytes, wait_for
 
 TIMEOUT = 2     # peer_timeout, in seconds
 
@@ -35,7 +35,7 @@ def test_failed_save_tried_again():
         path, data = farm.blend('a.blend')
         farm.job('a', path, 1, 3)
         farm.wait_ready()
-        wait_for(lambda: 'job a.job' in state_text(farm), 5,
+        wait_for(lambda: 'job a.job' in state_text(farm), PATIENCE,
                  what='the job in the state file')
         blocker = block_saves(farm)
         mark = farm.log_size()
@@ -43,7 +43,7 @@ def test_failed_save_tried_again():
             c.helo('meanwhile.example')
             eq(c.requestjob(1)[2], 1, 'frame handed out')
             c.goodbye()
-        farm.wait_log(r'cannot write .*\.bdfarm\.state', 5, since=mark)
+        farm.wait_log(r'cannot write .*\.bdfarm\.state', PATIENCE, since=mark)
         check(not re.search(r'(?m)^out 1 ', state_text(farm)),
               'the state was written despite the directory in the way')
         os.rmdir(blocker)
@@ -51,7 +51,7 @@ def test_failed_save_tried_again():
                                    state_text(farm)), 10,
                  what='the state file to record the frame handed out while '
                  'saves failed')
-        farm.wait_log(r'\.bdfarm\.state written again', 5, since=mark)
+        farm.wait_log(r'\.bdfarm\.state written again', PATIENCE, since=mark)
         text = farm.log_since(mark)
         eq(len(re.findall(r'cannot write', text)), 1,
            'lines about the failed saves:\n%s' % text)
@@ -72,7 +72,7 @@ def test_thanks_wait_for_the_state():
         c.send_line('RESULTS b.blend %s 1 0001.png 5' % md5)
         eq(c.read_line(), 'OK', 'answer to RESULTS')
         c.send_raw(b'frame')
-        farm.wait_log(r'cannot write .*\.bdfarm\.state', 5, since=mark)
+        farm.wait_log(r'cannot write .*\.bdfarm\.state', PATIENCE, since=mark)
         # No thanks while the state cannot record the frame, however long
         # that lasts, and no timeout either: the wait is the server's.
         closed, got = c.closed_within(TIMEOUT + 1.5)

@@ -16,7 +16,7 @@ import os
 import socket
 import time
 
-from bdfarmtest import Farm, check, eq, main, md5_bytes, wait_for
+from bdfarmtest import PATIENCE, Farm, check, eq, main, md5_bytes, wait_for
 from exttest import ExtFarm
 
 TIMEOUT = 2         # peer_timeout, in seconds
@@ -158,7 +158,7 @@ def test_stalled_upload_cut_off():
               'after its last byte, before peer_timeout (%d s)', gone,
               TIMEOUT)
         c.close()
-        farm.wait_log(r'stall-up\.example: (closing|upload)', 5)
+        farm.wait_log(r'stall-up\.example: (closing|upload)', PATIENCE)
         eq(render_files(farm, 's'), [], 'files left by a stalled upload')
         farm.assert_alive()
 

@@ -8,7 +8,7 @@ import sys
 sys.dont_write_bytecode = True
 import os
 
-from bdfarmtest import Farm, check, eq, main, md5_bytes
+from bdfarmtest import PATIENCE, Farm, check, eq, main, md5_bytes
 
 
 def upload(farm, name, md5, frame, image, data, host='up.example'):
@@ -119,7 +119,7 @@ def test_lost_state_counts_stored_names_only():
         farm.wait_ready()
         eq(hand_out(farm, 7), [-1, 0, 1, 3, 4, 5, None],
            'frames handed out with -0002.png, 0002.png and 0006 on disk')
-        check(farm.wait_log(r'3 frames found already rendered', 5),
+        check(farm.wait_log(r'3 frames found already rendered', PATIENCE),
               'the log does not count the frames found')
 
 
