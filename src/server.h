@@ -45,6 +45,7 @@ struct peer {
 	struct server		*server;
 	struct bufferevent	*bev;
 	char			 addr[NI_MAXHOST];
+	uint64_t		 id;		/* tells sessions of one name apart */
 	struct host		*host;
 	int			 ext_version;
 	enum peer_state		 state;
@@ -55,6 +56,7 @@ struct peer {
 	/* The frames a reconnected client said it holds, until HELD. */
 	struct farm_hold	*holds;
 	size_t			 nholds;
+	int			 held_pending;	/* HELD while another spoke */
 
 	/*
 	 * A payload on its way out (PEER_LINES or PEER_CLOSING): it times
@@ -115,6 +117,7 @@ struct server {
 
 	struct peers		 peers;
 	int			 npeers;
+	uint64_t		 last_peer_id;
 	int			 auto_max_peers; /* what the descriptors allow */
 	int			 reserve_fd;	/* kept free for the checkpoint */
 	int			 save_failing;
