@@ -29,6 +29,7 @@ enum frame_state {
 };
 
 #define FARM_MAX_FAILURES	3	/* per host and job, and hosts per frame */
+#define FARM_MAX_HELD		16	/* frames one host may hold, by default */
 
 struct host;
 
@@ -179,6 +180,7 @@ struct farm {
 	uint64_t	 next_seq;
 	farm_time	 redistribute_delay;
 	farm_time	 client_timeout; /* a lost bdfarm client's frames wait */
+	unsigned	 max_held;	/* frames one host may hold at most */
 	farm_time	 started;	/* the clock when the farm started */
 	farm_time	 next_due;	/* no frame is overdue before this */
 	int		 stopping;

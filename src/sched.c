@@ -73,6 +73,24 @@ sched_renderers(const struct host *host)
 }
 
 /*
+ * The most frames host may hold at once, backup copies included: what its
+ * renderers and the queue ahead of them need (3 + 2 per renderer ahead,
+ * the client's default), when it said how many renderers it has, and
+ * never more than the farm's max_held, so that no peer can take a job's
+ * frames and sit on them.
+ */
+static unsigned
+sched_max_held(const struct farm *farm, const struct host *host)
+{
+	uint64_t	need;
+
+	if (host->renderers <= 0)
+		return farm->max_held;
+	need = 3 + 3 * (uint64_t)host->renderers;
+	return need < farm->max_held ? (unsigned)need : farm->max_held;
+}
+
+/*
  * Whether host may take one more fresh frame. Anyone may fill its
  * renderers; beyond that, a bdfarm client in touch may hold its share, by
  * renderers, of the frames not yet done in open jobs (guided
@@ -231,8 +249,9 @@ sched_has_work(struct farm *farm, farm_time now)
 }
 
 /*
- * Hand the next frame to host, which has available free renderers.
- * Returns 1 with *jobp and *number set, or 0 if there is nothing for it.
+ * Hand the next frame to host, which has available free renderers, unless
+ * it holds as many as it may. Returns 1 with *jobp and *number set, or 0
+ * if there is nothing for it.
  */
 int
 sched_next(struct farm *farm, struct host *host, int available,
@@ -242,7 +261,7 @@ sched_next(struct farm *farm, struct host *host, int available,
 	struct frame	*f = NULL;
 	int		 resent;
 
-	if (farm->stopping)
+	if (farm->stopping || host->held >= sched_max_held(farm, host))
 		return 0;
 	if (sched_within_share(farm, host)) {
 		TAILQ_FOREACH(job, &farm->jobs, entry) {
@@ -600,7 +619,8 @@ sched_hold(struct farm *farm, struct job *job, long number,
 	if (sched_holds(f, host))
 		return 1;
 	if (f->state != FRAME_TODO || job_host_blocked(job, host) ||
-	    !job_frame_had(job, f, host))
+	    !job_frame_had(job, f, host) ||
+	    host->held >= sched_max_held(farm, host))
 		return 0;
 	job_frame_out(job, f, host, now);
 	f->sends++;

@@ -1309,6 +1309,59 @@ START_TEST(test_sched_share)
 }
 END_TEST
 
+START_TEST(test_sched_max_held)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*old, *two, *b;
+	long		 n;
+
+	/*
+	 * However often a peer asks, it holds no more than the farm's cap,
+	 * or what its renderers and their queue need if it said.
+	 */
+	test_sched_init(&farm);
+	old = host_get(&farm, "old.example");
+	b = host_get(&farm, "b.example");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 100);
+	for (n = 1; n <= FARM_MAX_HELD; n++)
+		test_sched_expect(&farm, old, 0, T0, job, n);
+	test_sched_none(&farm, old, 0, T0);
+	test_sched_none(&farm, old, 1, T0 + 10 * DELAY);
+	ck_assert_uint_eq(old->held, FARM_MAX_HELD);
+	ck_assert_uint_eq(job->nout, FARM_MAX_HELD);
+	/* One back, one more. */
+	sched_frame_done(&farm, job, 1, old, T0 + 1);
+	test_sched_expect(&farm, old, 0, T0 + 1, job, FARM_MAX_HELD + 1);
+	test_sched_none(&farm, old, 0, T0 + 1);
+
+	/* Two renderers: 3 + 2 * 2 ahead of them, 9 in all. */
+	two = test_sched_client(&farm, "two.example", 2, T0);
+	for (n = FARM_MAX_HELD + 2; n <= FARM_MAX_HELD + 10; n++)
+		test_sched_expect(&farm, two, 2, T0 + 2, job, n);
+	test_sched_none(&farm, two, 2, T0 + 2);
+	ck_assert_uint_eq(two->held, 9);
+
+	/* The setting lowers the cap; HOLD keeps to it too. */
+	farm.max_held = 2;
+	test_sched_expect(&farm, b, 1, T0 + 3, job, FARM_MAX_HELD + 11);
+	test_sched_expect(&farm, b, 1, T0 + 3, job, FARM_MAX_HELD + 12);
+	test_sched_none(&farm, b, 1, T0 + 3);
+	sched_frame_return(&farm, job, FARM_MAX_HELD + 11, b, "test");
+	test_sched_expect(&farm, b, 1, T0 + 4, job, FARM_MAX_HELD + 11);
+	sched_frame_return(&farm, job, FARM_MAX_HELD + 11, b, "test");
+	sched_frame_return(&farm, job, FARM_MAX_HELD + 12, b, "test");
+	ck_assert_uint_eq(b->held, 0);
+	farm.max_held = 1;
+	ck_assert_int_eq(sched_hold(&farm, job, FARM_MAX_HELD + 11, b, T0 + 5),
+	    1);
+	ck_assert_int_eq(sched_hold(&farm, job, FARM_MAX_HELD + 12, b, T0 + 5),
+	    0);
+	ck_assert_uint_eq(b->held, 1);
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_sched_backup_copy)
 {
 	struct farm	 farm;
@@ -1592,6 +1645,7 @@ sched_suite(void)
 	tcase_add_test(results, test_sched_discarded);
 	tcase_add_test(results, test_sched_returned);
 	tcase_add_test(results, test_sched_share);
+	tcase_add_test(results, test_sched_max_held);
 	tcase_add_test(results, test_sched_backup_copy);
 	tcase_add_test(results, test_sched_backup_released);
 	tcase_add_test(results, test_sched_expire);

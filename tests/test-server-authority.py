@@ -3,7 +3,8 @@ from a host the frame is out to or was out to before, never from one that
 never had it; failures, progress, RETURN and HOLD only from the host the
 frame is out to; and a second session under the name of a live bdfarm
 client waits, taking none of the first one's frames and failing none of
-them, until the first one ends."""
+them, until the first one ends; and no peer holds more frames than
+max_frames_held, however often it asks."""
 
 import os
 import re
@@ -206,9 +207,46 @@ def test_second_session_under_a_live_name():
                [(name, md5, 2)], 'frames handed out after the victim left')
 
 
+def test_frames_held_capped():
+    with ExtFarm({'max_frames_held': 8}).start() as farm:
+        name, md5 = farm.ready_job('f', 1, 100)
+        # A bdfarm client that asks again and again, keeping in touch.
+        greedy = farm.bdfarm('greedy.example')
+        got = [greedy.next_job(what='frame %d' % (i + 1))[2]
+               for i in range(8)]
+        eq(got, list(range(1, 9)), 'frames to the greedy client')
+        greedy.waitjob(1)
+        greedy.expect_no_job(0.5, 'a client that holds max_frames_held')
+        # An old client asking with no free renderer: the same cap.
+        with farm.client() as c:
+            c.helo('old.example')
+            took = [c.requestjob(0) for _ in range(10)]
+            c.goodbye()
+        eq([j and j[2] for j in took], list(range(9, 17)) + [None, None],
+           'frames to an old client')
+        # One renderer said: 3 + 2 ahead of it, 6 in all, under the cap.
+        with farm.bdfarm('one.example') as one:
+            one.facts(renderers=1)
+            mine = [one.next_job()[2] for _ in range(6)]
+            eq(mine, list(range(17, 23)), 'frames to a one-renderer client')
+            one.waitjob(1)
+            one.expect_no_job(0.5, 'a one-renderer client that holds 6')
+        # A frame back, and the waiting WAITJOB is answered with the
+        # lowest frame left: one of those the client that left had.
+        eq(greedy.render((name, md5, 1)), 'THANKYOU', 'frame 1 sent')
+        eq(greedy.expect_job(what='a frame once one is back')[2], 17,
+           'next frame')
+        print('frames held at most, of 100: %d by a client asking again '
+              'and again, %d by an old client, %d by a one-renderer client'
+              % (len(got), len([j for j in took if j]), len(mine)),
+              flush=True)
+        greedy.close()
+
+
 if __name__ == '__main__':
     main([test_nothing_before_helo,
           test_result_only_from_a_host_that_had_it,
           test_late_result_from_an_earlier_holder,
           test_reports_only_from_the_holder,
-          test_second_session_under_a_live_name])
+          test_second_session_under_a_live_name,
+          test_frames_held_capped])
