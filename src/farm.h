@@ -30,6 +30,7 @@ enum frame_state {
 
 #define FARM_MAX_FAILURES	3	/* per host and job, and hosts per frame */
 #define FARM_MAX_HELD		16	/* frames one host may hold, by default */
+#define FARM_MAX_FAILURE_REPORTS 1024	/* kept per job; then not counted */
 
 struct host;
 

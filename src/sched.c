@@ -493,7 +493,8 @@ sched_release(struct farm *farm, struct job *job, struct frame *f,
  * elsewhere), or, if it has now failed on too many hosts, is set aside; a
  * host that fails a job too often gets no more of it. A report of a frame
  * that is not out to host counts for nothing, so one hand-out counts at
- * most once. Returns 1 if the failure counted.
+ * most once; once the job keeps FARM_MAX_FAILURE_REPORTS, the frame just
+ * goes back. Returns 1 if the failure counted.
  */
 int
 sched_frame_failed(struct farm *farm, struct job *job, long number,
@@ -504,6 +505,12 @@ sched_frame_failed(struct farm *farm, struct job *job, long number,
 
 	if (f == NULL || !sched_holds(f, host))
 		return 0;
+	if (job->nfailures >= FARM_MAX_FAILURE_REPORTS) {
+		sched_release(farm, job, f, host);
+		sched_notify(farm, FARM_FRAME_RETURNED, job, number, host->name,
+		    "it failed, and the job keeps no more failure reports");
+		return 0;
+	}
 	was_blocked = job_host_blocked(job, host);
 	job->failures = xreallocarray(job->failures, job->nfailures + 1,
 	    sizeof *job->failures);

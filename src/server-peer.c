@@ -37,6 +37,9 @@
 
 #define PEER_REQUESTS_PER_TURN	16
 #define PEER_INPUT_HIGH		(256 * 1024)	/* bytes read ahead at most */
+#define PEER_FAILURES_BURST	10	/* failure reports taken at once */
+#define PEER_FAILURE_INTERVAL	500	/* ms between them beyond that */
+#define PEER_FAILURE_SHOWN	200	/* bytes logged of a reason or line */
 
 static void	peer_process(struct peer *);
 static void	peer_drop(struct peer *, const char *);
@@ -723,15 +726,59 @@ peer_progress(struct peer *p, const struct proto_request *req)
 	}
 }
 
+/*
+ * Add to *text prefix and line, but no more than PEER_FAILURE_SHOWN bytes
+ * of line, cut between two characters and marked, so that a failure's
+ * line in the job log stays short whatever the client sends.
+ */
+static void
+peer_failure_append(char **text, const char *prefix, const char *line)
+{
+	size_t	 len = strlen(line);
+	char	*more;
+	int	 cut = len > PEER_FAILURE_SHOWN;
+
+	if (cut) {
+		len = PEER_FAILURE_SHOWN;
+		while (len > 0 && ((unsigned char)line[len] & 0xc0) == 0x80)
+			len--;
+	}
+	xasprintf(&more, "%s%s%.*s%s", *text, prefix, (int)len, line,
+	    cut ? "..." : "");
+	free(*text);
+	*text = more;
+}
+
+/*
+ * Count a failure report against the peer's rate: beyond a burst, the
+ * peer's next request is read only after a pause, so that a flood of
+ * reports slows down that peer alone.
+ */
+static void
+peer_failure_rate(struct peer *p)
+{
+	int64_t	now = clock_mono_ms(), wait;
+
+	if ((wait = ratelimit_take(&p->failure_rate, now)) == 0)
+		return;
+	p->paused_until = now + wait;
+	if (!p->slowed)
+		log_info(_("%s: failure reports come too fast; reading them "
+		    "more slowly"), peer_name(p));
+	p->slowed = 1;
+}
+
 /* FAILED: read the output lines that follow, then record the failure. */
 static void
 peer_failed(struct peer *p, const struct proto_request *req)
 {
+	peer_failure_rate(p);
 	p->failure_blend = xstrdup(req->blend);
 	snprintf(p->failure_digest, sizeof p->failure_digest, "%s",
 	    req->digest);
 	p->failure_frame = req->frame;
-	p->failure_reason = xstrdup(req->reason);
+	p->failure_reason = xstrdup("");
+	peer_failure_append(&p->failure_reason, "", req->reason);
 	p->failure_output = xstrdup("");
 	p->failure_lines = req->lines;
 	p->state = PEER_FAILURE;
@@ -758,9 +805,7 @@ peer_failure_line(struct peer *p, const char *line)
 	char		*more;
 
 	if (p->failure_lines > 0) {
-		xasprintf(&more, "%s\n    %s", p->failure_output, line);
-		free(p->failure_output);
-		p->failure_output = more;
+		peer_failure_append(&p->failure_output, "\n    ", line);
 		p->failure_lines--;
 	}
 	if (p->failure_lines > 0)
@@ -904,6 +949,25 @@ peer_upload(struct peer *p)
 	return peer_upload_done(p);
 }
 
+/*
+ * Whether the peer's next request must wait, after too many failure
+ * reports: if so, it is read when the pause ends. Its input meanwhile
+ * fills up to the watermark, and then the peer's own sending stalls.
+ */
+static int
+peer_paused(struct peer *p)
+{
+	int64_t		wait = p->paused_until - clock_mono_ms();
+	struct timeval	tv;
+
+	if (wait <= 0)
+		return 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	event_add(p->resume_ev, &tv);
+	return 1;
+}
+
 /* Work through what the peer sent, up to a fair share per turn. */
 static void
 peer_process(struct peer *p)
@@ -926,6 +990,8 @@ peer_process(struct peer *p)
 			event_add(p->resume_ev, &zero);
 			return;
 		}
+		if (p->state == PEER_LINES && peer_paused(p))
+			return;
 		/*
 		 * The next request waits until the last answer has gone out,
 		 * so a peer that does not read cannot pile up replies (or the
@@ -1035,6 +1101,8 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	p = xcalloc(1, sizeof *p);
 	p->server = s;
 	p->id = ++s->last_peer_id;
+	ratelimit_init(&p->failure_rate, PEER_FAILURE_INTERVAL,
+	    PEER_FAILURES_BURST, clock_mono_ms());
 	if (getnameinfo(addr, (socklen_t)addrlen, host, sizeof host, NULL, 0,
 	    NI_NUMERICHOST) != 0)
 		snprintf(host, sizeof host, "unknown");

@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include "farm.h"
+#include "ratelimit.h"
 #include "state.h"
 
 struct bufferevent;
@@ -79,6 +80,9 @@ struct peer {
 	char			*failure_reason;
 	char			*failure_output;
 	int			 failure_lines;
+	struct ratelimit	 failure_rate;	/* reports come no faster */
+	int64_t			 paused_until;	/* no request read before */
+	int			 slowed;	/* was paused for it, logged */
 
 	struct upload		*upload;
 	char			*upload_job;	/* the job whose folder it is in */

@@ -1066,6 +1066,42 @@ START_TEST(test_sched_failure_not_out)
 }
 END_TEST
 
+START_TEST(test_sched_failure_reports_capped)
+{
+	struct farm	 farm;
+	struct job	*job, *got;
+	struct host	*h;
+	char		 name[32];
+	long		 n;
+	int		 i;
+
+	/*
+	 * Reports, each from a host the frame was out to, up to the cap
+	 * are kept; beyond it a failed frame just goes back to the queue.
+	 */
+	farm_init(&farm, DELAY, NULL, NULL);
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 5000);
+	for (i = 0; i < FARM_MAX_FAILURE_REPORTS; i++) {
+		snprintf(name, sizeof name, "host%d", i);
+		h = host_get(&farm, name);
+		ck_assert(sched_next(&farm, h, 1, T0, &got, &n));
+		ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x"), 1);
+	}
+	ck_assert_uint_eq(job->nfailures, FARM_MAX_FAILURE_REPORTS);
+	test_sched_nevents = 0;
+	farm.event = test_sched_record;
+	farm.event_arg = test_sched_events;
+	h = host_get(&farm, "one.more");
+	ck_assert(sched_next(&farm, h, 1, T0, &got, &n));
+	ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x"), 0);
+	ck_assert_uint_eq(job->nfailures, FARM_MAX_FAILURE_REPORTS);
+	ck_assert_int_eq(job_frame(job, n)->state, FRAME_TODO);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RETURNED);
+	ck_assert_uint_eq(h->held, 0);
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_sched_failures_block_host)
 {
 	struct farm	 farm;
@@ -1664,6 +1700,7 @@ sched_suite(void)
 	tcase_add_test(results, test_sched_result_shared_blend_host);
 	tcase_add_test(failures, test_sched_failure_requeues);
 	tcase_add_test(failures, test_sched_failure_not_out);
+	tcase_add_test(failures, test_sched_failure_reports_capped);
 	tcase_add_test(failures, test_sched_failures_block_host);
 	tcase_add_test(failures, test_sched_frame_fails_everywhere);
 	tcase_add_test(failures, test_sched_blocked_no_resend);

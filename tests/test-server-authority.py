@@ -8,6 +8,7 @@ max_frames_held, however often it asks."""
 
 import os
 import re
+import time
 
 from bdfarmtest import (OldClient, assert_closed, check, eq, main,
                         wait_for)
@@ -243,10 +244,67 @@ def test_frames_held_capped():
         greedy.close()
 
 
+def test_failure_flood():
+    with ExtFarm().start() as farm:
+        name, md5 = farm.ready_job('g', 1, 30)
+        holder = farm.bdfarm('holder.example')
+        mine = [holder.next_job()[2] for _ in range(3)]
+        eq(mine, [1, 2, 3], 'frames to the holder')
+        size = os.path.getsize(farm.joblog_path('g'))
+        # Long reports of every frame, sent without waiting for answers,
+        # from a client that holds none of them.
+        flood = farm.bdfarm('flood.example')
+        lines = ['E' * 4000] * 20
+        reports = 20
+        start = time.monotonic()
+        for frame in range(1, reports + 1):
+            flood.send_raw(('FAILED %s %s %d %d %s\r\n'
+                            % (name, md5, frame % 30 + 1, len(lines),
+                               'x' * 3000)).encode()
+                           + b''.join(l.encode() + b'\r\n' for l in lines))
+        farm.wait_log(r'flood\.example#\d+: failure reports come too fast; '
+                      r'reading them more slowly')
+        # Meanwhile another client is answered, and its reports count.
+        with farm.bdfarm('real.example') as real:
+            helo = time.monotonic()
+            real.helo()
+            helo = time.monotonic() - helo
+            job = real.next_job()
+            eq(real.failed(name, md5, job[2], 'Error: ' + 'y' * 3000,
+                           ['Z' * 4000] * 20), 'OK', 'answer to FAILED')
+        answered = 0
+        while answered < reports:
+            eq(flood.read_line(), 'OK', 'answer to a flooded FAILED')
+            answered += 1
+        took = time.monotonic() - start
+        # The holder's reports count, once each.
+        for i in range(2):
+            eq(holder.failed(name, md5, 1, 'crash'), 'OK', 'FAILED')
+        log = farm.joblog('g')
+        failed = re.findall(r'frame (\d+) failed on (\S+):', log)
+        eq(sorted(failed), sorted([(str(job[2]), real.ident),
+                                   ('1', holder.ident)]),
+           'failures counted')
+        longest = max(len(l) for l in log.splitlines())
+        check(longest <= 300, 'a job log line of %d bytes', longest)
+        grown = os.path.getsize(farm.joblog_path('g')) - size
+        check(grown < 20000, 'the job log grew by %d bytes', grown)
+        check('rendering complete' not in log and 'set aside' not in
+              farm.log(), 'the flood finished the job:\n%s', log)
+        stored = len([f for f in failed if f[1] == flood.ident])
+        print('%d long failure reports of frames out elsewhere: %d stored, '
+              'answered in %.1f s; job log grew by %d bytes; a HELO '
+              'meanwhile took %.1f ms' % (reports, stored, took, grown,
+                                           helo * 1000), flush=True)
+        holder.close()
+        flood.close()
+
+
 if __name__ == '__main__':
     main([test_nothing_before_helo,
           test_result_only_from_a_host_that_had_it,
           test_late_result_from_an_earlier_holder,
           test_reports_only_from_the_holder,
           test_second_session_under_a_live_name,
-          test_frames_held_capped])
+          test_frames_held_capped,
+          test_failure_flood])
