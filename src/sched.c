@@ -74,10 +74,11 @@ sched_renderers(const struct host *host)
 
 /*
  * The most frames host may hold at once, backup copies included: what its
- * renderers and the queue ahead of them need (3 + 2 per renderer ahead,
- * the client's default), when it said how many renderers it has, and
- * never more than the farm's max_held, so that no peer can take a job's
- * frames and sit on them.
+ * renderers and the queue ahead of them need by the client's defaults (a
+ * batch of 4 frames rendering on each renderer, 3 + 2 per renderer
+ * queued), when it said how many renderers it has, and never more than
+ * the farm's max_held, so that no peer can take a job's frames and sit on
+ * them.
  */
 static unsigned
 sched_max_held(const struct farm *farm, const struct host *host)
@@ -86,7 +87,7 @@ sched_max_held(const struct farm *farm, const struct host *host)
 
 	if (host->renderers <= 0)
 		return farm->max_held;
-	need = 3 + 3 * (uint64_t)host->renderers;
+	need = 3 + 6 * (uint64_t)host->renderers;
 	return need < farm->max_held ? (unsigned)need : farm->max_held;
 }
 

@@ -1371,28 +1371,27 @@ START_TEST(test_sched_max_held)
 	test_sched_expect(&farm, old, 0, T0 + 1, job, FARM_MAX_HELD + 1);
 	test_sched_none(&farm, old, 0, T0 + 1);
 
-	/* Two renderers: 3 + 2 * 2 ahead of them, 9 in all. */
+	/* Two renderers: a batch of 4 on each and 3 + 2 * 2 queued, 15. */
 	two = test_sched_client(&farm, "two.example", 2, T0);
-	for (n = FARM_MAX_HELD + 2; n <= FARM_MAX_HELD + 10; n++)
+	for (n = FARM_MAX_HELD + 2; n <= FARM_MAX_HELD + 16; n++)
 		test_sched_expect(&farm, two, 2, T0 + 2, job, n);
 	test_sched_none(&farm, two, 2, T0 + 2);
-	ck_assert_uint_eq(two->held, 9);
+	ck_assert_uint_eq(two->held, 15);
 
 	/* The setting lowers the cap; HOLD keeps to it too. */
 	farm.max_held = 2;
-	test_sched_expect(&farm, b, 1, T0 + 3, job, FARM_MAX_HELD + 11);
-	test_sched_expect(&farm, b, 1, T0 + 3, job, FARM_MAX_HELD + 12);
+	n = FARM_MAX_HELD + 17;
+	test_sched_expect(&farm, b, 1, T0 + 3, job, n);
+	test_sched_expect(&farm, b, 1, T0 + 3, job, n + 1);
 	test_sched_none(&farm, b, 1, T0 + 3);
-	sched_frame_return(&farm, job, FARM_MAX_HELD + 11, b, "test");
-	test_sched_expect(&farm, b, 1, T0 + 4, job, FARM_MAX_HELD + 11);
-	sched_frame_return(&farm, job, FARM_MAX_HELD + 11, b, "test");
-	sched_frame_return(&farm, job, FARM_MAX_HELD + 12, b, "test");
+	sched_frame_return(&farm, job, n, b, "test");
+	test_sched_expect(&farm, b, 1, T0 + 4, job, n);
+	sched_frame_return(&farm, job, n, b, "test");
+	sched_frame_return(&farm, job, n + 1, b, "test");
 	ck_assert_uint_eq(b->held, 0);
 	farm.max_held = 1;
-	ck_assert_int_eq(sched_hold(&farm, job, FARM_MAX_HELD + 11, b, T0 + 5),
-	    1);
-	ck_assert_int_eq(sched_hold(&farm, job, FARM_MAX_HELD + 12, b, T0 + 5),
-	    0);
+	ck_assert_int_eq(sched_hold(&farm, job, n, b, T0 + 5), 1);
+	ck_assert_int_eq(sched_hold(&farm, job, n + 1, b, T0 + 5), 0);
 	ck_assert_uint_eq(b->held, 1);
 	farm_free(&farm);
 }

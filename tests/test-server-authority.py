@@ -209,33 +209,33 @@ def test_second_session_under_a_live_name():
 
 
 def test_frames_held_capped():
-    with ExtFarm({'max_frames_held': 8}).start() as farm:
+    with ExtFarm({'max_frames_held': 12}).start() as farm:
         name, md5 = farm.ready_job('f', 1, 100)
         # A bdfarm client that asks again and again, keeping in touch.
         greedy = farm.bdfarm('greedy.example')
         got = [greedy.next_job(what='frame %d' % (i + 1))[2]
-               for i in range(8)]
-        eq(got, list(range(1, 9)), 'frames to the greedy client')
+               for i in range(12)]
+        eq(got, list(range(1, 13)), 'frames to the greedy client')
         greedy.waitjob(1)
         greedy.expect_no_job(0.5, 'a client that holds max_frames_held')
         # An old client asking with no free renderer: the same cap.
         with farm.client() as c:
             c.helo('old.example')
-            took = [c.requestjob(0) for _ in range(10)]
+            took = [c.requestjob(0) for _ in range(14)]
             c.goodbye()
-        eq([j and j[2] for j in took], list(range(9, 17)) + [None, None],
+        eq([j and j[2] for j in took], list(range(13, 25)) + [None, None],
            'frames to an old client')
-        # One renderer said: 3 + 2 ahead of it, 6 in all, under the cap.
+        # One renderer said: a batch of 4 and 3 + 2 queued, 9 in all.
         with farm.bdfarm('one.example') as one:
             one.facts(renderers=1)
-            mine = [one.next_job()[2] for _ in range(6)]
-            eq(mine, list(range(17, 23)), 'frames to a one-renderer client')
+            mine = [one.next_job()[2] for _ in range(9)]
+            eq(mine, list(range(25, 34)), 'frames to a one-renderer client')
             one.waitjob(1)
-            one.expect_no_job(0.5, 'a one-renderer client that holds 6')
+            one.expect_no_job(0.5, 'a one-renderer client that holds 9')
         # A frame back, and the waiting WAITJOB is answered with the
         # lowest frame left: one of those the client that left had.
         eq(greedy.render((name, md5, 1)), 'THANKYOU', 'frame 1 sent')
-        eq(greedy.expect_job(what='a frame once one is back')[2], 17,
+        eq(greedy.expect_job(what='a frame once one is back')[2], 25,
            'next frame')
         print('frames held at most, of 100: %d by a client asking again '
               'and again, %d by an old client, %d by a one-renderer client'
