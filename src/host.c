@@ -1,6 +1,7 @@
 /*
  * host.c: the hosts that render for the farm, known by the name they give
- * in HELO, with their connections and tallies.
+ * in HELO, with their connections and tallies, and the one session that
+ * speaks for each while several use its name.
  */
 #include <stdlib.h>
 #include <string.h>

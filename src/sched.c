@@ -1,8 +1,10 @@
 /*
  * sched.c: which frame goes out next, and what happens when one comes
- * back. Fresh frames first, by queue order and lowest number, but a
- * bdfarm client holds no more than its share of the work left, so that
- * the last frames of a job spread over every renderer. When no fresh
+ * back. Fresh frames first, by queue order and lowest number, but no host
+ * holds more than it can use or the farm allows, and a bdfarm client no
+ * more than its share of the work left, so that the last frames of a job
+ * spread over every renderer. Results are taken only from a host that
+ * had the frame, and reports only from the one that has it. When no fresh
  * frame is left, the frame out longest goes out again once it has been
  * out for the redistribution delay, but never to a client with no free
  * renderer, and never while the host that has it keeps in touch; an idle

@@ -2,7 +2,8 @@
  * server-peer.c: one client connection as a state machine: request lines,
  * then, after RESULTS, the frame's bytes, then lines again. Each peer has
  * its own buffers and timeouts, so a slow or silent one holds up nobody;
- * a peer gets a bounded number of requests per turn of the loop. A
+ * a peer gets a bounded number of requests per turn of the loop, and one
+ * that sends failure reports too fast is read more slowly. A
  * transfer, either way, times out only when no byte of it has moved for
  * peer_timeout seconds, however long it takes as a whole.
  */
