@@ -33,6 +33,7 @@ farm_init(struct farm *farm, farm_time redistribute_delay,
 	TAILQ_INIT(&farm->hosts);
 	farm->next_seq = 1;
 	farm->redistribute_delay = redistribute_delay;
+	farm->max_held = FARM_MAX_HELD;
 	farm->event = event;
 	farm->event_arg = arg;
 }

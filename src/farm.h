@@ -29,6 +29,8 @@ enum frame_state {
 };
 
 #define FARM_MAX_FAILURES	3	/* per host and job, and hosts per frame */
+#define FARM_MAX_HELD		16	/* frames one host may hold, by default */
+#define FARM_MAX_FAILURE_REPORTS 1024	/* kept per job; then not counted */
 
 struct host;
 
@@ -51,6 +53,15 @@ struct job_host {
 
 /* One failed render of a frame by a host, as a bdfarm client reported. */
 struct job_failure {
+	long		 frame;
+	struct host	*host;
+};
+
+/*
+ * A host a frame was out to before, until the frame is done: its late
+ * result is still welcome, while a host that never had the frame is not.
+ */
+struct job_holder {
 	long		 frame;
 	struct host	*host;
 };
@@ -84,6 +95,8 @@ struct job {
 	size_t		 nfailed;	/* frames in FRAME_FAILED */
 	struct job_failure *failures;
 	size_t		 nfailures;
+	struct job_holder *past;	/* earlier holders of frames not done */
+	size_t		 npast;
 	size_t		 next_todo;	/* no TODO frame below this index */
 
 	int		 priority;	/* higher goes first */
@@ -114,6 +127,8 @@ struct host {
 	int		 cores;
 	char		*blender;	/* Blender's version, or NULL */
 	farm_time	 last_contact;	/* when it was last heard from */
+	uint64_t	 session;	/* the extension session it speaks
+					   through, or 0 */
 	unsigned	 held;		/* frames out to it, backups included */
 	unsigned	 done;
 	farm_time	 frame_time_sum;
@@ -166,6 +181,7 @@ struct farm {
 	uint64_t	 next_seq;
 	farm_time	 redistribute_delay;
 	farm_time	 client_timeout; /* a lost bdfarm client's frames wait */
+	unsigned	 max_held;	/* frames one host may hold at most */
 	farm_time	 started;	/* the clock when the farm started */
 	farm_time	 next_due;	/* no frame is overdue before this */
 	int		 stopping;
@@ -179,6 +195,7 @@ enum farm_result {
 	FARM_RESULT_NO_JOB,
 	FARM_RESULT_CHANGED,
 	FARM_RESULT_NOT_OUT,
+	FARM_RESULT_NOT_YOURS,	/* out, but never to the host that sent it */
 	FARM_RESULT_DONE
 };
 
@@ -218,7 +235,10 @@ void		 job_frame_set(struct job *, struct frame *, enum frame_state);
 void		 job_frame_out(struct job *, struct frame *, struct host *,
 		     farm_time);
 void		 job_frame_backup(struct frame *, struct host *);
-struct host	*job_frame_release(struct frame *, struct host *);
+struct host	*job_frame_release(struct job *, struct frame *,
+		     struct host *);
+int		 job_frame_had(const struct job *, const struct frame *,
+		     const struct host *);
 void		 job_reset_frames(struct job *);
 void		 job_count_host(struct job *, const char *, unsigned);
 void		 job_free(struct job *);
@@ -226,8 +246,10 @@ void		 job_free(struct job *);
 /* host.c */
 struct host	*host_get(struct farm *, const char *);
 struct host	*host_find(struct farm *, const char *);
-void		 host_connected(struct host *, int, farm_time);
-void		 host_disconnected(struct host *, int);
+void		 host_connected(struct host *, int, uint64_t, farm_time);
+void		 host_disconnected(struct host *, int, uint64_t);
+int		 host_speaks(const struct host *, uint64_t);
+int		 host_take_over(struct host *, int, uint64_t);
 void		 host_set_facts(struct host *, int, int, const char *);
 int		 host_alive(const struct host *);
 
@@ -241,7 +263,7 @@ void		 sched_frame_done(struct farm *, struct job *, long,
 		     struct host *, farm_time);
 void		 sched_frame_discarded(struct farm *, struct job *, long,
 		     const char *, const char *);
-void		 sched_frame_failed(struct farm *, struct job *, long,
+int		 sched_frame_failed(struct farm *, struct job *, long,
 		     struct host *, const char *);
 int		 sched_frame_return(struct farm *, struct job *, long,
 		     struct host *, const char *);
@@ -251,6 +273,7 @@ size_t		 sched_host_lost(struct farm *, struct host *);
 size_t		 sched_expire_hosts(struct farm *, farm_time);
 int		 sched_hold(struct farm *, struct job *, long, struct host *,
 		     farm_time);
+int		 sched_out_to(struct job *, long, const struct host *);
 size_t		 sched_held(struct farm *, struct host *,
 		     const struct farm_hold *, size_t);
 void		 sched_changed(struct farm *);

@@ -1,6 +1,7 @@
 /*
  * host.c: the hosts that render for the farm, known by the name they give
- * in HELO, with their connections and tallies.
+ * in HELO, with their connections and tallies, and the one session that
+ * speaks for each while several use its name.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +38,22 @@ host_get(struct farm *farm, const char *name)
 
 /*
  * A session from this host has begun, speaking version ext_version of the
- * extension (0 for the original protocol).
+ * extension (0 for the original protocol). The first extension session
+ * under a name speaks for the host until it ends; another one under the
+ * same name meanwhile (session, if not 0, tells them apart) only waits,
+ * so that it cannot take frames from the first or fail them.
  */
 void
-host_connected(struct host *host, int ext_version, farm_time now)
+host_connected(struct host *host, int ext_version, uint64_t session,
+    farm_time now)
 {
 	host->connections++;
-	host->ext_version = ext_version;
 	if (ext_version > 0)
 		host->live++;
+	if (ext_version > 0 && host->session == 0)
+		host->session = session;
+	if (host_speaks(host, session))
+		host->ext_version = ext_version;
 	host->last_contact = now;
 }
 
@@ -56,12 +64,35 @@ host_connected(struct host *host, int ext_version, farm_time now)
  * be out of touch.
  */
 void
-host_disconnected(struct host *host, int ext_version)
+host_disconnected(struct host *host, int ext_version, uint64_t session)
 {
 	if (host->connections > 0)
 		host->connections--;
 	if (ext_version > 0 && host->live > 0)
 		host->live--;
+	if (session != 0 && host->session == session)
+		host->session = 0;
+}
+
+/* Whether session may act for the host: no other session speaks for it. */
+int
+host_speaks(const struct host *host, uint64_t session)
+{
+	return host->session == 0 || host->session == session;
+}
+
+/*
+ * An extension session that waited under the host's name speaks for it
+ * now that no other does. Returns 1 if it does.
+ */
+int
+host_take_over(struct host *host, int ext_version, uint64_t session)
+{
+	if (ext_version == 0 || host->session != 0)
+		return 0;
+	host->session = session;
+	host->ext_version = ext_version;
+	return 1;
 }
 
 /* What a bdfarm client says of itself: renderers, cores, Blender. */

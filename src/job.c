@@ -91,12 +91,72 @@ job_frame_hold(struct frame *f, struct host *host)
 	host->held++;
 }
 
+/* Whether host held frame number before, by the job's list of them. */
+static int
+job_frame_held_before(const struct job *job, long number,
+    const struct host *host)
+{
+	size_t	i;
+
+	for (i = 0; i < job->npast; i++) {
+		if (job->past[i].frame == number && job->past[i].host == host)
+			return 1;
+	}
+	return 0;
+}
+
+/* Remember that host held frame f, once per frame and host. */
+static void
+job_frame_remember(struct job *job, const struct frame *f,
+    struct host *host)
+{
+	long	number = job_frame_number(job, f);
+
+	if (job_frame_held_before(job, number, host))
+		return;
+	job->past = xreallocarray(job->past, job->npast + 1,
+	    sizeof *job->past);
+	job->past[job->npast].frame = number;
+	job->past[job->npast].host = host;
+	job->npast++;
+}
+
+/* Forget the earlier holders of frame f: it is done. */
+static void
+job_frame_forget(struct job *job, const struct frame *f)
+{
+	long	number = job_frame_number(job, f);
+	size_t	i, kept = 0;
+
+	for (i = 0; i < job->npast; i++) {
+		if (job->past[i].frame != number)
+			job->past[kept++] = job->past[i];
+	}
+	job->npast = kept;
+}
+
 /*
- * Host no longer holds frame f: a backup copy's host becomes the only one.
- * Returns the host that still holds it, or NULL.
+ * Whether host has frame f, as its renderer or as the backup, or had it
+ * before while it was not done: the hosts whose result is welcome.
+ */
+int
+job_frame_had(const struct job *job, const struct frame *f,
+    const struct host *host)
+{
+	if (host == NULL)
+		return 0;
+	if (f->state == FRAME_OUT && (f->host == host || f->backup == host))
+		return 1;
+	return job_frame_held_before(job, job_frame_number(job, f), host);
+}
+
+/*
+ * Host no longer holds frame f of job: a backup copy's host becomes the
+ * only one, and host is remembered as one that had it. Returns the host
+ * that still holds it, or NULL.
  */
 struct host *
-job_frame_release(struct frame *f, struct host *host)
+job_frame_release(struct job *job, struct frame *f, struct host *host)
 {
 	if (f->host == host) {
 		f->host = f->backup;
@@ -109,6 +169,7 @@ job_frame_release(struct frame *f, struct host *host)
 		host->held--;
 	if (f->host == NULL)
 		f->progress = 0;
+	job_frame_remember(job, f, host);
 	return f->host;
 }
 
@@ -120,7 +181,7 @@ job_frame_leave(struct job *job, struct frame *f)
 
 	if (f->state == FRAME_OUT) {
 		while (f->host != NULL)
-			job_frame_release(f, f->host);
+			job_frame_release(job, f, f->host);
 		TAILQ_REMOVE(&job->out, f, out_entry);
 		job->nout--;
 	} else if (f->state == FRAME_FAILED)
@@ -139,8 +200,10 @@ job_frame_set(struct job *job, struct frame *f, enum frame_state state)
 {
 	job_frame_leave(job, f);
 	f->state = (uint8_t)state;
-	if (state == FRAME_DONE)
+	if (state == FRAME_DONE) {
 		job->ndone++;
+		job_frame_forget(job, f);
+	}
 	else if (state == FRAME_FAILED)
 		job->nfailed++;
 }
@@ -205,6 +268,9 @@ job_reset_frames(struct job *job)
 	free(job->failures);
 	job->failures = NULL;
 	job->nfailures = 0;
+	free(job->past);
+	job->past = NULL;
+	job->npast = 0;
 	job->complete = 0;
 	job->backups = 0;
 	job->frame_time_sum = 0;
@@ -246,6 +312,7 @@ job_free(struct job *job)
 		free(job->hosts[i].name);
 	free(job->hosts);
 	free(job->failures);
+	free(job->past);
 	free(job->frames);
 	free(job->name);
 	free(job->blend_path);

@@ -1,8 +1,10 @@
 /*
  * sched.c: which frame goes out next, and what happens when one comes
- * back. Fresh frames first, by queue order and lowest number, but a
- * bdfarm client holds no more than its share of the work left, so that
- * the last frames of a job spread over every renderer. When no fresh
+ * back. Fresh frames first, by queue order and lowest number, but no host
+ * holds more than it can use or the farm allows, and a bdfarm client no
+ * more than its share of the work left, so that the last frames of a job
+ * spread over every renderer. Results are taken only from a host that
+ * had the frame, and reports only from the one that has it. When no fresh
  * frame is left, the frame out longest goes out again once it has been
  * out for the redistribution delay, but never to a client with no free
  * renderer, and never while the host that has it keeps in touch; an idle
@@ -70,6 +72,25 @@ static unsigned
 sched_renderers(const struct host *host)
 {
 	return host->renderers > 0 ? (unsigned)host->renderers : 1;
+}
+
+/*
+ * The most frames host may hold at once, backup copies included: what its
+ * renderers and the queue ahead of them need by the client's defaults (a
+ * batch of 4 frames rendering on each renderer, 3 + 2 per renderer
+ * queued), when it said how many renderers it has, and never more than
+ * the farm's max_held, so that no peer can take a job's frames and sit on
+ * them.
+ */
+static unsigned
+sched_max_held(const struct farm *farm, const struct host *host)
+{
+	uint64_t	need;
+
+	if (host->renderers <= 0)
+		return farm->max_held;
+	need = 3 + 6 * (uint64_t)host->renderers;
+	return need < farm->max_held ? (unsigned)need : farm->max_held;
 }
 
 /*
@@ -231,8 +252,9 @@ sched_has_work(struct farm *farm, farm_time now)
 }
 
 /*
- * Hand the next frame to host, which has available free renderers.
- * Returns 1 with *jobp and *number set, or 0 if there is nothing for it.
+ * Hand the next frame to host, which has available free renderers, unless
+ * it holds as many as it may. Returns 1 with *jobp and *number set, or 0
+ * if there is nothing for it.
  */
 int
 sched_next(struct farm *farm, struct host *host, int available,
@@ -242,7 +264,7 @@ sched_next(struct farm *farm, struct host *host, int available,
 	struct frame	*f = NULL;
 	int		 resent;
 
-	if (farm->stopping)
+	if (farm->stopping || host->held >= sched_max_held(farm, host))
 		return 0;
 	if (sched_within_share(farm, host)) {
 		TAILQ_FOREACH(job, &farm->jobs, entry) {
@@ -285,8 +307,10 @@ sched_result_rank(enum farm_result r)
 {
 	switch (r) {
 	case FARM_RESULT_OK:
-		return 4;
+		return 5;
 	case FARM_RESULT_DONE:
+		return 4;
+	case FARM_RESULT_NOT_YOURS:
 		return 3;
 	case FARM_RESULT_NOT_OUT:
 		return 2;
@@ -307,11 +331,12 @@ sched_holds(const struct frame *f, const struct host *host)
 }
 
 /*
- * Whether a result for frame number of the .blend travelling as name with
- * digest is wanted: any frame that was handed out and is not done yet, even
- * if it went back to the queue meanwhile. On FARM_RESULT_OK, *jobp is the
- * job it belongs to: when several jobs share the .blend, the one whose
- * frame is out to host, else the first that wants it.
+ * Whether a result from host for frame number of the .blend travelling as
+ * name with digest is wanted: a frame that is not done yet and is out to
+ * host, or was before, even if it went back to the queue or to another
+ * host meanwhile; never one host did not have. On FARM_RESULT_OK, *jobp
+ * is the job it belongs to: when several jobs share the .blend, the one
+ * whose frame is out to host, else the first that wants it.
  */
 enum farm_result
 sched_check_result(struct farm *farm, const char *name, const char *digest,
@@ -335,11 +360,12 @@ sched_check_result(struct farm *farm, const char *name, const char *digest,
 			/* Of jobs sharing the .blend, the one that gave it. */
 			*jobp = job;
 			return FARM_RESULT_OK;
-		} else {
+		} else if (job_frame_had(job, f, host)) {
 			r = FARM_RESULT_OK;
 			if (wanted == NULL)
 				wanted = job;
-		}
+		} else
+			r = FARM_RESULT_NOT_YOURS;
 		if (sched_result_rank(r) > sched_result_rank(best))
 			best = r;
 	}
@@ -388,6 +414,8 @@ sched_result_reason(enum farm_result r)
 		return "the .blend changed since the frame was handed out";
 	case FARM_RESULT_NOT_OUT:
 		return "the frame was never handed out";
+	case FARM_RESULT_NOT_YOURS:
+		return "the frame was never handed out to this host";
 	case FARM_RESULT_DONE:
 		return "the frame is already done";
 	}
@@ -455,7 +483,7 @@ sched_release(struct farm *farm, struct job *job, struct frame *f,
 {
 	if (!sched_holds(f, host))
 		return 0;
-	if (job_frame_release(f, host) == NULL)
+	if (job_frame_release(job, f, host) == NULL)
 		job_frame_set(job, f, FRAME_TODO);
 	else
 		sched_changed(farm);
@@ -463,20 +491,29 @@ sched_release(struct farm *farm, struct job *job, struct frame *f,
 }
 
 /*
- * A bdfarm client reports that it could not render a frame. The frame goes
- * back to the queue at once (unless a backup copy renders elsewhere), or,
- * if it has now failed on too many hosts, is set aside; a host that fails
- * a job too often gets no more of it.
+ * A bdfarm client reports that it could not render a frame out to it. The
+ * frame goes back to the queue at once (unless a backup copy renders
+ * elsewhere), or, if it has now failed on too many hosts, is set aside; a
+ * host that fails a job too often gets no more of it. A report of a frame
+ * that is not out to host counts for nothing, so one hand-out counts at
+ * most once; once the job keeps FARM_MAX_FAILURE_REPORTS, the frame just
+ * goes back. Returns 1 if the failure counted.
  */
-void
+int
 sched_frame_failed(struct farm *farm, struct job *job, long number,
     struct host *host, const char *reason)
 {
 	struct frame	*f = job_frame(job, number);
 	int		 was_blocked;
 
-	if (f == NULL || f->state == FRAME_DONE || f->state == FRAME_FAILED)
-		return;
+	if (f == NULL || !sched_holds(f, host))
+		return 0;
+	if (job->nfailures >= FARM_MAX_FAILURE_REPORTS) {
+		sched_release(farm, job, f, host);
+		sched_notify(farm, FARM_FRAME_RETURNED, job, number, host->name,
+		    "it failed, and the job keeps no more failure reports");
+		return 0;
+	}
 	was_blocked = job_host_blocked(job, host);
 	job->failures = xreallocarray(job->failures, job->nfailures + 1,
 	    sizeof *job->failures);
@@ -495,6 +532,7 @@ sched_frame_failed(struct farm *farm, struct job *job, long number,
 		sched_notify(farm, FARM_HOST_BLOCKED, job, number, host->name,
 		    NULL);
 	sched_check_complete(farm, job);
+	return 1;
 }
 
 /*
@@ -577,8 +615,8 @@ sched_expire_hosts(struct farm *farm, farm_time now)
 /*
  * A bdfarm client that connected again says it holds frame number of job:
  * it keeps it if the frame is still out to it, or is given it again if it
- * went back to the queue. Returns 1 if it may keep it, 0 if it should drop
- * it (done, failed, or out to another host).
+ * had it and it went back to the queue. Returns 1 if it may keep it, 0 if
+ * it should drop it (done, failed, out to another host, or never its own).
  */
 int
 sched_hold(struct farm *farm, struct job *job, long number,
@@ -590,13 +628,24 @@ sched_hold(struct farm *farm, struct job *job, long number,
 		return 0;
 	if (sched_holds(f, host))
 		return 1;
-	if (f->state != FRAME_TODO || job_host_blocked(job, host))
+	if (f->state != FRAME_TODO || job_host_blocked(job, host) ||
+	    !job_frame_had(job, f, host) ||
+	    host->held >= sched_max_held(farm, host))
 		return 0;
 	job_frame_out(job, f, host, now);
 	f->sends++;
 	sched_notify(farm, FARM_FRAME_OUT, job, number, host->name,
 	    "the client still had it");
 	return 1;
+}
+
+/* Whether frame number of job is out to host now. */
+int
+sched_out_to(struct job *job, long number, const struct host *host)
+{
+	struct frame	*f = job_frame(job, number);
+
+	return f != NULL && sched_holds(f, host);
 }
 
 /* Whether the frame numbered number of the job with seq is in holds. */

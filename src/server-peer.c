@@ -2,7 +2,8 @@
  * server-peer.c: one client connection as a state machine: request lines,
  * then, after RESULTS, the frame's bytes, then lines again. Each peer has
  * its own buffers and timeouts, so a slow or silent one holds up nobody;
- * a peer gets a bounded number of requests per turn of the loop. A
+ * a peer gets a bounded number of requests per turn of the loop, and one
+ * that sends failure reports too fast is read more slowly. A
  * transfer, either way, times out only when no byte of it has moved for
  * peer_timeout seconds, however long it takes as a whole.
  */
@@ -37,6 +38,9 @@
 
 #define PEER_REQUESTS_PER_TURN	16
 #define PEER_INPUT_HIGH		(256 * 1024)	/* bytes read ahead at most */
+#define PEER_FAILURES_BURST	10	/* failure reports taken at once */
+#define PEER_FAILURE_INTERVAL	500	/* ms between them beyond that */
+#define PEER_FAILURE_SHOWN	200	/* bytes logged of a reason or line */
 
 static void	peer_process(struct peer *);
 static void	peer_drop(struct peer *, const char *);
@@ -52,16 +56,56 @@ peer_name(struct peer *p)
 	return p->host != NULL ? p->host->name : p->addr;
 }
 
-/* The peer's host; a peer that never said HELO goes by its address. */
+/* The peer's host, which has just been heard from; it said HELO. */
 static struct host *
 peer_host(struct peer *p)
 {
-	if (p->host == NULL) {
-		p->host = host_get(&p->server->farm, p->addr);
-		host_connected(p->host, p->ext_version, clock_mono_ms());
-	}
 	p->host->last_contact = clock_mono_ms();
 	return p->host;
+}
+
+/*
+ * Whether the peer acts for its host: no other session under the same
+ * name spoke for it first. One that waits gets no frame, and what it says
+ * of frames changes nothing.
+ */
+static int
+peer_speaks(struct peer *p)
+{
+	return p->host != NULL && host_speaks(p->host, p->id);
+}
+
+/*
+ * The session leaving spoke for host and ends: an extension session that
+ * waited under its name speaks for it from now on, with what it said it
+ * holds: a version 2 client that already said HELD keeps only the frames
+ * it holds, a version 1 client keeps none. Returns 1 if one took over.
+ */
+static int
+peer_hand_over(struct server *s, struct host *host, struct peer *leaving)
+{
+	struct peer	*q;
+
+	TAILQ_FOREACH(q, &s->peers, entry) {
+		if (q != leaving && q->host == host &&
+		    q->state != PEER_CLOSING &&
+		    host_take_over(host, q->ext_version, q->id))
+			break;
+	}
+	if (q == NULL)
+		return 0;
+	log_info(_("%s: the session that waited speaks for this host now"),
+	    host->name);
+	if (q->held_pending) {
+		sched_held(&s->farm, host, q->holds, q->nholds);
+		free(q->holds);
+		q->holds = NULL;
+		q->nholds = 0;
+		q->held_pending = 0;
+	} else if (q->ext_version == 1)
+		sched_host_lost(&s->farm, host);
+	server_wake(s);
+	return 1;
 }
 
 /*
@@ -240,17 +284,23 @@ peer_helo(struct peer *p, const struct proto_request *req)
 		peer_drop(p, "host name too long");
 		return -1;
 	}
-	if (p->host != NULL)
-		host_disconnected(p->host, p->ext_version);
+	if (p->host != NULL) {
+		host_disconnected(p->host, p->ext_version, p->id);
+		peer_hand_over(s, p->host, p);
+	}
 	/* An old session is never sent JOB: its WAITJOB is forgotten. */
 	if (req->ext_version == 0)
 		p->waiting = 0;
 	p->ext_version = req->ext_version < PROTO_EXT_VERSION ?
 	    req->ext_version : PROTO_EXT_VERSION;
 	p->nholds = 0;
+	p->held_pending = 0;
 	p->host = host_get(&s->farm, name);
 	free(name);
-	host_connected(p->host, p->ext_version, now);
+	host_connected(p->host, p->ext_version, p->id, now);
+	if (!peer_speaks(p))
+		log_info(_("%s: another session speaks for this host; this one "
+		    "waits until it ends"), p->host->name);
 	if (s->farm.stopping)
 		todo = "STOPPING";
 	else
@@ -318,8 +368,8 @@ peer_requestjob(struct peer *p, const struct proto_request *req)
 	struct job	*job;
 	long		 frame;
 
-	if (sched_next(&s->farm, peer_host(p), req->available, clock_mono_ms(),
-	    &job, &frame))
+	if (peer_speaks(p) && sched_next(&s->farm, peer_host(p),
+	    req->available, clock_mono_ms(), &job, &frame))
 		peer_reply(p, "%s %s %ld", job->blend_name, job->blend_digest,
 		    frame);
 	else
@@ -410,6 +460,13 @@ peer_results(struct peer *p, const struct proto_request *req)
 	char			*cause = NULL, *file;
 
 	peer_host(p);
+	if (!peer_speaks(p)) {
+		log_info(_("%s: result for frame %ld of %s refused: another "
+		    "session speaks for this host"), peer_name(p), req->frame,
+		    req->blend);
+		peer_reply(p, "NOK");
+		return;
+	}
 	r = sched_check_result(&s->farm, req->blend, req->digest, req->frame,
 	    p->host, &job);
 	if (r != FARM_RESULT_OK) {
@@ -575,23 +632,31 @@ peer_return(struct peer *p, const struct proto_request *req)
 {
 	struct job	*job = peer_find_frame(p, req);
 
-	if (job != NULL)
+	if (job != NULL && peer_speaks(p))
 		sched_frame_return(&p->server->farm, job, req->frame, p->host,
 		    "given back by the client");
 }
 
 /*
  * HOLD: a client that connected again holds this frame; it may keep it
- * if the frame is still (or again) its own.
+ * if the frame is still (or again) its own. While another session speaks
+ * for its host, it may keep only what is out to the host now.
  */
 static void
 peer_hold(struct peer *p, const struct proto_request *req)
 {
 	struct server	*s = p->server;
 	struct job	*job = peer_find_frame(p, req);
+	int		 ok;
 
-	if (job == NULL || !sched_hold(&s->farm, job, req->frame, p->host,
-	    clock_mono_ms())) {
+	if (job == NULL)
+		ok = 0;
+	else if (peer_speaks(p))
+		ok = sched_hold(&s->farm, job, req->frame, p->host,
+		    clock_mono_ms());
+	else
+		ok = sched_out_to(job, req->frame, p->host);
+	if (!ok) {
 		peer_reply(p, "NOK");
 		return;
 	}
@@ -602,10 +667,17 @@ peer_hold(struct peer *p, const struct proto_request *req)
 	peer_reply(p, "OK");
 }
 
-/* HELD: the client held nothing else; its other frames go back. */
+/*
+ * HELD: the client held nothing else; its other frames go back, once it
+ * speaks for its host.
+ */
 static void
 peer_held(struct peer *p)
 {
+	if (!peer_speaks(p)) {
+		p->held_pending = 1;
+		return;
+	}
 	sched_held(&p->server->farm, p->host, p->holds, p->nholds);
 	free(p->holds);
 	p->holds = NULL;
@@ -620,7 +692,7 @@ peer_serve_waiting(struct peer *p)
 	struct job	*job;
 	long		 frame;
 
-	if (!p->waiting || p->state == PEER_CLOSING || p->host == NULL)
+	if (!p->waiting || p->state == PEER_CLOSING || !peer_speaks(p))
 		return;
 	if (!sched_next(&s->farm, p->host, p->waiting_available, clock_mono_ms(),
 	    &job, &frame))
@@ -646,7 +718,7 @@ peer_progress(struct peer *p, const struct proto_request *req)
 {
 	struct job	*job = peer_find_frame(p, req);
 
-	if (job != NULL) {
+	if (job != NULL && peer_speaks(p)) {
 		sched_frame_progress(job, req->frame, peer_host(p),
 		    req->permille);
 		log_debug("%s: frame %ld at %u/1000 on %s", job->name,
@@ -655,15 +727,59 @@ peer_progress(struct peer *p, const struct proto_request *req)
 	}
 }
 
+/*
+ * Add to *text prefix and line, but no more than PEER_FAILURE_SHOWN bytes
+ * of line, cut between two characters and marked, so that a failure's
+ * line in the job log stays short whatever the client sends.
+ */
+static void
+peer_failure_append(char **text, const char *prefix, const char *line)
+{
+	size_t	 len = strlen(line);
+	char	*more;
+	int	 cut = len > PEER_FAILURE_SHOWN;
+
+	if (cut) {
+		len = PEER_FAILURE_SHOWN;
+		while (len > 0 && ((unsigned char)line[len] & 0xc0) == 0x80)
+			len--;
+	}
+	xasprintf(&more, "%s%s%.*s%s", *text, prefix, (int)len, line,
+	    cut ? "..." : "");
+	free(*text);
+	*text = more;
+}
+
+/*
+ * Count a failure report against the peer's rate: beyond a burst, the
+ * peer's next request is read only after a pause, so that a flood of
+ * reports slows down that peer alone.
+ */
+static void
+peer_failure_rate(struct peer *p)
+{
+	int64_t	now = clock_mono_ms(), wait;
+
+	if ((wait = ratelimit_take(&p->failure_rate, now)) == 0)
+		return;
+	p->paused_until = now + wait;
+	if (!p->slowed)
+		log_info(_("%s: failure reports come too fast; reading them "
+		    "more slowly"), peer_name(p));
+	p->slowed = 1;
+}
+
 /* FAILED: read the output lines that follow, then record the failure. */
 static void
 peer_failed(struct peer *p, const struct proto_request *req)
 {
+	peer_failure_rate(p);
 	p->failure_blend = xstrdup(req->blend);
 	snprintf(p->failure_digest, sizeof p->failure_digest, "%s",
 	    req->digest);
 	p->failure_frame = req->frame;
-	p->failure_reason = xstrdup(req->reason);
+	p->failure_reason = xstrdup("");
+	peer_failure_append(&p->failure_reason, "", req->reason);
 	p->failure_output = xstrdup("");
 	p->failure_lines = req->lines;
 	p->state = PEER_FAILURE;
@@ -690,16 +806,14 @@ peer_failure_line(struct peer *p, const char *line)
 	char		*more;
 
 	if (p->failure_lines > 0) {
-		xasprintf(&more, "%s\n    %s", p->failure_output, line);
-		free(p->failure_output);
-		p->failure_output = more;
+		peer_failure_append(&p->failure_output, "\n    ", line);
 		p->failure_lines--;
 	}
 	if (p->failure_lines > 0)
 		return;
 	job = sched_find_frame(&s->farm, p->failure_blend, p->failure_digest,
 	    p->failure_frame, peer_host(p));
-	if (job != NULL) {
+	if (job != NULL && peer_speaks(p)) {
 		xasprintf(&more, "%s%s", p->failure_reason, p->failure_output);
 		sched_frame_failed(&s->farm, job, p->failure_frame,
 		    peer_host(p), more);
@@ -725,7 +839,7 @@ peer_allowed(struct peer *p, enum proto_cmd cmd)
 	case PROTO_RETURN:
 	case PROTO_HOLD:
 	case PROTO_HELD:
-		return p->ext_version >= 2 && p->host != NULL;
+		return p->ext_version >= 2;
 	default:
 		return 1;
 	}
@@ -740,6 +854,11 @@ peer_request(struct peer *p, char *line)
 
 	if (proto_parse_request(line, &req, &cause) != 0) {
 		peer_drop(p, cause);
+		return -1;
+	}
+	if (p->host == NULL && req.cmd != PROTO_HELO &&
+	    req.cmd != PROTO_GOODBYE) {
+		peer_drop(p, "request before HELO");
 		return -1;
 	}
 	if (!peer_allowed(p, req.cmd)) {
@@ -763,8 +882,9 @@ peer_request(struct peer *p, char *line)
 		peer_close_after_reply(p);
 		return -1;
 	case PROTO_FACTS:
-		host_set_facts(peer_host(p), req.renderers, req.cores,
-		    req.blender);
+		if (peer_speaks(p))
+			host_set_facts(peer_host(p), req.renderers, req.cores,
+			    req.blender);
 		server_changed(p->server);
 		break;
 	case PROTO_ALIVE:
@@ -830,6 +950,25 @@ peer_upload(struct peer *p)
 	return peer_upload_done(p);
 }
 
+/*
+ * Whether the peer's next request must wait, after too many failure
+ * reports: if so, it is read when the pause ends. Its input meanwhile
+ * fills up to the watermark, and then the peer's own sending stalls.
+ */
+static int
+peer_paused(struct peer *p)
+{
+	int64_t		wait = p->paused_until - clock_mono_ms();
+	struct timeval	tv;
+
+	if (wait <= 0)
+		return 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	event_add(p->resume_ev, &tv);
+	return 1;
+}
+
 /* Work through what the peer sent, up to a fair share per turn. */
 static void
 peer_process(struct peer *p)
@@ -852,6 +991,8 @@ peer_process(struct peer *p)
 			event_add(p->resume_ev, &zero);
 			return;
 		}
+		if (p->state == PEER_LINES && peer_paused(p))
+			return;
 		/*
 		 * The next request waits until the last answer has gone out,
 		 * so a peer that does not read cannot pile up replies (or the
@@ -960,6 +1101,9 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 	p = xcalloc(1, sizeof *p);
 	p->server = s;
+	p->id = ++s->last_peer_id;
+	ratelimit_init(&p->failure_rate, PEER_FAILURE_INTERVAL,
+	    PEER_FAILURES_BURST, clock_mono_ms());
 	if (getnameinfo(addr, (socklen_t)addrlen, host, sizeof host, NULL, 0,
 	    NI_NUMERICHOST) != 0)
 		snprintf(host, sizeof host, "unknown");
@@ -994,8 +1138,10 @@ peer_free(struct peer *p)
 		 * A client of version 2 may come back for its frames: it
 		 * counts as lost only after client_timeout out of touch.
 		 */
-		host_disconnected(p->host, p->ext_version);
-		if (p->ext_version == 1 && !host_alive(p->host))
+		host_disconnected(p->host, p->ext_version, p->id);
+		if (peer_hand_over(s, p->host, p)) {
+			/* Another session under its name goes on. */
+		} else if (p->ext_version == 1 && !host_alive(p->host))
 			sched_host_lost(&s->farm, p->host);
 		else if (p->ext_version > 1) {
 			/* Silent for client_timeout already: lost now. */

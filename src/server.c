@@ -425,10 +425,11 @@ server_signal_stop_clients(evutil_socket_t sig, short events, void *arg)
 	server_stop_clients(arg);
 }
 
-/* Give the model the delays the settings say. */
+/* Give the model the delays and limits the settings say. */
 static void
 server_set_delays(struct server *s)
 {
+	s->farm.max_held = (unsigned)s->settings->max_frames_held;
 	s->farm.redistribute_delay =
 	    (farm_time)s->settings->redistribute_delay * 1000;
 	s->farm.client_timeout = (farm_time)s->settings->client_timeout * 1000;

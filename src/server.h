@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include "farm.h"
+#include "ratelimit.h"
 #include "state.h"
 
 struct bufferevent;
@@ -45,6 +46,7 @@ struct peer {
 	struct server		*server;
 	struct bufferevent	*bev;
 	char			 addr[NI_MAXHOST];
+	uint64_t		 id;		/* tells sessions of one name apart */
 	struct host		*host;
 	int			 ext_version;
 	enum peer_state		 state;
@@ -55,6 +57,7 @@ struct peer {
 	/* The frames a reconnected client said it holds, until HELD. */
 	struct farm_hold	*holds;
 	size_t			 nholds;
+	int			 held_pending;	/* HELD while another spoke */
 
 	/*
 	 * A payload on its way out (PEER_LINES or PEER_CLOSING): it times
@@ -77,6 +80,9 @@ struct peer {
 	char			*failure_reason;
 	char			*failure_output;
 	int			 failure_lines;
+	struct ratelimit	 failure_rate;	/* reports come no faster */
+	int64_t			 paused_until;	/* no request read before */
+	int			 slowed;	/* was paused for it, logged */
 
 	struct upload		*upload;
 	char			*upload_job;	/* the job whose folder it is in */
@@ -115,6 +121,7 @@ struct server {
 
 	struct peers		 peers;
 	int			 npeers;
+	uint64_t		 last_peer_id;
 	int			 auto_max_peers; /* what the descriptors allow */
 	int			 reserve_fd;	/* kept free for the checkpoint */
 	int			 save_failing;

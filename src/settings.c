@@ -55,6 +55,8 @@ static const struct setting_def setting_defs[] = {
 	    1, 64 * GIB, 2 * GIB, NULL },
 	{ "server", "max_peers", SETTING_INT, S(max_peers),
 	    0, 100000, 0, NULL },
+	{ "server", "max_frames_held", SETTING_INT, S(max_frames_held),
+	    1, 100000, 16, NULL },
 	{ "server", "log_file", SETTING_STRING, S(log_file), 0, 0, 0, "" },
 
 	{ "client", "renderers", SETTING_INT, S(renderers), 1, 1024, 1, NULL },

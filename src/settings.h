@@ -18,6 +18,7 @@ struct settings {
 	int		 state_save_delay;	/* ms to coalesce state saves */
 	int64_t		 max_frame_size;	/* bytes of one uploaded frame */
 	int		 max_peers;		/* connections at once; 0: auto */
+	int		 max_frames_held;	/* frames out to one host at most */
 	char		*log_file;		/* console mode log; "" none */
 
 	/* client group */

@@ -1,7 +1,8 @@
 """Failure reports: FAILED is answered OK, the frame goes out again at
-once and the reason and Blender's lines go to the job's log; a client that
-fails three times on a job gets no more of its frames; a frame that failed
-on three different clients is set aside, also across a restart."""
+once and the reason and Blender's lines (each cut to 200 bytes) go to the
+job's log; a client that fails three times on a job gets no more of its
+frames; a frame that failed on three different clients is set aside, also
+across a restart."""
 
 import os
 import re
@@ -33,9 +34,12 @@ def test_failed_is_logged_and_frame_requeued():
             eq(b.next_job(), (name, md5, 1), 'frame after FAILED')
             log = wait_joblog(farm, 'a', r'frame 1 failed on %s: Blender '
                               r'exited with status 139' % re.escape(r.ident))
-            for line in output:
+            for line in output[:-1]:
                 check(line in log, 'output line %r missing from the job '
                       'log:\n%.3000s', line[:80], log)
+            # A long line is cut: the job log keeps its first 200 bytes.
+            check('\n    %s...\n' % ('Z' * 200) in log, 'long output line '
+                  'not cut to 200 bytes in the job log:\n%.5000s', log)
 
             # A JOB may come between FAILED and its OK: r waits while
             # every frame is out, then reports frame 2 as failed.

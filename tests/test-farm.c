@@ -494,25 +494,64 @@ START_TEST(test_farm_hosts)
 	ck_assert_str_eq(a->name, "alpha");
 	ck_assert_int_eq(a->connections, 0);
 
-	host_connected(a, 2, 1000);
-	host_connected(a, 2, 2000);
+	host_connected(a, 2, 0, 1000);
+	host_connected(a, 2, 0, 2000);
 	ck_assert_int_eq(a->connections, 2);
 	ck_assert_int_eq(a->ext_version, 2);
 	ck_assert(host_alive(a));
 	ck_assert_int_eq(a->last_contact, 2000);
-	host_disconnected(a, 2);
+	host_disconnected(a, 2, 0);
 	ck_assert(host_alive(a));
-	host_disconnected(a, 2);
-	host_disconnected(a, 2);
+	host_disconnected(a, 2, 0);
+	host_disconnected(a, 2, 0);
 	ck_assert_int_eq(a->connections, 0);
 	ck_assert(!host_alive(a));
 	/* It was last heard from when it last spoke, not when it left. */
 	ck_assert_int_eq(a->last_contact, 2000);
 	/* The same name from an old client: no longer a bdfarm peer. */
-	host_connected(a, 0, 6000);
+	host_connected(a, 0, 0, 6000);
 	ck_assert_int_eq(a->ext_version, 0);
 	ck_assert(!host_alive(a));
 	ck_assert_uint_eq(test_farm_nevents, 0);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_farm_host_sessions)
+{
+	struct farm	 farm;
+	struct host	*a;
+
+	/*
+	 * The first extension session under a name speaks for the host; a
+	 * second one meanwhile, or an old-protocol one, only waits and
+	 * changes nothing of it, until the first ends.
+	 */
+	test_farm_init(&farm);
+	a = host_get(&farm, "alpha#7");
+	host_connected(a, 2, 11, 1000);
+	ck_assert(host_speaks(a, 11));
+	host_connected(a, 1, 12, 2000);
+	host_connected(a, 0, 13, 3000);
+	ck_assert(!host_speaks(a, 12));
+	ck_assert(!host_speaks(a, 13));
+	ck_assert_int_eq(a->ext_version, 2);
+	ck_assert_int_eq(a->live, 2);
+	ck_assert_int_eq(host_take_over(a, 1, 12), 0);
+	/* A waiting session that ends changes nothing. */
+	host_disconnected(a, 0, 13);
+	ck_assert(host_speaks(a, 11));
+	host_disconnected(a, 2, 11);
+	ck_assert(host_alive(a));
+	/* An old-protocol session cannot take over, an extension one can. */
+	ck_assert_int_eq(host_take_over(a, 0, 13), 0);
+	ck_assert_int_eq(host_take_over(a, 1, 12), 1);
+	ck_assert(host_speaks(a, 12));
+	ck_assert(!host_speaks(a, 11));
+	ck_assert_int_eq(a->ext_version, 1);
+	host_disconnected(a, 1, 12);
+	ck_assert(!host_alive(a));
+	ck_assert(host_speaks(a, 14));
 	farm_free(&farm);
 }
 END_TEST
@@ -687,6 +726,7 @@ farm_suite(void)
 	tcase_add_test(table, test_farm_many_jobs);
 	tcase_add_test(table, test_farm_job_frames);
 	tcase_add_test(table, test_farm_hosts);
+	tcase_add_test(table, test_farm_host_sessions);
 	suite_add_tcase(s, table);
 
 	tcase_add_test(names, test_farm_blend_name_plain);

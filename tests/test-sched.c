@@ -302,7 +302,7 @@ START_TEST(test_sched_suspended_skipped)
 
 	/* A suspended job's results are still wanted. */
 	ck_assert_int_eq(sched_check_result(&farm, first->blend_name,
-	    BLENDDIGEST1, 1, NULL, &got), FARM_RESULT_OK);
+	    BLENDDIGEST1, 1, a, &got), FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, first);
 
 	farm_set_suspended(&farm, first, 0);
@@ -568,9 +568,12 @@ START_TEST(test_sched_result_reasons)
 
 	got = NULL;
 	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1,
-	    NULL, &got),
+	    a, &got),
 	    FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, job);
+	/* Out, but not to the one that sends it. */
+	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST1, 1,
+	    NULL, &got), FARM_RESULT_NOT_YOURS);
 	ck_assert_int_eq(sched_check_result(&farm, "other.blend", BLENDDIGEST1,
 	    1, NULL, &got), FARM_RESULT_NO_JOB);
 	ck_assert_int_eq(sched_check_result(&farm, name, BLENDDIGEST2, 1,
@@ -623,11 +626,11 @@ START_TEST(test_sched_result_shared_blend)
 	test_sched_expect(&farm, a, 1, T0, two, 1);
 	test_sched_expect(&farm, a, 1, T0, two, 2);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    2, NULL, &got), FARM_RESULT_OK);
+	    2, a, &got), FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, two);
 	sched_frame_done(&farm, one, 1, a, T0 + 1);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, NULL, &got), FARM_RESULT_OK);
+	    1, a, &got), FARM_RESULT_OK);
 	ck_assert_ptr_eq(got, two);
 	sched_frame_done(&farm, two, 1, a, T0 + 1);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
@@ -640,17 +643,25 @@ START_TEST(test_sched_result_other_host)
 {
 	struct farm		 farm;
 	struct job		*job, *got;
-	struct host		*a, *b;
+	struct host		*a, *b, *c;
 	struct test_sched_event	*e;
 
 	test_sched_init(&farm);
 	a = host_get(&farm, "alpha");
 	b = host_get(&farm, "beta");
+	c = host_get(&farm, "gamma");
 	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
-	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, b, 1, T0, job, 1);
+	/* Out to beta: no one else may send it. */
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, NULL, &got), FARM_RESULT_OK);
-	sched_frame_done(&farm, got, 1, b, T0 + 4000);
+	    1, a, &got), FARM_RESULT_NOT_YOURS);
+	/* Overdue, it goes to alpha; beta, which had it, may still send it. */
+	test_sched_expect(&farm, a, 1, T0 + DELAY, job, 1);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, c, &got), FARM_RESULT_NOT_YOURS);
+	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
+	    1, b, &got), FARM_RESULT_OK);
+	sched_frame_done(&farm, got, 1, b, T0 + DELAY + 4000);
 
 	e = &test_sched_events[test_sched_nevents - 3];
 	ck_assert_int_eq(e->ev, FARM_FRAME_DONE);
@@ -671,6 +682,8 @@ START_TEST(test_sched_result_other_host)
 	ck_assert_uint_eq(job->hosts[0].count, 1);
 	ck_assert_int_eq(b->frame_time_sum, 4000);
 	ck_assert_uint_eq(b->frame_time_count, 1);
+	/* Done, the frame's earlier holders are forgotten. */
+	ck_assert_uint_eq(job->npast, 0);
 	farm_free(&farm);
 }
 END_TEST
@@ -688,8 +701,9 @@ START_TEST(test_sched_resent_returned_by_first)
 	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 1);
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 1);
+	/* Alpha had it before: its late result is still welcome. */
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST1,
-	    1, NULL, &got), FARM_RESULT_OK);
+	    1, a, &got), FARM_RESULT_OK);
 	sched_frame_done(&farm, got, 1, a, T0 + DELAY + 5);
 	ck_assert_uint_eq(a->done, 1);
 	ck_assert_uint_eq(job->nout, 0);
@@ -896,7 +910,7 @@ START_TEST(test_sched_restart_blend_digest)
 	test_sched_expect(&farm, a, 1, T0 + 10, job, 1);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_OUT);
 	ck_assert_int_eq(sched_check_result(&farm, "shot.blend", BLENDDIGEST2,
-	    1, NULL, &got), FARM_RESULT_OK);
+	    1, a, &got), FARM_RESULT_OK);
 	farm_free(&farm);
 }
 END_TEST
@@ -1011,6 +1025,79 @@ START_TEST(test_sched_failure_requeues)
 	/* Back at once, not after the redistribution delay. */
 	test_sched_expect(&farm, b, 1, T0 + 1, job, 1);
 	ck_assert_uint_eq(job_frame_failures(job, 1), 1);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_failure_not_out)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+	size_t		 before;
+	int		 i;
+
+	/*
+	 * Only the host a frame is out to can fail it, once per hand-out: a
+	 * flood of reports of frames out elsewhere, or never out, is stored
+	 * nowhere and sets nothing aside.
+	 */
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	before = test_sched_nevents;
+	for (i = 0; i < 1000; i++) {
+		ck_assert_int_eq(sched_frame_failed(&farm, job, 1, b, "x"), 0);
+		ck_assert_int_eq(sched_frame_failed(&farm, job, 2, b, "x"), 0);
+	}
+	ck_assert_uint_eq(test_sched_nevents, before);
+	ck_assert_uint_eq(job->nfailures, 0);
+	ck_assert_uint_eq(job->nfailed, 0);
+	ck_assert(!job_host_blocked(job, b));
+	ck_assert_ptr_eq(job_frame(job, 1)->host, a);
+	ck_assert_int_eq(sched_frame_failed(&farm, job, 1, a, "x"), 1);
+	ck_assert_int_eq(sched_frame_failed(&farm, job, 1, a, "x"), 0);
+	ck_assert_uint_eq(job->nfailures, 1);
+	ck_assert_uint_eq(test_sched_count(FARM_FRAME_FAILED), 1);
+	ck_assert(!job_finished(job));
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_failure_reports_capped)
+{
+	struct farm	 farm;
+	struct job	*job, *got;
+	struct host	*h;
+	char		 name[32];
+	long		 n;
+	int		 i;
+
+	/*
+	 * Reports, each from a host the frame was out to, up to the cap
+	 * are kept; beyond it a failed frame just goes back to the queue.
+	 */
+	farm_init(&farm, DELAY, NULL, NULL);
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 5000);
+	for (i = 0; i < FARM_MAX_FAILURE_REPORTS; i++) {
+		snprintf(name, sizeof name, "host%d", i);
+		h = host_get(&farm, name);
+		ck_assert(sched_next(&farm, h, 1, T0, &got, &n));
+		ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x"), 1);
+	}
+	ck_assert_uint_eq(job->nfailures, FARM_MAX_FAILURE_REPORTS);
+	test_sched_nevents = 0;
+	farm.event = test_sched_record;
+	farm.event_arg = test_sched_events;
+	h = host_get(&farm, "one.more");
+	ck_assert(sched_next(&farm, h, 1, T0, &got, &n));
+	ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x"), 0);
+	ck_assert_uint_eq(job->nfailures, FARM_MAX_FAILURE_REPORTS);
+	ck_assert_int_eq(job_frame(job, n)->state, FRAME_TODO);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RETURNED);
+	ck_assert_uint_eq(h->held, 0);
 	farm_free(&farm);
 }
 END_TEST
@@ -1146,14 +1233,14 @@ START_TEST(test_sched_lost_host)
 	a = host_get(&farm, "alpha");
 	b = host_get(&farm, "beta");
 	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
-	host_connected(a, 1, T0);
-	host_connected(b, 1, T0);
+	host_connected(a, 1, 0, T0);
+	host_connected(b, 1, 0, T0);
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	test_sched_expect(&farm, a, 1, T0, job, 2);
 	/* Alive, a keeps its frames past the delay; b gets only frame 3. */
 	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 3);
 	test_sched_none(&farm, b, 1, T0 + 2 * DELAY);
-	host_disconnected(a, 1);
+	host_disconnected(a, 1, 0);
 	ck_assert_uint_eq(sched_host_lost(&farm, a), 2);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_HOST_LOST);
 	test_sched_expect(&farm, b, 1, T0 + 2 * DELAY, job, 1);
@@ -1175,7 +1262,7 @@ START_TEST(test_sched_returned)
 	a = host_get(&farm, "alpha");
 	b = host_get(&farm, "beta");
 	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
-	host_connected(a, 1, T0);
+	host_connected(a, 1, 0, T0);
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	test_sched_expect(&farm, a, 1, T0, job, 2);
 	/* Only the host that has a frame can give it back. */
@@ -1203,7 +1290,7 @@ test_sched_client(struct farm *farm, const char *name, int renderers,
 {
 	struct host	*h = host_get(farm, name);
 
-	host_connected(h, 2, now);
+	host_connected(h, 2, 0, now);
 	h->renderers = renderers;
 	return h;
 }
@@ -1254,6 +1341,58 @@ START_TEST(test_sched_share)
 	test_sched_expect(&farm, old, 0, T0, job, 2);
 	test_sched_expect(&farm, old, 0, T0, job, 3);
 	test_sched_expect(&farm, old, 0, T0, job, 4);
+	farm_free(&farm);
+}
+END_TEST
+
+START_TEST(test_sched_max_held)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*old, *two, *b;
+	long		 n;
+
+	/*
+	 * However often a peer asks, it holds no more than the farm's cap,
+	 * or what its renderers and their queue need if it said.
+	 */
+	test_sched_init(&farm);
+	old = host_get(&farm, "old.example");
+	b = host_get(&farm, "b.example");
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 100);
+	for (n = 1; n <= FARM_MAX_HELD; n++)
+		test_sched_expect(&farm, old, 0, T0, job, n);
+	test_sched_none(&farm, old, 0, T0);
+	test_sched_none(&farm, old, 1, T0 + 10 * DELAY);
+	ck_assert_uint_eq(old->held, FARM_MAX_HELD);
+	ck_assert_uint_eq(job->nout, FARM_MAX_HELD);
+	/* One back, one more. */
+	sched_frame_done(&farm, job, 1, old, T0 + 1);
+	test_sched_expect(&farm, old, 0, T0 + 1, job, FARM_MAX_HELD + 1);
+	test_sched_none(&farm, old, 0, T0 + 1);
+
+	/* Two renderers: a batch of 4 on each and 3 + 2 * 2 queued, 15. */
+	two = test_sched_client(&farm, "two.example", 2, T0);
+	for (n = FARM_MAX_HELD + 2; n <= FARM_MAX_HELD + 16; n++)
+		test_sched_expect(&farm, two, 2, T0 + 2, job, n);
+	test_sched_none(&farm, two, 2, T0 + 2);
+	ck_assert_uint_eq(two->held, 15);
+
+	/* The setting lowers the cap; HOLD keeps to it too. */
+	farm.max_held = 2;
+	n = FARM_MAX_HELD + 17;
+	test_sched_expect(&farm, b, 1, T0 + 3, job, n);
+	test_sched_expect(&farm, b, 1, T0 + 3, job, n + 1);
+	test_sched_none(&farm, b, 1, T0 + 3);
+	sched_frame_return(&farm, job, n, b, "test");
+	test_sched_expect(&farm, b, 1, T0 + 4, job, n);
+	sched_frame_return(&farm, job, n, b, "test");
+	sched_frame_return(&farm, job, n + 1, b, "test");
+	ck_assert_uint_eq(b->held, 0);
+	farm.max_held = 1;
+	ck_assert_int_eq(sched_hold(&farm, job, n, b, T0 + 5), 1);
+	ck_assert_int_eq(sched_hold(&farm, job, n + 1, b, T0 + 5), 0);
+	ck_assert_uint_eq(b->held, 1);
 	farm_free(&farm);
 }
 END_TEST
@@ -1347,7 +1486,7 @@ START_TEST(test_sched_backup_released)
 	ck_assert_int_eq(f->state, FRAME_OUT);
 	/* A copy again; slow is lost: the copy is all there is. */
 	test_sched_expect(&farm, fast, 1, T0 + 200, job, 1);
-	host_disconnected(slow, 2);
+	host_disconnected(slow, 2, 0);
 	ck_assert_uint_eq(sched_host_lost(&farm, slow), 1);
 	ck_assert_ptr_eq(f->host, fast);
 	ck_assert_ptr_null(f->backup);
@@ -1375,7 +1514,7 @@ START_TEST(test_sched_expire)
 	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	test_sched_expect(&farm, old, 1, T0, job, 2);
-	host_disconnected(a, 2);
+	host_disconnected(a, 2, 0);
 	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 29999), 0);
 	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_OUT);
 	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 30000), 1);
@@ -1386,8 +1525,8 @@ START_TEST(test_sched_expire)
 	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + DELAY * 9), 0);
 	/* Back in touch in time, it keeps them. */
 	test_sched_expect(&farm, a, 1, T0 + 40000, job, 1);
-	host_disconnected(a, 2);
-	host_connected(a, 2, T0 + 60000);
+	host_disconnected(a, 2, 0);
+	host_connected(a, 2, 0, T0 + 60000);
 	ck_assert_uint_eq(sched_expire_hosts(&farm, T0 + 80000), 0);
 	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_OUT);
 	farm_free(&farm);
@@ -1446,6 +1585,35 @@ START_TEST(test_sched_hold)
 }
 END_TEST
 
+START_TEST(test_sched_hold_not_yours)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+
+	/*
+	 * A frame back in the queue goes again by HOLD only to a host that
+	 * had it: not to one that names frames it never had.
+	 */
+	test_sched_init(&farm);
+	a = test_sched_client(&farm, "a", 1, T0);
+	b = test_sched_client(&farm, "b", 1, T0);
+	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 5);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	sched_frame_return(&farm, job, 1, a, "test");
+	ck_assert_int_eq(sched_hold(&farm, job, 1, b, T0 + 10), 0);
+	ck_assert_int_eq(sched_hold(&farm, job, 2, b, T0 + 10), 0);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_TODO);
+	ck_assert_int_eq(job_frame(job, 2)->state, FRAME_TODO);
+	ck_assert_uint_eq(b->held, 0);
+	ck_assert_int_eq(sched_hold(&farm, job, 1, a, T0 + 10), 1);
+	ck_assert_ptr_eq(job_frame(job, 1)->host, a);
+	ck_assert(sched_out_to(job, 1, a));
+	ck_assert(!sched_out_to(job, 1, b));
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_sched_overdue_after_leaving)
 {
 	struct farm	 farm;
@@ -1464,7 +1632,7 @@ START_TEST(test_sched_overdue_after_leaving)
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	test_sched_expect(&farm, b, 1, T0 + 10, job, 2);
 	test_sched_none(&farm, b, 1, T0 + 100);
-	host_disconnected(a, 2);
+	host_disconnected(a, 2, 0);
 	sched_changed(&farm);
 	test_sched_expect(&farm, b, 1, T0 + DELAY, job, 1);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RESENT);
@@ -1512,10 +1680,12 @@ sched_suite(void)
 	tcase_add_test(results, test_sched_discarded);
 	tcase_add_test(results, test_sched_returned);
 	tcase_add_test(results, test_sched_share);
+	tcase_add_test(results, test_sched_max_held);
 	tcase_add_test(results, test_sched_backup_copy);
 	tcase_add_test(results, test_sched_backup_released);
 	tcase_add_test(results, test_sched_expire);
 	tcase_add_test(results, test_sched_hold);
+	tcase_add_test(results, test_sched_hold_not_yours);
 	tcase_add_test(results, test_sched_overdue_after_leaving);
 	tcase_add_test(results, test_sched_no_observer);
 	suite_add_tcase(s, results);
@@ -1528,6 +1698,8 @@ sched_suite(void)
 
 	tcase_add_test(results, test_sched_result_shared_blend_host);
 	tcase_add_test(failures, test_sched_failure_requeues);
+	tcase_add_test(failures, test_sched_failure_not_out);
+	tcase_add_test(failures, test_sched_failure_reports_capped);
 	tcase_add_test(failures, test_sched_failures_block_host);
 	tcase_add_test(failures, test_sched_frame_fails_everywhere);
 	tcase_add_test(failures, test_sched_blocked_no_resend);

@@ -260,10 +260,10 @@ def test_blend_names():
                       'REQUESTBLENDERFILE %s sends other bytes', name)
             c.goodbye()
         # Results are told apart by name.
-        eq(upload(farm, j2, 1, image='x.png', data=b'two'), 'THANKYOU',
-           'upload for j2')
-        eq(upload(farm, j1, 1, image='x.png', data=b'one'), 'THANKYOU',
-           'upload for j1')
+        eq(upload(farm, j2, 1, image='x.png', data=b'two',
+                  host='poll.example'), 'THANKYOU', 'upload for j2')
+        eq(upload(farm, j1, 1, image='x.png', data=b'one',
+                  host='poll.example'), 'THANKYOU', 'upload for j1')
         eq(open(farm.frame_path('j1', '0001.png'), 'rb').read(), b'one', 'j1')
         eq(open(farm.frame_path('j2', '0001.png'), 'rb').read(), b'two', 'j2')
 

@@ -131,7 +131,7 @@ def test_upload_cut_off():
         # last byte.
         for how in ('close', 'reset'):
             c = farm.client()
-            c.helo('cut.example')
+            c.helo('r.example')
             c.send_line('RESULTS u.blend %s 1 0001.exr %d'
                         % (md5, len(image)))
             eq(c.read_line(), 'OK', 'answer to RESULTS')
@@ -156,7 +156,7 @@ def test_upload_cut_off():
         eq(j, ('u.blend', md5, 1), 'frame handed out again')
         # A whole upload, slowly.
         with farm.client() as c:
-            c.helo('whole.example')
+            c.helo('poll.example')
             eq(c.results('u.blend', md5, 1, '0001.exr', image, chunks=4,
                          pause=0.1), 'THANKYOU', 'whole upload')
             c.goodbye()

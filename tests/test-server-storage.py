@@ -68,10 +68,10 @@ def test_no_frame_lands_on_another():
            'THANKYOU', 'frame 1')
         # Frame 2 sent under frame 1's name, and frame 3 under a name
         # that climbs nowhere but looks like frame 1's.
-        eq(upload(farm, 'o.blend', md5, 2, '0001.png', b'frame two',
-                  host='other.example'), 'THANKYOU', 'frame 2 as 0001.png')
-        eq(upload(farm, 'o.blend', md5, 3, '0001.PNG', b'frame three',
-                  host='other.example'), 'THANKYOU', 'frame 3 as 0001.PNG')
+        eq(upload(farm, 'o.blend', md5, 2, '0001.png', b'frame two'),
+           'THANKYOU', 'frame 2 as 0001.png')
+        eq(upload(farm, 'o.blend', md5, 3, '0001.PNG', b'frame three'),
+           'THANKYOU', 'frame 3 as 0001.PNG')
         for frame, want in ((1, b'frame one'), (2, b'frame two'),
                             (3, b'frame three')):
             with open(farm.frame_path('o', '%04d.png' % frame), 'rb') as f:

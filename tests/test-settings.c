@@ -93,6 +93,7 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_int_eq(s->state_save_delay, 200);
 	ck_assert_int_eq(s->max_frame_size, (int64_t)2 << 30);
 	ck_assert_int_eq(s->max_peers, 0);
+	ck_assert_int_eq(s->max_frames_held, 16);
 	ck_assert_str_eq(s->log_file, "");
 
 	ck_assert_int_eq(s->renderers, 1);
@@ -138,6 +139,7 @@ START_TEST(test_settings_override)
 	    "  peer_timeout = 3;\n"
 	    "  redistribute_delay = 0;\n"
 	    "  max_frame_size = 5000000000L;\n"
+	    "  max_frames_held = 40;\n"
 	    "  log_file = \"/var/log/bdfarm.log\";\n"
 	    "};\n"
 	    "client = {\n"
@@ -156,6 +158,7 @@ START_TEST(test_settings_override)
 	ck_assert_int_eq(s.peer_timeout, 3);
 	ck_assert_int_eq(s.redistribute_delay, 0);
 	ck_assert_int_eq(s.max_frame_size, 5000000000LL);
+	ck_assert_int_eq(s.max_frames_held, 40);
 	ck_assert_str_eq(s.log_file, "/var/log/bdfarm.log");
 	ck_assert_int_eq(s.renderers, 4);
 	ck_assert_int_eq(s.prefetch, 0);

@@ -408,7 +408,7 @@ START_TEST(test_state_version2)
 	/* Restored to hosts out of touch; a host in touch keeps its own. */
 	farm_init(&farm, DELAY, NULL, NULL);
 	live = host_get(&farm, "busy#7");
-	host_connected(live, 1, T0);
+	host_connected(live, 1, 0, T0);
 	job = test_state_reload(&farm, &st, "a.job", "/srv/a.blend", 1, 5, D1);
 	ck_assert_int_eq(host_find(&farm, "node#12")->ext_version, 2);
 	ck_assert_int_eq(host_find(&farm, "old")->ext_version, 0);

@@ -14,6 +14,7 @@
 	UNIT_SUITE(framefile) \
 	UNIT_SUITE(settings) \
 	UNIT_SUITE(eta) \
+	UNIT_SUITE(ratelimit) \
 	UNIT_SUITE(farm) \
 	UNIT_SUITE(sched) \
 	UNIT_SUITE(state) \
