@@ -8,17 +8,45 @@
 #include "farm.h"
 #include "xmalloc.h"
 
-/* The host called name, or NULL. */
+/* The host called name, or NULL, in a step or two however many there are. */
 struct host *
 host_find(struct farm *farm, const char *name)
 {
 	struct host	*host;
 
-	TAILQ_FOREACH(host, &farm->hosts, entry) {
+	if (farm->host_names_size == 0)
+		return NULL;
+	host = farm->host_names[farm_hash(name, farm->host_names_size)];
+	for (; host != NULL; host = host->name_next) {
 		if (strcmp(host->name, name) == 0)
 			return host;
 	}
 	return NULL;
+}
+
+/* Put host in its bucket of the table of names. */
+static void
+host_index(struct farm *farm, struct host *host)
+{
+	size_t	i = farm_hash(host->name, farm->host_names_size);
+
+	host->name_next = farm->host_names[i];
+	farm->host_names[i] = host;
+}
+
+/* Double the table of names, so that a lookup stays a step or two. */
+static void
+host_grow_names(struct farm *farm)
+{
+	struct host	*host;
+
+	farm->host_names_size = farm->host_names_size == 0 ? 64 :
+	    farm->host_names_size * 2;
+	free(farm->host_names);
+	farm->host_names = xcalloc(farm->host_names_size,
+	    sizeof *farm->host_names);
+	TAILQ_FOREACH(host, &farm->hosts, entry)
+		host_index(farm, host);
 }
 
 /* The host called name, created if it is new. */
@@ -32,7 +60,36 @@ host_get(struct farm *farm, const char *name)
 	host = xcalloc(1, sizeof *host);
 	host->name = xstrdup(name);
 	TAILQ_INSERT_TAIL(&farm->hosts, host, entry);
+	if (++farm->nhosts > farm->host_names_size)
+		host_grow_names(farm);
+	else
+		host_index(farm, host);
 	return host;
+}
+
+/* Release one host that is in no list any more. */
+static void
+host_free(struct host *host)
+{
+	free(host->blender);
+	free(host->name);
+	free(host);
+}
+
+/* Release every host and the table of their names. */
+void
+host_free_all(struct farm *farm)
+{
+	struct host	*host;
+
+	while ((host = TAILQ_FIRST(&farm->hosts)) != NULL) {
+		TAILQ_REMOVE(&farm->hosts, host, entry);
+		host_free(host);
+	}
+	free(farm->host_names);
+	farm->host_names = NULL;
+	farm->host_names_size = 0;
+	farm->nhosts = 0;
 }
 
 /*

@@ -517,6 +517,43 @@ START_TEST(test_farm_hosts)
 }
 END_TEST
 
+/*
+ * Many hosts: each is found by its name through the table, which grows
+ * as they come, and the list keeps the order they came in.
+ */
+START_TEST(test_farm_many_hosts)
+{
+	struct farm	 farm;
+	struct host	**all, *host;
+	char		 name[32];
+	int		 i, n = 20000;
+
+	test_farm_init(&farm);
+	all = xcalloc((size_t)n, sizeof *all);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "host%d.example", i);
+		all[i] = host_get(&farm, name);
+		ck_assert_ptr_eq(host_get(&farm, name), all[i]);
+	}
+	ck_assert_uint_eq(farm.nhosts, (size_t)n);
+	ck_assert_uint_ge(farm.host_names_size, (size_t)n);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "host%d.example", i);
+		ck_assert_ptr_eq(host_find(&farm, name), all[i]);
+	}
+	ck_assert_ptr_null(host_find(&farm, "host20000.example"));
+	ck_assert_ptr_null(host_find(&farm, ""));
+	i = 0;
+	TAILQ_FOREACH(host, &farm.hosts, entry)
+		ck_assert_ptr_eq(host, all[i++]);
+	ck_assert_int_eq(i, n);
+	free(all);
+	farm_free(&farm);
+	ck_assert_uint_eq(farm.nhosts, 0);
+	ck_assert_ptr_null(farm.host_names);
+}
+END_TEST
+
 START_TEST(test_farm_unavailable)
 {
 	struct farm	 farm;
@@ -687,6 +724,7 @@ farm_suite(void)
 	tcase_add_test(table, test_farm_many_jobs);
 	tcase_add_test(table, test_farm_job_frames);
 	tcase_add_test(table, test_farm_hosts);
+	tcase_add_test(table, test_farm_many_hosts);
 	suite_add_tcase(s, table);
 
 	tcase_add_test(names, test_farm_blend_name_plain);
