@@ -873,6 +873,12 @@ peer_process(struct peer *p)
 			    "NUL byte in a line");
 			return;
 		}
+		/*
+		 * The one door through which a peer's text comes in: past it,
+		 * no control character can reach a log, a job log, the state
+		 * file or the screen.
+		 */
+		proto_sanitize_text(line);
 		handled++;
 		if (p->state == PEER_FAILURE)
 			peer_failure_line(p, line);

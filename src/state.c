@@ -325,7 +325,13 @@ state_parse_job_line(struct state_job *sj, char **t, int n, int version)
 	    proto_valid_file_name(t[6])) {
 		snprintf(sj->blend_digest, sizeof sj->blend_digest, "%s", t[1]);
 		free(sj->blend_name);
-		sj->blend_name = xstrdup(t[6]);
+		sj->blend_name = NULL;
+		/*
+		 * A name that peers could not send back as it is (an older
+		 * version let bytes that are not UTF-8 through) is made anew.
+		 */
+		if (proto_sanitize_text(t[6]) == 0)
+			sj->blend_name = xstrdup(t[6]);
 		return 0;
 	}
 	if (strcmp(t[0], "priority") == 0 && n == 2 &&

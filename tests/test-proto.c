@@ -550,6 +550,64 @@ START_TEST(test_proto_sanitize)
 }
 END_TEST
 
+/*
+ * A peer's line made fit for logs: white space becomes a space, other
+ * controls and bytes that are not UTF-8 become '?', UTF-8 text stays.
+ */
+START_TEST(test_proto_sanitize_text)
+{
+	char	line[64];
+
+	snprintf(line, sizeof line, "HELO evil\033[2J\033]0;x\007.example");
+	ck_assert_uint_eq(proto_sanitize_text(line), 3);
+	ck_assert_str_eq(line, "HELO evil?[2J?]0;x?.example");
+	snprintf(line, sizeof line, "FAILED a\tb\vc\fd\re f");
+	ck_assert_uint_eq(proto_sanitize_text(line), 4);
+	ck_assert_str_eq(line, "FAILED a b c d e f");
+	snprintf(line, sizeof line, "del\177 c1\302\233 csi\233 end");
+	ck_assert_uint_eq(proto_sanitize_text(line), 4);
+	ck_assert_str_eq(line, "del? c1?? csi? end");
+	/* Overlong, surrogate, beyond U+10FFFF, cut short: not UTF-8. */
+	snprintf(line, sizeof line,
+	    "\300\257 \355\240\200 \364\220\200\200 \342\202");
+	ck_assert_uint_eq(proto_sanitize_text(line), 11);
+	ck_assert_str_eq(line, "?? ??? ???? ??");
+	snprintf(line, sizeof line,
+	    "caf\303\251 \342\202\254 \360\237\216\254 \302\240");
+	ck_assert_uint_eq(proto_sanitize_text(line), 0);
+	ck_assert_str_eq(line,
+	    "caf\303\251 \342\202\254 \360\237\216\254 \302\240");
+	line[0] = '\0';
+	ck_assert_uint_eq(proto_sanitize_text(line), 0);
+}
+END_TEST
+
+/*
+ * A .blend's token is left as it is by the cleaning of what peers send
+ * back, whatever bytes its file name holds, and no character is cut.
+ */
+START_TEST(test_proto_sanitize_name_utf8)
+{
+	char	out[PROTO_MAX_NAME + 1], in[8];
+	int	c;
+
+	proto_sanitize_name("caf\351.blend", out, sizeof out);
+	ck_assert_str_eq(out, "caf_.blend");
+	proto_sanitize_name("caf\303\251.blend", out, sizeof out);
+	ck_assert_str_eq(out, "caf\303\251.blend");
+	proto_sanitize_name("c1\302\233", out, sizeof out);
+	ck_assert_str_eq(out, "c1__");
+	proto_sanitize_name("ab\303\251", out, 4);
+	ck_assert_str_eq(out, "ab");
+	for (c = 0x80; c < 256; c++) {
+		snprintf(in, sizeof in, "%c%c%cx", c, 0x80 + c % 64, 0xa0);
+		proto_sanitize_name(in, out, sizeof out);
+		ck_assert_msg(proto_sanitize_text(out) == 0,
+		    "lead byte 0x%02x gives a token peers cannot send back", c);
+	}
+}
+END_TEST
+
 /* The protocol suite, for unit.c. */
 Suite *
 proto_suite(void)
@@ -575,6 +633,8 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_helo_reply);
 	tcase_add_test(tc, test_proto_job_reply);
 	tcase_add_test(tc, test_proto_sanitize);
+	tcase_add_test(tc, test_proto_sanitize_text);
+	tcase_add_test(tc, test_proto_sanitize_name_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }
