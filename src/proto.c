@@ -148,41 +148,6 @@ proto_valid_digest(const char *s)
 	return s[i] == '\0';
 }
 
-/* Whether s can serve as a host name: printable, short, no slash. */
-int
-proto_valid_host(const char *s)
-{
-	size_t	len = strlen(s);
-
-	if (len == 0 || len > PROTO_MAX_NAME)
-		return 0;
-	for (; *s != '\0'; s++) {
-		if (!isgraph((unsigned char)*s) || *s == '/')
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Whether s is a plain file name that is safe to create inside a folder:
- * not empty, no slash, no leading dot, no control characters or white
- * space, at most 255 bytes.
- */
-int
-proto_valid_file_name(const char *s)
-{
-	size_t	len = strlen(s);
-
-	if (len == 0 || len > PROTO_MAX_NAME || s[0] == '.')
-		return 0;
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x21 || *s == 0x7f || *s == '/' ||
-		    *s == '\\')
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * The length of the UTF-8 character that starts at p, if it is a whole,
  * well-formed one and no C1 control (U+0080 to U+009F); else 0. A string
@@ -224,11 +189,52 @@ proto_utf8_char(const unsigned char *p)
 }
 
 /*
- * Make a line a peer sent fit for a log, a job log, the state file or the
- * screen, in place: white space becomes a space, so that the tokens stay
- * as they were, and every other control character (C0, DEL, C1) and every
- * byte that is not part of a well-formed UTF-8 character becomes '?'. The
- * line keeps its length. Returns how many bytes were replaced.
+ * Whether s can serve as a host name: short, printable ASCII, no slash;
+ * the same whatever the locale says is printable.
+ */
+int
+proto_valid_host(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s);
+
+	if (len == 0 || len > PROTO_MAX_NAME)
+		return 0;
+	for (; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e || *p == '/')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Whether s is a plain file name that is safe to create inside a folder
+ * and to write to a log: not empty, no slash, no leading dot, no control
+ * characters or white space, UTF-8, at most 255 bytes.
+ */
+int
+proto_valid_file_name(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), n;
+
+	if (len == 0 || len > PROTO_MAX_NAME || s[0] == '.')
+		return 0;
+	while (*p != '\0') {
+		if (*p < 0x21 || *p == 0x7f || *p == '/' || *p == '\\' ||
+		    (n = proto_utf8_char(p)) == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/*
+ * Make free text a peer sent (a failure's reason, Blender's lines) fit for
+ * a log, a job log, the state file or the screen, in place: white space
+ * becomes a space, and every other control character (C0, DEL, C1) and
+ * every byte that is not part of a well-formed UTF-8 character becomes
+ * '?'. The text keeps its length. Returns how many bytes were replaced.
  */
 size_t
 proto_sanitize_text(char *s)
@@ -255,8 +261,7 @@ proto_sanitize_text(char *s)
 /*
  * Turn any base name into one safe protocol token of at most len - 1 bytes:
  * white space, control characters, slashes, a leading dot and bytes that
- * are not UTF-8 become '_', so that a peer's copy of the token, made fit
- * for the logs, is the same token.
+ * are not UTF-8 become '_', so that a peer can send the token back.
  */
 void
 proto_sanitize_name(const char *in, char *out, size_t len)
@@ -340,6 +345,7 @@ proto_parse_failed(char *line, struct proto_request *req, const char **cause)
 		return -1;
 	}
 	req->lines = (int)lines;
+	proto_sanitize_text(rest);
 	req->reason = *rest != '\0' ? rest : "unknown";
 	return 0;
 }

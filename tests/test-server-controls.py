@@ -1,7 +1,8 @@
 """Control characters a peer sends never reach the server's log, a job's
-log or the state file: escape sequences in a host name, in FACTS, in a
-failure report and its output lines, and in the names of a result come
-out as '?', and what is not UTF-8 too."""
+log or the state file: a host name, FACTS or a .blend name with an escape
+sequence or bytes that are not UTF-8 closes the connection, an image name
+with one is refused, and in a failure's reason and Blender's lines they
+come out as '?'."""
 
 import os
 import re
@@ -35,41 +36,51 @@ def assert_clean(what, data):
 def test_escapes_from_a_peer_reach_no_log():
     with ExtFarm().start() as farm:
         name, md5 = farm.ready_job('a', 1, 3)
+        # Names with escapes, or bytes that are not UTF-8, are refused, and
+        # the refusal names the peer by its address.
         evil = 'evil%s[31m%s]0;owned\x07.example' % (ESC, ESC)
-        with farm.bdfarm(evil, instance='1') as c:
-            c.facts(blender='4.2%s[2J\x7f' % ESC)
+        bad = [('HELO %s bdfarm/2 1' % evil, 'bad name'),
+               ('HELO caf\udce9.example', 'bad name'),
+               ('FACTS 1 2 4.2%s[2J' % ESC, 'bad facts'),
+               ('RESULTS x%s[31m.blend %s 1 0001.png 4' % (ESC, md5),
+                'bad name'),
+               ('RESULTS c1\u009b.blend %s 1 0001.png 4' % md5, 'bad name')]
+        for line, why in bad:
+            with farm.bdfarm('bad.example', hello=not line.startswith('HELO')
+                             ) as c:
+                mark = farm.log_size()
+                c.send_line(line)
+                closed, got = c.closed_within(PATIENCE)
+                check(closed, 'the connection stayed open after %r', line)
+                farm.wait_log(r'closing the connection: %s' % why,
+                              since=mark)
+        with farm.bdfarm('plain.example', instance='1') as c:
+            c.facts(blender='4.2.0')
             eq(c.next_job(), (name, md5, 1), 'first frame')
             output = ['plain line', 'red %s[31mline%s[0m' % (ESC, ESC),
                       'c1 \u009b2J and a bare \udc9b byte',
-                      'bell\x07 backspace\x08 tab\there']
-            eq(c.failed(name, md5, 1, 'boom%s[2J\r clear' % ESC, output),
-               'OK', 'answer to FAILED')
+                      'bell\x07 backspace\x08 tab\there del\x7f']
+            eq(c.failed(name, md5, 1, 'boom%s[2J\r\x0b clear' % ESC,
+                        output), 'OK', 'answer to FAILED')
             eq(c.next_job(), (name, md5, 1), 'the frame again')
-            # A result under a .blend name and an image name with escapes:
-            # refused, and logged.
-            eq(c.results('x%s[31m.blend' % ESC, md5, 1,
-                         '0001%s[1m.png' % ESC, b'data'), 'NOK',
-               'a result for no job')
-            joblog = wait_for(
-                lambda: re.search(r'(?s)frame 1 failed on evil\?\[31m\?\]0;'
-                                  r'owned\?\.example#1: boom\?\[2J  clear.*'
-                                  r'bell\? backspace\? tab here',
-                                  farm.joblog('a')),
-                PATIENCE, what='the failure in the job log')
-            check(joblog, 'no failure in the job log')
-            farm.wait_log(r'result for frame 1 of x\?\[31m\.blend refused')
+            # An image name with an escape: refused, the frame goes back.
+            eq(c.results(name, md5, 1, '0001%s[1m.png' % ESC, b'data'),
+               'NOK', 'a result under an image name with an escape')
+            wait_for(lambda: re.search(
+                r'(?s)frame 1 failed on plain\.example#1: boom\?\[2J   '
+                r'clear.*red \?\[31mline\?\[0m.*c1 \?\?2J and a bare \? '
+                r'byte.*bell\? backspace\? tab here del\?',
+                farm.joblog('a')), PATIENCE,
+                what='the failure in the job log, its escapes replaced')
             state = os.path.join(farm.jobdir, '.bdfarm.state')
             wait_for(lambda: os.path.exists(state) and
-                     b'evil?[31m?]0;owned?.example#1' in read(state),
-                     PATIENCE, what='the host in the state file')
+                     b'failure 1 plain.example#1' in read(state),
+                     PATIENCE, what='the failure in the state file')
             c.goodbye()
         eq(farm.stop(), 0, 'exit status after SIGTERM')
         assert_clean('the server log', read(farm.errlog))
         assert_clean('the job log', read(farm.joblog_path('a')))
         assert_clean('the state file', read(state))
-        check(b'c1 ??2J and a bare ? byte' in read(farm.joblog_path('a')),
-              'the C1 control and the bare byte are not replaced in the job '
-              'log')
 
 
 if __name__ == '__main__':
