@@ -875,6 +875,34 @@ START_TEST(test_state_restored_name_taken)
 }
 END_TEST
 
+/*
+ * A saved .blend token that is not UTF-8 (an older version let one
+ * through) leaves the state usable: the job travels under a name made
+ * anew, which peers can send back.
+ */
+START_TEST(test_state_blend_name_not_utf8)
+{
+	struct farm	 farm;
+	struct state	 st;
+	struct job	*job;
+	const char	*text = HEAD "job a.job\njobdigest " D1 "\nblend " BD1
+			    " 1 2 3 4 caf\351.blend\npriority 0\nseq 1\n"
+			    "done 1-3\nend\n";
+
+	test_state_good(text, strlen(text), &st);
+	ck_assert_ptr_null(state_find(&st, "a.job")->blend_name);
+	farm_init(&farm, DELAY, NULL, NULL);
+	job = farm_add_job(&farm, "a.job");
+	farm_set_definition(&farm, job, "/srv/caf\351.blend", 1, 5, D1);
+	state_restore_job(&farm, job, state_find(&st, "a.job"));
+	ck_assert_str_eq(job->blend_name, "caf_.blend");
+	ck_assert_str_eq(job->blend_digest, BD1);
+	ck_assert_uint_eq(job->ndone, 3);
+	state_free(&st);
+	farm_free(&farm);
+}
+END_TEST
+
 Suite *
 state_suite(void)
 {
@@ -891,6 +919,7 @@ state_suite(void)
 	tcase_add_test(trip, test_state_next_seq);
 	tcase_add_test(trip, test_state_odd_job_name);
 	tcase_add_test(trip, test_state_restored_name_taken);
+	tcase_add_test(trip, test_state_blend_name_not_utf8);
 	suite_add_tcase(s, trip);
 
 	tcase_add_test(parse, test_state_good_forms);
