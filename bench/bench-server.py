@@ -54,7 +54,8 @@ class Server:
         with open(self.conf, 'w') as f:
             f.write('server = {\n  listen = "127.0.0.1";\n'
                     '  redistribute_delay = 86400;\n  peer_timeout = 60;\n'
-                    '  max_peers = %d;\n};\n' % max(1024, 4 * peers))
+                    '  max_peers = %d;\n  max_peers_per_address = 0;\n'
+                    '};\n' % max(1024, 4 * peers))
         self.port = free_port()
         argv = [program, '--headless', '--config', self.conf, '--port',
                 str(self.port), self.jobdir, self.renderdir]

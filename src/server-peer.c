@@ -4,7 +4,9 @@
  * its own buffers and timeouts, so a slow or silent one holds up nobody;
  * a peer gets a bounded number of requests per turn of the loop. A
  * transfer, either way, times out only when no byte of it has moved for
- * peer_timeout seconds, however long it takes as a whole.
+ * peer_timeout seconds, however long it takes as a whole. A connection's
+ * first line, though, must be whole within greeting_timeout, and one
+ * address holds only so many connections (server-address.c).
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -873,6 +875,7 @@ peer_process(struct peer *p)
 			    "NUL byte in a line");
 			return;
 		}
+		evtimer_del(p->greeting_ev);
 		handled++;
 		if (p->state == PEER_FAILURE) {
 			/* Free text, as the reason is: made fit for the logs. */
@@ -939,19 +942,54 @@ peer_event(struct bufferevent *bev, short what, void *arg)
 		peer_drop(p, strerror(EVUTIL_SOCKET_ERROR()));
 }
 
+/*
+ * A peer has sent no whole line within greeting_timeout of connecting:
+ * one that sends a byte now and then would hold its place for ever.
+ */
+static void
+peer_greeting_late(evutil_socket_t fd, short events, void *arg)
+{
+	peer_drop(arg, "no greeting within greeting_timeout");
+}
+
+/*
+ * Refuse a connection from the address counted as name, which has
+ * max_peers_per_address open already; logged at most once a second.
+ */
+static void
+peer_refuse_address(struct server *s, int fd, const char *name)
+{
+	farm_time	now = clock_mono_ms();
+
+	if (s->address_refused == 0 || now - s->address_refused >= 1000) {
+		log_warnx(_("too many connections from %s "
+		    "(max_peers_per_address is %d): refusing one"), name,
+		    s->settings->max_peers_per_address);
+		s->address_refused = now;
+	}
+	evutil_closesocket(fd);
+}
+
 /* Take a new connection on fd from addr. */
 void
 peer_accept(struct server *s, int fd, const struct sockaddr *addr,
     int addrlen)
 {
-	struct peer	*p;
-	char		 host[NI_MAXHOST];
-	int		 on = 1;
+	struct peer		*p;
+	struct server_address	*address;
+	const struct timeval	 greeting = { s->settings->greeting_timeout, 0 };
+	char			 host[NI_MAXHOST], refused[NI_MAXHOST + 4];
+	int			 on = 1;
 
 	if (s->npeers >= server_max_peers(s)) {
 		log_warnx(_("too many connections (max_peers is %d): refusing "
 		    "one"), server_max_peers(s));
 		evutil_closesocket(fd);
+		return;
+	}
+	if ((address = server_address_hold(s, addr, (socklen_t)addrlen,
+	    refused, sizeof refused)) == NULL) {
+		peer_refuse_address(s, fd, refused);
 		return;
 	}
 	/*
@@ -962,6 +1000,7 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 	p = xcalloc(1, sizeof *p);
 	p->server = s;
+	p->address = address;
 	if (getnameinfo(addr, (socklen_t)addrlen, host, sizeof host, NULL, 0,
 	    NI_NUMERICHOST) != 0)
 		snprintf(host, sizeof host, "unknown");
@@ -973,6 +1012,8 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	    p);
 	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
 	    peer_count_sent, p);
+	p->greeting_ev = evtimer_new(s->base, peer_greeting_late, p);
+	evtimer_add(p->greeting_ev, &greeting);
 	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
 	bufferevent_setwatermark(p->bev, EV_READ, 0, PEER_INPUT_HIGH);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
@@ -1007,7 +1048,9 @@ peer_free(struct peer *p)
 	}
 	TAILQ_REMOVE(&s->peers, p, entry);
 	s->npeers--;
+	server_address_release(s, p->address);
 	free(p->holds);
+	event_free(p->greeting_ev);
 	event_free(p->resume_ev);
 	event_free(p->deliver_ev);
 	evbuffer_remove_cb_entry(bufferevent_get_output(p->bev), p->sent_cb);

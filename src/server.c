@@ -616,6 +616,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	s.quitting = 1;
 	while (!TAILQ_EMPTY(&s.peers))
 		peer_free(TAILQ_FIRST(&s.peers));
+	server_address_free(&s);
 	server_save_state(&s);
 	jobdir_close(s.jobdir);
 	state_free(&saved);

@@ -55,6 +55,10 @@ static const struct setting_def setting_defs[] = {
 	    1, 64 * GIB, 2 * GIB, NULL },
 	{ "server", "max_peers", SETTING_INT, S(max_peers),
 	    0, 100000, 0, NULL },
+	{ "server", "max_peers_per_address", SETTING_INT,
+	    S(max_peers_per_address), 0, 100000, 64, NULL },
+	{ "server", "greeting_timeout", SETTING_INT, S(greeting_timeout),
+	    1, 86400, 10, NULL },
 	{ "server", "log_file", SETTING_STRING, S(log_file), 0, 0, 0, "" },
 
 	{ "client", "renderers", SETTING_INT, S(renderers), 1, 1024, 1, NULL },

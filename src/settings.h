@@ -18,6 +18,8 @@ struct settings {
 	int		 state_save_delay;	/* ms to coalesce state saves */
 	int64_t		 max_frame_size;	/* bytes of one uploaded frame */
 	int		 max_peers;		/* connections at once; 0: auto */
+	int		 max_peers_per_address;	/* of them from one; 0: no cap */
+	int		 greeting_timeout;	/* s from accept to a first line */
 	char		*log_file;		/* console mode log; "" none */
 
 	/* client group */
