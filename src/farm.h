@@ -118,6 +118,7 @@ struct host {
 	unsigned	 done;
 	farm_time	 frame_time_sum;
 	unsigned	 frame_time_count;
+	int		 named;		/* by a job, while host_forget looks */
 	struct host	*name_next;	/* in the farm's table of host names */
 	TAILQ_ENTRY(host) entry;
 };
@@ -232,6 +233,7 @@ void		 job_free(struct job *);
 struct host	*host_get(struct farm *, const char *);
 struct host	*host_find(struct farm *, const char *);
 void		 host_free_all(struct farm *);
+size_t		 host_forget(struct farm *, farm_time, farm_time);
 void		 host_connected(struct host *, int, farm_time);
 void		 host_disconnected(struct host *, int);
 void		 host_set_facts(struct host *, int, int, const char *);

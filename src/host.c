@@ -92,6 +92,76 @@ host_free_all(struct farm *farm)
 	farm->nhosts = 0;
 }
 
+/* Take host out of the list and the table of names, and release it. */
+static void
+host_remove(struct farm *farm, struct host *host)
+{
+	struct host	**at;
+
+	at = &farm->host_names[farm_hash(host->name, farm->host_names_size)];
+	while (*at != host)
+		at = &(*at)->name_next;
+	*at = host->name_next;
+	TAILQ_REMOVE(&farm->hosts, host, entry);
+	farm->nhosts--;
+	host_free(host);
+}
+
+/*
+ * Mark the hosts a job still names: those it has frames out to, and
+ * those its failures count against, which they may block.
+ */
+static void
+host_mark_named(struct farm *farm)
+{
+	struct host	*host;
+	struct job	*job;
+	struct frame	*f;
+	size_t		 i;
+
+	TAILQ_FOREACH(host, &farm->hosts, entry)
+		host->named = 0;
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		TAILQ_FOREACH(f, &job->out, out_entry) {
+			if (f->host != NULL)
+				f->host->named = 1;
+			if (f->backup != NULL)
+				f->backup->named = 1;
+		}
+		for (i = 0; i < job->nfailures; i++)
+			job->failures[i].host->named = 1;
+	}
+}
+
+/*
+ * Forget the hosts not heard from for after ms (one known only from the
+ * saved state, since the farm started) that hold nothing: no session
+ * open, no frame out, no failure a job counts against them. A job's
+ * tally of frames per host keeps the names, as text. Returns how many
+ * were forgotten; after 0 forgets none.
+ */
+size_t
+host_forget(struct farm *farm, farm_time now, farm_time after)
+{
+	struct host	*host, *next;
+	farm_time	 heard;
+	size_t		 n = 0;
+
+	if (after <= 0)
+		return 0;
+	host_mark_named(farm);
+	TAILQ_FOREACH_SAFE(host, &farm->hosts, entry, next) {
+		heard = host->last_contact > farm->started ?
+		    host->last_contact : farm->started;
+		if (host->connections > 0 || host->held > 0 || host->named ||
+		    now - heard < after)
+			continue;
+		host_remove(farm, host);
+		n++;
+	}
+	return n;
+}
+
 /*
  * A session from this host has begun, speaking version ext_version of the
  * extension (0 for the original protocol).

@@ -128,6 +128,7 @@ struct server {
 
 	struct event		*save_ev;
 	struct event		*tick_ev;
+	farm_time		 next_forget;	/* when to look for hosts to forget */
 	struct event		*wake_ev;
 	struct event		*commit_ev;
 	struct event		*signal_evs[4];
