@@ -11,9 +11,15 @@ time) and its peak resident memory (VmHWM).
 
     bench/bench-server.py [--program PATH] [--duration S]
                           [--frame-size BYTES] [--dir DIR] [N ...]
+    bench/bench-server.py --hosts N [--program PATH] [--dir DIR]
 
 The program is --program, else $BDFARM, else ./bdfarm. N defaults to
 1 16 256. Not part of make check: it prints figures, it asserts nothing.
+
+With --hosts N, one connection first greets the server with N invented
+host names, then the cost of one HELO is measured with that many hosts
+known: for a new name and for a known one, as the server's CPU time per
+HELO and the round trip seen by the peer.
 """
 
 import argparse
@@ -48,7 +54,8 @@ class Server:
         with open(self.conf, 'w') as f:
             f.write('server = {\n  listen = "127.0.0.1";\n'
                     '  redistribute_delay = 86400;\n  peer_timeout = 60;\n'
-                    '  max_peers = %d;\n};\n' % max(1024, 4 * peers))
+                    '  max_peers = %d;\n  max_peers_per_address = 0;\n'
+                    '};\n' % max(1024, 4 * peers))
         self.port = free_port()
         argv = [program, '--headless', '--config', self.conf, '--port',
                 str(self.port), self.jobdir, self.renderdir]
@@ -196,6 +203,56 @@ def bench(program, n, duration, frame_size, frames, where):
         server.cleanup()
 
 
+def helo_batch(sock, names):
+    """Send a HELO for each name, pipelined, and read every answer."""
+    sock.sendall(b''.join(b'HELO %s\r\n' % n for n in names))
+    want = len(names)
+    data = b''
+    while data.count(b'\n') < want:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            raise SystemExit('the server closed the connection')
+        data += chunk
+
+
+def helo_cost(pid, sock, names):
+    """Server CPU and round trip per HELO, in microseconds, one at a time."""
+    cpu0 = proc_cpu(pid)
+    start = time.monotonic()
+    for name in names:
+        helo_batch(sock, [name])
+    wall = time.monotonic() - start
+    cpu = proc_cpu(pid) - cpu0
+    return 1e6 * cpu / len(names), 1e6 * wall / len(names)
+
+
+def bench_hosts(program, nhosts, where, samples=20000):
+    """Greet nhosts invented hosts, then time HELOs of new and known ones."""
+    server = Server(program, 1, 10, where)
+    try:
+        server.wait_ready()
+        pid = server.proc.pid
+        with socket.create_connection(('127.0.0.1', server.port)) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            start = time.monotonic()
+            for first in range(0, nhosts, 1000):
+                helo_batch(sock, [b'invented%d.example' % i for i in
+                                  range(first, min(first + 1000, nhosts))])
+            fill = time.monotonic() - start
+            fresh = helo_cost(pid, sock, [b'fresh%d.example' % i
+                                          for i in range(samples)])
+            known = helo_cost(pid, sock, [b'invented%d.example' % (nhosts // 2)]
+                              * samples)
+            sock.sendall(b'GOODBYE\r\n')
+        hwm = proc_status(pid, 'VmHWM')
+        server.stop()
+        print('%8d %9.1f %12.2f %12.1f %12.2f %12.1f %9.1f' % (
+            nhosts, fill, fresh[0], fresh[1], known[0], known[1],
+            (hwm or 0) / 1024), flush=True)
+    finally:
+        server.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--program', default=os.environ.get('BDFARM',
@@ -210,10 +267,19 @@ def main():
                     help='where the job and render folders go (default: '
                     'the system temporary folder; /dev/shm leaves the disk '
                     'out)')
+    ap.add_argument('--hosts', type=int, default=None,
+                    help='time HELO with this many hosts known instead')
     ap.add_argument('peers', nargs='*', type=int, default=[1, 16, 256])
     a = ap.parse_args()
     if not os.access(a.program, os.X_OK):
         ap.error('no program at %s (give --program or $BDFARM)' % a.program)
+    if a.hosts is not None:
+        print('program %s, HELO with hosts known' % a.program)
+        print('%8s %9s %12s %12s %12s %12s %9s' % (
+            'hosts', 'fill s', 'new cpu us', 'new rtt us', 'known cpu us',
+            'known rtt us', 'VmHWM MB'))
+        bench_hosts(os.path.abspath(a.program), a.hosts, a.dir)
+        return
     print('program %s, %.0f s per run, frames of %d bytes, in %s'
           % (a.program, a.duration, a.frame_size,
              a.dir or tempfile.gettempdir()))

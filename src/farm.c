@@ -43,7 +43,6 @@ void
 farm_free(struct farm *farm)
 {
 	struct job		*job;
-	struct host		*host;
 	struct farm_blend_name	*bn;
 	size_t			 i;
 
@@ -67,12 +66,7 @@ farm_free(struct farm *farm)
 	farm->blend_names = NULL;
 	farm->blend_names_size = 0;
 	farm->nblend_names = 0;
-	while ((host = TAILQ_FIRST(&farm->hosts)) != NULL) {
-		TAILQ_REMOVE(&farm->hosts, host, entry);
-		free(host->blender);
-		free(host->name);
-		free(host);
-	}
+	host_free_all(farm);
 }
 
 /* Tell the observer about a change. */
@@ -84,8 +78,11 @@ farm_notify(struct farm *farm, enum farm_event ev, struct job *job,
 		farm->event(farm, ev, job, frame, host, detail, farm->event_arg);
 }
 
-/* The bucket that name falls in, of a table of size buckets (FNV-1a). */
-static size_t
+/*
+ * The bucket that name falls in, of a table of size buckets, a power of
+ * two (FNV-1a).
+ */
+size_t
 farm_hash(const char *name, size_t size)
 {
 	const unsigned char	*p;

@@ -133,6 +133,8 @@ struct host {
 	unsigned	 done;
 	farm_time	 frame_time_sum;
 	unsigned	 frame_time_count;
+	int		 named;		/* by a job, while host_forget looks */
+	struct host	*name_next;	/* in the farm's table of host names */
 	TAILQ_ENTRY(host) entry;
 };
 TAILQ_HEAD(hosts, host);
@@ -177,7 +179,10 @@ struct farm {
 	struct farm_blend_name **blend_names; /* names .blend files use */
 	size_t		 blend_names_size;
 	size_t		 nblend_names;
-	struct hosts	 hosts;
+	struct hosts	 hosts;		/* in the order they were first seen */
+	struct host	**host_names;	/* hosts by name, chained on name_next */
+	size_t		 host_names_size; /* buckets, a power of two or 0 */
+	size_t		 nhosts;
 	uint64_t	 next_seq;
 	farm_time	 redistribute_delay;
 	farm_time	 client_timeout; /* a lost bdfarm client's frames wait */
@@ -202,6 +207,7 @@ enum farm_result {
 /* farm.c */
 void		 farm_init(struct farm *, farm_time, farm_event_fn, void *);
 void		 farm_free(struct farm *);
+size_t		 farm_hash(const char *, size_t);
 struct job	*farm_find_job(struct farm *, const char *);
 struct job	*farm_add_job(struct farm *, const char *);
 void		 farm_remove_job(struct farm *, struct job *);
@@ -246,6 +252,8 @@ void		 job_free(struct job *);
 /* host.c */
 struct host	*host_get(struct farm *, const char *);
 struct host	*host_find(struct farm *, const char *);
+void		 host_free_all(struct farm *);
+size_t		 host_forget(struct farm *, farm_time, farm_time);
 void		 host_connected(struct host *, int, uint64_t, farm_time);
 void		 host_disconnected(struct host *, int, uint64_t);
 int		 host_speaks(const struct host *, uint64_t);

@@ -9,17 +9,45 @@
 #include "farm.h"
 #include "xmalloc.h"
 
-/* The host called name, or NULL. */
+/* The host called name, or NULL, in a step or two however many there are. */
 struct host *
 host_find(struct farm *farm, const char *name)
 {
 	struct host	*host;
 
-	TAILQ_FOREACH(host, &farm->hosts, entry) {
+	if (farm->host_names_size == 0)
+		return NULL;
+	host = farm->host_names[farm_hash(name, farm->host_names_size)];
+	for (; host != NULL; host = host->name_next) {
 		if (strcmp(host->name, name) == 0)
 			return host;
 	}
 	return NULL;
+}
+
+/* Put host in its bucket of the table of names. */
+static void
+host_index(struct farm *farm, struct host *host)
+{
+	size_t	i = farm_hash(host->name, farm->host_names_size);
+
+	host->name_next = farm->host_names[i];
+	farm->host_names[i] = host;
+}
+
+/* Double the table of names, so that a lookup stays a step or two. */
+static void
+host_grow_names(struct farm *farm)
+{
+	struct host	*host;
+
+	farm->host_names_size = farm->host_names_size == 0 ? 64 :
+	    farm->host_names_size * 2;
+	free(farm->host_names);
+	farm->host_names = xcalloc(farm->host_names_size,
+	    sizeof *farm->host_names);
+	TAILQ_FOREACH(host, &farm->hosts, entry)
+		host_index(farm, host);
 }
 
 /* The host called name, created if it is new. */
@@ -33,7 +61,109 @@ host_get(struct farm *farm, const char *name)
 	host = xcalloc(1, sizeof *host);
 	host->name = xstrdup(name);
 	TAILQ_INSERT_TAIL(&farm->hosts, host, entry);
+	if (++farm->nhosts > farm->host_names_size)
+		host_grow_names(farm);
+	else
+		host_index(farm, host);
 	return host;
+}
+
+/* Release one host that is in no list any more. */
+static void
+host_free(struct host *host)
+{
+	free(host->blender);
+	free(host->name);
+	free(host);
+}
+
+/* Release every host and the table of their names. */
+void
+host_free_all(struct farm *farm)
+{
+	struct host	*host;
+
+	while ((host = TAILQ_FIRST(&farm->hosts)) != NULL) {
+		TAILQ_REMOVE(&farm->hosts, host, entry);
+		host_free(host);
+	}
+	free(farm->host_names);
+	farm->host_names = NULL;
+	farm->host_names_size = 0;
+	farm->nhosts = 0;
+}
+
+/* Take host out of the list and the table of names, and release it. */
+static void
+host_remove(struct farm *farm, struct host *host)
+{
+	struct host	**at;
+
+	at = &farm->host_names[farm_hash(host->name, farm->host_names_size)];
+	while (*at != host)
+		at = &(*at)->name_next;
+	*at = host->name_next;
+	TAILQ_REMOVE(&farm->hosts, host, entry);
+	farm->nhosts--;
+	host_free(host);
+}
+
+/*
+ * Mark the hosts a job still names: those it has frames out to, those
+ * that had a frame not done yet (whose late result is welcome), and
+ * those its failures count against, which they may block.
+ */
+static void
+host_mark_named(struct farm *farm)
+{
+	struct host	*host;
+	struct job	*job;
+	struct frame	*f;
+	size_t		 i;
+
+	TAILQ_FOREACH(host, &farm->hosts, entry)
+		host->named = 0;
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		TAILQ_FOREACH(f, &job->out, out_entry) {
+			if (f->host != NULL)
+				f->host->named = 1;
+			if (f->backup != NULL)
+				f->backup->named = 1;
+		}
+		for (i = 0; i < job->npast; i++)
+			job->past[i].host->named = 1;
+		for (i = 0; i < job->nfailures; i++)
+			job->failures[i].host->named = 1;
+	}
+}
+
+/*
+ * Forget the hosts not heard from for after ms (one known only from the
+ * saved state, since the farm started) that hold nothing: no session
+ * open, no frame out, no failure a job counts against them. A job's
+ * tally of frames per host keeps the names, as text. Returns how many
+ * were forgotten; after 0 forgets none.
+ */
+size_t
+host_forget(struct farm *farm, farm_time now, farm_time after)
+{
+	struct host	*host, *next;
+	farm_time	 heard;
+	size_t		 n = 0;
+
+	if (after <= 0)
+		return 0;
+	host_mark_named(farm);
+	TAILQ_FOREACH_SAFE(host, &farm->hosts, entry, next) {
+		heard = host->last_contact > farm->started ?
+		    host->last_contact : farm->started;
+		if (host->connections > 0 || host->held > 0 || host->named ||
+		    now - heard < after)
+			continue;
+		host_remove(farm, host);
+		n++;
+	}
+	return n;
 }
 
 /*

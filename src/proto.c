@@ -148,60 +148,141 @@ proto_valid_digest(const char *s)
 	return s[i] == '\0';
 }
 
-/* Whether s can serve as a host name: printable, short, no slash. */
+/*
+ * The length of the UTF-8 character that starts at p, if it is a whole,
+ * well-formed one and no C1 control (U+0080 to U+009F); else 0. A string
+ * ends in a NUL, which no continuation byte matches.
+ */
+static size_t
+proto_utf8_char(const unsigned char *p)
+{
+	size_t		len, i;
+	unsigned char	lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] == 0xc2 && p[1] < 0xa0)
+		return 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* no UTF-16 surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* nothing above U+10FFFF */
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return len;
+}
+
+/*
+ * Whether s can serve as a host name: short, printable ASCII, no slash;
+ * the same whatever the locale says is printable.
+ */
 int
 proto_valid_host(const char *s)
 {
-	size_t	len = strlen(s);
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s);
 
 	if (len == 0 || len > PROTO_MAX_NAME)
 		return 0;
-	for (; *s != '\0'; s++) {
-		if (!isgraph((unsigned char)*s) || *s == '/')
+	for (; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e || *p == '/')
 			return 0;
 	}
 	return 1;
 }
 
 /*
- * Whether s is a plain file name that is safe to create inside a folder:
- * not empty, no slash, no leading dot, no control characters or white
- * space, at most 255 bytes.
+ * Whether s is a plain file name that is safe to create inside a folder
+ * and to write to a log: not empty, no slash, no leading dot, no control
+ * characters or white space, UTF-8, at most 255 bytes.
  */
 int
 proto_valid_file_name(const char *s)
 {
-	size_t	len = strlen(s);
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), n;
 
 	if (len == 0 || len > PROTO_MAX_NAME || s[0] == '.')
 		return 0;
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x21 || *s == 0x7f || *s == '/' ||
-		    *s == '\\')
+	while (*p != '\0') {
+		if (*p < 0x21 || *p == 0x7f || *p == '/' || *p == '\\' ||
+		    (n = proto_utf8_char(p)) == 0)
 			return 0;
+		p += n;
 	}
 	return 1;
 }
 
 /*
+ * Make free text a peer sent (a failure's reason, Blender's lines) fit for
+ * a log, a job log, the state file or the screen, in place: white space
+ * becomes a space, and every other control character (C0, DEL, C1) and
+ * every byte that is not part of a well-formed UTF-8 character becomes
+ * '?'. The text keeps its length. Returns how many bytes were replaced.
+ */
+size_t
+proto_sanitize_text(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 n, replaced = 0;
+
+	while (*p != '\0') {
+		if (*p == ' ')
+			p++;
+		else if (proto_space((char)*p)) {
+			*p++ = ' ';
+			replaced++;
+		} else if (*p < 0x20 || *p == 0x7f ||
+		    (n = proto_utf8_char(p)) == 0) {
+			*p++ = '?';
+			replaced++;
+		} else
+			p += n;
+	}
+	return replaced;
+}
+
+/*
  * Turn any base name into one safe protocol token of at most len - 1 bytes:
- * white space, control characters, slashes and a leading dot become '_'.
+ * white space, control characters, slashes, a leading dot and bytes that
+ * are not UTF-8 become '_', so that a peer can send the token back.
  */
 void
 proto_sanitize_name(const char *in, char *out, size_t len)
 {
-	size_t	i;
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 i = 0, n;
 
 	if (len == 0)
 		return;
-	for (i = 0; in[i] != '\0' && i < len - 1 && i < PROTO_MAX_NAME; i++) {
-		unsigned char	c = (unsigned char)in[i];
+	while (p[i] != '\0' && i < len - 1 && i < PROTO_MAX_NAME) {
+		unsigned char	c = p[i];
 
 		if (c < 0x21 || c == 0x7f || c == '/' || c == '\\' ||
-		    (i == 0 && c == '.'))
-			out[i] = '_';
-		else
-			out[i] = (char)c;
+		    (i == 0 && c == '.') || (n = proto_utf8_char(p + i)) == 0) {
+			out[i++] = '_';
+			continue;
+		}
+		if (i + n > len - 1 || i + n > PROTO_MAX_NAME)
+			break;		/* never half a character */
+		memcpy(out + i, p + i, n);
+		i += n;
 	}
 	if (i == 0 && len > 1)
 		out[i++] = '_';
@@ -264,6 +345,7 @@ proto_parse_failed(char *line, struct proto_request *req, const char **cause)
 		return -1;
 	}
 	req->lines = (int)lines;
+	proto_sanitize_text(rest);
 	req->reason = *rest != '\0' ? rest : "unknown";
 	return 0;
 }

@@ -83,5 +83,6 @@ int	 proto_valid_digest(const char *);
 int	 proto_valid_host(const char *);
 int	 proto_valid_file_name(const char *);
 void	 proto_sanitize_name(const char *, char *, size_t);
+size_t	 proto_sanitize_text(char *);
 
 #endif

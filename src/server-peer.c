@@ -5,7 +5,9 @@
  * a peer gets a bounded number of requests per turn of the loop, and one
  * that sends failure reports too fast is read more slowly. A
  * transfer, either way, times out only when no byte of it has moved for
- * peer_timeout seconds, however long it takes as a whole.
+ * peer_timeout seconds, however long it takes as a whole. A connection's
+ * first line, though, must be whole within greeting_timeout, and one
+ * address holds only so many connections (server-address.c).
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -106,6 +108,32 @@ peer_hand_over(struct server *s, struct host *host, struct peer *leaving)
 		sched_host_lost(&s->farm, host);
 	server_wake(s);
 	return 1;
+}
+
+/*
+ * The peer waits under a name whose speaking session has sent nothing
+ * for a third of client_timeout, longer than a live client keeps quiet
+ * between heartbeats, and neither sends nor receives anything now: that
+ * connection most likely broke without a word and its client came back,
+ * so it is closed and the waiting one takes over, rather than having the
+ * client's results refused until the broken connection times out.
+ */
+static void
+peer_claim(struct peer *p)
+{
+	struct server	*s = p->server;
+	struct peer	*q;
+	farm_time	 silence;
+
+	silence = (farm_time)s->settings->client_timeout * 1000 / 3;
+	TAILQ_FOREACH(q, &s->peers, entry) {
+		if (q != p && q->host == p->host && host_speaks(q->host, q->id))
+			break;
+	}
+	if (q == NULL || q->state != PEER_LINES || q->delivering ||
+	    clock_mono_ms() - q->heard < silence)
+		return;
+	peer_drop(q, "silent while another session greets under its name");
 }
 
 /*
@@ -298,6 +326,8 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	p->host = host_get(&s->farm, name);
 	free(name);
 	host_connected(p->host, p->ext_version, p->id, now);
+	if (!peer_speaks(p))
+		peer_claim(p);
 	if (!peer_speaks(p))
 		log_info(_("%s: another session speaks for this host; this one "
 		    "waits until it ends"), p->host->name);
@@ -865,6 +895,8 @@ peer_request(struct peer *p, char *line)
 		peer_drop(p, "request not allowed in this session");
 		return -1;
 	}
+	if (p->host != NULL && !peer_speaks(p))
+		peer_claim(p);
 	switch (req.cmd) {
 	case PROTO_HELO:
 		return peer_helo(p, &req);
@@ -1014,10 +1046,13 @@ peer_process(struct peer *p)
 			    "NUL byte in a line");
 			return;
 		}
+		evtimer_del(p->greeting_ev);
 		handled++;
-		if (p->state == PEER_FAILURE)
+		if (p->state == PEER_FAILURE) {
+			/* Free text, as the reason is: made fit for the logs. */
+			proto_sanitize_text(line);
 			peer_failure_line(p, line);
-		else if (peer_request(p, line) != 0) {
+		} else if (peer_request(p, line) != 0) {
 			free(line);
 			return;
 		}
@@ -1032,7 +1067,10 @@ peer_process(struct peer *p)
 static void
 peer_read(struct bufferevent *bev, void *arg)
 {
-	peer_process(arg);
+	struct peer	*p = arg;
+
+	p->heard = clock_mono_ms();
+	peer_process(p);
 }
 
 /* Continue a peer that used up its share of the last turn. */
@@ -1078,19 +1116,54 @@ peer_event(struct bufferevent *bev, short what, void *arg)
 		peer_drop(p, strerror(EVUTIL_SOCKET_ERROR()));
 }
 
+/*
+ * A peer has sent no whole line within greeting_timeout of connecting:
+ * one that sends a byte now and then would hold its place for ever.
+ */
+static void
+peer_greeting_late(evutil_socket_t fd, short events, void *arg)
+{
+	peer_drop(arg, "no greeting within greeting_timeout");
+}
+
+/*
+ * Refuse a connection from the address counted as name, which has
+ * max_peers_per_address open already; logged at most once a second.
+ */
+static void
+peer_refuse_address(struct server *s, int fd, const char *name)
+{
+	farm_time	now = clock_mono_ms();
+
+	if (s->address_refused == 0 || now - s->address_refused >= 1000) {
+		log_warnx(_("too many connections from %s "
+		    "(max_peers_per_address is %d): refusing one"), name,
+		    s->settings->max_peers_per_address);
+		s->address_refused = now;
+	}
+	evutil_closesocket(fd);
+}
+
 /* Take a new connection on fd from addr. */
 void
 peer_accept(struct server *s, int fd, const struct sockaddr *addr,
     int addrlen)
 {
-	struct peer	*p;
-	char		 host[NI_MAXHOST];
-	int		 on = 1;
+	struct peer		*p;
+	struct server_address	*address;
+	const struct timeval	 greeting = { s->settings->greeting_timeout, 0 };
+	char			 host[NI_MAXHOST], refused[NI_MAXHOST + 4];
+	int			 on = 1;
 
 	if (s->npeers >= server_max_peers(s)) {
 		log_warnx(_("too many connections (max_peers is %d): refusing "
 		    "one"), server_max_peers(s));
 		evutil_closesocket(fd);
+		return;
+	}
+	if ((address = server_address_hold(s, addr, (socklen_t)addrlen,
+	    refused, sizeof refused)) == NULL) {
+		peer_refuse_address(s, fd, refused);
 		return;
 	}
 	/*
@@ -1102,8 +1175,10 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	p = xcalloc(1, sizeof *p);
 	p->server = s;
 	p->id = ++s->last_peer_id;
+	p->heard = clock_mono_ms();
 	ratelimit_init(&p->failure_rate, PEER_FAILURE_INTERVAL,
 	    PEER_FAILURES_BURST, clock_mono_ms());
+	p->address = address;
 	if (getnameinfo(addr, (socklen_t)addrlen, host, sizeof host, NULL, 0,
 	    NI_NUMERICHOST) != 0)
 		snprintf(host, sizeof host, "unknown");
@@ -1115,6 +1190,8 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	    p);
 	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
 	    peer_count_sent, p);
+	p->greeting_ev = evtimer_new(s->base, peer_greeting_late, p);
+	evtimer_add(p->greeting_ev, &greeting);
 	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
 	bufferevent_setwatermark(p->bev, EV_READ, 0, PEER_INPUT_HIGH);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
@@ -1151,7 +1228,9 @@ peer_free(struct peer *p)
 	}
 	TAILQ_REMOVE(&s->peers, p, entry);
 	s->npeers--;
+	server_address_release(s, p->address);
 	free(p->holds);
+	event_free(p->greeting_ev);
 	event_free(p->resume_ev);
 	event_free(p->deliver_ev);
 	evbuffer_remove_cb_entry(bufferevent_get_output(p->bev), p->sent_cb);

@@ -476,6 +476,28 @@ server_signal_reload(evutil_socket_t sig, short events, void *arg)
 	jobdir_scan(s->jobdir);
 }
 
+/*
+ * Forget the hosts not heard from for forget_hosts seconds that hold
+ * nothing, looking every minute, or as often as forget_hosts if shorter:
+ * the look walks every host, job failure and frame out.
+ */
+static void
+server_forget_hosts(struct server *s, farm_time now)
+{
+	farm_time	after = (farm_time)s->settings->forget_hosts * 1000;
+	size_t		n;
+
+	if (after == 0 || now < s->next_forget)
+		return;
+	s->next_forget = now + (after < 60000 ? after : 60000);
+	if ((n = host_forget(&s->farm, now, after)) == 0)
+		return;
+	log_info(ngettext("forgot %zu host not heard from for %d s",
+	    "forgot %zu hosts not heard from for %d s", n), n,
+	    s->settings->forget_hosts);
+	server_changed(s);
+}
+
 /* Once a second: has the program been replaced? Also ticks the clocks. */
 static void
 server_tick(evutil_socket_t fd, short events, void *arg)
@@ -494,6 +516,7 @@ server_tick(evutil_socket_t fd, short events, void *arg)
 		console_resume(s);
 	}
 	sched_expire_hosts(&s->farm, clock_mono_ms());
+	server_forget_hosts(s, clock_mono_ms());
 	server_wake(s);
 	server_changed(s);
 }
@@ -617,6 +640,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	s.quitting = 1;
 	while (!TAILQ_EMPTY(&s.peers))
 		peer_free(TAILQ_FIRST(&s.peers));
+	server_address_free(&s);
 	server_save_state(&s);
 	jobdir_close(s.jobdir);
 	state_free(&saved);

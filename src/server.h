@@ -21,6 +21,7 @@ struct event_base;
 struct evconnlistener;
 struct jobdir;
 struct selfexe;
+struct server_address;
 struct settings;
 struct upload;
 
@@ -47,6 +48,9 @@ struct peer {
 	struct bufferevent	*bev;
 	char			 addr[NI_MAXHOST];
 	uint64_t		 id;		/* tells sessions of one name apart */
+	farm_time		 heard;		/* when its last bytes came */
+	struct server_address	*address;	/* where it is counted */
+	struct event		*greeting_ev;	/* until its first line */
 	struct host		*host;
 	int			 ext_version;
 	enum peer_state		 state;
@@ -122,12 +126,17 @@ struct server {
 	struct peers		 peers;
 	int			 npeers;
 	uint64_t		 last_peer_id;
+	struct server_address	**addresses;	/* peers by where they come from */
+	size_t			 addresses_size;
+	size_t			 naddresses;
+	farm_time		 address_refused; /* when last logged */
 	int			 auto_max_peers; /* what the descriptors allow */
 	int			 reserve_fd;	/* kept free for the checkpoint */
 	int			 save_failing;
 
 	struct event		*save_ev;
 	struct event		*tick_ev;
+	farm_time		 next_forget;	/* when to look for hosts to forget */
 	struct event		*wake_ev;
 	struct event		*commit_ev;
 	struct event		*signal_evs[4];
@@ -150,6 +159,13 @@ void		 server_wake(struct server *);
 void		 server_cancel(struct server *, struct job *, long,
 		     const char *);
 int		 server_max_peers(struct server *);
+
+/* server-address.c */
+struct server_address *server_address_hold(struct server *,
+		     const struct sockaddr *, socklen_t, char *, size_t);
+void		 server_address_release(struct server *,
+		     struct server_address *);
+void		 server_address_free(struct server *);
 
 /* server-commit.c */
 void		 server_commit_reserve_fd(struct server *);

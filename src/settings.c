@@ -57,6 +57,12 @@ static const struct setting_def setting_defs[] = {
 	    0, 100000, 0, NULL },
 	{ "server", "max_frames_held", SETTING_INT, S(max_frames_held),
 	    1, 100000, 16, NULL },
+	{ "server", "max_peers_per_address", SETTING_INT,
+	    S(max_peers_per_address), 0, 100000, 64, NULL },
+	{ "server", "greeting_timeout", SETTING_INT, S(greeting_timeout),
+	    1, 86400, 10, NULL },
+	{ "server", "forget_hosts", SETTING_INT, S(forget_hosts),
+	    0, 86400 * 3650, 86400 * 7, NULL },
 	{ "server", "log_file", SETTING_STRING, S(log_file), 0, 0, 0, "" },
 
 	{ "client", "renderers", SETTING_INT, S(renderers), 1, 1024, 1, NULL },

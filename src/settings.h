@@ -19,6 +19,9 @@ struct settings {
 	int64_t		 max_frame_size;	/* bytes of one uploaded frame */
 	int		 max_peers;		/* connections at once; 0: auto */
 	int		 max_frames_held;	/* frames out to one host at most */
+	int		 max_peers_per_address;	/* of them from one; 0: no cap */
+	int		 greeting_timeout;	/* s from accept to a first line */
+	int		 forget_hosts;		/* s unheard before forgotten; 0 */
 	char		*log_file;		/* console mode log; "" none */
 
 	/* client group */

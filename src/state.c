@@ -312,6 +312,7 @@ state_parse_job_line(struct state_job *sj, char **t, int n, int version)
 	struct file_id	*id = &sj->blend_id;
 	int64_t		 v;
 	uint64_t	 u;
+	int		 keep;
 
 	if (strcmp(t[0], "jobdigest") == 0 && n == 2 &&
 	    proto_valid_digest(t[1])) {
@@ -321,11 +322,18 @@ state_parse_job_line(struct state_job *sj, char **t, int n, int version)
 	if (strcmp(t[0], "blend") == 0 && n == 7 && proto_valid_digest(t[1]) &&
 	    state_u64(t[2], &id->dev) == 0 && state_u64(t[3], &id->ino) == 0 &&
 	    state_i64(t[4], &id->size) == 0 &&
-	    state_i64(t[5], &id->mtime_ns) == 0 &&
-	    proto_valid_file_name(t[6])) {
+	    state_i64(t[5], &id->mtime_ns) == 0) {
+		/*
+		 * A name that is not UTF-8, which an older version let through
+		 * and peers could no longer send back, is made anew.
+		 */
+		keep = proto_valid_file_name(t[6]);
+		if (!keep && (proto_sanitize_text(t[6]) == 0 ||
+		    !proto_valid_file_name(t[6])))
+			return -1;
 		snprintf(sj->blend_digest, sizeof sj->blend_digest, "%s", t[1]);
 		free(sj->blend_name);
-		sj->blend_name = xstrdup(t[6]);
+		sj->blend_name = keep ? xstrdup(t[6]) : NULL;
 		return 0;
 	}
 	if (strcmp(t[0], "priority") == 0 && n == 2 &&

@@ -556,6 +556,198 @@ START_TEST(test_farm_host_sessions)
 }
 END_TEST
 
+/*
+ * Many hosts: each is found by its name through the table, which grows
+ * as they come, and the list keeps the order they came in.
+ */
+START_TEST(test_farm_many_hosts)
+{
+	struct farm	 farm;
+	struct host	**all, *host;
+	char		 name[32];
+	int		 i, n = 20000;
+
+	test_farm_init(&farm);
+	all = xcalloc((size_t)n, sizeof *all);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "host%d.example", i);
+		all[i] = host_get(&farm, name);
+		ck_assert_ptr_eq(host_get(&farm, name), all[i]);
+	}
+	ck_assert_uint_eq(farm.nhosts, (size_t)n);
+	ck_assert_uint_ge(farm.host_names_size, (size_t)n);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "host%d.example", i);
+		ck_assert_ptr_eq(host_find(&farm, name), all[i]);
+	}
+	ck_assert_ptr_null(host_find(&farm, "host20000.example"));
+	ck_assert_ptr_null(host_find(&farm, ""));
+	i = 0;
+	TAILQ_FOREACH(host, &farm.hosts, entry)
+		ck_assert_ptr_eq(host, all[i++]);
+	ck_assert_int_eq(i, n);
+	free(all);
+	farm_free(&farm);
+	ck_assert_uint_eq(farm.nhosts, 0);
+	ck_assert_ptr_null(farm.host_names);
+}
+END_TEST
+
+/* Hand the next frame of the farm to host, at now; its number. */
+static long
+test_farm_hand_out(struct farm *farm, struct host *host, farm_time now)
+{
+	struct job	*job = NULL;
+	long		 n = 0;
+
+	ck_assert(sched_next(farm, host, 1, now, &job, &n));
+	return n;
+}
+
+/*
+ * Hosts not heard from for a while are forgotten, from the list and the
+ * table of names, unless they hold something: a session, a frame (or a
+ * backup copy of one), a failure a job counts against them. The order of
+ * the others stays, and a job's tally keeps a forgotten host's name.
+ */
+START_TEST(test_farm_forget_hosts)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct file_id	 id = { 1, 2, 3, 4 };
+	struct host	*gone, *open, *holder, *failed, *recent, *saved, *h;
+	const char	*left[] = { "open", "holder", "failed", "recent" };
+	const farm_time	 day = 86400000;
+	long		 n;
+	size_t		 i;
+
+	test_farm_init(&farm);
+	farm.started = 1000;
+	job = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	farm_set_blend_digest(&farm, job, BLENDDIGEST, &id);
+
+	gone = host_get(&farm, "gone");
+	host_connected(gone, 0, 0, 2000);
+	n = test_farm_hand_out(&farm, gone, 2000);
+	sched_frame_done(&farm, job, n, gone, 3000);
+	host_disconnected(gone, 0, 0);
+	open = host_get(&farm, "open");
+	host_connected(open, 2, 0, 2000);
+	holder = host_get(&farm, "holder");
+	host_connected(holder, 0, 0, 2000);
+	test_farm_hand_out(&farm, holder, 2000);
+	host_disconnected(holder, 0, 0);
+	failed = host_get(&farm, "failed");
+	host_connected(failed, 2, 0, 2000);
+	n = test_farm_hand_out(&farm, failed, 2000);
+	sched_frame_failed(&farm, job, n, failed, "boom");
+	host_disconnected(failed, 2, 0);
+	ck_assert_uint_eq(failed->held, 0);
+	recent = host_get(&farm, "recent");
+	host_connected(recent, 0, 0, 2000 + day);
+	host_disconnected(recent, 0, 0);
+	/* Known only from the saved state: since the farm started. */
+	saved = host_get(&farm, "saved");
+	ck_assert_int_eq(saved->last_contact, 0);
+	ck_assert_uint_eq(farm.nhosts, 6);
+
+	/* Not yet a day. */
+	ck_assert_uint_eq(host_forget(&farm, 1000 + day - 1, day), 0);
+	ck_assert_uint_eq(host_forget(&farm, 2000 + day, 0), 0);
+	ck_assert_uint_eq(host_forget(&farm, 2000 + day, day), 2);
+	ck_assert_ptr_null(host_find(&farm, "gone"));
+	ck_assert_ptr_null(host_find(&farm, "saved"));
+	ck_assert_uint_eq(farm.nhosts, 4);
+	i = 0;
+	TAILQ_FOREACH(h, &farm.hosts, entry) {
+		ck_assert_uint_lt(i, nitems(left));
+		ck_assert_str_eq(h->name, left[i]);
+		ck_assert_ptr_eq(host_find(&farm, left[i]), h);
+		i++;
+	}
+	ck_assert_uint_eq(i, nitems(left));
+	ck_assert_uint_eq(job->nhosts, 1);
+	ck_assert_str_eq(job->hosts[0].name, "gone");
+	ck_assert(job_host_blocked(job, failed) == 0);
+	ck_assert_uint_eq(job_frame_failures(job, n), 1);
+
+	/* Once the job starts over, its frames and failures name nobody. */
+	farm_set_definition(&farm, job, "/srv/a.blend", 1, 10, DIGEST2);
+	ck_assert_uint_eq(host_forget(&farm, 2000 + 2 * day, day), 3);
+	ck_assert_ptr_null(host_find(&farm, "failed"));
+	ck_assert_ptr_null(host_find(&farm, "holder"));
+	ck_assert_ptr_null(host_find(&farm, "recent"));
+	ck_assert_ptr_eq(host_find(&farm, "open"), open);
+	host_disconnected(open, 2, 0);
+	ck_assert_uint_eq(host_forget(&farm, 2000 + 2 * day + 1, day), 1);
+	ck_assert_uint_eq(farm.nhosts, 0);
+	ck_assert(TAILQ_EMPTY(&farm.hosts));
+
+	/* A forgotten name that comes back is a new host. */
+	gone = host_get(&farm, "gone");
+	ck_assert_uint_eq(gone->done, 0);
+	ck_assert_ptr_eq(host_find(&farm, "gone"), gone);
+	farm_free(&farm);
+}
+END_TEST
+
+/*
+ * A host that had a frame not done yet is kept, since its late result is
+ * still welcome; once another host delivers the frame, it is forgotten.
+ */
+START_TEST(test_farm_forget_past_holder)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct file_id	 id = { 1, 2, 3, 4 };
+	struct host	*first, *second;
+	long		 n;
+
+	test_farm_init(&farm);
+	job = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	farm_set_blend_digest(&farm, job, BLENDDIGEST, &id);
+	first = host_get(&farm, "first");
+	second = host_get(&farm, "second");
+	host_connected(second, 0, 0, 1000);
+	n = test_farm_hand_out(&farm, first, 1000);
+	ck_assert_int_eq(sched_frame_return(&farm, job, n, first, "no"), 1);
+	ck_assert_uint_eq(first->held, 0);
+	ck_assert_uint_eq(host_forget(&farm, 1000000, 1000), 0);
+	ck_assert_ptr_eq(host_find(&farm, "first"), first);
+	ck_assert_int_eq(test_farm_hand_out(&farm, second, 1000000), n);
+	sched_frame_done(&farm, job, n, second, 1000001);
+	ck_assert_uint_eq(host_forget(&farm, 1000002, 1000), 1);
+	ck_assert_ptr_null(host_find(&farm, "first"));
+	farm_free(&farm);
+}
+END_TEST
+
+/* A backup copy holds its host as the frame holds the first one. */
+START_TEST(test_farm_forget_backup)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct file_id	 id = { 1, 2, 3, 4 };
+	struct host	*first, *second;
+	long		 n;
+
+	test_farm_init(&farm);
+	job = test_farm_job(&farm, "a.job", "/srv/a.blend");
+	farm_set_blend_digest(&farm, job, BLENDDIGEST, &id);
+	first = host_get(&farm, "first");
+	second = host_get(&farm, "second");
+	n = test_farm_hand_out(&farm, first, 1000);
+	job_frame_backup(job_frame(job, n), second);
+	ck_assert_uint_eq(host_forget(&farm, 1000000, 1000), 0);
+	/* The held count alone may not say it: the frame's links do. */
+	second->held = 0;
+	first->held = 0;
+	ck_assert_uint_eq(host_forget(&farm, 1000000, 1000), 0);
+	ck_assert_ptr_eq(job_frame(job, n)->backup, second);
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_farm_unavailable)
 {
 	struct farm	 farm;
@@ -727,6 +919,10 @@ farm_suite(void)
 	tcase_add_test(table, test_farm_job_frames);
 	tcase_add_test(table, test_farm_hosts);
 	tcase_add_test(table, test_farm_host_sessions);
+	tcase_add_test(table, test_farm_many_hosts);
+	tcase_add_test(table, test_farm_forget_hosts);
+	tcase_add_test(table, test_farm_forget_backup);
+	tcase_add_test(table, test_farm_forget_past_holder);
 	suite_add_tcase(s, table);
 
 	tcase_add_test(names, test_farm_blend_name_plain);

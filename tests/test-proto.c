@@ -550,6 +550,96 @@ START_TEST(test_proto_sanitize)
 }
 END_TEST
 
+/*
+ * A peer's line made fit for logs: white space becomes a space, other
+ * controls and bytes that are not UTF-8 become '?', UTF-8 text stays.
+ */
+START_TEST(test_proto_sanitize_text)
+{
+	char	line[64];
+
+	snprintf(line, sizeof line, "HELO evil\033[2J\033]0;x\007.example");
+	ck_assert_uint_eq(proto_sanitize_text(line), 3);
+	ck_assert_str_eq(line, "HELO evil?[2J?]0;x?.example");
+	snprintf(line, sizeof line, "FAILED a\tb\vc\fd\re f");
+	ck_assert_uint_eq(proto_sanitize_text(line), 4);
+	ck_assert_str_eq(line, "FAILED a b c d e f");
+	snprintf(line, sizeof line, "del\177 c1\302\233 csi\233 end");
+	ck_assert_uint_eq(proto_sanitize_text(line), 4);
+	ck_assert_str_eq(line, "del? c1?? csi? end");
+	/* Overlong, surrogate, beyond U+10FFFF, cut short: not UTF-8. */
+	snprintf(line, sizeof line,
+	    "\300\257 \355\240\200 \364\220\200\200 \342\202");
+	ck_assert_uint_eq(proto_sanitize_text(line), 11);
+	ck_assert_str_eq(line, "?? ??? ???? ??");
+	snprintf(line, sizeof line,
+	    "caf\303\251 \342\202\254 \360\237\216\254 \302\240");
+	ck_assert_uint_eq(proto_sanitize_text(line), 0);
+	ck_assert_str_eq(line,
+	    "caf\303\251 \342\202\254 \360\237\216\254 \302\240");
+	line[0] = '\0';
+	ck_assert_uint_eq(proto_sanitize_text(line), 0);
+}
+END_TEST
+
+/*
+ * A .blend's token is left as it is by the cleaning of what peers send
+ * back, whatever bytes its file name holds, and no character is cut.
+ */
+START_TEST(test_proto_sanitize_name_utf8)
+{
+	char	out[PROTO_MAX_NAME + 1], in[8];
+	int	c;
+
+	proto_sanitize_name("caf\351.blend", out, sizeof out);
+	ck_assert_str_eq(out, "caf_.blend");
+	proto_sanitize_name("caf\303\251.blend", out, sizeof out);
+	ck_assert_str_eq(out, "caf\303\251.blend");
+	proto_sanitize_name("c1\302\233", out, sizeof out);
+	ck_assert_str_eq(out, "c1__");
+	proto_sanitize_name("ab\303\251", out, 4);
+	ck_assert_str_eq(out, "ab");
+	for (c = 0x80; c < 256; c++) {
+		snprintf(in, sizeof in, "%c%c%cx", c, 0x80 + c % 64, 0xa0);
+		proto_sanitize_name(in, out, sizeof out);
+		ck_assert_msg(proto_valid_file_name(out),
+		    "lead byte 0x%02x gives a token peers cannot send back", c);
+		ck_assert_uint_eq(proto_sanitize_text(out), 0);
+	}
+}
+END_TEST
+
+/*
+ * The names a peer sends are refused with control characters or bytes
+ * that are not UTF-8 in them, whatever the locale; a failure's reason is
+ * free text, made fit for the logs instead.
+ */
+START_TEST(test_proto_names_utf8)
+{
+	struct proto_request	 req;
+	const char		*cause;
+	char			 line[128];
+
+	ck_assert(proto_valid_file_name("caf\303\251.blend"));
+	ck_assert(!proto_valid_file_name("caf\351.blend"));
+	ck_assert(!proto_valid_file_name("c1\302\233.blend"));
+	ck_assert(!proto_valid_file_name("esc\033[1m.png"));
+	ck_assert(proto_valid_host("node-1.example"));
+	ck_assert(!proto_valid_host("n\303\251.example"));
+	ck_assert(!proto_valid_host("n\351.example"));
+	ck_assert(!proto_valid_host("esc\033.example"));
+
+	snprintf(line, sizeof line, "HELO evil\033[31m.example");
+	ck_assert_int_eq(proto_parse_request(line, &req, &cause), -1);
+	snprintf(line, sizeof line, "FACTS 1 2 4.2\033[2J");
+	ck_assert_int_eq(proto_parse_request(line, &req, &cause), -1);
+	snprintf(line, sizeof line, "FAILED s.blend %s 3 0 boom\033[2J\t\233x",
+	    "0123456789abcdef0123456789abcdef");
+	ck_assert_int_eq(proto_parse_request(line, &req, &cause), 0);
+	ck_assert_str_eq(req.reason, "boom?[2J ?x");
+}
+END_TEST
+
 /* The protocol suite, for unit.c. */
 Suite *
 proto_suite(void)
@@ -575,6 +665,9 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_helo_reply);
 	tcase_add_test(tc, test_proto_job_reply);
 	tcase_add_test(tc, test_proto_sanitize);
+	tcase_add_test(tc, test_proto_sanitize_text);
+	tcase_add_test(tc, test_proto_sanitize_name_utf8);
+	tcase_add_test(tc, test_proto_names_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -154,7 +154,9 @@ def test_reports_only_from_the_holder():
 
 
 def test_second_session_under_a_live_name():
-    with ExtFarm({'client_timeout': 60}, verbose=True).start() as farm:
+    # The victim says nothing during the test: a client_timeout long
+    # enough that its silence never looks like a broken connection.
+    with ExtFarm({'client_timeout': 3600}, verbose=True).start() as farm:
         name, md5 = farm.ready_job('e', 1, 3)
         victim = v2(farm, 'victim.example', instance=4242)
         one = victim.next_job()
@@ -206,6 +208,35 @@ def test_second_session_under_a_live_name():
                 return got
             eq(wait_for(handed, 30, interval=0, what='frame 2 out again'),
                [(name, md5, 2)], 'frames handed out after the victim left')
+
+
+def test_reconnect_over_a_broken_connection():
+    # A client whose connection broke without a word (its old session
+    # still open on the server, silent) greets again from a new one: once
+    # the old one has been silent for a third of client_timeout, it is
+    # closed and the new session speaks for the host, so the client's
+    # frame is taken, not refused until the old connection times out.
+    with ExtFarm({'client_timeout': 6}, verbose=True).start() as farm:
+        name, md5 = farm.ready_job('r', 1, 3)
+        before = v2(farm, 'back.example', instance=77)
+        job = before.next_job()
+        eq(job, (name, md5, 1), 'frame before the break')
+        mark = farm.log_size()
+        again = v2(farm, 'back.example', instance=77)
+        again.hold(job)
+
+        def old_closed():
+            again.alive()
+            return re.search(r'back\.example#77: closing the connection: '
+                             r'silent while another session greets',
+                             farm.log_since(mark))
+        wait_for(old_closed, 30, what='the silent session closed')
+        farm.wait_log(r'back\.example#77: the session that waited speaks '
+                      r'for this host now', since=mark)
+        eq(again.render(job, b'after'), 'THANKYOU',
+           'the frame from the new session')
+        with open(farm.frame_path('r', '0001.png'), 'rb') as f:
+            eq(f.read(), b'after', 'stored frame')
 
 
 def test_frames_held_capped():
@@ -306,5 +337,6 @@ if __name__ == '__main__':
           test_late_result_from_an_earlier_holder,
           test_reports_only_from_the_holder,
           test_second_session_under_a_live_name,
+          test_reconnect_over_a_broken_connection,
           test_frames_held_capped,
           test_failure_flood])

@@ -875,6 +875,89 @@ START_TEST(test_state_restored_name_taken)
 }
 END_TEST
 
+/*
+ * A forgotten host is in no saved line but a job's tally, which keeps its
+ * name; the hosts a job still names, for a frame out or a failure, are
+ * kept, saved, and known again after a restart.
+ */
+START_TEST(test_state_forgotten_host)
+{
+	struct farm	 farm, again;
+	struct state	 st;
+	struct job	*a, *b;
+	struct host	*gone, *holder, *failed;
+	char		*text;
+	size_t		 len;
+	long		 n;
+
+	farm_init(&farm, DELAY, NULL, NULL);
+	farm.started = T0;
+	a = test_state_job(&farm, "a.job", "/srv/a.blend", 1, 5, D1, BD1);
+	gone = host_get(&farm, "gone.example");
+	host_connected(gone, 0, 0, T0);
+	test_state_out(&farm, "gone.example", T0, a, 1);
+	sched_frame_done(&farm, a, 1, gone, T0 + 10);
+	host_disconnected(gone, 0, 0);
+	test_state_out(&farm, "holder.example", T0, a, 2);
+	failed = host_get(&farm, "failed.example");
+	test_state_out(&farm, "failed.example", T0, a, 3);
+	sched_frame_failed(&farm, a, 3, failed, "boom");
+	ck_assert_uint_eq(host_forget(&farm, T0 + DELAY, DELAY), 1);
+	ck_assert_ptr_null(host_find(&farm, "gone.example"));
+
+	text = test_state_save(&farm, &st, &len);
+	ck_assert_ptr_nonnull(strstr(text, "host 1 gone.example\n"));
+	ck_assert_ptr_nonnull(strstr(text, "holder.example"));
+	ck_assert_ptr_nonnull(strstr(text, "failure 3 failed.example\n"));
+	farm_init(&again, DELAY, NULL, NULL);
+	b = test_state_reload(&again, &st, "a.job", "/srv/a.blend", 1, 5, D1);
+	test_state_same_job(a, b);
+	ck_assert_ptr_null(host_find(&again, "gone.example"));
+	holder = host_find(&again, "holder.example");
+	ck_assert_ptr_nonnull(holder);
+	ck_assert_ptr_eq(job_frame(b, 2)->host, holder);
+	ck_assert_uint_eq(b->nfailures, 1);
+	ck_assert_ptr_eq(b->failures[0].host,
+	    host_find(&again, "failed.example"));
+	ck_assert_uint_eq(again.nhosts, 2);
+	/* Held and failed hosts are kept after the restart too. */
+	n = (long)host_forget(&again, again.started + 10 * DELAY, DELAY);
+	ck_assert_int_eq(n, 0);
+	state_free(&st);
+	free(text);
+	farm_free(&again);
+	farm_free(&farm);
+}
+END_TEST
+
+/*
+ * A saved .blend token that is not UTF-8 (an older version let one
+ * through) leaves the state usable: the job travels under a name made
+ * anew, which peers can send back.
+ */
+START_TEST(test_state_blend_name_not_utf8)
+{
+	struct farm	 farm;
+	struct state	 st;
+	struct job	*job;
+	const char	*text = HEAD "job a.job\njobdigest " D1 "\nblend " BD1
+			    " 1 2 3 4 caf\351.blend\npriority 0\nseq 1\n"
+			    "done 1-3\nend\n";
+
+	test_state_good(text, strlen(text), &st);
+	ck_assert_ptr_null(state_find(&st, "a.job")->blend_name);
+	farm_init(&farm, DELAY, NULL, NULL);
+	job = farm_add_job(&farm, "a.job");
+	farm_set_definition(&farm, job, "/srv/caf\351.blend", 1, 5, D1);
+	state_restore_job(&farm, job, state_find(&st, "a.job"));
+	ck_assert_str_eq(job->blend_name, "caf_.blend");
+	ck_assert_str_eq(job->blend_digest, BD1);
+	ck_assert_uint_eq(job->ndone, 3);
+	state_free(&st);
+	farm_free(&farm);
+}
+END_TEST
+
 Suite *
 state_suite(void)
 {
@@ -891,6 +974,8 @@ state_suite(void)
 	tcase_add_test(trip, test_state_next_seq);
 	tcase_add_test(trip, test_state_odd_job_name);
 	tcase_add_test(trip, test_state_restored_name_taken);
+	tcase_add_test(trip, test_state_blend_name_not_utf8);
+	tcase_add_test(trip, test_state_forgotten_host);
 	suite_add_tcase(s, trip);
 
 	tcase_add_test(parse, test_state_good_forms);

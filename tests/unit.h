@@ -18,7 +18,8 @@
 	UNIT_SUITE(farm) \
 	UNIT_SUITE(sched) \
 	UNIT_SUITE(state) \
-	UNIT_SUITE(blender_output)
+	UNIT_SUITE(blender_output) \
+	UNIT_SUITE(server_address)
 
 #define UNIT_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES

@@ -95,6 +95,7 @@ fuzz_proto_request(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(req.lines >= 0 &&
 		    req.lines <= PROTO_MAX_FAILURE_LINES);
 		FUZZ_ASSERT(req.reason != NULL && *req.reason != '\0');
+		FUZZ_ASSERT(proto_sanitize_text((char *)req.reason) == 0);
 		break;
 	case PROTO_RETURN:
 	case PROTO_HOLD:
@@ -177,6 +178,10 @@ fuzz_proto_sanitize(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(strcmp(out, again) == 0);
 		}
 	}
+	len = strlen(in);
+	proto_sanitize_text(in);
+	FUZZ_ASSERT(strlen(in) == len);
+	FUZZ_ASSERT(proto_sanitize_text(in) == 0);
 	free(in);
 }
 
