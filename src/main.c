@@ -25,7 +25,8 @@ enum {
 	OPT_BLENDER,
 	OPT_WORKDIR,
 	OPT_HEADLESS,
-	OPT_LISTEN
+	OPT_LISTEN,
+	OPT_INVITE
 };
 
 static const struct option main_options[] = {
@@ -36,6 +37,7 @@ static const struct option main_options[] = {
 	{ "port", required_argument, NULL, 'p' },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "headless", no_argument, NULL, OPT_HEADLESS },
+	{ "invite", required_argument, NULL, OPT_INVITE },
 	{ "client", no_argument, NULL, OPT_CLIENT },
 	{ "renderers", required_argument, NULL, OPT_RENDERERS },
 	{ "prefetch", required_argument, NULL, OPT_PREFETCH },
@@ -52,6 +54,7 @@ struct main_args {
 	const char	*listen;
 	const char	*blender;
 	const char	*workdir;
+	const char	*invite;
 	int		 client;
 	int		 headless;
 	int		 verbose;
@@ -65,7 +68,9 @@ static void
 main_usage(FILE *f)
 {
 	fprintf(f, _("Usage: %s [OPTION]... --port PORT JOBDIR RENDERDIR\n"
-	    "       %s [OPTION]... --client HOST PORT\n"), PACKAGE, PACKAGE);
+	    "       %s [OPTION]... --client HOST PORT\n"
+	    "       %s [OPTION]... --invite NAME [--port PORT] JOBDIR "
+	    "[RENDERDIR]\n"), PACKAGE, PACKAGE, PACKAGE);
 }
 
 /* Print the full help. */
@@ -82,6 +87,8 @@ main_help(void)
 "  -p, --port PORT        listen on this TCP port\n"
 "      --listen ADDRESS   listen on this address only (default: all)\n"
 "      --headless         log to standard error instead of the console\n"
+"      --invite NAME      make a key for the client NAME, in JOBDIR, and\n"
+"                         print the command line that lets it join\n"
 "\n"
 "Client options:\n"
 "      --client           run as a client of the server at HOST PORT\n"
@@ -223,6 +230,9 @@ main(int argc, char **argv)
 		case OPT_HEADLESS:
 			a.headless = 1;
 			break;
+		case OPT_INVITE:
+			a.invite = optarg;
+			break;
 		case OPT_CLIENT:
 			a.client = 1;
 			break;
@@ -255,7 +265,16 @@ main(int argc, char **argv)
 	argc -= optind;
 	log_init(a.verbose);
 
-	if (a.client) {
+	if (a.invite != NULL) {
+		if (a.client)
+			main_usage_error(_("--invite runs on the server's "
+			    "machine, not with --client"));
+		if (argc != 1 && argc != 2)
+			main_usage_error(_("--invite needs the server's "
+			    "JOBDIR"));
+		main_settings(&s, &a);
+		rc = server_keys_invite(&s, a.port, argv[optind], a.invite);
+	} else if (a.client) {
 		struct client_options	co;
 
 		if (argc != 2)
