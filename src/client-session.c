@@ -20,10 +20,12 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define CLIENT_SESSION_MAX_DIST	((uint64_t)1 << 30)	/* program size */
@@ -1118,6 +1121,7 @@ static void
 client_session_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client_session	*s = arg;
+	unsigned long		 e;
 	int			 dns, on = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -1141,6 +1145,11 @@ client_session_event(struct bufferevent *bev, short what, void *arg)
 	if ((dns = bufferevent_socket_get_dns_error(bev)) != 0)
 		client_session_fail(s, _("cannot resolve %s: %s"),
 		    s->client->options->host, evutil_gai_strerror(dns));
+	else if (s->client->tls != NULL && !s->connected &&
+	    (e = bufferevent_get_openssl_error(bev)) != 0)
+		client_session_fail(s, _("the server did not prove that it "
+		    "holds the key %s (%s): refusing it"),
+		    s->client->psk->name, tls_error(e));
 	else
 		client_session_fail(s, "%s", s->connected ?
 		    strerror(EVUTIL_SOCKET_ERROR()) :
@@ -1158,8 +1167,16 @@ client_session_start(struct client *c)
 	s->client = c;
 	s->upload_fd = -1;
 	s->state = CLIENT_SESSION_CONNECTING;
-	s->bev = bufferevent_socket_new(c->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (c->tls != NULL) {
+		s->bev = bufferevent_openssl_socket_new(c->base, -1,
+		    tls_client_new(c->tls, c->psk), BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		/* The server may close without saying so first, as in plain text. */
+		if (s->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+	} else
+		s->bev = bufferevent_socket_new(c->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (s->bev == NULL)
 		fatalx("cannot create a connection buffer");
 	s->heartbeat = evtimer_new(c->base, client_session_heartbeat, s);
@@ -1183,6 +1200,21 @@ client_session_start(struct client *c)
 		return NULL;
 	}
 	return s;
+}
+
+/*
+ * Hand the last lines of an aborted TLS session to OpenSSL in one record,
+ * as far as the socket takes it without waiting: the socket itself only
+ * carries what OpenSSL makes of them.
+ */
+static void
+client_session_abort_tls(struct client_session *s, struct evbuffer *out)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(s->bev);
+	size_t	 len = evbuffer_get_length(out);
+
+	if (ssl != NULL && len <= INT_MAX)
+		SSL_write(ssl, evbuffer_pullup(out, -1), (int)len);
 }
 
 /*
@@ -1219,8 +1251,13 @@ client_session_abort(struct client_session *s)
 		}
 	}
 	evbuffer_add_printf(out, "GOODBYE\r\n");
-	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
-		;
+	if (s->client->tls != NULL)
+		client_session_abort_tls(s, out);
+	else {
+		while (evbuffer_get_length(out) > 0 &&
+		    evbuffer_write(out, fd) > 0)
+			;
+	}
 	evbuffer_free(out);
 	client_session_free(s);
 }

@@ -26,7 +26,8 @@ enum {
 	OPT_WORKDIR,
 	OPT_HEADLESS,
 	OPT_LISTEN,
-	OPT_INVITE
+	OPT_INVITE,
+	OPT_JOIN
 };
 
 static const struct option main_options[] = {
@@ -44,6 +45,7 @@ static const struct option main_options[] = {
 	{ "no-auto-updates", no_argument, NULL, OPT_NO_AUTO_UPDATES },
 	{ "blender", required_argument, NULL, OPT_BLENDER },
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
+	{ "join", required_argument, NULL, OPT_JOIN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -55,6 +57,7 @@ struct main_args {
 	const char	*blender;
 	const char	*workdir;
 	const char	*invite;
+	const char	*join;
 	int		 client;
 	int		 headless;
 	int		 verbose;
@@ -98,6 +101,8 @@ main_help(void)
 "      --workdir DIR      where .blend files and frames are kept\n"
 "                         (default: $XDG_CACHE_HOME/bdfarm)\n"
 "      --no-auto-updates  never replace this program with the server's\n"
+"      --join TOKEN       keep the key that TOKEN holds for HOST PORT, and\n"
+"                         use it from now on (from --invite)\n"
 "\n"
 "Common options:\n"
 "  -c, --config FILE      read settings from FILE (default:\n"
@@ -233,6 +238,9 @@ main(int argc, char **argv)
 		case OPT_INVITE:
 			a.invite = optarg;
 			break;
+		case OPT_JOIN:
+			a.join = optarg;
+			break;
 		case OPT_CLIENT:
 			a.client = 1;
 			break;
@@ -265,6 +273,8 @@ main(int argc, char **argv)
 	argc -= optind;
 	log_init(a.verbose);
 
+	if (a.join != NULL && !a.client)
+		main_usage_error(_("--join goes with --client"));
 	if (a.invite != NULL) {
 		if (a.client)
 			main_usage_error(_("--invite runs on the server's "
@@ -284,6 +294,11 @@ main(int argc, char **argv)
 		co.host = argv[optind];
 		co.port = argv[optind + 1];
 		co.argv = argv;
+		if (a.join != NULL && client_keys_join(co.host, co.port,
+		    a.join) != 0) {
+			settings_free(&s);
+			return 1;
+		}
 		rc = client_main(&s, &co);
 	} else {
 		struct server_options	so;
