@@ -1121,7 +1121,7 @@ static void
 client_session_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client_session	*s = arg;
-	unsigned long		 e;
+	unsigned long		 e = 0;
 	int			 dns, on = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -1130,6 +1130,21 @@ client_session_event(struct bufferevent *bev, short what, void *arg)
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &on, sizeof on);
 		client_session_greet(s);
+		return;
+	}
+	/*
+	 * Over TLS, the session is connected once the handshake is done: a
+	 * connection that ends before, or fails in OpenSSL, had a server at
+	 * the other end that could not prove it holds the key.
+	 */
+	if (s->client->tls != NULL && !s->connected &&
+	    ((what & BEV_EVENT_EOF) ||
+	    (e = bufferevent_get_openssl_error(bev)) != 0)) {
+		client_session_fail(s, _("the server did not prove that it "
+		    "holds the key %s (%s): refusing it"),
+		    s->client->psk->name, tls_error(what & BEV_EVENT_EOF ? 0 :
+		    e));
+		client_session_reap(s);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -1145,11 +1160,6 @@ client_session_event(struct bufferevent *bev, short what, void *arg)
 	if ((dns = bufferevent_socket_get_dns_error(bev)) != 0)
 		client_session_fail(s, _("cannot resolve %s: %s"),
 		    s->client->options->host, evutil_gai_strerror(dns));
-	else if (s->client->tls != NULL && !s->connected &&
-	    (e = bufferevent_get_openssl_error(bev)) != 0)
-		client_session_fail(s, _("the server did not prove that it "
-		    "holds the key %s (%s): refusing it"),
-		    s->client->psk->name, tls_error(e));
 	else
 		client_session_fail(s, "%s", s->connected ?
 		    strerror(EVUTIL_SOCKET_ERROR()) :
