@@ -396,6 +396,18 @@ client_session_helo(struct client_session *s, char *line)
 				    "auto-updates are off, so this client "
 				    "keeps its own"));
 			c->told_old_server = 1;
+		} else if (c->tls == NULL) {
+			/*
+			 * Anyone on the way could hand a program over plain
+			 * text: only a server that proved it holds the key
+			 * may replace this one.
+			 */
+			if (!c->told_old_server)
+				log_info(_("the server runs another version; "
+				    "this client updates itself only from a "
+				    "server that proves its key (see --join), "
+				    "so it keeps its own"));
+			c->told_old_server = 1;
 		} else if (c->have_self && c->mode == CLIENT_RUNNING &&
 		    proto_valid_digest(r.digest) &&
 		    strcmp(r.digest, c->refused_digest) != 0) {
