@@ -259,6 +259,12 @@ peer_helo(struct peer *p, const struct proto_request *req)
 		peer_drop(p, "host name too long");
 		return -1;
 	}
+	if (!p->tls && keys_find(&s->keys, req->host) != NULL) {
+		/* Else a plain peer could hold or return a key owner's frames. */
+		free(name);
+		peer_drop(p, "plain text under the name of a key");
+		return -1;
+	}
 	if (p->host != NULL)
 		host_disconnected(p->host, p->ext_version);
 	/* An old session is never sent JOB: its WAITJOB is forgotten. */

@@ -5,10 +5,12 @@
 # with a wrong key renders nothing; a client that holds a key refuses a
 # server that cannot prove it holds it (here one that speaks plain text,
 # as a man in the middle would) and sends it not a word; and a TLS peer
-# goes by its key's name whatever its HELO says.
+# goes by its key's name whatever its HELO says, while a plain peer may
+# not take a key's name.
 
 import os
 import re
+import signal
 
 from bdfarmtest import ConnectionClosed
 from clienttest import PATIENCE, Client, fake_blend, holds, scratch, wait_for
@@ -95,5 +97,23 @@ check(not os.path.exists(os.path.join(top, "runs.log")),
       "and rendered nothing")
 check(joined.stop() == 0, "the client exits 0")
 old.close()
+
+# plain_allow read again on SIGHUP: loopback may speak plain text now, but
+# not under the name of a key, whose frames it could then hold or return.
+mark = server.log_size()
+server.write_conf(plain_allow="127.0.0.0/8")
+server.signal(signal.SIGHUP)
+server.wait_log(r"settings read again", since=mark)
+with server.client() as c:
+    check(c.helo("lan.example")[1] in ("0", "1"),
+          "plain text from a newly allowed address is served")
+with server.client() as c:
+    c.send_line("HELO alice bdfarm/2 9")
+    try:
+        c.read_line()
+        closed = False
+    except ConnectionClosed:
+        closed = True
+    check(closed, "but a plain peer may not go by a key's name")
 server.stop()
 server.cleanup()
