@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "keys.h"
 #include "log.h"
 #include "server.h"
 #include "settings.h"
@@ -282,6 +283,10 @@ main(int argc, char **argv)
 		if (argc != 1 && argc != 2)
 			main_usage_error(_("--invite needs the server's "
 			    "JOBDIR"));
+		if (!keys_valid_name(a.invite))
+			main_usage_error(_("'%s' cannot name a key: use up to "
+			    "%d letters, digits, dots, dashes and underscores"),
+			    a.invite, KEYS_NAME_MAX);
 		main_settings(&s, &a);
 		rc = server_keys_invite(&s, a.port, argv[optind], a.invite);
 	} else if (a.client) {

@@ -145,9 +145,9 @@ server_keys_close(struct server *s)
 }
 
 /*
- * The --invite command: make a new random key for name in the keys file
- * of jobdir (replacing any key of that name) and print the command line
- * that lets a friend join. Returns the exit code.
+ * The --invite command: make a new random key for name, which must be
+ * valid, in the keys file of jobdir (replacing any key of that name) and
+ * print the command line that lets a friend join. Returns the exit code.
  */
 int
 server_keys_invite(const struct settings *set, const char *port,
@@ -159,12 +159,6 @@ server_keys_invite(const struct settings *set, const char *port,
 	const char	*host = set->listen;
 	int		 rc = 1;
 
-	if (!keys_valid_name(name)) {
-		fprintf(stderr, _("%s: '%s' cannot name a key: use up to %d "
-		    "letters, digits, dots, dashes and underscores\n"), PACKAGE,
-		    name, KEYS_NAME_MAX);
-		return 2;
-	}
 	if (fileio_check_dir(jobdir, &cause) != 0) {
 		fprintf(stderr, "%s: %s\n", PACKAGE, cause);
 		free(cause);
