@@ -71,6 +71,7 @@ peer_host(struct peer *p)
 	if (p->host == NULL) {
 		p->host = host_get(&p->server->farm, peer_name(p));
 		host_connected(p->host, p->ext_version, clock_mono_ms());
+		p->host->tls = p->tls;
 	}
 	p->host->last_contact = clock_mono_ms();
 	return p->host;
@@ -276,6 +277,7 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	p->host = host_get(&s->farm, name);
 	free(name);
 	host_connected(p->host, p->ext_version, now);
+	p->host->tls = p->tls;
 	if (s->farm.stopping)
 		todo = "STOPPING";
 	else
