@@ -87,5 +87,6 @@ check(wait_for(lambda: re.search(r"no key is named alice",
                                  server.log_since(mark)), PATIENCE),
       "and the key no longer lets it in")
 check(second.stop() == 0, "the client still exits 0")
-server.stop()
+check(server.stop() == 0 and server.sanitizer_report() is None,
+      "the server exits 0 with no sanitizer report")
 server.cleanup()

@@ -115,5 +115,6 @@ with server.client() as c:
     except ConnectionClosed:
         closed = True
     check(closed, "but a plain peer may not go by a key's name")
-server.stop()
+check(server.stop() == 0 and server.sanitizer_report() is None,
+      "the server exits 0 with no sanitizer report")
 server.cleanup()
