@@ -40,8 +40,8 @@ client_keys_dir(void)
 }
 
 /*
- * Read the keys file: its text (empty if there is none) and path; -1
- * and *cause if it cannot be read.
+ * Read the keys file: its text (empty if there is none) and path (NULL
+ * without a configuration folder); -1 and *cause if it cannot be read.
  */
 static int
 client_keys_read(char **path, char **text, char **cause)
@@ -50,10 +50,11 @@ client_keys_read(char **path, char **text, char **cause)
 	size_t	 len;
 
 	*text = NULL;
+	*path = NULL;
 	if (dir == NULL) {
-		*path = NULL;
-		*cause = xstrdup(_("neither XDG_CONFIG_HOME nor HOME is set"));
-		return -1;
+		/* No home, no keys: the client speaks plain text. */
+		*text = xstrdup("");
+		return 0;
 	}
 	xasprintf(path, "%s/keys", dir);
 	free(dir);
@@ -153,6 +154,10 @@ client_keys_join(const char *host, const char *port, const char *token)
 	}
 	if (cause != NULL || client_keys_read(&path, &text, &cause) != 0)
 		goto out;
+	if (path == NULL) {
+		cause = xstrdup(_("neither XDG_CONFIG_HOME nor HOME is set"));
+		goto out;
+	}
 	out = xstrdup("");
 	for (line = text; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
