@@ -977,21 +977,18 @@ peer_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
- * Drop a peer whose key is gone from the keys file or was replaced:
+ * Drop a peer whose key is gone from the keys table or was replaced:
  * revoking a key cuts its connections.
  */
 void
 peer_check_key(struct peer *p)
 {
-	unsigned char	key[KEYS_SIZE];
-	int		gone;
+	const struct keys_entry	*e;
 
 	if (!p->tls || p->key_name[0] == '\0')
 		return;
-	gone = server_keys_find(p->server, p->key_name, key) != 0 ||
-	    memcmp(key, p->key, KEYS_SIZE) != 0;
-	explicit_bzero(key, sizeof key);
-	if (gone)
+	e = keys_find(&p->server->keys, p->key_name);
+	if (e == NULL || memcmp(e->key, p->key, KEYS_SIZE) != 0)
 		peer_drop(p, "its key was revoked");
 }
 
