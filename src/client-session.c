@@ -20,10 +20,12 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define CLIENT_SESSION_MAX_DIST	((uint64_t)1 << 30)	/* program size */
@@ -392,6 +395,18 @@ client_session_helo(struct client_session *s, char *line)
 				log_info(_("the server runs another version; "
 				    "auto-updates are off, so this client "
 				    "keeps its own"));
+			c->told_old_server = 1;
+		} else if (c->tls == NULL) {
+			/*
+			 * Anyone on the way could hand a program over plain
+			 * text: only a server that proved it holds the key
+			 * may replace this one.
+			 */
+			if (!c->told_old_server)
+				log_info(_("the server runs another version; "
+				    "this client updates itself only from a "
+				    "server that proves its key (see --join), "
+				    "so it keeps its own"));
 			c->told_old_server = 1;
 		} else if (c->have_self && c->mode == CLIENT_RUNNING &&
 		    proto_valid_digest(r.digest) &&
@@ -1118,6 +1133,7 @@ static void
 client_session_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client_session	*s = arg;
+	unsigned long		 e = 0;
 	int			 dns, on = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -1126,6 +1142,21 @@ client_session_event(struct bufferevent *bev, short what, void *arg)
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &on, sizeof on);
 		client_session_greet(s);
+		return;
+	}
+	/*
+	 * Over TLS, the session is connected once the handshake is done: a
+	 * connection that ends before, or fails in OpenSSL, had a server at
+	 * the other end that could not prove it holds the key.
+	 */
+	if (s->client->tls != NULL && !s->connected &&
+	    ((what & BEV_EVENT_EOF) ||
+	    (e = bufferevent_get_openssl_error(bev)) != 0)) {
+		client_session_fail(s, _("the server did not prove that it "
+		    "holds the key %s (%s): refusing it"),
+		    s->client->psk->name, tls_error(what & BEV_EVENT_EOF ? 0 :
+		    e));
+		client_session_reap(s);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -1158,8 +1189,16 @@ client_session_start(struct client *c)
 	s->client = c;
 	s->upload_fd = -1;
 	s->state = CLIENT_SESSION_CONNECTING;
-	s->bev = bufferevent_socket_new(c->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (c->tls != NULL) {
+		s->bev = bufferevent_openssl_socket_new(c->base, -1,
+		    tls_client_new(c->tls, c->psk), BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		/* The server may close without saying so first, as in plain text. */
+		if (s->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+	} else
+		s->bev = bufferevent_socket_new(c->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (s->bev == NULL)
 		fatalx("cannot create a connection buffer");
 	s->heartbeat = evtimer_new(c->base, client_session_heartbeat, s);
@@ -1183,6 +1222,21 @@ client_session_start(struct client *c)
 		return NULL;
 	}
 	return s;
+}
+
+/*
+ * Hand the last lines of an aborted TLS session to OpenSSL in one record,
+ * as far as the socket takes it without waiting: the socket itself only
+ * carries what OpenSSL makes of them.
+ */
+static void
+client_session_abort_tls(struct client_session *s, struct evbuffer *out)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(s->bev);
+	size_t	 len = evbuffer_get_length(out);
+
+	if (ssl != NULL && len <= INT_MAX)
+		SSL_write(ssl, evbuffer_pullup(out, -1), (int)len);
 }
 
 /*
@@ -1219,8 +1273,13 @@ client_session_abort(struct client_session *s)
 		}
 	}
 	evbuffer_add_printf(out, "GOODBYE\r\n");
-	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
-		;
+	if (s->client->tls != NULL)
+		client_session_abort_tls(s, out);
+	else {
+		while (evbuffer_get_length(out) > 0 &&
+		    evbuffer_write(out, fd) > 0)
+			;
+	}
 	evbuffer_free(out);
 	client_session_free(s);
 }

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define CLIENT_FETCH_ATTEMPTS	3	/* tries at one .blend before giving up */
@@ -873,6 +874,11 @@ client_free(struct client *c)
 	free(c->local_trouble);
 	free(c->update_path);
 	free(c->blender_version);
+	SSL_CTX_free(c->tls);
+	if (c->psk != NULL) {
+		explicit_bzero(c->psk, sizeof *c->psk);
+		free(c->psk);
+	}
 }
 
 /* Run the client until it is told to stop; the exit code. */
@@ -903,6 +909,22 @@ client_main(struct settings *s, const struct client_options *o)
 		free(c.cachedir);
 		free(c.renderdir);
 		return 1;
+	}
+	c.psk = xcalloc(1, sizeof *c.psk);
+	switch (client_keys_find(o->host, o->port, c.psk)) {
+	case -1:
+		free(c.psk);
+		free(c.workdir);
+		free(c.cachedir);
+		free(c.renderdir);
+		return 1;
+	case 0:
+		free(c.psk);
+		c.psk = NULL;
+		break;
+	default:
+		c.tls = tls_client_ctx();
+		break;
 	}
 	client_clean_stale(&c);
 	if (client_update_self(&c) != 0)
@@ -935,6 +957,8 @@ client_main(struct settings *s, const struct client_options *o)
 	    "directory %s", "rendering for %s port %s with %d renderers, work "
 	    "directory %s", (unsigned long)s->renderers), o->host, o->port,
 	    s->renderers, c.workdir);
+	if (c.psk != NULL)
+		log_info(_("over TLS only, with the key %s"), c.psk->name);
 	client_cache_expire(&c);
 	if (s->extensions)
 		client_render_probe(&c);

@@ -17,6 +17,8 @@
 
 struct settings;
 struct client_probe;
+struct ssl_ctx_st;
+struct tls_psk;
 
 struct client_options {
 	const char	*host;
@@ -124,6 +126,8 @@ struct client {
 	char			*workdir;
 	char			*cachedir;
 	char			*renderdir;
+	struct tls_psk		*psk;		/* the key for this server, or NULL */
+	struct ssl_ctx_st	*tls;		/* with psk: TLS, always */
 	char			 self_digest[DIGEST_HEX_SIZE];
 	unsigned char		 self_elf[20];	/* own ELF identification */
 	int			 have_self;
@@ -229,6 +233,10 @@ const unsigned char *client_download_head(struct client_download *, size_t *);
 int		 client_download_finish(struct client_download *,
 		     const char *, mode_t, char **);
 void		 client_download_abort(struct client_download *);
+
+/* client-keys.c */
+int		 client_keys_find(const char *, const char *, struct tls_psk *);
+int		 client_keys_join(const char *, const char *, const char *);
 
 /* client-update.c */
 int		 client_update_self(struct client *);

@@ -1,8 +1,8 @@
 /*
  * console-clients.c: the clients pane: every host that has asked for
  * work, with its renderers busy (the frames out to it), the frames it
- * renders and for how long, its tallies, its last contact and whether it
- * speaks only the old protocol.
+ * renders and for how long, its tallies, its last contact, and whether it
+ * proved a key over TLS, speaks plain bdfarm or only the old protocol.
  */
 #include "bdfarm.h"
 
@@ -166,6 +166,7 @@ console_clients_draw_row(struct console *c, int y,
 	struct host	*host = r->host;
 	attr_t		 row = c->attrs[CONSOLE_C_NORMAL], busy_attr;
 	char		 buf[64], avg[32], contact[64], *frames, *notes, *line;
+	const char	*kind;
 	int		 x = 0, room;
 
 	if (selected)
@@ -175,8 +176,12 @@ console_clients_draw_row(struct console *c, int y,
 	console_draw_text(c, y, x, name, row, host->name);
 	x += name + 1;
 	console_draw_text(c, y, x - 1, 1, row, "");
-	console_draw_text(c, y, x, 7, row, host->ext_version > 0 ? "bdfarm" :
-	    _("old"));
+	/* Over TLS the client proved a key; otherwise it spoke plain text. */
+	if (host->tls)
+		kind = "TLS";
+	else
+		kind = host->ext_version > 0 ? "bdfarm" : _("old");
+	console_draw_text(c, y, x, 7, row, kind);
 	x += 7;
 	if (host->renderers > 0)
 		snprintf(buf, sizeof buf, "%zu/%d", r->out, host->renderers);

@@ -121,6 +121,7 @@ TAILQ_HEAD(jobs, job);
 struct host {
 	char		*name;
 	int		 ext_version;	/* of the extension it speaks, or 0 */
+	int		 tls;		/* its last session proved a key */
 	int		 connections;	/* sessions open now */
 	int		 live;		/* extension connections open now */
 	int		 renderers;	/* as the client said, or 0 */

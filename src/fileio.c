@@ -48,15 +48,15 @@ fileio_swap(const char *tmp, const char *path)
 }
 
 /*
- * Replace path with data atomically; -1 and *cause on failure. The data
- * is written to path.previous, then swapped with path, so that writing
- * path over and over creates and deletes no file: on ext4, files deleted
- * in the last minutes make creating others slow, and a server writes its
- * checkpoint for every few frames it stores.
+ * Replace path with data atomically, as a file of that mode; -1 and
+ * *cause on failure. The data is written to path.previous, then swapped
+ * with path, so that writing path over and over creates and deletes no
+ * file: on ext4, files deleted in the last minutes make creating others
+ * slow, and a server writes its checkpoint for every few frames it stores.
  */
 int
 fileio_write_atomic(const char *path, const void *data, size_t len,
-    char **cause)
+    mode_t mode, char **cause)
 {
 	char		*tmp, *copy;
 	const char	*p = data;
@@ -64,8 +64,8 @@ fileio_write_atomic(const char *path, const void *data, size_t len,
 	int		 fd;
 
 	xasprintf(&tmp, "%s.previous", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd == -1 || fchmod(fd, mode) == -1)
 		goto fail;
 	while (len > 0) {
 		if ((n = write(fd, p, len)) == -1) {

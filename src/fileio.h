@@ -10,7 +10,8 @@
 
 #include "farm.h"
 
-int	fileio_write_atomic(const char *, const void *, size_t, char **);
+int	fileio_write_atomic(const char *, const void *, size_t, mode_t,
+	    char **);
 int	fileio_read_small(const char *, size_t, char **, size_t *, char **);
 void	fileio_id(const struct stat *, struct file_id *);
 int	fileio_id_equal(const struct file_id *, const struct file_id *);

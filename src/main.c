@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "keys.h"
 #include "log.h"
 #include "server.h"
 #include "settings.h"
@@ -25,7 +26,9 @@ enum {
 	OPT_BLENDER,
 	OPT_WORKDIR,
 	OPT_HEADLESS,
-	OPT_LISTEN
+	OPT_LISTEN,
+	OPT_INVITE,
+	OPT_JOIN
 };
 
 static const struct option main_options[] = {
@@ -36,12 +39,14 @@ static const struct option main_options[] = {
 	{ "port", required_argument, NULL, 'p' },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "headless", no_argument, NULL, OPT_HEADLESS },
+	{ "invite", required_argument, NULL, OPT_INVITE },
 	{ "client", no_argument, NULL, OPT_CLIENT },
 	{ "renderers", required_argument, NULL, OPT_RENDERERS },
 	{ "prefetch", required_argument, NULL, OPT_PREFETCH },
 	{ "no-auto-updates", no_argument, NULL, OPT_NO_AUTO_UPDATES },
 	{ "blender", required_argument, NULL, OPT_BLENDER },
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
+	{ "join", required_argument, NULL, OPT_JOIN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -52,6 +57,8 @@ struct main_args {
 	const char	*listen;
 	const char	*blender;
 	const char	*workdir;
+	const char	*invite;
+	const char	*join;
 	int		 client;
 	int		 headless;
 	int		 verbose;
@@ -65,7 +72,9 @@ static void
 main_usage(FILE *f)
 {
 	fprintf(f, _("Usage: %s [OPTION]... --port PORT JOBDIR RENDERDIR\n"
-	    "       %s [OPTION]... --client HOST PORT\n"), PACKAGE, PACKAGE);
+	    "       %s [OPTION]... --client HOST PORT\n"
+	    "       %s [OPTION]... --invite NAME [--port PORT] JOBDIR "
+	    "[RENDERDIR]\n"), PACKAGE, PACKAGE, PACKAGE);
 }
 
 /* Print the full help. */
@@ -82,6 +91,8 @@ main_help(void)
 "  -p, --port PORT        listen on this TCP port\n"
 "      --listen ADDRESS   listen on this address only (default: all)\n"
 "      --headless         log to standard error instead of the console\n"
+"      --invite NAME      make a key for the client NAME, in JOBDIR, and\n"
+"                         print the command line that lets it join\n"
 "\n"
 "Client options:\n"
 "      --client           run as a client of the server at HOST PORT\n"
@@ -91,6 +102,8 @@ main_help(void)
 "      --workdir DIR      where .blend files and frames are kept\n"
 "                         (default: $XDG_CACHE_HOME/bdfarm)\n"
 "      --no-auto-updates  never replace this program with the server's\n"
+"      --join TOKEN       keep the key that TOKEN holds for HOST PORT, and\n"
+"                         use it from now on (from --invite)\n"
 "\n"
 "Common options:\n"
 "  -c, --config FILE      read settings from FILE (default:\n"
@@ -223,6 +236,12 @@ main(int argc, char **argv)
 		case OPT_HEADLESS:
 			a.headless = 1;
 			break;
+		case OPT_INVITE:
+			a.invite = optarg;
+			break;
+		case OPT_JOIN:
+			a.join = optarg;
+			break;
 		case OPT_CLIENT:
 			a.client = 1;
 			break;
@@ -255,7 +274,22 @@ main(int argc, char **argv)
 	argc -= optind;
 	log_init(a.verbose);
 
-	if (a.client) {
+	if (a.join != NULL && !a.client)
+		main_usage_error(_("--join goes with --client"));
+	if (a.invite != NULL) {
+		if (a.client)
+			main_usage_error(_("--invite runs on the server's "
+			    "machine, not with --client"));
+		if (argc != 1 && argc != 2)
+			main_usage_error(_("--invite needs the server's "
+			    "JOBDIR"));
+		if (!keys_valid_name(a.invite))
+			main_usage_error(_("'%s' cannot name a key: use up to "
+			    "%d letters, digits, dots, dashes and underscores"),
+			    a.invite, KEYS_NAME_MAX);
+		main_settings(&s, &a);
+		rc = server_keys_invite(&s, a.port, argv[optind], a.invite);
+	} else if (a.client) {
 		struct client_options	co;
 
 		if (argc != 2)
@@ -265,6 +299,11 @@ main(int argc, char **argv)
 		co.host = argv[optind];
 		co.port = argv[optind + 1];
 		co.argv = argv;
+		if (a.join != NULL && client_keys_join(co.host, co.port,
+		    a.join) != 0) {
+			settings_free(&s);
+			return 1;
+		}
 		rc = client_main(&s, &co);
 	} else {
 		struct server_options	so;

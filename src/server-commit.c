@@ -229,7 +229,8 @@ server_save_state(struct server *s)
 	}
 	text = state_format(&s->farm, clock_wall_ms() - clock_mono_ms(),
 	    &s->journal, &len);
-	if (fileio_write_atomic(s->state_path, text, len, &cause) != 0) {
+	if (fileio_write_atomic(s->state_path, text, len, 0644,
+	    &cause) != 0) {
 		if (!s->save_failing)
 			log_warnx(_("%s; trying again every second"), cause);
 		s->save_failing = 1;

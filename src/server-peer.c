@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -31,10 +32,12 @@
 #include "fileio.h"
 #include "framefile.h"
 #include "log.h"
+#include "netrange.h"
 #include "proto.h"
 #include "selfexe.h"
 #include "server.h"
 #include "settings.h"
+#include "tls.h"
 #include "upload.h"
 #include "xmalloc.h"
 
@@ -43,6 +46,7 @@
 #define PEER_FAILURES_BURST	10	/* failure reports taken at once */
 #define PEER_FAILURE_INTERVAL	500	/* ms between them beyond that */
 #define PEER_FAILURE_SHOWN	200	/* bytes logged of a reason or line */
+#define PEER_TLS_HANDSHAKE	0x16		/* first byte of a TLS hello */
 
 static void	peer_process(struct peer *);
 static void	peer_drop(struct peer *, const char *);
@@ -51,11 +55,16 @@ static void	peer_write(struct bufferevent *, void *);
 static void	peer_event(struct bufferevent *, short, void *);
 static void	peer_reply(struct peer *, const char *, ...) BDFARM_PRINTF(2, 3);
 
-/* The name a peer goes by in logs: its host name once it said HELO. */
+/*
+ * The name a peer goes by in logs: its host name once it said HELO, else
+ * the name of its key or its address.
+ */
 static const char *
 peer_name(struct peer *p)
 {
-	return p->host != NULL ? p->host->name : p->addr;
+	if (p->host != NULL)
+		return p->host->name;
+	return p->key_name[0] != '\0' ? p->key_name : p->addr;
 }
 
 /* The peer's host, which has just been heard from; it said HELO. */
@@ -137,9 +146,10 @@ peer_claim(struct peer *p)
 }
 
 /*
- * Send one reply line. With nothing queued before it, it goes to the
- * socket at once: libevent would write it only on the next turn of the
- * loop, after telling the kernel twice what to watch, once per reply.
+ * Send one reply line. With nothing queued before it, a plain-text reply
+ * goes to the socket at once: libevent would write it only on the next
+ * turn of the loop, after telling the kernel twice what to watch, once
+ * per reply. Over TLS, the socket carries records only OpenSSL can make.
  */
 static void
 peer_reply(struct peer *p, const char *fmt, ...)
@@ -156,7 +166,7 @@ peer_reply(struct peer *p, const char *fmt, ...)
 	line = xreallocarray(line, (size_t)len + 3, 1);
 	memcpy(line + len, "\r\n", 3);
 	len += 2;
-	if (evbuffer_get_length(out) == 0 &&
+	if (!p->tls && evbuffer_get_length(out) == 0 &&
 	    (n = send(bufferevent_getfd(p->bev), line, (size_t)len,
 	    MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
 		p->sent += (uint64_t)n;
@@ -199,7 +209,11 @@ peer_expect_bytes(struct peer *p)
 	bufferevent_set_timeouts(p->bev, &tv, NULL);
 }
 
-/* Bytes handed to the peer's socket that the peer has not yet received. */
+/*
+ * Bytes handed to the peer's socket that the peer has not yet received.
+ * Over TLS these are bytes of records, a little more than the bytes of
+ * the payload: what is watched is only whether the number moves.
+ */
 static size_t
 peer_unacked(struct peer *p)
 {
@@ -300,16 +314,24 @@ peer_helo(struct peer *p, const struct proto_request *req)
 {
 	struct server	*s = p->server;
 	farm_time	 now = clock_mono_ms();
-	const char	*todo;
+	const char	*todo, *host;
 	char		*name;
 
+	/* A client that proved itself with a key goes by the key's name. */
+	host = p->key_name[0] != '\0' ? p->key_name : req->host;
 	if (req->instance != NULL)
-		xasprintf(&name, "%s#%s", req->host, req->instance);
+		xasprintf(&name, "%s#%s", host, req->instance);
 	else
-		name = xstrdup(req->host);
+		name = xstrdup(host);
 	if (!proto_valid_host(name)) {
 		free(name);
 		peer_drop(p, "host name too long");
+		return -1;
+	}
+	if (!p->tls && keys_find(&s->keys, req->host) != NULL) {
+		/* Else a plain peer could hold or return a key owner's frames. */
+		free(name);
+		peer_drop(p, "plain text under the name of a key");
 		return -1;
 	}
 	if (p->host != NULL) {
@@ -326,6 +348,7 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	p->host = host_get(&s->farm, name);
 	free(name);
 	host_connected(p->host, p->ext_version, p->id, now);
+	p->host->tls = p->tls;
 	if (!peer_speaks(p))
 		peer_claim(p);
 	if (!peer_speaks(p))
@@ -949,7 +972,8 @@ peer_request(struct peer *p, char *line)
 /*
  * Move frame bytes to disk: those libevent has read, then, since it reads
  * 4 KiB per turn of the loop, what else the socket holds, straight into
- * the file. Returns -1 if the peer is gone.
+ * the file; over TLS only what OpenSSL has deciphered. Returns -1 if the
+ * peer is gone.
  */
 static int
 peer_upload(struct peer *p)
@@ -959,7 +983,9 @@ peer_upload(struct peer *p)
 	int			 rc;
 
 	rc = upload_take(p->upload, bufferevent_get_input(p->bev), &cause);
-	if (rc == 0)
+	if (rc == 0 && p->tls)
+		status = UPLOAD_MORE;
+	else if (rc == 0)
 		status = upload_read(p->upload, bufferevent_getfd(p->bev),
 		    &cause);
 	else
@@ -1104,7 +1130,12 @@ static void
 peer_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct peer	*p = arg;
+	unsigned long	 e;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		log_debug("%s: TLS with the key %s", p->addr, p->key_name);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT)
 		peer_drop(p, "silent for too long");
 	else if (what & BEV_EVENT_EOF) {
@@ -1112,8 +1143,12 @@ peer_event(struct bufferevent *bev, short what, void *arg)
 			log_info(_("%s: upload of frame %ld cut off"),
 			    peer_name(p), p->upload_frame);
 		peer_free(p);
-	} else if (what & BEV_EVENT_ERROR)
-		peer_drop(p, strerror(EVUTIL_SOCKET_ERROR()));
+	} else if (what & BEV_EVENT_ERROR) {
+		if (p->tls && (e = bufferevent_get_openssl_error(bev)) != 0)
+			peer_drop(p, tls_error(e));
+		else
+			peer_drop(p, strerror(EVUTIL_SOCKET_ERROR()));
+	}
 }
 
 /*
@@ -1144,7 +1179,108 @@ peer_refuse_address(struct server *s, int fd, const char *name)
 	evutil_closesocket(fd);
 }
 
-/* Take a new connection on fd from addr. */
+/*
+ * Drop a peer whose key is gone from the keys table or was replaced:
+ * revoking a key cuts its connections.
+ */
+void
+peer_check_key(struct peer *p)
+{
+	const struct keys_entry	*e;
+
+	if (!p->tls || p->key_name[0] == '\0')
+		return;
+	e = keys_find(&p->server->keys, p->key_name);
+	if (e == NULL || memcmp(e->key, p->key, KEYS_SIZE) != 0)
+		peer_drop(p, "its key was revoked");
+}
+
+/* Start the line protocol on the peer's buffers, plain or TLS. */
+static void
+peer_start(struct peer *p, struct bufferevent *bev)
+{
+	p->bev = bev;
+	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
+	    peer_count_sent, p);
+	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
+	bufferevent_setwatermark(p->bev, EV_READ, 0, PEER_INPUT_HIGH);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	peer_expect_request(p);
+}
+
+/*
+ * A peer that speaks plain text from an address outside plain_allow: tell
+ * it why in one line, as far as the socket takes it now, and close.
+ */
+static void
+peer_refuse_plain(struct peer *p)
+{
+	static const char	line[] = "REFUSED plain text is not allowed from "
+				    "this address: connect with a key from "
+				    "the farm's owner\r\n";
+	char			discard[PROTO_MAX_LINE];
+	int			i;
+
+	log_info(_("%s: refused: plain text from an address outside "
+	    "plain_allow"), p->addr);
+	if (send(p->fd, line, sizeof line - 1, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	    -1)
+		log_debug("%s: %s", p->addr, strerror(errno));
+	/* Unread bytes would make the close a reset that may lose the line. */
+	for (i = 0; i < 4 && recv(p->fd, discard, sizeof discard,
+	    MSG_DONTWAIT) > 0; i++)
+		;
+	shutdown(p->fd, SHUT_WR);
+	peer_free(p);
+}
+
+/*
+ * The first byte of a new connection is there: a TLS handshake record
+ * starts TLS, anything else is the plain line protocol. The byte stays in
+ * the socket for whichever reads it.
+ */
+static void
+peer_sniff(evutil_socket_t fd, short events, void *arg)
+{
+	struct peer		*p = arg;
+	struct server		*s = p->server;
+	struct bufferevent	*bev;
+	unsigned char		 first;
+	ssize_t			 n;
+
+	n = recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		peer_drop(p, n == 0 ? NULL : strerror(errno));
+		return;
+	}
+	event_free(p->sniff_ev);
+	p->sniff_ev = NULL;
+	if (first == PEER_TLS_HANDSHAKE) {
+		p->tls = 1;
+		bev = bufferevent_openssl_socket_new(s->base, fd,
+		    tls_server_new(s->tls, p), BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL)
+			fatalx("cannot create a TLS connection buffer");
+		/* A client may close without saying so first, as in plain text. */
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else if (!netrange_match(s->plain_allow, s->nplain_allow,
+	    (struct sockaddr *)&p->sa)) {
+		peer_refuse_plain(p);
+		return;
+	} else
+		bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	peer_start(p, bev);
+}
+
+/*
+ * Take a new connection on fd from addr. Until its first byte arrives,
+ * which tells TLS from plain text, the socket is only watched; it has
+ * greeting_timeout for its first whole line, handshake included.
+ */
 void
 peer_accept(struct server *s, int fd, const struct sockaddr *addr,
     int addrlen)
@@ -1179,23 +1315,21 @@ peer_accept(struct server *s, int fd, const struct sockaddr *addr,
 	ratelimit_init(&p->failure_rate, PEER_FAILURE_INTERVAL,
 	    PEER_FAILURES_BURST, clock_mono_ms());
 	p->address = address;
+	p->fd = fd;
+	if ((size_t)addrlen <= sizeof p->sa)
+		memcpy(&p->sa, addr, (size_t)addrlen);
 	if (getnameinfo(addr, (socklen_t)addrlen, host, sizeof host, NULL, 0,
 	    NI_NUMERICHOST) != 0)
 		snprintf(host, sizeof host, "unknown");
 	snprintf(p->addr, sizeof p->addr, "%s", host);
-	p->bev = bufferevent_socket_new(s->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
 	p->resume_ev = evtimer_new(s->base, peer_resume, p);
 	p->deliver_ev = event_new(s->base, -1, EV_PERSIST, peer_deliver_tick,
 	    p);
-	p->sent_cb = evbuffer_add_cb(bufferevent_get_output(p->bev),
-	    peer_count_sent, p);
 	p->greeting_ev = evtimer_new(s->base, peer_greeting_late, p);
 	evtimer_add(p->greeting_ev, &greeting);
-	bufferevent_setcb(p->bev, peer_read, peer_write, peer_event, p);
-	bufferevent_setwatermark(p->bev, EV_READ, 0, PEER_INPUT_HIGH);
-	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
-	peer_expect_request(p);
+	p->sniff_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, peer_sniff,
+	    p);
+	event_add(p->sniff_ev, NULL);
 	TAILQ_INSERT_TAIL(&s->peers, p, entry);
 	s->npeers++;
 	log_debug("%s: connected", p->addr);
@@ -1233,8 +1367,15 @@ peer_free(struct peer *p)
 	event_free(p->greeting_ev);
 	event_free(p->resume_ev);
 	event_free(p->deliver_ev);
-	evbuffer_remove_cb_entry(bufferevent_get_output(p->bev), p->sent_cb);
-	bufferevent_free(p->bev);
+	if (p->sniff_ev != NULL)
+		event_free(p->sniff_ev);
+	if (p->bev != NULL) {
+		evbuffer_remove_cb_entry(bufferevent_get_output(p->bev),
+		    p->sent_cb);
+		bufferevent_free(p->bev);
+	} else
+		evutil_closesocket(p->fd);
+	explicit_bzero(p->key, sizeof p->key);
 	free(p);
 	server_changed(s);
 }

@@ -29,6 +29,7 @@
 #include "jobdir.h"
 #include "joblog.h"
 #include "log.h"
+#include "netrange.h"
 #include "selfexe.h"
 #include "settings.h"
 #include "state.h"
@@ -467,6 +468,10 @@ server_signal_reload(evutil_socket_t sig, short events, void *arg)
 		s->settings->listen = NULL;
 		settings_free(s->settings);
 		*s->settings = fresh;
+		free(s->plain_allow);
+		if (netrange_parse(s->settings->plain_allow, &s->plain_allow,
+		    &s->nplain_allow, &cause) != 0)
+			fatalx("plain_allow: %s", cause);
 		server_set_delays(s);
 		jobdir_set_intervals(s->jobdir, s->settings);
 		log_info(_("settings read again from %s"),
@@ -517,6 +522,7 @@ server_tick(evutil_socket_t fd, short events, void *arg)
 	}
 	sched_expire_hosts(&s->farm, clock_mono_ms());
 	server_forget_hosts(s, clock_mono_ms());
+	server_keys_refresh(s);
 	server_wake(s);
 	server_changed(s);
 }
@@ -600,6 +606,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	xasprintf(&s.listen_desc, "%s:%s", *settings->listen == '\0' ? "*" :
 	    settings->listen, o->port);
 	xasprintf(&s.state_path, "%s/%s", o->jobdir, STATE_FILE);
+	server_keys_open(&s);
 	farm_init(&s.farm, (farm_time)settings->redistribute_delay * 1000,
 	    server_farm_event, &s);
 	s.farm.started = clock_mono_ms();
@@ -655,6 +662,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	event_free(s.tick_ev);
 	event_base_free(s.base);
 	selfexe_close(s.selfexe);
+	server_keys_close(&s);
 	free(s.state_path);
 	free(s.listen_desc);
 	return s.exit_code;

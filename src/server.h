@@ -8,9 +8,11 @@
 #include <netdb.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include "farm.h"
 #include "ratelimit.h"
+#include "keys.h"
 #include "state.h"
 
 struct bufferevent;
@@ -22,7 +24,9 @@ struct evconnlistener;
 struct jobdir;
 struct selfexe;
 struct server_address;
+struct netrange;
 struct settings;
+struct ssl_ctx_st;
 struct upload;
 
 struct server_options {
@@ -45,12 +49,23 @@ enum peer_state {
 /* One connection from a client. */
 struct peer {
 	struct server		*server;
-	struct bufferevent	*bev;
+	struct bufferevent	*bev;		/* NULL until the first byte */
+	int			 fd;
+	struct event		*sniff_ev;	/* waiting for the first byte */
 	char			 addr[NI_MAXHOST];
 	uint64_t		 id;		/* tells sessions of one name apart */
 	farm_time		 heard;		/* when its last bytes came */
 	struct server_address	*address;	/* where it is counted */
 	struct event		*greeting_ev;	/* until its first line */
+	struct sockaddr_storage	 sa;
+
+	/*
+	 * Over TLS, the key the client proved itself with: its name is the
+	 * client's name, whatever HELO says.
+	 */
+	int			 tls;
+	char			 key_name[KEYS_NAME_MAX + 1];
+	unsigned char		 key[KEYS_SIZE];
 	struct host		*host;
 	int			 ext_version;
 	enum peer_state		 state;
@@ -117,6 +132,14 @@ struct server {
 	struct selfexe		*selfexe;
 	char			*state_path;
 
+	/* Who may connect: clients with a key, plain text from plain_allow. */
+	struct keys		 keys;
+	char			*keys_path;
+	struct file_id		 keys_id;	/* the keys file last read */
+	struct ssl_ctx_st	*tls;
+	struct netrange		*plain_allow;
+	size_t			 nplain_allow;
+
 	struct evconnlistener	*listeners[SERVER_MAX_LISTENERS];
 	int			 nlisteners;
 	char			*listen_desc;	/* for display: "*:6000" */
@@ -180,6 +203,15 @@ void		 server_commit_recover(struct server *,
 void		 server_commit_init(struct server *);
 void		 server_commit_free(struct server *);
 
+/* server-keys.c */
+void		 server_keys_open(struct server *);
+void		 server_keys_refresh(struct server *);
+int		 server_keys_find(struct server *, const char *,
+		     unsigned char *);
+void		 server_keys_close(struct server *);
+int		 server_keys_invite(const struct settings *, const char *,
+		     const char *, const char *);
+
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,
 		     int);
@@ -188,5 +220,6 @@ void		 peer_serve_waiting(struct peer *);
 void		 peer_committed(struct peer *);
 void		 peer_notify_stopping(struct peer *);
 void		 peer_cancel(struct peer *, const struct job *, long);
+void		 peer_check_key(struct peer *);
 
 #endif

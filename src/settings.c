@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bdfarm.h"
+#include "netrange.h"
 #include "xmalloc.h"
 
 enum setting_type {
@@ -64,6 +65,8 @@ static const struct setting_def setting_defs[] = {
 	{ "server", "forget_hosts", SETTING_INT, S(forget_hosts),
 	    0, 86400 * 3650, 86400 * 7, NULL },
 	{ "server", "log_file", SETTING_STRING, S(log_file), 0, 0, 0, "" },
+	{ "server", "plain_allow", SETTING_STRING, S(plain_allow), 0, 0, 0,
+	    SETTINGS_PLAIN_ALLOW },
 
 	{ "client", "renderers", SETTING_INT, S(renderers), 1, 1024, 1, NULL },
 	{ "client", "prefetch", SETTING_INT, S(prefetch), -1, 100000, -1, NULL },
@@ -244,7 +247,10 @@ settings_load(struct settings *s, const char *path, int required,
 {
 	config_t		 cfg;
 	config_setting_t	*root, *group, *cs;
+	struct netrange		*ranges;
+	size_t			 nranges;
 	const char		*gname;
+	char			*why = NULL;
 	int			 i, j, rc = -1;
 
 	if (access(path, F_OK) != 0 && !required)
@@ -276,6 +282,12 @@ settings_load(struct settings *s, const char *path, int required,
 				goto out;
 		}
 	}
+	if (netrange_parse(s->plain_allow, &ranges, &nranges, &why) != 0) {
+		xasprintf(cause, _("%s: server.plain_allow: %s"), path, why);
+		free(why);
+		goto out;
+	}
+	free(ranges);
 	if (s->retry_max < s->retry_min) {
 		xasprintf(cause, _("%s: client.retry_max is below "
 		    "client.retry_min"), path);

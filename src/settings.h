@@ -7,6 +7,9 @@
 
 #include <stdint.h>
 
+#define SETTINGS_PLAIN_ALLOW	"127.0.0.0/8, ::1, 10.0.0.0/8, " \
+	"172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10"
+
 struct settings {
 	/* server group */
 	char		*listen;		/* address to bind; "" for all */
@@ -23,6 +26,7 @@ struct settings {
 	int		 greeting_timeout;	/* s from accept to a first line */
 	int		 forget_hosts;		/* s unheard before forgotten; 0 */
 	char		*log_file;		/* console mode log; "" none */
+	char		*plain_allow;		/* ranges that may speak plain text */
 
 	/* client group */
 	int		 renderers;

@@ -184,6 +184,16 @@ config_error "$tmp/syntax.conf:3" --config "$tmp/syntax.conf" \
 config_error "$tmp/missing.conf" --config "$tmp/missing.conf" \
     --port 4000 "$tmp/jobs" "$tmp/renders"
 
+# Keys: --invite names a valid key and a job folder; --join is a client's.
+usage_error "cannot name a key" --invite "a b" "$tmp/jobs"
+usage_error "JOBDIR" --invite alice
+usage_error "--invite" --invite alice --client localhost 4000
+usage_error "--join" --join alice:00 --port 4000 "$tmp/jobs" "$tmp/renders"
+config_error "not a token" --client localhost 4000 --join alice:00
+if [ -e "$XDG_CONFIG_HOME/bdfarm/keys" ]; then
+	fail "a token that is not one was kept"
+fi
+
 # The user's configuration file is read when none is named.
 mkdir -p "$XDG_CONFIG_HOME/bdfarm"
 printf '\nserver = {\n  peer_timeout = "long";\n};\n' \

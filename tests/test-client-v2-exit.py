@@ -11,6 +11,7 @@ import os
 
 from clienttest import (BDFARM, Client, blender_runs, check, fake_blend,
                         scratch, wait_for, write_config, write_fake_config)
+from tlstest import TlsFront, client_env
 from v2server import V2Server
 
 top = scratch()
@@ -25,18 +26,22 @@ def returns(lines):
     return [int(l.split()[3]) for l in lines if l.startswith("RETURN ")]
 
 
-def start(name, version=2, program=own, delay=2):
-    """A scripted server of that version with a job of 8 frames, and a
-    client that renders one frame at a time and holds up to three more;
-    returns them once it renders a frame and holds three."""
+def start(name, version=2, program=own, delay=2, tls=False):
+    """A scripted server of that version with a job of 8 frames (behind
+    TLS with a key the client joins with if tls), and a client that
+    renders one frame at a time and holds up to three more; returns them
+    once it renders a frame and holds three."""
     runlog = os.path.join(top, name + ".runs")
     fake = write_fake_config(os.path.join(top, name + ".json"), log=runlog,
                              delay=delay)
     server = V2Server(blend, 1, 8, os.path.join(top, name + "-render"),
                       version=version, program=program).start()
-    client = Client(server.port, os.path.join(top, name), conf,
-                    args=["--prefetch", "3"],
-                    env={"FAKE_BLENDER_CONFIG": fake})
+    port, args = server.port, ["--prefetch", "3"]
+    if tls:
+        front = TlsFront(server.port)
+        port, args = front.port, args + ["--join", front.token]
+    client = Client(port, os.path.join(top, name), conf, args=args,
+                    env=client_env(FAKE_BLENDER_CONFIG=fake))
     check(wait_for(lambda: len(server.handed) >= 4 and blender_runs(runlog),
                    20), "%s: the client renders a frame and holds three"
           % name)
@@ -90,8 +95,9 @@ check(lines[-len(given) - 1:-1] == [l for l in lines if
       "right before GOODBYE")
 server.close()
 
-# A new program: the frames not started go back before it takes over.
-server, client, runlog = start("update")
+# A new program (only ever taken over TLS): the frames not started go
+# back before it takes over.
+server, client, runlog = start("update", tls=True)
 server.program = own + b"\0new"
 server.drop()
 check(wait_for(lambda: "running the new program" in client.log(), 30),

@@ -14,6 +14,7 @@ import time
 
 import bdfarmtest as bt
 import exttest
+import tlstest
 
 JOBS = (('alpha', 10), ('beta', 5), ('gamma', 8))
 
@@ -309,6 +310,16 @@ def test_console():
                         what='%s first with priority 1' % third)
         got = render(farm, 'render2.example', 1)
         bt.eq(job_of(got[0][0]), third, 'job of the next frame handed out')
+
+        # A client that proved a key shows as TLS, by its key's name; one
+        # that spoke plain text does not.
+        _, token = tlstest.invite(farm, 'alice')
+        tlstest.s_client(farm.port, 'alice', tlstest.key_of(token),
+                         ['HELO render3.example bdfarm/2 5', 'GOODBYE'])
+        con.wait_screen(lambda s: any(re.search(r'alice#5\s+TLS\s', l)
+                                      for l in s), what='the TLS client row')
+        bt.check(re.search(r'render2\.example\s+old\s', con.text()),
+                 'the plain client row:\n%s', con.text())
 
         # The help screen, and back.
         con.keys('?')

@@ -98,6 +98,7 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_int_eq(s->greeting_timeout, 10);
 	ck_assert_int_eq(s->forget_hosts, 604800);
 	ck_assert_str_eq(s->log_file, "");
+	ck_assert_str_eq(s->plain_allow, SETTINGS_PLAIN_ALLOW);
 
 	ck_assert_int_eq(s->renderers, 1);
 	ck_assert_int_eq(s->prefetch, -1);
@@ -274,6 +275,13 @@ START_TEST(test_settings_retry_order)
 }
 END_TEST
 
+START_TEST(test_settings_plain_allow)
+{
+	test_settings_bad("server = {\n  plain_allow = \"10.0.0.0/8 lan\";\n};\n",
+	    0, "lan");
+}
+END_TEST
+
 START_TEST(test_settings_missing)
 {
 	struct settings	 s;
@@ -381,6 +389,7 @@ settings_suite(void)
 	tcase_add_test(tc, test_settings_range);
 	tcase_add_test(tc, test_settings_syntax);
 	tcase_add_test(tc, test_settings_retry_order);
+	tcase_add_test(tc, test_settings_plain_allow);
 	tcase_add_test(tc, test_settings_missing);
 	tcase_add_test(tc, test_settings_default_path);
 	suite_add_tcase(s, tc);

@@ -19,7 +19,9 @@
 	UNIT_SUITE(sched) \
 	UNIT_SUITE(state) \
 	UNIT_SUITE(blender_output) \
-	UNIT_SUITE(server_address)
+	UNIT_SUITE(server_address) \
+	UNIT_SUITE(keys) \
+	UNIT_SUITE(netrange)
 
 #define UNIT_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES

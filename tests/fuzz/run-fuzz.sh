@@ -113,7 +113,9 @@ seeds() {
 	settings)
 		printf 'server = {\n  peer_timeout = 3;\n  listen = "::1";\n' \
 		    >"$d/seed-server"
-		printf '  max_frame_size = 5000000000L;\n};\n' >>"$d/seed-server"
+		printf '  max_frame_size = 5000000000L;\n' >>"$d/seed-server"
+		printf '  plain_allow = "10.0.0.0/8, fe80::/10";\n};\n' \
+		    >>"$d/seed-server"
 		printf 'client = {\n  renderers = 4;\n  auto_updates = false;\n' \
 		    >"$d/seed-client"
 		printf '  retry_min = 1;\n  retry_max = 2;\n};\n' >>"$d/seed-client"
@@ -152,7 +154,7 @@ for t in $targets; do
 		libs=
 		;;
 	settings)
-		units="settings.c xmalloc.c log.c"
+		units="settings.c netrange.c xmalloc.c log.c"
 		libs=$libconfig
 		;;
 	state)
