@@ -121,6 +121,25 @@ keys_set(struct keys *k, const char *name, const unsigned char *key)
 	memcpy(e->key, key, KEYS_SIZE);
 }
 
+/* Remove the key of that name; -1 if there is none. */
+int
+keys_remove(struct keys *k, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < k->n; i++) {
+		if (strcmp(k->v[i].name, name) == 0)
+			break;
+	}
+	if (i == k->n)
+		return -1;
+	free(k->v[i].name);
+	explicit_bzero(k->v[i].key, sizeof k->v[i].key);
+	memmove(&k->v[i], &k->v[i + 1], (k->n - i - 1) * sizeof *k->v);
+	k->n--;
+	return 0;
+}
+
 /*
  * Read a keys file's text into k, which must be empty; -1 and *cause (the
  * line and what is wrong with it) if any line is not a key.

@@ -28,6 +28,7 @@ void			 keys_free(struct keys *);
 const struct keys_entry	*keys_find(const struct keys *, const char *);
 void			 keys_set(struct keys *, const char *,
 			     const unsigned char *);
+int			 keys_remove(struct keys *, const char *);
 char			*keys_format(const struct keys *);
 char			*keys_token(const char *, const unsigned char *);
 int			 keys_parse_token(const char *, char **,

@@ -81,6 +81,30 @@ START_TEST(test_keys_file_refused)
 }
 END_TEST
 
+START_TEST(test_keys_remove)
+{
+	const char	*text = "alice " TEST_KEYS_HEX "\nbob " TEST_KEYS_HEX
+			    "\ncarol " TEST_KEYS_HEX "\n";
+	struct keys	 k = { NULL, 0 };
+	char		*cause = NULL, *left;
+
+	ck_assert_int_eq(keys_parse(&k, text, strlen(text), &cause), 0);
+	ck_assert_int_eq(keys_remove(&k, "bob"), 0);
+	ck_assert_uint_eq(k.n, 2);
+	ck_assert_ptr_null(keys_find(&k, "bob"));
+	ck_assert_ptr_nonnull(keys_find(&k, "carol"));
+	ck_assert_int_eq(keys_remove(&k, "bob"), -1);
+	ck_assert_int_eq(keys_remove(&k, "alice"), 0);
+	left = keys_format(&k);
+	ck_assert_str_eq(left, "carol " TEST_KEYS_HEX "\n");
+	free(left);
+	ck_assert_int_eq(keys_remove(&k, "carol"), 0);
+	ck_assert_uint_eq(k.n, 0);
+	ck_assert_int_eq(keys_remove(&k, "carol"), -1);
+	keys_free(&k);
+}
+END_TEST
+
 START_TEST(test_keys_token)
 {
 	unsigned char	 key[KEYS_SIZE], back[KEYS_SIZE];
@@ -131,6 +155,7 @@ keys_suite(void)
 	tcase_add_test(tc, test_keys_round_trip);
 	tcase_add_test(tc, test_keys_file_lines);
 	tcase_add_test(tc, test_keys_file_refused);
+	tcase_add_test(tc, test_keys_remove);
 	tcase_add_test(tc, test_keys_token);
 	tcase_add_test(tc, test_keys_names);
 	suite_add_tcase(s, tc);
