@@ -28,6 +28,7 @@ enum {
 	OPT_HEADLESS,
 	OPT_LISTEN,
 	OPT_INVITE,
+	OPT_REVOKE,
 	OPT_JOIN
 };
 
@@ -40,6 +41,7 @@ static const struct option main_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "headless", no_argument, NULL, OPT_HEADLESS },
 	{ "invite", required_argument, NULL, OPT_INVITE },
+	{ "revoke", required_argument, NULL, OPT_REVOKE },
 	{ "client", no_argument, NULL, OPT_CLIENT },
 	{ "renderers", required_argument, NULL, OPT_RENDERERS },
 	{ "prefetch", required_argument, NULL, OPT_PREFETCH },
@@ -58,6 +60,7 @@ struct main_args {
 	const char	*blender;
 	const char	*workdir;
 	const char	*invite;
+	const char	*revoke;
 	const char	*join;
 	int		 client;
 	int		 headless;
@@ -74,7 +77,9 @@ main_usage(FILE *f)
 	fprintf(f, _("Usage: %s [OPTION]... --port PORT JOBDIR RENDERDIR\n"
 	    "       %s [OPTION]... --client HOST PORT\n"
 	    "       %s [OPTION]... --invite NAME [--port PORT] JOBDIR "
-	    "[RENDERDIR]\n"), PACKAGE, PACKAGE, PACKAGE);
+	    "[RENDERDIR]\n"
+	    "       %s [OPTION]... --revoke NAME JOBDIR [RENDERDIR]\n"),
+	    PACKAGE, PACKAGE, PACKAGE, PACKAGE);
 }
 
 /* Print the full help. */
@@ -93,6 +98,8 @@ main_help(void)
 "      --headless         log to standard error instead of the console\n"
 "      --invite NAME      make a key for the client NAME, in JOBDIR, and\n"
 "                         print the command line that lets it join\n"
+"      --revoke NAME      remove the key of the client NAME from JOBDIR;\n"
+"                         a running server cuts its connections\n"
 "\n"
 "Client options:\n"
 "      --client           run as a client of the server at HOST PORT\n"
@@ -239,6 +246,9 @@ main(int argc, char **argv)
 		case OPT_INVITE:
 			a.invite = optarg;
 			break;
+		case OPT_REVOKE:
+			a.revoke = optarg;
+			break;
 		case OPT_JOIN:
 			a.join = optarg;
 			break;
@@ -276,6 +286,8 @@ main(int argc, char **argv)
 
 	if (a.join != NULL && !a.client)
 		main_usage_error(_("--join goes with --client"));
+	if (a.invite != NULL && a.revoke != NULL)
+		main_usage_error(_("--invite and --revoke do not go together"));
 	if (a.invite != NULL) {
 		if (a.client)
 			main_usage_error(_("--invite runs on the server's "
@@ -289,6 +301,18 @@ main(int argc, char **argv)
 			    a.invite, KEYS_NAME_MAX);
 		main_settings(&s, &a);
 		rc = server_keys_invite(&s, a.port, argv[optind], a.invite);
+	} else if (a.revoke != NULL) {
+		if (a.client)
+			main_usage_error(_("--revoke runs on the server's "
+			    "machine, not with --client"));
+		if (argc != 1 && argc != 2)
+			main_usage_error(_("--revoke needs the server's "
+			    "JOBDIR"));
+		if (!keys_valid_name(a.revoke))
+			main_usage_error(_("'%s' cannot name a key: use up to "
+			    "%d letters, digits, dots, dashes and underscores"),
+			    a.revoke, KEYS_NAME_MAX);
+		rc = server_keys_revoke_command(argv[optind], a.revoke);
 	} else if (a.client) {
 		struct client_options	co;
 

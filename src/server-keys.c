@@ -1,9 +1,11 @@
 /*
  * server-keys.c: the keys file of a server, JOBDIR/.bdfarm.keys, mode
  * 0600, one line per client that may connect over TLS ("NAME HEX", see
- * keys.c). "bdfarm --invite NAME" adds a key to it; the running server
- * notices any change within a second, or at once when a client starts a
- * handshake, and cuts the connections of a key that is gone or replaced.
+ * keys.c). "bdfarm --invite NAME" adds a key to it and "--revoke NAME"
+ * takes one out; the running server notices any change within a second,
+ * or at once when a client starts a handshake, and cuts the connections
+ * of a key that is gone or replaced. The console revokes a key through
+ * the running server, which cuts its connections at once.
  */
 #include "bdfarm.h"
 
@@ -90,25 +92,18 @@ server_keys_open(struct server *s)
 }
 
 /*
- * Read the keys file again if it changed. A file that cannot be used
- * lets nobody in over TLS until it is fixed, rather than keep a key that
- * was meant to go.
+ * Read the keys file again and cut the connections of any key that is gone
+ * or replaced. A file that cannot be used lets nobody in over TLS until it
+ * is fixed, rather than keep a key that was meant to go.
  */
-void
-server_keys_refresh(struct server *s)
+static void
+server_keys_load(struct server *s, const struct file_id *id)
 {
 	struct peer	*p, *next;
-	struct stat	 st;
-	struct file_id	 id;
 	struct keys	 fresh = { NULL, 0 };
 	char		*cause = NULL;
 
-	memset(&id, 0, sizeof id);
-	if (stat(s->keys_path, &st) == 0)
-		fileio_id(&st, &id);
-	if (fileio_id_equal(&id, &s->keys_id))
-		return;
-	s->keys_id = id;
+	s->keys_id = *id;
 	if (server_keys_read(s->keys_path, &fresh, &cause) != 0) {
 		log_warnx(_("%s; no client can connect over TLS until it is "
 		    "fixed"), cause);
@@ -119,6 +114,78 @@ server_keys_refresh(struct server *s)
 	log_debug("%s: %zu keys", s->keys_path, s->keys.n);
 	TAILQ_FOREACH_SAFE(p, &s->peers, entry, next)
 		peer_check_key(p);
+}
+
+/* The identity of the keys file now; all zero if there is none. */
+static void
+server_keys_id(struct server *s, struct file_id *id)
+{
+	struct stat	st;
+
+	memset(id, 0, sizeof *id);
+	if (stat(s->keys_path, &st) == 0)
+		fileio_id(&st, id);
+}
+
+/* Read the keys file again if it changed. */
+void
+server_keys_refresh(struct server *s)
+{
+	struct file_id	id;
+
+	server_keys_id(s, &id);
+	if (!fileio_id_equal(&id, &s->keys_id))
+		server_keys_load(s, &id);
+}
+
+/*
+ * Take the key of name out of the keys file at path, which stays 0600;
+ * -1 and *cause if it holds no such key or cannot be written. The copy
+ * that writing leaves beside it, which still holds the key, is removed.
+ */
+static int
+server_keys_remove(const char *path, const char *name, char **cause)
+{
+	struct keys	 k = { NULL, 0 };
+	char		*text, *previous;
+	int		 rc = -1;
+
+	if (server_keys_read(path, &k, cause) != 0)
+		return -1;
+	if (keys_remove(&k, name) != 0) {
+		xasprintf(cause, _("%s holds no key named %s"), path, name);
+		goto out;
+	}
+	text = keys_format(&k);
+	rc = fileio_write_atomic(path, text, strlen(text), 0600, cause);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (rc == 0) {
+		xasprintf(&previous, "%s.previous", path);
+		unlink(previous);
+		free(previous);
+	}
+out:
+	keys_free(&k);
+	return rc;
+}
+
+/*
+ * Revoke the key of name: take it out of the keys file and cut its
+ * connections now rather than at the next look at the file; -1 and
+ * *cause if that cannot be done.
+ */
+int
+server_keys_revoke(struct server *s, const char *name, char **cause)
+{
+	struct file_id	id;
+
+	if (server_keys_remove(s->keys_path, name, cause) != 0)
+		return -1;
+	log_info(_("the key %s is revoked"), name);
+	server_keys_id(s, &id);
+	server_keys_load(s, &id);
+	return 0;
 }
 
 /* The key of a client's name, read again if the file changed; -1 if none. */
@@ -200,5 +267,33 @@ out:
 	explicit_bzero(key, sizeof key);
 	keys_free(&k);
 	free(path);
+	return rc;
+}
+
+/*
+ * The --revoke command: take the key of name out of the keys file of
+ * jobdir; a running server cuts its connections within a second. Returns
+ * the exit code.
+ */
+int
+server_keys_revoke_command(const char *jobdir, const char *name)
+{
+	char	*path, *cause = NULL;
+	int	 rc = 1;
+
+	if (fileio_check_dir(jobdir, &cause) == 0) {
+		path = server_keys_path(jobdir);
+		if (server_keys_remove(path, name, &cause) == 0) {
+			fprintf(stderr, _("%s: the key %s is gone from %s; a "
+			    "running server cuts its connections within a "
+			    "second\n"), PACKAGE, name, path);
+			rc = 0;
+		}
+		free(path);
+	}
+	if (cause != NULL) {
+		fprintf(stderr, "%s: %s\n", PACKAGE, cause);
+		free(cause);
+	}
 	return rc;
 }

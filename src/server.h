@@ -208,9 +208,11 @@ void		 server_keys_open(struct server *);
 void		 server_keys_refresh(struct server *);
 int		 server_keys_find(struct server *, const char *,
 		     unsigned char *);
+int		 server_keys_revoke(struct server *, const char *, char **);
 void		 server_keys_close(struct server *);
 int		 server_keys_invite(const struct settings *, const char *,
 		     const char *, const char *);
+int		 server_keys_revoke_command(const char *, const char *);
 
 /* server-peer.c */
 void		 peer_accept(struct server *, int, const struct sockaddr *,

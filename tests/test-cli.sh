@@ -188,6 +188,29 @@ config_error "$tmp/missing.conf" --config "$tmp/missing.conf" \
 usage_error "cannot name a key" --invite "a b" "$tmp/jobs"
 usage_error "JOBDIR" --invite alice
 usage_error "--invite" --invite alice --client localhost 4000
+usage_error "cannot name a key" --revoke "a b" "$tmp/jobs"
+usage_error "JOBDIR" --revoke alice
+usage_error "--revoke" --revoke alice --client localhost 4000
+usage_error "--revoke" --invite alice --revoke bob "$tmp/jobs"
+
+# --revoke takes the key out of the keys file, which stays private, and
+# fails for a key that is not there.
+run --invite alice --port 4000 "$tmp/jobs"
+run --invite bob --port 4000 "$tmp/jobs"
+run --revoke alice "$tmp/jobs"
+if [ "$rc" -ne 0 ]; then
+	fail "--revoke alice: exit status is not 0"
+elif grep -q '^alice ' "$tmp/jobs/.bdfarm.keys" ||
+    ! grep -q '^bob ' "$tmp/jobs/.bdfarm.keys"; then
+	fail "--revoke alice: the keys file is not bob's key alone"
+elif [ "$(stat -c %a "$tmp/jobs/.bdfarm.keys")" != 600 ]; then
+	fail "--revoke alice: the keys file is not mode 0600"
+fi
+run --revoke alice "$tmp/jobs"
+if [ "$rc" -ne 1 ] || ! grep -qF "no key named alice" "$tmp/err"; then
+	fail "--revoke of a key that is gone: not exit 1 with the reason"
+fi
+rm -f "$tmp/jobs/.bdfarm.keys"
 usage_error "--join" --join alice:00 --port 4000 "$tmp/jobs" "$tmp/renders"
 config_error "not a token" --client localhost 4000 --join alice:00
 if [ -e "$XDG_CONFIG_HOME/bdfarm/keys" ]; then
