@@ -3,6 +3,7 @@
  * work, with its renderers busy (the frames out to it), the frames it
  * renders and for how long, its tallies, its last contact, and whether it
  * proved a key over TLS, speaks plain bdfarm or only the old protocol.
+ * K on a TLS host revokes its key, once confirmed.
  */
 #include "bdfarm.h"
 
@@ -273,7 +274,40 @@ console_clients_draw(struct console *c, int y, int height, farm_time now)
 		    c->focus == CONSOLE_FOCUS_CLIENTS, now);
 }
 
-/* A key for the clients pane: moving through the hosts. */
+/*
+ * Ask whether to revoke the key of the selected host, which must have
+ * proved one: a TLS host goes by its key's name, then '#' and more.
+ */
+static void
+console_clients_ask_revoke(struct console *c, const struct host *host)
+{
+	if (!host->tls) {
+		console_set_status(c, _("%s has no key to revoke"), host->name);
+		return;
+	}
+	free(c->ask_key);
+	c->ask_key = xstrndup(host->name, strcspn(host->name, "#"));
+	c->ask = CONSOLE_ASK_REVOKE;
+}
+
+/* Revoke the key that was asked about, once confirmed. */
+void
+console_clients_revoke(struct console *c)
+{
+	char	*cause = NULL;
+
+	if (c->ask_key == NULL)
+		return;
+	if (server_keys_revoke(c->server, c->ask_key, &cause) == 0)
+		console_set_status(c, _("the key %s is revoked; its "
+		    "connections are cut"), c->ask_key);
+	else {
+		console_set_status(c, "%s", cause);
+		free(cause);
+	}
+}
+
+/* A key for the clients pane: moving through the hosts, revoking a key. */
 void
 console_clients_key(struct console *c, int key)
 {
@@ -310,6 +344,11 @@ console_clients_key(struct console *c, int key)
 	case KEY_NPAGE:
 		to = sel + (c->clients.rows > 1 ? c->clients.rows - 1 : 1);
 		break;
+	case 'K':
+		console_clients_ask_revoke(c, rows[sel].host);
+		console_clients_release(rows, n);
+		console_dirty(c);
+		return;
 	default:
 		console_clients_release(rows, n);
 		return;

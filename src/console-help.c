@@ -25,6 +25,8 @@ static const struct {
 	{ N_("r"), N_("hand the selected job's failed frames out again") },
 	{ N_("u"), N_("let clients blocked on the selected job render it "
 	    "again") },
+	{ N_("K"), N_("revoke the selected TLS client's key and cut its "
+	    "connections") },
 	{ N_("X"), N_("tell every client to stop (STOPPING)") },
 	{ N_("q"), N_("save the state and quit") },
 	{ N_("Ctrl-L"), N_("draw the screen again") },

@@ -26,7 +26,8 @@ enum console_focus {
 enum console_ask {
 	CONSOLE_ASK_NONE,
 	CONSOLE_ASK_QUIT,
-	CONSOLE_ASK_STOP
+	CONSOLE_ASK_STOP,
+	CONSOLE_ASK_REVOKE	/* the key named in ask_key */
 };
 
 /* Colour pairs, with a monochrome attribute for each. */
@@ -87,6 +88,7 @@ struct console {
 
 	enum console_focus	 focus;
 	enum console_ask	 ask;
+	char			*ask_key;	/* the key to revoke */
 	int			 help;
 	struct console_list	 jobs;
 	struct console_list	 clients;
@@ -141,6 +143,7 @@ void	console_clients_release(struct console_host_row *, size_t);
 int	console_clients_count(struct console *);
 void	console_clients_draw(struct console *, int, int, farm_time);
 void	console_clients_key(struct console *, int);
+void	console_clients_revoke(struct console *);
 
 /* console-events.c */
 void	console_events_add(struct console *, enum log_level, const char *);

@@ -281,7 +281,7 @@ console_frames_out(struct console *c)
 	return out;
 }
 
-/* Carry out a confirmed quit or stop. */
+/* Carry out a confirmed quit, stop or revocation. */
 static void
 console_do(struct console *c, enum console_ask what)
 {
@@ -293,6 +293,9 @@ console_do(struct console *c, enum console_ask what)
 	case CONSOLE_ASK_STOP:
 		server_stop_clients(c->server);
 		console_set_status(c, _("every client is told to stop"));
+		break;
+	case CONSOLE_ASK_REVOKE:
+		console_clients_revoke(c);
 		break;
 	case CONSOLE_ASK_NONE:
 		break;
@@ -326,6 +329,8 @@ console_key(struct console *c, int key)
 			console_do(c, what);
 		else
 			console_set_status(c, _("cancelled"));
+		free(c->ask_key);
+		c->ask_key = NULL;
 		console_dirty(c);
 		return;
 	}
@@ -416,10 +421,14 @@ console_draw_footer(struct console *c, int y)
 
 	if (c->ask != CONSOLE_ASK_NONE) {
 		out = console_frames_out(c);
-		xasprintf(&line, c->ask == CONSOLE_ASK_QUIT ?
-		    _(" %zu frames are out. Quit anyway? (y/n)") :
-		    _(" %zu frames are out. Tell every client to stop? (y/n)"),
-		    out);
+		if (c->ask == CONSOLE_ASK_REVOKE)
+			xasprintf(&line, _(" Revoke the key %s and cut its "
+			    "connections? (y/n)"), c->ask_key);
+		else
+			xasprintf(&line, c->ask == CONSOLE_ASK_QUIT ?
+			    _(" %zu frames are out. Quit anyway? (y/n)") :
+			    _(" %zu frames are out. Tell every client to "
+			    "stop? (y/n)"), out);
 		console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_PROMPT],
 		    line);
 		free(line);
@@ -619,6 +628,7 @@ console_stop(struct server *s)
 	free(c->jobs.selected);
 	free(c->clients.selected);
 	free(c->status);
+	free(c->ask_key);
 	free(c);
 }
 

@@ -499,9 +499,114 @@ def test_console_ascii():
         farm.cleanup()
 
 
+def keyed_client(farm, name, token, host):
+    """A TLS client under the key name that says HELO as host and stays
+    connected until the server closes; an `openssl s_client` process."""
+    p = subprocess.Popen([tlstest.openssl(), 's_client', '-quiet', '-tls1_3',
+                          '-connect', '127.0.0.1:%d' % farm.port,
+                          '-psk_identity', name,
+                          '-psk', tlstest.key_of(token)],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    bt._live.append(p)
+    p.stdin.write(('HELO %s bdfarm/2 7\r\n' % host).encode())
+    p.stdin.flush()
+    return p
+
+
+def test_console_revoke():
+    """K on a TLS client's row revokes its key once confirmed: the line
+    leaves the keys file and the client's connection is cut at once."""
+    farm = setup_farm()
+    con = None
+    alice = None
+    try:
+        con = Console(farm)
+        log = farm.settings['log_file']
+        keys = os.path.join(farm.jobdir, '.bdfarm.keys')
+        _, token = tlstest.invite(farm, 'alice')
+        tlstest.invite(farm, 'bob')
+        with farm.client() as c:
+            c.helo('plain.example')
+            c.goodbye()
+        alice = keyed_client(farm, 'alice', token, 'laptop.example')
+        con.wait_screen(lambda s: any(re.search(r'alice#7\s+TLS\s+.*now', l)
+                                      for l in s), what='the TLS client row')
+        # The help names the key.
+        con.keys('?')
+        con.wait_screen(lambda s: "revoke the selected TLS client's key" in
+                        '\n'.join(s), what='K in the help')
+        con.keys('Escape')
+        con.wait_screen(lambda s: 'plain.example' in '\n'.join(s),
+                        what='back from the help')
+        con.keys('Tab', 'g')
+
+        # A client that spoke plain text has no key to revoke.
+        con.keys('K')
+        con.wait_screen(lambda s: 'plain.example has no key to revoke' in
+                        '\n'.join(s), what='no key on a plain row')
+
+        # Answering anything but y keeps the key.
+        con.keys('G', 'K')
+        con.wait_screen(lambda s: 'Revoke the key alice and cut its '
+                        'connections? (y/n)' in '\n'.join(s),
+                        what='the question')
+        con.keys('n')
+        con.wait_screen(lambda s: 'cancelled' in '\n'.join(s),
+                        what='cancelled')
+        with open(keys) as f:
+            bt.check(re.search(r'^alice ', f.read(), re.M),
+                     'the key stays when the question is not confirmed')
+        bt.eq(alice.poll(), None, 'alice still connected')
+
+        with open(log) as f:
+            mark = len(f.read())
+        con.keys('K')
+        con.wait_screen(lambda s: 'Revoke the key alice' in '\n'.join(s),
+                        what='the question again')
+        began = time.monotonic()
+        con.keys('y')
+
+        def cut():
+            with open(log) as f:
+                return 'alice#7: closing the connection: its key was ' \
+                       'revoked' in f.read()[mark:]
+        bt.wait_for(cut, bt.PATIENCE, what='the server to cut alice')
+        bt.wait_for(lambda: alice.poll() is not None, bt.PATIENCE,
+                    what='the TLS client to see its connection closed')
+        elapsed = time.monotonic() - began
+        print('confirmed revocation to cut connection: %.2f s' % elapsed)
+        bt.check(elapsed < 10, 'cut at once, not after %.2f s', elapsed)
+        with open(keys) as f:
+            left = f.read()
+        bt.check(not re.search(r'^alice ', left, re.M) and
+                 re.search(r'^bob ', left, re.M),
+                 'only alice\'s line left the keys file:\n%s', left)
+        bt.eq(os.stat(keys).st_mode & 0o777, 0o600, 'keys file mode')
+        bt.check(not os.path.exists(keys + '.previous'),
+                 'no copy of the revoked key is left beside the file')
+        con.wait_screen(lambda s: 'the key alice is revoked' in
+                        '\n'.join(s), what='the outcome in the footer')
+
+        # The key no longer lets alice in.
+        got = tlstest.s_client(farm.port, 'alice', tlstest.key_of(token),
+                               ['HELO laptop.example bdfarm/2 7', 'GOODBYE'])
+        bt.check('JOB' not in got and 'OK' not in got,
+                 'a revoked key is refused: %r', got)
+        con.assert_alive()
+    finally:
+        if alice is not None and alice.poll() is None:
+            alice.kill()
+            alice.wait()
+        if con is not None:
+            con.close()
+        farm.cleanup()
+
+
 if __name__ == '__main__':
     if shutil.which('tmux') is None:
         print('tmux is not installed')
         sys.exit(77)
-    bt.main([test_console, test_console_failures, test_console_ascii],
+    bt.main([test_console, test_console_failures, test_console_ascii,
+             test_console_revoke],
             bound=300)
