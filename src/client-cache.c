@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -38,6 +39,22 @@ client_cache_path(struct client *c, const char *digest, const char *name)
 
 	xasprintf(&path, "%s/%s/%s", c->cachedir, digest, name);
 	return path;
+}
+
+/*
+ * Whether the cache folder has room for a file of size bytes: 0 if it has,
+ * or if its file system cannot say (writing it will tell); -1 if not, with
+ * the bytes free in avail.
+ */
+int
+client_cache_room(struct client *c, uint64_t size, uint64_t *avail)
+{
+	struct statvfs	sv;
+
+	if (statvfs(c->cachedir, &sv) == -1)
+		return 0;
+	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return size > *avail ? -1 : 0;
 }
 
 /* The lock this client holds on the copy with this digest, or NULL. */

@@ -49,7 +49,12 @@ struct client_probe {
 	int			 eof;
 };
 
-/* Blender's options: background, output pattern, frames (in this order). */
+/*
+ * Blender's options: no scripts from the .blend (before the file, which is
+ * loaded as soon as it is read), background, output pattern, frames (in
+ * this order).
+ */
+static char	client_render_opt_noscripts[] = "--disable-autoexec";
 static char	client_render_opt_b[] = "-b";
 static char	client_render_opt_o[] = "-o";
 static char	client_render_opt_f[] = "-f";
@@ -523,8 +528,8 @@ client_render_start(struct client *c, struct client_frame **frames,
     unsigned int n, char **cause)
 {
 	struct client_render	*r;
-	char			*blend, *pattern, *list, *argv[8];
-	unsigned int		 i;
+	char			*blend, *pattern, *list, *argv[9];
+	unsigned int		 i, argc = 0;
 	pid_t			 pid;
 
 	r = xcalloc(1, sizeof *r);
@@ -543,14 +548,17 @@ client_render_start(struct client *c, struct client_frame **frames,
 	client_cache_touch(blend);
 	xasprintf(&pattern, "%s/####", r->outdir);
 	list = client_render_frame_list(frames, n);
-	argv[0] = c->settings->blender;
-	argv[1] = client_render_opt_b;
-	argv[2] = blend;
-	argv[3] = client_render_opt_o;
-	argv[4] = pattern;
-	argv[5] = client_render_opt_f;
-	argv[6] = list;
-	argv[7] = NULL;
+	argv[argc++] = c->settings->blender;
+	/* The scene is the farm owner's; the machine is not. */
+	if (!c->settings->allow_scripts)
+		argv[argc++] = client_render_opt_noscripts;
+	argv[argc++] = client_render_opt_b;
+	argv[argc++] = blend;
+	argv[argc++] = client_render_opt_o;
+	argv[argc++] = pattern;
+	argv[argc++] = client_render_opt_f;
+	argv[argc++] = list;
+	argv[argc] = NULL;
 
 	r->output = client_render_spawn(c, argv, &pid, cause);
 	if (r->output != NULL)

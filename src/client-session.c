@@ -419,12 +419,12 @@ client_session_helo(struct client_session *s, char *line)
 	client_session_next(s);
 }
 
-/* Begin receiving a payload of the size line gives, at most max bytes. */
+/* Take the size line of a payload of at most max bytes. */
 static int
-client_session_payload(struct client_session *s, const char *what,
-    char *line, uint64_t max, const char *dest)
+client_session_size(struct client_session *s, const char *what, char *line,
+    uint64_t max)
 {
-	char	*t[2], *copy = xstrdup(line), *cause = NULL;
+	char	*t[2], *copy = xstrdup(line);
 
 	if (proto_split(line, t, 2) != 1 ||
 	    proto_parse_size(t[0], max, &s->left) != 0) {
@@ -433,6 +433,15 @@ client_session_payload(struct client_session *s, const char *what,
 		return -1;
 	}
 	free(copy);
+	return 0;
+}
+
+/* Begin receiving a payload, whose size is known, into dest. */
+static int
+client_session_payload(struct client_session *s, const char *dest)
+{
+	char	*cause = NULL;
+
 	if ((s->download = client_download_start(dest, &cause)) == NULL) {
 		client_disk_trouble(s->client, cause);
 		client_session_fail(s, "%s", cause);
@@ -440,6 +449,46 @@ client_session_payload(struct client_session *s, const char *what,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Take the size line of a .blend and begin receiving it. One that would
+ * not fit in the free space of the cache folder is not fetched: its frames
+ * fail with the reason, and the session ends, the only way not to receive
+ * the bytes that follow.
+ */
+static void
+client_session_blend_size(struct client_session *s, char *line)
+{
+	struct client	*c = s->client;
+	char		*path, *cause, *reason;
+	uint64_t	 avail;
+
+	if (client_session_size(s, "REQUESTBLENDERFILE", line,
+	    (uint64_t)c->settings->max_blend_size) != 0) {
+		client_blend_failed(c, s->digest, s->blend, 1);
+		return;
+	}
+	if (client_cache_room(c, s->left, &avail) != 0) {
+		xasprintf(&cause, _("%s is %ju bytes, more than the %ju bytes "
+		    "free in %s"), s->blend, (uintmax_t)s->left,
+		    (uintmax_t)avail, c->cachedir);
+		xasprintf(&reason, "not enough disk space for the .blend file "
+		    "(%ju bytes, %ju free)", (uintmax_t)s->left,
+		    (uintmax_t)avail);
+		client_disk_trouble(c, cause);
+		client_blend_refused(c, s->digest, s->blend, reason);
+		client_session_fail(s, "%s", cause);
+		free(reason);
+		free(cause);
+		return;
+	}
+	path = client_cache_path(c, s->digest, s->blend);
+	if (client_session_payload(s, path) == 0)
+		s->state = CLIENT_SESSION_BLEND_DATA;
+	else
+		client_blend_failed(c, s->digest, s->blend, 1);
+	free(path);
 }
 
 /* The program has arrived whole: check it and install it. */
@@ -726,20 +775,16 @@ client_session_line(struct client_session *s, char *line)
 		client_session_helo(s, line);
 		break;
 	case CLIENT_SESSION_DIST_SIZE:
+		if (client_session_size(s, "REQUESTBLENDERDIST", line,
+		    CLIENT_SESSION_MAX_DIST) != 0)
+			break;
 		xasprintf(&path, "%s/%s", c->workdir, PACKAGE);
-		if (client_session_payload(s, "REQUESTBLENDERDIST", line,
-		    CLIENT_SESSION_MAX_DIST, path) == 0)
+		if (client_session_payload(s, path) == 0)
 			s->state = CLIENT_SESSION_DIST_DATA;
 		free(path);
 		break;
 	case CLIENT_SESSION_BLEND_SIZE:
-		path = client_cache_path(c, s->digest, s->blend);
-		if (client_session_payload(s, "REQUESTBLENDERFILE", line,
-		    (uint64_t)c->settings->max_blend_size, path) == 0)
-			s->state = CLIENT_SESSION_BLEND_DATA;
-		else
-			client_blend_failed(c, s->digest, s->blend, 1);
-		free(path);
+		client_session_blend_size(s, line);
 		break;
 	case CLIENT_SESSION_RESULTS:
 		client_session_results(s, line);

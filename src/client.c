@@ -414,6 +414,24 @@ client_blend_failed(struct client *c, const char *digest, const char *blend,
 }
 
 /*
+ * Give up the frames waiting for a .blend that this client will not fetch,
+ * telling a bdfarm server the reason.
+ */
+void
+client_blend_refused(struct client *c, const char *digest, const char *blend,
+    const char *reason)
+{
+	struct client_frame	*f, *next;
+
+	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
+		if (f->state == CLIENT_FRAME_WAITING &&
+		    strcmp(f->digest, digest) == 0 &&
+		    strcmp(f->blend, blend) == 0)
+			client_frame_failed(c, f, NULL, reason, NULL, 0);
+	}
+}
+
+/*
  * The work directory refused a write (full, read-only, gone): say so once,
  * not once per try, and hold off with the same back-off as for network
  * errors so that the client does not spin.

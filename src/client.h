@@ -194,6 +194,8 @@ void		 client_blend_ready(struct client *, const char *,
 		     const char *);
 void		 client_blend_failed(struct client *, const char *,
 		     const char *, int);
+void		 client_blend_refused(struct client *, const char *,
+		     const char *, const char *);
 void		 client_session_closed(struct client *, const char *);
 void		 client_server_stopping(struct client *);
 void		 client_update_ready(struct client *, char *);
@@ -221,6 +223,7 @@ char		*client_cache_path(struct client *, const char *, const char *);
 int		 client_cache_hold(struct client *, const char *, char **);
 void		 client_cache_release(struct client *, int);
 int		 client_cache_has(struct client *, const char *, const char *);
+int		 client_cache_room(struct client *, uint64_t, uint64_t *);
 void		 client_cache_touch(const char *);
 void		 client_cache_expire(struct client *);
 

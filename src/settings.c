@@ -91,6 +91,8 @@ static const struct setting_def setting_defs[] = {
 	{ "client", "server_timeout", SETTING_INT, S(server_timeout),
 	    1, 86400, 30, NULL },
 	{ "client", "extensions", SETTING_BOOL, S(extensions), 0, 1, 1, NULL },
+	{ "client", "allow_scripts", SETTING_BOOL, S(allow_scripts), 0, 1, 0,
+	    NULL },
 };
 
 /* Where a setting's value lives inside a settings structure. */

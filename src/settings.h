@@ -45,6 +45,7 @@ struct settings {
 	int		 heartbeat_interval;	/* s between signs of life */
 	int		 server_timeout;	/* s with no byte moving */
 	int		 extensions;		/* boolean: speak bdfarm/1 */
+	int		 allow_scripts;		/* boolean: Blender may run scripts */
 };
 
 void	 settings_defaults(struct settings *);

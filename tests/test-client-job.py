@@ -38,12 +38,13 @@ check(all(png_size(os.path.join(renderdir, "demo.job", n)) == (16, 9)
 runs = blender_runs(runlog)
 check(any("," in r["argv"][-1] for r in runs),
       "some Blender runs rendered several frames")
-check(all(r["argv"][0] == "-b" and r["argv"][2] == "-o" and
-          r["argv"][3].endswith("/####") and r["argv"][4] == "-f"
-          for r in runs), "Blender is run as -b FILE -o DIR/#### -f N")
+check(all(r["argv"][0] == "--disable-autoexec" and r["argv"][1] == "-b" and
+          r["argv"][3] == "-o" and r["argv"][4].endswith("/####") and
+          r["argv"][5] == "-f" for r in runs),
+      "Blender is run as --disable-autoexec -b FILE -o DIR/#### -f N")
 check(all(r["pid"] == r["pgid"] for r in runs),
       "every Blender run leads its own process group")
-check(len({os.path.dirname(r["argv"][3]) for r in runs}) == len(runs),
+check(len({os.path.dirname(r["argv"][4]) for r in runs}) == len(runs),
       "every run has its own output folder")
 
 check(not any(c.startswith("REQUESTBLENDERDIST") for c in server.commands),

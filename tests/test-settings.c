@@ -116,6 +116,7 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_int_eq(s->batch_frames, 4);
 	ck_assert_int_eq(s->max_blend_size, (int64_t)64 << 30);
 	ck_assert_int_eq(s->auto_updates, 1);
+	ck_assert_int_eq(s->allow_scripts, 0);
 }
 
 START_TEST(test_settings_defaults)
@@ -152,6 +153,7 @@ START_TEST(test_settings_override)
 	    "  blender = \"/opt/blender/blender\";\n"
 	    "  max_blend_size = 1000;\n"
 	    "  auto_updates = false;\n"
+	    "  allow_scripts = true;\n"
 	    "  retry_min = 1;\n"
 	    "  retry_max = 1;\n"
 	    "};\n");
@@ -169,6 +171,7 @@ START_TEST(test_settings_override)
 	ck_assert_str_eq(s.blender, "/opt/blender/blender");
 	ck_assert_int_eq(s.max_blend_size, 1000);
 	ck_assert_int_eq(s.auto_updates, 0);
+	ck_assert_int_eq(s.allow_scripts, 1);
 	ck_assert_int_eq(s.retry_min, 1);
 	ck_assert_int_eq(s.retry_max, 1);
 

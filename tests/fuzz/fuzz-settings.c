@@ -74,6 +74,7 @@ fuzz_settings_check(const struct settings *s)
 	FUZZ_ASSERT(s->batch_frames >= 1 && s->batch_frames <= 1000);
 	FUZZ_ASSERT(s->max_blend_size >= 1);
 	FUZZ_ASSERT(s->auto_updates == 0 || s->auto_updates == 1);
+	FUZZ_ASSERT(s->allow_scripts == 0 || s->allow_scripts == 1);
 }
 
 /* Load one input as a configuration file and check the result. */
