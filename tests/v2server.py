@@ -74,21 +74,23 @@ class V2Server(OldServer):
 
     def stop_clients(self, then_job=False):
         """Say STOPPING; with then_job, answer the WAITJOB out right
-        behind it, as a server does that had a frame ready at once."""
+        behind it, as a server does that had a frame ready at once. The
+        frame is chosen before STOPPING goes out, so that what the client
+        gives back on hearing it cannot be chosen again."""
+        frame = None
         with self.lock:
             self.stopping = True
-        self.send(b"STOPPING\r\n")
-        if then_job:
-            with self.lock:
+            if then_job:
                 frame = next(f for f in self.frames
                              if f not in self.done and f not in self.out)
                 self.out[frame] = (time.time(), self.host)
                 self.handed.append((frame, self.host))
                 self.handouts[-1].append(frame)
                 self.waiting = None
+        self.send(b"STOPPING\r\n")
+        if frame is not None:
             self.send(self.frame_line("JOB", frame))
-            return frame
-        return None
+        return frame
 
     def drop(self):
         """Close the connection being served, as a broken link does."""
