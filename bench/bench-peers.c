@@ -86,8 +86,8 @@ bench_peers_error(struct bench_peer *p, const char *what)
 	pthread_mutex_lock(&bench.lock);
 	if (!bench.told) {
 		bench.told = 1;
-		fprintf(stderr, "bench-peers: peer %d: %s%s%s\n", p->index, what,
-		    e != 0 ? ": " : "", e != 0 ? tls_error(e) : "");
+		fprintf(stderr, "bench-peers: peer %d: %s%s%s\n", p->index,
+		    what, e != 0 ? ": " : "", e != 0 ? tls_error(e) : "");
 	}
 	pthread_mutex_unlock(&bench.lock);
 	ERR_clear_error();
@@ -363,11 +363,13 @@ main(int argc, char **argv)
 			k = (size_t)i % bench.keys.n;
 			snprintf(peers[i].psk.name, sizeof peers[i].psk.name,
 			    "%s", bench.keys.v[k].name);
-			memcpy(peers[i].psk.key, bench.keys.v[k].key, KEYS_SIZE);
+			memcpy(peers[i].psk.key, bench.keys.v[k].key,
+			    KEYS_SIZE);
 		}
 		if (pthread_create(&peers[i].thread, &attr, bench_peers_run,
 		    &peers[i]) != 0) {
-			fprintf(stderr, "bench-peers: cannot start peer %d\n", i);
+			fprintf(stderr, "bench-peers: cannot start peer %d\n",
+			    i);
 			return 2;
 		}
 	}
