@@ -30,13 +30,15 @@ pre-shared key: one thread per peer, cheap next to the server. For each N,
 in plain text and then over TLS 1.3 with a key per peer from the server's
 keys file, it measures handshakes per second (connect, TLS handshake, HELO
 answered, close) and then frames per second (the loop above), each for
---duration seconds, with the server's CPU time per handshake and per
-frame.
+--duration seconds, with the server's CPU use and CPU time per handshake
+and per frame, and the peers' own CPU use (when it nears the machine's
+cores, the peers are what is measured).
 """
 
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -244,10 +246,18 @@ def build_peers(program, where):
     return path
 
 
+def children_cpu():
+    """User plus system CPU seconds of the children waited for so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_helper(helper, server, mode, n, duration, frame_size):
-    """Run the C peers for one loop; their counts and the server's CPU."""
+    """Run the C peers for one loop; their counts, the time it took, the
+    server's CPU time and the peers' own."""
     pid = server.proc.pid
     cpu0 = proc_cpu(pid)
+    peers0 = children_cpu()
     start = time.monotonic()
     out = subprocess.run([helper, mode, str(server.port), str(n),
                           str(duration), server.keys or '-',
@@ -256,7 +266,7 @@ def run_helper(helper, server, mode, n, duration, frame_size):
     elapsed = time.monotonic() - start
     cpu = proc_cpu(pid) - cpu0
     counts = dict(zip(out[::2], (int(v) for v in out[1::2])))
-    return counts, elapsed, cpu
+    return counts, elapsed, cpu, children_cpu() - peers0
 
 
 def bench_tls(program, helper, n, tls, duration, frame_size, frames, where):
@@ -264,19 +274,24 @@ def bench_tls(program, helper, n, tls, duration, frame_size, frames, where):
     server = Server(program, n, frames, where, keys=n if tls else 0)
     try:
         server.wait_ready()
-        hs, hs_elapsed, hs_cpu = run_helper(helper, server, 'handshakes', n,
-                                            duration, frame_size)
-        fr, fr_elapsed, fr_cpu = run_helper(helper, server, 'frames', n,
-                                            duration, frame_size)
+        hs, hs_elapsed, hs_cpu, hs_peers = run_helper(
+            helper, server, 'handshakes', n, duration, frame_size)
+        fr, fr_elapsed, fr_cpu, fr_peers = run_helper(
+            helper, server, 'frames', n, duration, frame_size)
         alive = server.proc.poll() is None
         server.stop()
-        print('%5d %5s %10.0f %9.0f %10.0f %8.1f %9.0f%% %9.0f %7d %6d%s' % (
-            n, 'tls' if tls else 'plain', hs['handshakes'] / hs_elapsed,
-            1e6 * hs_cpu / max(hs['handshakes'], 1),
-            fr['frames'] / fr_elapsed, fr['bytes'] / fr_elapsed / 1e6,
-            100 * fr_cpu / fr_elapsed, 1e6 * fr_cpu / max(fr['frames'], 1),
-            hs['errors'] + fr['errors'], fr['none'],
-            '' if alive else '  (server died!)'), flush=True)
+        print('%5d %5s %9.0f %9.0f %7.0f%% %7.0f%% %8.0f %6.1f %7.0f%% '
+              '%8.0f %7.0f%% %6d %5d%s' % (
+                  n, 'tls' if tls else 'plain',
+                  hs['handshakes'] / hs_elapsed,
+                  1e6 * hs_cpu / max(hs['handshakes'], 1),
+                  100 * hs_cpu / hs_elapsed, 100 * hs_peers / hs_elapsed,
+                  fr['frames'] / fr_elapsed, fr['bytes'] / fr_elapsed / 1e6,
+                  100 * fr_cpu / fr_elapsed,
+                  1e6 * fr_cpu / max(fr['frames'], 1),
+                  100 * fr_peers / fr_elapsed,
+                  hs['errors'] + fr['errors'], fr['none'],
+                  '' if alive else '  (server died!)'), flush=True)
     finally:
         server.cleanup()
 
@@ -368,9 +383,10 @@ def main():
         program = os.path.abspath(a.program)
         helper = build_peers(program, a.dir)
         try:
-            print('%5s %5s %10s %9s %10s %8s %10s %9s %7s %6s' % (
-                'peers', 'mode', 'hshakes/s', 'us/hshake', 'frames/s',
-                'MB/s', 'srv cpu', 'us/frame', 'errors', 'None'))
+            print('%5s %5s %9s %9s %8s %8s %8s %6s %8s %8s %8s %6s %5s' % (
+                'peers', 'mode', 'hshake/s', 'us/hshake', 'srv cpu',
+                'peers', 'frames/s', 'MB/s', 'srv cpu', 'us/frame', 'peers',
+                'errors', 'None'))
             for n in a.peers:
                 for tls in (False, True):
                     bench_tls(program, helper, n, tls, a.duration,
