@@ -32,7 +32,9 @@ keys file, it measures handshakes per second (connect, TLS handshake, HELO
 answered, close) and then frames per second (the loop above), each for
 --duration seconds, with the server's CPU use and CPU time per handshake
 and per frame, and the peers' own CPU use (when it nears the machine's
-cores, the peers are what is measured).
+cores, the peers are what is measured). As the old client does, every
+frame comes in a session of its own, so over TLS every frame costs a
+handshake too.
 """
 
 import argparse
