@@ -12,6 +12,8 @@ time) and its peak resident memory (VmHWM).
     bench/bench-server.py [--program PATH] [--duration S]
                           [--frame-size BYTES] [--dir DIR] [N ...]
     bench/bench-server.py --hosts N [--program PATH] [--dir DIR]
+    bench/bench-server.py --tls [--program PATH] [--duration S]
+                          [--frame-size BYTES] [--dir DIR] [N ...]
 
 The program is --program, else $BDFARM, else ./bdfarm. N defaults to
 1 16 256. Not part of make check: it prints figures, it asserts nothing.
@@ -20,11 +22,25 @@ With --hosts N, one connection first greets the server with N invented
 host names, then the cost of one HELO is measured with that many hosts
 known: for a new name and for a known one, as the server's CPU time per
 HELO and the round trip seen by the peer.
+
+With --tls, the peers are bench/bench-peers.c, compiled here against
+bdfarm's own tls.c and keys.c and the config.h next to the program (a
+build folder's), because Python before 3.13 cannot offer an external
+pre-shared key: one thread per peer, cheap next to the server. For each N,
+in plain text and then over TLS 1.3 with a key per peer from the server's
+keys file, it measures handshakes per second (connect, TLS handshake, HELO
+answered, close) and then frames per second (the loop above), each for
+--duration seconds, with the server's CPU use and CPU time per handshake
+and per frame, and the peers' own CPU use (when it nears the machine's
+cores, the peers are what is measured). As the old client does, every
+frame comes in a session of its own, so over TLS every frame costs a
+handshake too.
 """
 
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -39,7 +55,7 @@ from benchproc import free_port, proc_cpu, proc_status
 class Server:
     """One server with its own folders, killed on every way out."""
 
-    def __init__(self, program, peers, frames, where=None):
+    def __init__(self, program, peers, frames, where=None, keys=0):
         self.root = tempfile.mkdtemp(prefix='bdfarm-bench-', dir=where)
         self.jobdir = os.path.join(self.root, 'jobs')
         self.renderdir = os.path.join(self.root, 'renders')
@@ -50,6 +66,14 @@ class Server:
             f.write(os.urandom(4096))
         with open(os.path.join(self.jobdir, 'bench.job'), 'w') as f:
             f.write('%s\n1\n%d\n' % (blend, frames))
+        self.keys = None
+        if keys:
+            # One key per peer, so that each is a host of its own.
+            self.keys = os.path.join(self.jobdir, '.bdfarm.keys')
+            fd = os.open(self.keys, os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, 'w') as f:
+                f.write(''.join('bench%d %s\n' % (i, os.urandom(32).hex())
+                                for i in range(keys)))
         self.conf = os.path.join(self.root, 'bdfarm.conf')
         with open(self.conf, 'w') as f:
             f.write('server = {\n  listen = "127.0.0.1";\n'
@@ -203,6 +227,77 @@ def bench(program, n, duration, frame_size, frames, where):
         server.cleanup()
 
 
+def build_peers(program, where):
+    """Compile bench/bench-peers.c with bdfarm's TLS code; its path."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.join(os.path.dirname(here), 'src')
+    builddir = os.path.dirname(program)
+    if not os.path.exists(os.path.join(builddir, 'config.h')):
+        raise SystemExit('--tls needs the program in a build folder, next '
+                         'to its config.h')
+    flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libssl',
+                            'libcrypto'], stdout=subprocess.PIPE,
+                           check=True, text=True).stdout.split()
+    out = tempfile.mkdtemp(prefix='bdfarm-peers-', dir=where)
+    path = os.path.join(out, 'bench-peers')
+    subprocess.run(['cc', '-O2', '-I' + builddir, '-I' + src, '-o', path,
+                    os.path.join(here, 'bench-peers.c')] +
+                   [os.path.join(src, u) for u in
+                    ('tls.c', 'keys.c', 'log.c', 'xmalloc.c')] +
+                   flags + ['-lpthread'], check=True)
+    return path
+
+
+def children_cpu():
+    """User plus system CPU seconds of the children waited for so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_helper(helper, server, mode, n, duration, frame_size):
+    """Run the C peers for one loop; their counts, the time it took, the
+    server's CPU time and the peers' own."""
+    pid = server.proc.pid
+    cpu0 = proc_cpu(pid)
+    peers0 = children_cpu()
+    start = time.monotonic()
+    out = subprocess.run([helper, mode, str(server.port), str(n),
+                          str(duration), server.keys or '-',
+                          str(frame_size)], stdout=subprocess.PIPE,
+                         check=True, text=True).stdout.split()
+    elapsed = time.monotonic() - start
+    cpu = proc_cpu(pid) - cpu0
+    counts = dict(zip(out[::2], (int(v) for v in out[1::2])))
+    return counts, elapsed, cpu, children_cpu() - peers0
+
+
+def bench_tls(program, helper, n, tls, duration, frame_size, frames, where):
+    """Handshakes, then frames, per second, in plain text or over TLS."""
+    server = Server(program, n, frames, where, keys=n if tls else 0)
+    try:
+        server.wait_ready()
+        hs, hs_elapsed, hs_cpu, hs_peers = run_helper(
+            helper, server, 'handshakes', n, duration, frame_size)
+        fr, fr_elapsed, fr_cpu, fr_peers = run_helper(
+            helper, server, 'frames', n, duration, frame_size)
+        alive = server.proc.poll() is None
+        server.stop()
+        print('%5d %5s %9.0f %9.0f %7.0f%% %7.0f%% %8.0f %6.1f %7.0f%% '
+              '%8.0f %7.0f%% %6d %5d%s' % (
+                  n, 'tls' if tls else 'plain',
+                  hs['handshakes'] / hs_elapsed,
+                  1e6 * hs_cpu / max(hs['handshakes'], 1),
+                  100 * hs_cpu / hs_elapsed, 100 * hs_peers / hs_elapsed,
+                  fr['frames'] / fr_elapsed, fr['bytes'] / fr_elapsed / 1e6,
+                  100 * fr_cpu / fr_elapsed,
+                  1e6 * fr_cpu / max(fr['frames'], 1),
+                  100 * fr_peers / fr_elapsed,
+                  hs['errors'] + fr['errors'], fr['none'],
+                  '' if alive else '  (server died!)'), flush=True)
+    finally:
+        server.cleanup()
+
+
 def helo_batch(sock, names):
     """Send a HELO for each name, pipelined, and read every answer."""
     sock.sendall(b''.join(b'HELO %s\r\n' % n for n in names))
@@ -269,6 +364,9 @@ def main():
                     'out)')
     ap.add_argument('--hosts', type=int, default=None,
                     help='time HELO with this many hosts known instead')
+    ap.add_argument('--tls', action='store_true',
+                    help='handshakes and frames per second, plain and over '
+                    'TLS, with peers in C')
     ap.add_argument('peers', nargs='*', type=int, default=[1, 16, 256])
     a = ap.parse_args()
     if not os.access(a.program, os.X_OK):
@@ -283,6 +381,21 @@ def main():
     print('program %s, %.0f s per run, frames of %d bytes, in %s'
           % (a.program, a.duration, a.frame_size,
              a.dir or tempfile.gettempdir()))
+    if a.tls:
+        program = os.path.abspath(a.program)
+        helper = build_peers(program, a.dir)
+        try:
+            print('%5s %5s %9s %9s %8s %8s %8s %6s %8s %8s %8s %6s %5s' % (
+                'peers', 'mode', 'hshake/s', 'us/hshake', 'srv cpu',
+                'peers', 'frames/s', 'MB/s', 'srv cpu', 'us/frame', 'peers',
+                'errors', 'None'))
+            for n in a.peers:
+                for tls in (False, True):
+                    bench_tls(program, helper, n, tls, a.duration,
+                              a.frame_size, a.frames, a.dir)
+        finally:
+            shutil.rmtree(os.path.dirname(helper), ignore_errors=True)
+        return
     print('%5s %10s %10s %10s %9s %10s %10s %7s %7s' % (
         'peers', 'frames/s', 'MB/s', 'srv cpu', 'us/frame', 'peers cpu',
         'VmHWM MB', 'errors', 'None'))

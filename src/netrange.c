@@ -2,7 +2,8 @@
  * netrange.c: address ranges in the usual notation, ADDRESS or
  * ADDRESS/BITS, IPv4 or IPv6, separated by commas or white space. An IPv4
  * address that reaches an IPv6 socket as ::ffff:a.b.c.d is matched as the
- * IPv4 address it is.
+ * IPv4 address it is, and a range written that way (::ffff:a.b.c.d/96 or
+ * longer) is taken as the IPv4 range it is, so that it matches too.
  */
 #include "bdfarm.h"
 #include "netrange.h"
@@ -16,6 +17,10 @@
 #include "xmalloc.h"
 
 #define NETRANGE_SEPARATORS	", \t\n"
+
+/* The first 12 bytes of an IPv4 address seen through an IPv6 socket. */
+static const unsigned char netrange_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0xff, 0xff };
 
 /* Parse one "ADDRESS[/BITS]" into r; -1 if it is not a range. */
 static int
@@ -44,6 +49,13 @@ netrange_parse_one(const char *word, struct netrange *r)
 		    bits > (long)max)
 			goto out;
 		r->bits = (unsigned int)bits;
+	}
+	if (r->family == AF_INET6 && r->bits >= 96 &&
+	    memcmp(r->addr, netrange_mapped, sizeof netrange_mapped) == 0) {
+		memmove(r->addr, r->addr + sizeof netrange_mapped, 4);
+		memset(r->addr + 4, 0, sizeof r->addr - 4);
+		r->family = AF_INET;
+		r->bits -= 96;
 	}
 	rc = 0;
 out:
@@ -101,8 +113,6 @@ netrange_prefix_equal(const unsigned char *a, const unsigned char *b,
 int
 netrange_match(const struct netrange *r, size_t n, const struct sockaddr *sa)
 {
-	static const unsigned char	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-					     0, 0, 0xff, 0xff };
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
 	const unsigned char		*addr;
@@ -117,9 +127,10 @@ netrange_match(const struct netrange *r, size_t n, const struct sockaddr *sa)
 		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
 		addr = sin6->sin6_addr.s6_addr;
 		family = AF_INET6;
-		if (memcmp(addr, mapped, sizeof mapped) == 0) {
+		if (memcmp(addr, netrange_mapped,
+		    sizeof netrange_mapped) == 0) {
 			family = AF_INET;
-			addr += sizeof mapped;
+			addr += sizeof netrange_mapped;
 		}
 	} else
 		return 0;

@@ -71,6 +71,12 @@ START_TEST(test_netrange_mapped)
 	ck_assert(test_netrange_in("10.0.0.0/8", "::ffff:10.1.2.3"));
 	ck_assert(!test_netrange_in("10.0.0.0/8", "::ffff:11.1.2.3"));
 	ck_assert(!test_netrange_in("::/0", "::ffff:11.1.2.3"));
+	/* A range written as mapped IPv4 is that IPv4 range. */
+	ck_assert(test_netrange_in("::ffff:10.0.0.0/104", "::ffff:10.1.2.3"));
+	ck_assert(test_netrange_in("::ffff:10.0.0.0/104", "10.1.2.3"));
+	ck_assert(!test_netrange_in("::ffff:10.0.0.0/104", "11.1.2.3"));
+	ck_assert(test_netrange_in("::ffff:192.0.2.1", "192.0.2.1"));
+	ck_assert(test_netrange_in("::ffff:0.0.0.0/96", "198.51.100.1"));
 }
 END_TEST
 

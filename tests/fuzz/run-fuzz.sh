@@ -6,7 +6,7 @@
 # Usage: tests/fuzz/run-fuzz.sh [SECONDS [TARGET...]]
 #
 #   SECONDS   how long each target runs (default 20)
-#   TARGET    proto, jobfile, settings or state (default: all four)
+#   TARGET    proto, jobfile, settings, state or greeting (default: all)
 #
 # The environment may set CC (default clang), BDFARM_BUILDDIR (a configured
 # build folder whose config.h is used; default: the current folder if it
@@ -20,7 +20,7 @@
 
 seconds=${1:-20}
 [ $# -gt 0 ] && shift
-targets=${*:-proto jobfile settings state}
+targets=${*:-proto jobfile settings state greeting}
 
 case $seconds in
 '' | *[!0-9]*)
@@ -31,9 +31,10 @@ esac
 
 for t in $targets; do
 	case $t in
-	proto | jobfile | settings | state) ;;
+	proto | jobfile | settings | state | greeting) ;;
 	*)
-		echo "run-fuzz: no target '$t' (proto, jobfile, settings, state)" >&2
+		echo "run-fuzz: no target '$t' (proto, jobfile, settings, state," \
+		    "greeting)" >&2
 		exit 2
 		;;
 	esac
@@ -138,6 +139,23 @@ seeds() {
 		printf 'joblog 1700000000000 a.job frame 4 done\n' \
 		    >>"$d/seed-state-2"
 		;;
+	greeting)
+		# A ClientHello that offers the key alice, whose binder holds:
+		# the first record `openssl s_client -tls1_3 -psk_identity
+		# alice -psk 00...00` (64 zeros) sends.
+		cp "$fuzzdir/clienthello.seed" "$d/seed-clienthello"
+		printf 'alice %s\n# a comment\n\nbob %s\r\n' \
+		    0000000000000000000000000000000000000000000000000000000000000000 \
+		    00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF \
+		    >"$d/seed-keys"
+		printf 'alice:%s' \
+		    00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff \
+		    >"$d/seed-token"
+		printf '127.0.0.0/8, ::1 10.0.0.0/8\tfe80::/10' >"$d/seed-range"
+		printf '::ffff:10.0.0.0/104 0.0.0.0/0 ::/0' >"$d/seed-range-all"
+		printf 'HELO alice\r\n' >"$d/seed-helo"
+		printf 'HELO render1 bdfarm/2 7\r\n' >"$d/seed-helo-ext"
+		;;
 	esac
 }
 
@@ -160,6 +178,10 @@ for t in $targets; do
 	state)
 		units="state.c farm.c job.c host.c sched.c proto.c digest.c xmalloc.c log.c"
 		libs=$(pkg-config --libs libcrypto libevent) || exit 2
+		;;
+	greeting)
+		units="tls.c keys.c netrange.c proto.c xmalloc.c log.c"
+		libs=$(pkg-config --libs libssl libcrypto) || exit 2
 		;;
 	esac
 	set -- "$src"
