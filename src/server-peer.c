@@ -145,6 +145,21 @@ peer_claim(struct peer *p)
 	peer_drop(q, "silent while another session greets under its name");
 }
 
+/* How many sessions other than p greeted with p's key. */
+static int
+peer_key_sessions(struct peer *p)
+{
+	struct peer	*q;
+	int		 n = 0;
+
+	TAILQ_FOREACH(q, &p->server->peers, entry) {
+		if (q != p && q->tls && q->host != NULL &&
+		    strcmp(q->key_name, p->key_name) == 0)
+			n++;
+	}
+	return n;
+}
+
 /*
  * Send one reply line. With nothing queued before it, a plain-text reply
  * goes to the socket at once: libevent would write it only on the next
@@ -326,6 +341,12 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	if (!proto_valid_host(name)) {
 		free(name);
 		peer_drop(p, "host name too long");
+		return -1;
+	}
+	if (p->tls && p->host == NULL &&
+	    peer_key_sessions(p) >= s->settings->max_sessions_per_key) {
+		free(name);
+		peer_drop(p, "max_sessions_per_key sessions with this key already");
 		return -1;
 	}
 	if (!p->tls && keys_find(&s->keys, req->host) != NULL) {

@@ -60,6 +60,8 @@ static const struct setting_def setting_defs[] = {
 	    1, 100000, 16, NULL },
 	{ "server", "max_peers_per_address", SETTING_INT,
 	    S(max_peers_per_address), 0, 100000, 64, NULL },
+	{ "server", "max_sessions_per_key", SETTING_INT,
+	    S(max_sessions_per_key), 1, 100000, 16, NULL },
 	{ "server", "greeting_timeout", SETTING_INT, S(greeting_timeout),
 	    1, 86400, 10, NULL },
 	{ "server", "forget_hosts", SETTING_INT, S(forget_hosts),

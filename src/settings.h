@@ -23,6 +23,7 @@ struct settings {
 	int		 max_peers;		/* connections at once; 0: auto */
 	int		 max_frames_held;	/* frames out to one host at most */
 	int		 max_peers_per_address;	/* of them from one; 0: no cap */
+	int		 max_sessions_per_key;	/* greeted sessions of one key */
 	int		 greeting_timeout;	/* s from accept to a first line */
 	int		 forget_hosts;		/* s unheard before forgotten; 0 */
 	char		*log_file;		/* console mode log; "" none */

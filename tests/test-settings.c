@@ -95,6 +95,7 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_int_eq(s->max_peers, 0);
 	ck_assert_int_eq(s->max_frames_held, 16);
 	ck_assert_int_eq(s->max_peers_per_address, 64);
+	ck_assert_int_eq(s->max_sessions_per_key, 16);
 	ck_assert_int_eq(s->greeting_timeout, 10);
 	ck_assert_int_eq(s->forget_hosts, 604800);
 	ck_assert_str_eq(s->log_file, "");
