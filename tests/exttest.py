@@ -22,7 +22,7 @@ import time
 
 import bdfarmtest
 from bdfarmtest import (PATIENCE, ConnectionClosed, Farm, OldClient,
-                        ProtocolError, md5_file)
+                        ProtocolError, eq, md5_file)
 
 EXT = 'bdfarm/1'
 
@@ -275,6 +275,25 @@ class BdfarmClient(OldClient):
         if data is None:
             data = ('frame %d of %s\n' % (frame, name)).encode()
         return self.results(name, md5, frame, '%04d.png' % frame, data)
+
+
+class V2Client(BdfarmClient):
+    """A bdfarm client that greets with bdfarm/2 and speaks its requests."""
+
+    def hello2(self):
+        t = self.helo(extra='bdfarm/2 %s' % self.instance)
+        eq(t[2:], ['bdfarm/2'], 'version answered to bdfarm/2')
+        return t
+
+    def give_back(self, job):
+        self.send_line('RETURN %s %s %d' % job)
+
+    def hold(self, job):
+        self.send_line('HOLD %s %s %d' % job)
+        return self.read_line()
+
+    def held(self):
+        self.send_line('HELD')
 
 
 def closed_by_server(c, timeout):

@@ -10,46 +10,31 @@ import time
 
 import bdfarmtest
 from bdfarmtest import check, eq
-from exttest import ExtFarm, BdfarmClient, ProtocolError
+from exttest import ExtFarm, ProtocolError, V2Client
 
 BOUND = 10
 
 
-class V2Client(BdfarmClient):
-    """A bdfarm client that greets with bdfarm/2 and notes CANCEL lines."""
+class CancelClient(V2Client):
+    """A version 2 client that notes the CANCEL lines it is sent."""
 
     def __init__(self, port, **kw):
-        BdfarmClient.__init__(self, port, **kw)
+        V2Client.__init__(self, port, **kw)
         self.cancels = []
 
     def _take_line(self):
         while True:
-            line = BdfarmClient._take_line(self)
+            line = V2Client._take_line(self)
             if line is None or not line.startswith('CANCEL '):
                 return line
             self.cancels.append(line)
 
     def read_line(self):
         while True:
-            line = BdfarmClient.read_line(self)
+            line = V2Client.read_line(self)
             if not line.startswith('CANCEL '):
                 return line
             self.cancels.append(line)
-
-    def hello2(self):
-        t = self.helo(extra='bdfarm/2 %s' % self.instance)
-        eq(t[2:], ['bdfarm/2'], 'version answered to bdfarm/2')
-        return t
-
-    def give_back(self, job):
-        self.send_line('RETURN %s %s %d' % job)
-
-    def hold(self, job):
-        self.send_line('HOLD %s %s %d' % job)
-        return self.read_line()
-
-    def held(self):
-        self.send_line('HELD')
 
     def wait_cancel(self, timeout):
         """Wait until a CANCEL line has come; return it."""
@@ -75,7 +60,7 @@ class V2Client(BdfarmClient):
 
 
 def client(farm, name, instance=None):
-    c = V2Client(farm.port, name=name, instance=instance)
+    c = CancelClient(farm.port, name=name, instance=instance)
     c.hello2()
     return c
 

@@ -12,26 +12,7 @@ import time
 
 from bdfarmtest import (OldClient, assert_closed, check, eq, main,
                         wait_for)
-from exttest import ExtFarm, BdfarmClient
-
-
-class V2Client(BdfarmClient):
-    """A bdfarm client that greets with bdfarm/2."""
-
-    def hello2(self):
-        t = self.helo(extra='bdfarm/2 %s' % self.instance)
-        eq(t[2:], ['bdfarm/2'], 'version answered to bdfarm/2')
-        return t
-
-    def give_back(self, job):
-        self.send_line('RETURN %s %s %d' % job)
-
-    def hold(self, job):
-        self.send_line('HOLD %s %s %d' % job)
-        return self.read_line()
-
-    def held(self):
-        self.send_line('HELD')
+from exttest import ExtFarm, V2Client
 
 
 def v2(farm, name, instance=None):
