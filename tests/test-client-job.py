@@ -58,8 +58,9 @@ check(log.count("keeps its own") == 1,
       "the client said once that it keeps its own program")
 check(client.proc.poll() is None, "the client is still running")
 cache = os.path.join(workdir, "cache")
-check(wait_for(lambda: os.listdir(cache) == [], PATIENCE) and
-      "removed the idle cached copy" in client.log(),
+# The folder goes first, the log line follows: wait for both.
+check(wait_for(lambda: os.listdir(cache) == [] and
+               "removed the idle cached copy" in client.log(), PATIENCE),
       "the cached .blend was removed after cache_idle seconds without work")
 
 server.stopping = True

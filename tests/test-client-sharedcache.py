@@ -88,8 +88,9 @@ os.kill(worker.proc.pid, signal.SIGKILL)
 worker.proc.wait()
 check(wait_for(lambda: not os.path.exists(os.path.dirname(copy)), 30),
       "once the worker was killed, its idle copy was removed")
-check("removed the idle cached copy %s" % os.path.dirname(copy)
-      in idle.log(), "by the other client")
+check(wait_for(lambda: "removed the idle cached copy %s"
+               % os.path.dirname(copy) in idle.log(), 30),
+      "by the other client")
 check(idle.stop() == 0, "the idle client exits 0 on SIGTERM")
 server.close()
 idle_server.close()
