@@ -37,6 +37,8 @@ struct hasher {
 	unsigned char	*buf;
 	hasher_done_fn	 done;
 	void		*arg;
+	hasher_tap_fn	 tap;		/* sees every slice, or NULL */
+	void		*tap_arg;
 	int		 running;	/* else waiting for its turn */
 	int		 started;	/* has had its first turn */
 	TAILQ_ENTRY(hasher) entry;	/* in hasher_waiting */
@@ -190,6 +192,8 @@ hasher_slice(evutil_socket_t fd, short events, void *arg)
 	n = read(h->fd, h->buf, HASHER_SLICE);
 	if (n > 0) {
 		digest_update(h->digest, h->buf, (size_t)n);
+		if (h->tap != NULL)
+			h->tap(h->buf, (size_t)n, h->tap_arg);
 		event_add(h->ev, &zero);
 		return;
 	}
@@ -229,6 +233,17 @@ hasher_start(struct event_base *base, const char *path, hasher_done_fn done,
 	h->ev = evtimer_new(base, hasher_slice, h);
 	hasher_enter(h);
 	return h;
+}
+
+/*
+ * Let tap see every slice of the file as it is read, so that a reader of
+ * the file's contents costs no second read.
+ */
+void
+hasher_set_tap(struct hasher *h, hasher_tap_fn tap, void *arg)
+{
+	h->tap = tap;
+	h->tap_arg = arg;
 }
 
 /* Stop a hasher before it finishes; its callback is not called. */

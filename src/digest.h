@@ -19,6 +19,9 @@ struct hasher;
 typedef void (*hasher_done_fn)(const char *hex, const struct stat *,
     const char *error, void *arg);
 
+/* Sees each slice of a file as a hasher reads it. */
+typedef void (*hasher_tap_fn)(const void *, size_t, void *);
+
 struct digest	*digest_new(void);
 void		 digest_update(struct digest *, const void *, size_t);
 void		 digest_final(struct digest *, char [DIGEST_HEX_SIZE]);
@@ -27,6 +30,7 @@ void		 digest_buffer(const void *, size_t, char [DIGEST_HEX_SIZE]);
 
 struct hasher	*hasher_start(struct event_base *, const char *,
 		     hasher_done_fn, void *);
+void		 hasher_set_tap(struct hasher *, hasher_tap_fn, void *);
 void		 hasher_cancel(struct hasher *);
 
 #endif

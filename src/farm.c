@@ -485,6 +485,73 @@ farm_set_unavailable(struct farm *farm, struct job *job, const char *reason)
 	free(detail);
 }
 
+/* Whether two notes, either of which may be NULL, say the same. */
+static int
+farm_same_note(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Set what is known of the files a job's .blend needs: whether they are
+ * still being read (no frame goes out meanwhile), how many (the .blend
+ * included) and how large, and how many are missing on the server, with
+ * note naming them. A change of what is missing goes to the job's log.
+ */
+void
+farm_set_files(struct farm *farm, struct job *job, int pending, size_t files,
+    uint64_t bytes, size_t missing, const char *note)
+{
+	char	*detail = NULL;
+
+	if (job->files_pending == pending && job->files == files &&
+	    job->files_bytes == bytes && job->files_missing == missing &&
+	    farm_same_note(job->files_note, note))
+		return;
+	if (!pending && !farm_same_note(job->files_note, note)) {
+		if (note != NULL)
+			xasprintf(&detail, "missing on the server: %s", note);
+		else if (job->files_note != NULL)
+			detail = xstrdup("every file it needs is found");
+	}
+	job->files_pending = pending;
+	job->files = files;
+	job->files_bytes = bytes;
+	job->files_missing = missing;
+	if (!pending) {
+		free(job->files_note);
+		job->files_note = note != NULL ? xstrdup(note) : NULL;
+	}
+	sched_changed(farm);
+	farm_notify(farm, FARM_JOB_CHANGED, job, 0, NULL, detail);
+	free(detail);
+}
+
+/*
+ * A client's Blender did not find path, a file a frame of the job needs.
+ * Counted, and logged until the job has as many reports as it keeps of
+ * failures.
+ */
+void
+farm_file_missed(struct farm *farm, struct job *job, long frame,
+    const char *host, const char *path)
+{
+	char	*detail;
+
+	job->client_missing++;
+	free(job->client_missing_note);
+	job->client_missing_note = xstrdup(path);
+	if (job->client_missing > FARM_MAX_FAILURE_REPORTS) {
+		farm_notify(farm, FARM_JOB_CHANGED, job, frame, host, NULL);
+		return;
+	}
+	xasprintf(&detail, "frame %ld on %s: missing %s", frame, host, path);
+	farm_notify(farm, FARM_JOB_CHANGED, job, frame, host, detail);
+	free(detail);
+}
+
 /* The first job in queue order whose .blend travels as name with digest. */
 struct job *
 farm_find_blend(struct farm *farm, const char *name, const char *digest)

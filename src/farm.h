@@ -85,6 +85,16 @@ struct job {
 	char		*invalid;	/* why the job file was refused */
 	char		*unavailable;	/* why its files cannot be read now */
 
+	/* The files its .blend needs (deps.c), which bdfarm clients fetch. */
+	int		 files_pending;	/* being read: no frame goes out */
+	int		 allow_missing;	/* frames that missed a file count */
+	size_t		 files;		/* the .blend included */
+	uint64_t	 files_bytes;
+	size_t		 files_missing;	/* on the server */
+	char		*files_note;	/* which, for the console, or NULL */
+	size_t		 client_missing; /* files Blender missed on clients */
+	char		*client_missing_note; /* the last one, or NULL */
+
 	long		 first;
 	long		 last;
 	struct frame	*frames;	/* last - first + 1, or NULL */
@@ -221,6 +231,10 @@ void		 farm_set_priority(struct farm *, struct job *, int);
 void		 farm_set_suspended(struct farm *, struct job *, int);
 void		 farm_set_unavailable(struct farm *, struct job *,
 		     const char *);
+void		 farm_set_files(struct farm *, struct job *, int, size_t,
+		     uint64_t, size_t, const char *);
+void		 farm_file_missed(struct farm *, struct job *, long,
+		     const char *, const char *);
 void		 farm_reorder(struct farm *, struct job *);
 struct job	*farm_find_blend(struct farm *, const char *, const char *);
 int		 farm_blend_name_taken(struct farm *, struct job *,

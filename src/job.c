@@ -319,6 +319,8 @@ job_free(struct job *job)
 	free(job->blend_name);
 	free(job->invalid);
 	free(job->unavailable);
+	free(job->files_note);
+	free(job->client_missing_note);
 	free(job);
 }
 

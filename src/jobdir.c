@@ -31,6 +31,7 @@
 #include <sys/vfs.h>
 #endif
 
+#include "deps.h"
 #include "digest.h"
 #include "farm.h"
 #include "fileio.h"
@@ -48,6 +49,7 @@
 #define JOBDIR_SLICE		128	/* work units in one turn of the loop */
 #define JOBDIR_COST_STAT	1	/* units to look at an entry or a file */
 #define JOBDIR_COST_READ	8	/* units to read and define a job */
+#define JOBDIR_MISSING_NAMED	10	/* missing files a job's note names */
 
 /* A name whose entry is to be looked at again. */
 struct jobdir_name {
@@ -65,6 +67,7 @@ struct jobdir_blend {
 	char			 digest[DIGEST_HEX_SIZE]; /* "" until known */
 	struct file_id		 digest_id;	/* where digest was taken */
 	char			*error;		/* why it cannot be read now */
+	struct depfile		*needs;		/* it and the files it needs */
 	struct hasher		*hasher;
 	struct file_id		 hashing_id;	/* what the hasher was asked */
 	unsigned		 checked;	/* the last check round */
@@ -128,6 +131,8 @@ struct jobdir {
 	int			 checking;
 
 	TAILQ_HEAD(, jobdir_job) retry;		/* job file unreadable */
+
+	struct deps		*deps;		/* what the .blend files need */
 };
 
 static void	jobdir_scan_start(struct jobdir *, const char *);
@@ -436,6 +441,7 @@ jobdir_blend_check(struct jobdir_blend *b)
 	char		*why;
 
 	b->checked = jd->check_round;
+	deps_check(b->needs);
 	errno = 0;
 	if (stat(b->path, &st) == -1 || !S_ISREG(st.st_mode)) {
 		xasprintf(&why, _("the .blend file %s cannot be read: %s"),
@@ -497,6 +503,7 @@ jobdir_blend_join(struct jobdir_job *jj)
 	jj->blend = b;
 	tsearch(b, &jd->blend_paths, jobdir_blend_compare);
 	TAILQ_INSERT_TAIL(&jd->blends, b, entry);
+	b->needs = deps_open(jd->deps, b->path);
 	jobdir_blend_check(b);
 }
 
@@ -514,6 +521,7 @@ jobdir_blend_leave(struct jobdir_job *jj)
 	if (!TAILQ_EMPTY(&b->users))
 		return;
 	hasher_cancel(b->hasher);
+	deps_close(b->needs);
 	tdelete(b, &jd->blend_paths, jobdir_blend_compare);
 	TAILQ_REMOVE(&jd->blends, b, entry);
 	free(b->error);
@@ -583,6 +591,47 @@ jobdir_remove_job(struct jobdir_job *jj)
 }
 
 /*
+ * Tell the farm what the files a job's .blend needs come to: no frame
+ * goes out until every one is hashed or known missing, and the missing
+ * ones are named, a few, for the console and the job log.
+ */
+static void
+jobdir_job_files(struct jobdir_job *jj)
+{
+	struct deps_summary	  sum;
+	struct depfile		**list;
+	char			 *note = NULL, *next;
+	size_t			  n, i, named = 0;
+
+	if (jj->blend == NULL || jj->blend->error != NULL)
+		return;
+	deps_summarize(jj->blend->needs, &sum);
+	if (sum.ready && sum.missing > 0) {
+		n = deps_list(jj->blend->needs, &list);
+		for (i = 0; i < n; i++) {
+			if (list[i]->error == NULL)
+				continue;
+			if (named++ == JOBDIR_MISSING_NAMED) {
+				xasprintf(&next, "%s, and %zu more", note,
+				    sum.missing - JOBDIR_MISSING_NAMED);
+				free(note);
+				note = next;
+				break;
+			}
+			xasprintf(&next, "%s%s%s (%s)", note != NULL ? note : "",
+			    note != NULL ? ", " : "", list[i]->path,
+			    list[i]->error);
+			free(note);
+			note = next;
+		}
+		free(list);
+	}
+	farm_set_files(jj->jd->farm, jj->job, !sum.ready, sum.files,
+	    sum.bytes, sum.missing, note);
+	free(note);
+}
+
+/*
  * Bring a job in line with what is known of its files: the digest of its
  * .blend, whether they can be read, and the frames found rendered.
  */
@@ -608,6 +657,7 @@ jobdir_job_update(struct jobdir_job *jj)
 	if (reason == NULL && b != NULL)
 		reason = b->error;
 	farm_set_unavailable(jd->farm, job, reason);
+	jobdir_job_files(jj);
 }
 
 /*
@@ -654,8 +704,9 @@ jobdir_job_define(struct jobdir_job *jj, const struct jobfile *jf,
 	struct job	*job = jj->job;
 	char		 hex[DIGEST_HEX_SIZE];
 
-	digest_buffer(text, len, hex);
+	digest_buffer(text, jf->defined, hex);
 	jobdir_job_clear_error(jj);
+	job->allow_missing = jf->allow_missing;
 	job->job_id = *id;
 	farm_set_definition(jd->farm, job, jf->blend, jf->first, jf->last,
 	    hex);
@@ -1077,6 +1128,17 @@ jobdir_loaded(struct jobdir *jd)
 	return jd->started;
 }
 
+/* News of the files the .blend files need: their jobs learn it. */
+static void
+jobdir_deps_changed(void *arg)
+{
+	struct jobdir		*jd = arg;
+	struct jobdir_blend	*b;
+
+	TAILQ_FOREACH(b, &jd->blends, entry)
+		jobdir_blend_update(b);
+}
+
 /*
  * Watch the job folder path for farm, storing nothing but reading
  * renderdir for frames already rendered. saved is the checkpoint read at
@@ -1102,6 +1164,7 @@ jobdir_open(struct event_base *base, struct farm *farm, const char *path,
 	TAILQ_INIT(&jd->blends);
 	TAILQ_INIT(&jd->retry);
 	jd->inotify_fd = -1;
+	jd->deps = deps_new(base, jobdir_deps_changed, jd);
 	jd->settle_ev = evtimer_new(base, jobdir_settled, jd);
 	jd->work_ev = evtimer_new(base, jobdir_work, jd);
 	jd->rescan_ev = event_new(base, -1, EV_PERSIST, jobdir_rescan, jd);
@@ -1116,6 +1179,18 @@ jobdir_open(struct event_base *base, struct farm *farm, const char *path,
 	/* The first slice at once: a small folder is read before any peer. */
 	jobdir_work(-1, 0, jd);
 	return jd;
+}
+
+/*
+ * The .blend of a job and what it needs, for the clients that fetch them;
+ * NULL for a job that names no .blend now.
+ */
+struct depfile *
+jobdir_job_needs(struct job *job)
+{
+	struct jobdir_job	*jj = job->io;
+
+	return jj != NULL && jj->blend != NULL ? jj->blend->needs : NULL;
 }
 
 /*
@@ -1173,6 +1248,7 @@ jobdir_close(struct jobdir *jd)
 	event_free(jd->work_ev);
 	event_free(jd->rescan_ev);
 	event_free(jd->blend_ev);
+	deps_free(jd->deps);
 	free(jd->renderdir);
 	free(jd->path);
 	free(jd);

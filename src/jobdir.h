@@ -6,6 +6,7 @@
 #define JOBDIR_H
 
 struct event_base;
+struct depfile;
 struct farm;
 struct job;
 struct settings;
@@ -19,6 +20,7 @@ int		 jobdir_loaded(struct jobdir *);
 void		 jobdir_set_intervals(struct jobdir *, const struct settings *);
 int		 jobdir_set_suspended(struct jobdir *, struct job *, int,
 		     char **);
+struct depfile	*jobdir_job_needs(struct job *);
 void		 jobdir_close(struct jobdir *);
 
 #endif

@@ -1,7 +1,11 @@
 /*
  * jobfile.c: parsing a job file's text. Lines may end in LF or CR LF;
- * blank lines after the third are allowed, anything else is a reason to
- * skip the job, which is returned in words a user can act on.
+ * after the third come blank lines and options, one per line (today only
+ * "allow-missing": frames whose Blender missed a file still count);
+ * anything else is a reason to skip the job, which is returned in words
+ * a user can act on. The options are not part of what defines the job:
+ * jf->defined says how much of the text does, so that adding or removing
+ * an option does not start the job over.
  */
 #include "jobfile.h"
 
@@ -58,9 +62,9 @@ jobfile_frame(char *line, long *frame)
 int
 jobfile_parse(const char *text, size_t len, struct jobfile *jf, char **cause)
 {
-	char	*lines[3] = { NULL, NULL, NULL }, *extra;
-	size_t	 pos = 0, n;
-	int	 i;
+	char	*lines[3] = { NULL, NULL, NULL }, *extra, *t[2];
+	size_t	 pos = 0, n, at;
+	int	 i, blank, words;
 
 	memset(jf, 0, sizeof *jf);
 	if (len > JOBFILE_MAX_SIZE) {
@@ -78,15 +82,23 @@ jobfile_parse(const char *text, size_t len, struct jobfile *jf, char **cause)
 			goto fail;
 		}
 	}
-	while ((extra = jobfile_line(text, len, &pos)) != NULL) {
-		int	blank = jobfile_blank(extra);
-
-		free(extra);
-		if (!blank) {
+	jf->defined = len;
+	for (at = pos; (extra = jobfile_line(text, len, &pos)) != NULL;
+	    at = pos) {
+		blank = jobfile_blank(extra);
+		words = blank ? 0 : proto_split(extra, t, 2);
+		if (words == 1 && strcmp(t[0], "allow-missing") == 0) {
+			jf->allow_missing = 1;
+			if (jf->defined == len)
+				jf->defined = at;
+		} else if (!blank) {
+			free(extra);
 			xasprintf(cause, _("expected 3 lines (the .blend path, "
-			    "the first frame, the last frame), found more"));
+			    "the first frame, the last frame) and options "
+			    "(allow-missing), found more"));
 			goto fail;
 		}
+		free(extra);
 	}
 
 	/* The path is taken as written, but for surrounding white space. */

@@ -1,6 +1,6 @@
 /*
  * jobfile.h: the three-line job file (the .blend's absolute path, the
- * first frame, the last frame), parsed without I/O.
+ * first frame, the last frame) and its options, parsed without I/O.
  */
 #ifndef JOBFILE_H
 #define JOBFILE_H
@@ -14,6 +14,8 @@ struct jobfile {
 	char	*blend;
 	long	 first;
 	long	 last;
+	int	 allow_missing;	/* frames with files Blender missed count */
+	size_t	 defined;	/* bytes of the text that define the job */
 };
 
 int	jobfile_parse(const char *, size_t, struct jobfile *, char **);

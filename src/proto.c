@@ -350,6 +350,25 @@ proto_parse_failed(char *line, struct proto_request *req, const char **cause)
 	return 0;
 }
 
+/* MISSING <blend> <digest> <frame> <path...>: a file Blender missed. */
+static int
+proto_parse_missing(char *line, struct proto_request *req, const char **cause)
+{
+	char	*t[4], *rest;
+
+	req->cmd = PROTO_MISSING;
+	if ((rest = proto_split_rest(line, t, 4)) == NULL || *rest == '\0' ||
+	    strlen(rest) > PROTO_MAX_PATH) {
+		*cause = "bad missing file";
+		return -1;
+	}
+	if (proto_take_frame(req, t, cause) != 0)
+		return -1;
+	proto_sanitize_text(rest);
+	req->path = rest;
+	return 0;
+}
+
 /*
  * Parse one request line from a client, in place. On failure, *cause says
  * what was wrong (a fixed, untranslated phrase for the log).
@@ -363,6 +382,8 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 	memset(req, 0, sizeof *req);
 	if (strncmp(line, "FAILED", 6) == 0 && proto_space(line[6]))
 		return proto_parse_failed(line, req, cause);
+	if (strncmp(line, "MISSING", 7) == 0 && proto_space(line[7]))
+		return proto_parse_missing(line, req, cause);
 	n = proto_split(line, t, (int)nitems(t));
 	if (n == 0) {
 		*cause = "empty line";
@@ -469,6 +490,19 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 	if (strcmp(t[0], "HELD") == 0 && n == 1) {
 		req->cmd = PROTO_HELD;
 		return 0;
+	}
+	if (strcmp(t[0], "REQUESTFILES") == 0 && n == 3) {
+		req->cmd = PROTO_REQUESTFILES;
+		return proto_take_blend(req, t[1], t[2], cause);
+	}
+	if (strcmp(t[0], "REQUESTFILE") == 0 && n == 4) {
+		req->cmd = PROTO_REQUESTFILE;
+		if (!proto_valid_digest(t[3])) {
+			*cause = "bad digest";
+			return -1;
+		}
+		req->file_digest = t[3];
+		return proto_take_blend(req, t[1], t[2], cause);
 	}
 	*cause = "unknown command";
 	return -1;

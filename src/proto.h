@@ -12,7 +12,7 @@
 #define PROTO_MAX_NAME		255	/* longest blend or image name */
 #define PROTO_DIGEST_LEN	32	/* MD5 in lower-case hex */
 #define PROTO_EXT_NAME		"bdfarm"	/* token prefix of the extension */
-#define PROTO_EXT_VERSION	2	/* the newest this program speaks */
+#define PROTO_EXT_VERSION	3	/* the newest this program speaks */
 
 enum proto_cmd {
 	PROTO_HELO,
@@ -32,10 +32,16 @@ enum proto_cmd {
 	/* Version 2 of the extension. */
 	PROTO_RETURN,
 	PROTO_HOLD,
-	PROTO_HELD
+	PROTO_HELD,
+
+	/* Version 3: the files a .blend names. */
+	PROTO_REQUESTFILES,
+	PROTO_REQUESTFILE,
+	PROTO_MISSING
 };
 
 #define PROTO_MAX_FAILURE_LINES	20	/* output lines after FAILED */
+#define PROTO_MAX_PATH		1024	/* longest path in MISSING */
 
 /* One request from a client; strings point into the parsed line. */
 struct proto_request {
@@ -55,6 +61,8 @@ struct proto_request {
 	unsigned	 permille;	/* PROGRESS */
 	int		 lines;		/* FAILED: output lines that follow */
 	const char	*reason;	/* FAILED: the rest of the line */
+	const char	*file_digest;	/* REQUESTFILE */
+	const char	*path;		/* MISSING: the rest of the line */
 };
 
 /* The server's answer to HELO. */

@@ -47,7 +47,7 @@ sched_changed(struct farm *farm)
 static int
 sched_job_open(const struct job *job)
 {
-	return job_ready(job) && !job->suspended;
+	return job_ready(job) && !job->suspended && !job->files_pending;
 }
 
 /* The lowest frame of job still to do, or NULL; advances next_todo. */

@@ -29,8 +29,10 @@
 
 #include "bdfarm.h"
 #include "clock.h"
+#include "deps.h"
 #include "fileio.h"
 #include "framefile.h"
+#include "jobdir.h"
 #include "log.h"
 #include "netrange.h"
 #include "proto.h"
@@ -469,6 +471,82 @@ peer_requestblenderfile(struct peer *p, const struct proto_request *req)
 	return 0;
 }
 
+/* Whether a path can go on a line of the protocol. */
+static int
+peer_path_sendable(const char *path)
+{
+	for (; *path != '\0'; path++) {
+		if ((unsigned char)*path < 0x20 || *path == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * REQUESTFILES (version 3): the .blend of a live job and every file it
+ * needs, by digest, size and path on the server; a missing one has "-"
+ * for a digest. NOK for no live job, or while its files are being read.
+ */
+static void
+peer_requestfiles(struct peer *p, const struct proto_request *req)
+{
+	struct job	 *job;
+	struct depfile	 *root, **list;
+	size_t		  n, i, sent = 0;
+
+	job = farm_find_blend(&p->server->farm, req->blend, req->digest);
+	if (job == NULL || job->files_pending ||
+	    (root = jobdir_job_needs(job)) == NULL) {
+		peer_reply(p, "NOK");
+		return;
+	}
+	n = deps_list(root, &list);
+	for (i = 1; i < n; i++)
+		sent += peer_path_sendable(list[i]->path);
+	peer_reply(p, "FILES %zu %s", sent + 1,
+	    job->allow_missing ? "allow-missing" : "-");
+	peer_reply(p, "%s %lld %s", job->blend_digest,
+	    (long long)job->blend_id.size, root->path);
+	for (i = 1; i < n; i++) {
+		if (!peer_path_sendable(list[i]->path))
+			continue;
+		if (list[i]->error != NULL || list[i]->digest[0] == '\0')
+			peer_reply(p, "- 0 %s", list[i]->path);
+		else
+			peer_reply(p, "%s %lld %s", list[i]->digest,
+			    (long long)list[i]->size, list[i]->path);
+	}
+	free(list);
+}
+
+/*
+ * REQUESTFILE (version 3): a file a live job's .blend needs, by digest,
+ * streamed as a .blend is; never a file no job needs. NOK if there is no
+ * such file, or it changed since it was hashed (it is checked again).
+ */
+static void
+peer_requestfile(struct peer *p, const struct proto_request *req)
+{
+	struct job	*job;
+	struct depfile	*root, *f = NULL;
+
+	job = farm_find_blend(&p->server->farm, req->blend, req->digest);
+	if (job != NULL && (root = jobdir_job_needs(job)) != NULL)
+		f = deps_find(root, req->file_digest);
+	if (f == NULL) {
+		log_info(_("%s: refused a file no job needs (%s)"),
+		    peer_name(p), req->file_digest);
+		peer_reply(p, "NOK");
+		return;
+	}
+	if (peer_send_file(p, f->path, &f->id) != 0) {
+		log_info(_("%s: %s changed or cannot be read; checking it "
+		    "again"), peer_name(p), f->path);
+		deps_check(root);
+		peer_reply(p, "NOK");
+	}
+}
+
 /*
  * A result of a wanted frame cannot be stored, for a reason of the
  * server's own: a frame out to this client goes back to the queue at
@@ -801,6 +879,19 @@ peer_progress(struct peer *p, const struct proto_request *req)
 	}
 }
 
+/* MISSING (version 3): a file Blender missed for a frame out to it. */
+static void
+peer_missing(struct peer *p, const struct proto_request *req)
+{
+	struct job	*job = peer_find_frame(p, req);
+
+	if (job != NULL && peer_speaks(p)) {
+		farm_file_missed(&p->server->farm, job, req->frame,
+		    peer_name(p), req->path);
+		server_changed(p->server);
+	}
+}
+
 /*
  * Add to *text prefix and line, but no more than PEER_FAILURE_SHOWN bytes
  * of line, cut between two characters and marked, so that a failure's
@@ -914,6 +1005,10 @@ peer_allowed(struct peer *p, enum proto_cmd cmd)
 	case PROTO_HOLD:
 	case PROTO_HELD:
 		return p->ext_version >= 2;
+	case PROTO_REQUESTFILES:
+	case PROTO_REQUESTFILE:
+	case PROTO_MISSING:
+		return p->ext_version >= 3;
 	default:
 		return 1;
 	}
@@ -985,6 +1080,15 @@ peer_request(struct peer *p, char *line)
 		break;
 	case PROTO_HELD:
 		peer_held(p);
+		break;
+	case PROTO_REQUESTFILES:
+		peer_requestfiles(p, &req);
+		break;
+	case PROTO_REQUESTFILE:
+		peer_requestfile(p, &req);
+		break;
+	case PROTO_MISSING:
+		peer_missing(p, &req);
 		break;
 	}
 	return 0;

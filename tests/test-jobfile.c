@@ -128,6 +128,34 @@ START_TEST(test_jobfile_line_count)
 }
 END_TEST
 
+/* Options after the three lines, which do not define the job. */
+START_TEST(test_jobfile_options)
+{
+	struct jobfile	 jf;
+	char		*cause = NULL;
+	const char	*plain = "/a.blend\n1\n2\n\n";
+	const char	*opt = "/a.blend\n1\n2\nallow-missing\n\n";
+	const char	*late = "/a.blend\n1\n2\n\n  allow-missing \r\n";
+
+	ck_assert_int_eq(jobfile_parse(plain, strlen(plain), &jf, &cause), 0);
+	ck_assert_int_eq(jf.allow_missing, 0);
+	ck_assert_uint_eq(jf.defined, strlen(plain));
+	jobfile_free(&jf);
+	ck_assert_int_eq(jobfile_parse(opt, strlen(opt), &jf, &cause), 0);
+	ck_assert_int_eq(jf.allow_missing, 1);
+	ck_assert_uint_eq(jf.defined, strlen("/a.blend\n1\n2\n"));
+	ck_assert_int_eq(jf.first, 1);
+	ck_assert_int_eq(jf.last, 2);
+	jobfile_free(&jf);
+	ck_assert_int_eq(jobfile_parse(late, strlen(late), &jf, &cause), 0);
+	ck_assert_int_eq(jf.allow_missing, 1);
+	ck_assert_uint_eq(jf.defined, strlen("/a.blend\n1\n2\n\n"));
+	jobfile_free(&jf);
+	BAD("/a.blend\n1\n2\nallow-missing now\n", "found more");
+	BAD("/a.blend\n1\n2\nallow_missing\n", "found more");
+}
+END_TEST
+
 START_TEST(test_jobfile_frames)
 {
 	BAD("/a.blend\none\n2\n", "first frame");
@@ -221,6 +249,7 @@ jobfile_suite(void)
 	tcase_add_test(bad, test_jobfile_nul);
 	tcase_add_test(bad, test_jobfile_size);
 	tcase_add_test(bad, test_jobfile_frame_count);
+	tcase_add_test(bad, test_jobfile_options);
 	suite_add_tcase(s, bad);
 	return s;
 }

@@ -640,6 +640,44 @@ START_TEST(test_proto_names_utf8)
 }
 END_TEST
 
+/* Version 3: the files a .blend names, and the files Blender missed. */
+START_TEST(test_proto_files)
+{
+	struct proto_request	 req;
+	char			 path[PROTO_MAX_PATH + 2], line[PROTO_MAX_LINE];
+
+	test_proto_ok("REQUESTFILES s.blend 0123456789abcdef0123456789abcdef",
+	    &req);
+	ck_assert_int_eq(req.cmd, PROTO_REQUESTFILES);
+	ck_assert_str_eq(req.blend, "s.blend");
+	test_proto_ok("REQUESTFILE s.blend 0123456789abcdef0123456789abcdef "
+	    "fedcba9876543210fedcba9876543210", &req);
+	ck_assert_int_eq(req.cmd, PROTO_REQUESTFILE);
+	ck_assert_str_eq(req.digest, "0123456789abcdef0123456789abcdef");
+	ck_assert_str_eq(req.file_digest, "fedcba9876543210fedcba9876543210");
+	test_proto_bad("REQUESTFILE s.blend 0123456789abcdef0123456789abcdef "
+	    "../../etc/passwd");
+	test_proto_bad("REQUESTFILE s.blend 0123456789abcdef0123456789abcdef");
+	test_proto_bad("REQUESTFILES s.blend");
+	test_proto_bad("REQUESTFILES ../s.blend "
+	    "0123456789abcdef0123456789abcdef");
+
+	test_proto_ok("MISSING s.blend 0123456789abcdef0123456789abcdef -4 "
+	    "/srv/tex/wood grain.png", &req);
+	ck_assert_int_eq(req.cmd, PROTO_MISSING);
+	ck_assert_int_eq(req.frame, -4);
+	ck_assert_str_eq(req.path, "/srv/tex/wood grain.png");
+	test_proto_ok("MISSING s.blend 0123456789abcdef0123456789abcdef 1 "
+	    "/a\033[2J", &req);
+	test_proto_bad("MISSING s.blend 0123456789abcdef0123456789abcdef 1");
+	test_proto_bad("MISSING s.blend 0123456789abcdef0123456789abcdef 1 ");
+	snprintf(line, sizeof line,
+	    "MISSING s.blend 0123456789abcdef0123456789abcdef 1 %s",
+	    test_proto_repeat(path, 'a', PROTO_MAX_PATH + 1));
+	ck_assert_str_eq(test_proto_bad(line), "bad missing file");
+}
+END_TEST
+
 /* The protocol suite, for unit.c. */
 Suite *
 proto_suite(void)
@@ -668,6 +706,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_sanitize_text);
 	tcase_add_test(tc, test_proto_sanitize_name_utf8);
 	tcase_add_test(tc, test_proto_names_utf8);
+	tcase_add_test(tc, test_proto_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -106,6 +106,22 @@ fuzz_proto_request(const uint8_t *data, size_t size)
 		break;
 	case PROTO_HELD:
 		break;
+	case PROTO_REQUESTFILES:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		break;
+	case PROTO_REQUESTFILE:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		FUZZ_ASSERT(proto_valid_digest(req.file_digest));
+		break;
+	case PROTO_MISSING:
+		FUZZ_ASSERT(proto_valid_file_name(req.blend));
+		FUZZ_ASSERT(proto_valid_digest(req.digest));
+		FUZZ_ASSERT(req.path != NULL && *req.path != '\0' &&
+		    strlen(req.path) <= PROTO_MAX_PATH);
+		FUZZ_ASSERT(proto_sanitize_text((char *)req.path) == 0);
+		break;
 	default:
 		abort();
 	}
