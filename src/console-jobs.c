@@ -26,6 +26,7 @@ struct console_jobs_layout {
 	int	state;
 	int	bar;
 	int	count;
+	int	files;
 	int	out;
 	int	avg;
 	int	eta;
@@ -92,6 +93,10 @@ console_jobs_state(struct console *c, const struct job *job, attr_t *attr,
 		*attr = c->attrs[CONSOLE_C_BAD];
 		return _("unavailable");
 	}
+	if (job->files_pending && job->invalid == NULL) {
+		*attr = c->attrs[CONSOLE_C_NORMAL];
+		return _("reading files");
+	}
 	if (job->invalid != NULL) {
 		*attr = c->attrs[CONSOLE_C_BAD];
 		return _("invalid");
@@ -151,11 +156,16 @@ console_jobs_layout(struct console *c, int width,
 	l->pri = 4;
 	l->state = 14;
 	l->count = console_jobs_count_width(c);
+	l->files = 11;
 	l->out = 4;
 	l->avg = 7;
 	l->eta = 7;
-	rest = width - (l->pri + l->state + l->count + l->out + l->avg +
-	    l->eta + 6);
+	rest = width - (l->pri + l->state + l->count + l->files + l->out +
+	    l->avg + l->eta + 7);
+	if (rest < 10 + 1 + 8) {
+		l->files = 0;
+		rest += 11 + 1;
+	}
 	if (rest < 10 + 1 + 8) {
 		l->avg = l->eta = 0;
 		rest += 7 + 7 + 2;
@@ -208,10 +218,53 @@ console_jobs_draw_titles(struct console *c, int y,
 	console_jobs_cell(c, y, &x, l->state, attr, _("STATE"), 0);
 	console_jobs_cell(c, y, &x, l->bar, attr, _("PROGRESS"), 0);
 	console_jobs_cell(c, y, &x, l->count, attr, _("DONE/ALL"), 1);
+	console_jobs_cell(c, y, &x, l->files, attr, _("FILES"), 1);
 	console_jobs_cell(c, y, &x, l->out, attr, _("OUT"), 1);
 	console_jobs_cell(c, y, &x, l->avg, attr, _("AVG"), 1);
 	console_jobs_cell(c, y, &x, l->eta, attr, _("ETA"), 1);
 	console_draw_fill(c, y, x, COLS - x, attr);
+}
+
+/* A size in bytes in a few characters: 999B, 12K, 3.4M, 56G. */
+static void
+console_jobs_size(uint64_t bytes, char *buf, size_t len)
+{
+	const char	*units = "BKMGTP";
+	double		 v = (double)bytes;
+
+	while (v >= 999.5 && units[1] != '\0') {
+		v /= 1024;
+		units++;
+	}
+	if (*units != 'B' && v < 9.95)
+		snprintf(buf, len, "%.1f%c", v, *units);
+	else
+		snprintf(buf, len, "%.0f%c", v, *units);
+}
+
+/*
+ * The job's files in a few words, to buf: how many and their size, or
+ * how many are missing on the server, or were missed on clients.
+ */
+static const char *
+console_jobs_files(struct console *c, const struct job *job, attr_t *attr,
+    char *buf, size_t len)
+{
+	char	size[16];
+
+	if (job->files == 0)
+		return "-";
+	if (job->files_missing > 0) {
+		*attr |= c->attrs[CONSOLE_C_BAD];
+		snprintf(buf, len, _("%zu missing"), job->files_missing);
+	} else if (job->client_missing > 0) {
+		*attr |= c->attrs[CONSOLE_C_BAD];
+		snprintf(buf, len, _("%zu missed"), job->client_missing);
+	} else {
+		console_jobs_size(job->files_bytes, size, sizeof size);
+		snprintf(buf, len, "%zu %s", job->files, size);
+	}
+	return buf;
 }
 
 /* Draw one job on line y. */
@@ -219,8 +272,8 @@ static void
 console_jobs_draw_row(struct console *c, int y, struct job *job,
     const struct console_jobs_layout *l, int selected, farm_time now)
 {
-	attr_t		 row = c->attrs[CONSOLE_C_NORMAL], state_attr;
-	const char	*state;
+	attr_t		 row = c->attrs[CONSOLE_C_NORMAL], state_attr, files_attr;
+	const char	*state, *files;
 	char		 buf[64], word[64];
 	int		 x = 0, rest;
 
@@ -245,6 +298,21 @@ console_jobs_draw_row(struct console *c, int y, struct job *job,
 		    job->unavailable);
 		x += l->bar;
 		console_draw_text(c, y, x++, 1, row, "");
+	} else if (l->bar > 0 && selected && (job->files_note != NULL ||
+	    job->client_missing_note != NULL)) {
+		/* The selected job names the files that are missing. */
+		char	*text;
+
+		if (job->files_note != NULL)
+			xasprintf(&text, _("missing: %s"), job->files_note);
+		else
+			xasprintf(&text, _("missed on a client: %s"),
+			    job->client_missing_note);
+		console_draw_text(c, y, x, l->bar, row |
+		    c->attrs[CONSOLE_C_BAD], text);
+		free(text);
+		x += l->bar;
+		console_draw_text(c, y, x++, 1, row, "");
 	} else if (l->bar > 0 && job_finished(job) && job->nfailed > 0) {
 		/* Nothing left to watch: say which frames failed instead. */
 		char	frames[256], *text;
@@ -263,6 +331,9 @@ console_jobs_draw_row(struct console *c, int y, struct job *job,
 	}
 	snprintf(buf, sizeof buf, "%zu/%zu", job->ndone, job->nframes);
 	console_jobs_cell(c, y, &x, l->count, row, buf, 1);
+	files_attr = row;
+	files = console_jobs_files(c, job, &files_attr, buf, sizeof buf);
+	console_jobs_cell(c, y, &x, l->files, files_attr, files, 1);
 	snprintf(buf, sizeof buf, "%zu", job->nout);
 	console_jobs_cell(c, y, &x, l->out, job->nout > 0 ?
 	    row | c->attrs[CONSOLE_C_OUT] : row, job->nout > 0 ? buf : "-", 1);

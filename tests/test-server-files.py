@@ -1,0 +1,257 @@
+"""Version 3 of the extension, server side: the files a job's .blend needs,
+read by the server from a scene the real Blender wrote (textures by
+absolute and relative path, a numbered sequence, UDIM tiles, a linked
+library with its own texture, a texture that is missing), plain and
+compressed; each file sent by digest and never a file no job needs; a
+change of a texture seen; the missing one named in the job log; and
+nothing of this for a client that speaks an older version."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import bdfarmtest
+from bdfarmtest import check, eq, md5_bytes, md5_file, wait_for
+from exttest import ExtFarm, BdfarmClient, closed_by_server
+
+BOUND = 30
+
+SCENE = r'''
+import bpy, os, sys
+top = sys.argv[sys.argv.index('--') + 1]
+
+def png(path, colour):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    im = bpy.data.images.new(os.path.basename(path), 4, 4)
+    im.pixels[:] = list(colour) * 16
+    im.filepath_raw = path
+    im.file_format = 'PNG'
+    im.save()
+    bpy.data.images.remove(im)
+
+png(top + '/assets/abs.png', (1, 0, 0, 1))
+png(top + '/proj/tex/rel.png', (0, 1, 0, 1))
+for n in range(1, 4):
+    png(top + '/proj/seq/s_%04d.png' % n, (0, 0, n / 4, 1))
+png(top + '/proj/seq/other.png', (1, 1, 1, 1))
+png(top + '/proj/udim/w.1001.png', (1, 1, 0, 1))
+png(top + '/proj/udim/w.1002.png', (0, 1, 1, 1))
+png(top + '/lib/libtex.png', (0.5, 0.5, 0.5, 1))
+
+bpy.ops.wm.read_factory_settings(use_empty=True)
+im = bpy.data.images.load(top + '/lib/libtex.png')
+im.filepath = '//libtex.png'
+mat = bpy.data.materials.new('libmat')
+mat.use_fake_user = True
+mat.use_nodes = True
+mat.node_tree.nodes.new('ShaderNodeTexImage').image = im
+bpy.ops.wm.save_as_mainfile(filepath=top + '/lib/lib.blend',
+                            relative_remap=False)
+
+bpy.ops.wm.read_factory_settings(use_empty=True)
+def image(name, path, source='FILE'):
+    im = bpy.data.images.new(name, 4, 4)
+    im.source = source
+    im.filepath = path
+    im.use_fake_user = True
+image('abs', top + '/assets/abs.png')
+image('rel', '//tex/rel.png')
+image('seq', '//seq/s_0001.png', 'SEQUENCE')
+image('udim', '//udim/w.<UDIM>.png', 'TILED')
+image('gone', '//tex/gone.png')
+with bpy.data.libraries.load(top + '/lib/lib.blend', link=True,
+                             relative=True) as (src, dst):
+    dst.materials = ['libmat']
+for m in dst.materials:
+    m.use_fake_user = True
+bpy.ops.wm.save_as_mainfile(filepath=top + '/proj/scene.blend',
+                            relative_remap=False)
+bpy.ops.wm.save_as_mainfile(filepath=top + '/proj/scene-z.blend',
+                            compress=True, copy=True, relative_remap=False)
+'''
+
+
+def build_scene(top):
+    script = os.path.join(top, 'scene.py')
+    with open(script, 'w') as f:
+        f.write(SCENE)
+    r = subprocess.run(['blender', '-b', '--factory-startup',
+                        '--python-exit-code', '1', '--python', script,
+                        '--', top], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    check(r.returncode == 0 and
+          os.path.exists(os.path.join(top, 'proj', 'scene-z.blend')),
+          'Blender built the scene:\n%s', r.stdout.decode()[-2000:])
+
+
+class V3Client(BdfarmClient):
+    """A client that greets with bdfarm/3 and asks for files."""
+
+    def hello3(self):
+        t = self.helo(extra='bdfarm/3 %s' % self.instance)
+        eq(t[2:], ['bdfarm/3'], 'version answered to bdfarm/3')
+
+    def files(self, blend, md5):
+        """The answer to REQUESTFILES: (flags, [(md5, size, path)]), or
+        None for NOK."""
+        self.send_line('REQUESTFILES %s %s' % (blend, md5))
+        head = self.read_line()
+        if head == 'NOK':
+            return None
+        t = head.split()
+        check(len(t) == 3 and t[0] == 'FILES', 'FILES answered %r', head)
+        entries = []
+        for _ in range(int(t[1])):
+            digest, size, path = self.read_line().split(' ', 2)
+            entries.append((digest, int(size), path))
+        return t[2], entries
+
+    def file(self, blend, md5, digest):
+        """The bytes of a file by digest, or None for NOK."""
+        self.send_line('REQUESTFILE %s %s %s' % (blend, md5, digest))
+        line = self.read_line()
+        if line == 'NOK':
+            return None
+        return self.read_exact(int(line))
+
+
+def expected(top, blend):
+    """What the job of blend needs: path -> md5 (None if missing)."""
+    paths = [blend, 'assets/abs.png', 'proj/tex/rel.png',
+             'proj/seq/s_0001.png', 'proj/seq/s_0002.png',
+             'proj/seq/s_0003.png', 'proj/udim/w.1001.png',
+             'proj/udim/w.1002.png', 'lib/lib.blend', 'lib/libtex.png']
+    want = {os.path.join(top, p): md5_file(os.path.join(top, p))
+            for p in paths}
+    want[os.path.join(top, 'proj/tex/gone.png')] = None
+    return want
+
+
+def listed(entries):
+    return {path: (None if digest == '-' else digest)
+            for digest, size, path in entries}
+
+
+def test_files_of_a_real_scene():
+    top = tempfile.mkdtemp(prefix='bdfarm-files.')
+    try:
+        build_scene(top)
+        with ExtFarm().start() as farm:
+            scene = os.path.join(top, 'proj', 'scene.blend')
+            zscene = os.path.join(top, 'proj', 'scene-z.blend')
+            farm.job('plain', scene, 1, 4)
+            farm.job('packed', zscene, 1, 4)
+            farm.wait_ready()
+            c = V3Client(farm.port)
+            c.hello3()
+            plain = ('scene.blend', md5_file(scene))
+            answer = wait_for(lambda: c.files(*plain), BOUND,
+                              what='the files of scene.blend')
+            flags, entries = answer
+            eq(flags, '-', 'flags of a job without allow-missing')
+            eq(entries[0], (plain[1], os.path.getsize(scene), scene),
+               'the .blend comes first')
+            eq(listed(entries), expected(top, scene),
+               'files of the plain scene')
+            for digest, size, path in entries[1:]:
+                if digest == '-':
+                    eq(size, 0, 'size of a missing file')
+                    continue
+                data = c.file(plain[0], plain[1], digest)
+                check(data is not None, '%s was refused', path)
+                eq(md5_bytes(data), digest, 'bytes of %s' % path)
+                eq(len(data), size, 'size of %s' % path)
+
+            # Never a file no job needs, even beside those it needs.
+            for other in ('proj/seq/other.png', 'scene.py'):
+                digest = md5_file(os.path.join(top, other))
+                eq(c.file(plain[0], plain[1], digest), None,
+                   'the server sent %s, which no job needs' % other)
+            check(farm.wait_log('refused a file no job needs'),
+                  'refusals are logged')
+            eq(c.file(plain[0], plain[1], md5_bytes(b'')), None,
+               'a file for a made-up digest')
+            eq(c.files('scene.blend', md5_bytes(b'x')), None,
+               'files of a .blend no job has')
+
+            # The compressed copy needs the same files.
+            packed = ('scene-z.blend', md5_file(zscene))
+            flags, zentries = wait_for(lambda: c.files(*packed), BOUND,
+                                       what='the files of scene-z.blend')
+            zwant = expected(top, zscene)
+            del zwant[zscene]
+            zgot = listed(zentries)
+            del zgot[zscene]
+            want = expected(top, scene)
+            del want[scene]
+            eq(zgot, want, 'files of the compressed scene')
+
+            # The missing texture is named in the job log.
+            gone = os.path.join(top, 'proj', 'tex', 'gone.png')
+            wait_for(lambda: 'missing on the server: ' + gone in
+                     farm.joblog('plain'), BOUND,
+                     what='the job log to name the missing texture')
+
+            # A texture that changes is hashed again and sent anew; one
+            # that appears is found.
+            rel = os.path.join(top, 'proj', 'tex', 'rel.png')
+            old = md5_file(rel)
+            with open(rel, 'ab') as f:
+                f.write(b'more')
+            shutil.copy(rel, gone)
+            new = md5_file(rel)
+
+            def changed():
+                got = listed(c.files(*plain)[1])
+                return got[rel] == new and got[gone] == md5_file(gone)
+            wait_for(changed, BOUND, what='the new texture to be listed')
+            eq(c.file(plain[0], plain[1], old), None,
+               'the old texture is no longer sent')
+            eq(md5_bytes(c.file(plain[0], plain[1], new)), new,
+               'the new texture is sent')
+            wait_for(lambda: 'every file it needs is found' in
+                     farm.joblog('plain'), BOUND,
+                     what='the job log to say nothing is missing')
+            c.close()
+
+            # A client of an older version may not ask.
+            old_client = BdfarmClient(farm.port)
+            t = old_client.helo(extra='bdfarm/2 7')
+            eq(t[2:], ['bdfarm/2'], 'version answered to bdfarm/2')
+            old_client.send_line('REQUESTFILES %s %s' % plain)
+            check(closed_by_server(old_client, BOUND),
+                  'a bdfarm/2 client asking for files is cut off')
+            old_client.close()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_allow_missing_does_not_start_over():
+    top = tempfile.mkdtemp(prefix='bdfarm-files.')
+    try:
+        with ExtFarm().start() as farm:
+            path, data = farm.blend('a.blend')
+            farm.job('a', path, 1, 3)
+            farm.wait_ready()
+            c = V3Client(farm.port)
+            c.hello3()
+            name = ('a.blend', md5_bytes(data))
+            flags, entries = c.files(*name)
+            eq(flags, '-', 'flags without the option')
+            eq(entries, [(name[1], len(data), path)],
+               'a stand-in .blend needs nothing')
+            with open(os.path.join(farm.jobdir, 'a.job'), 'a') as f:
+                f.write('allow-missing\n')
+            wait_for(lambda: c.files(*name)[0] == 'allow-missing', BOUND,
+                     what='the option to be read')
+            check('started over' not in farm.joblog('a'),
+                  'the option started the job over:\n%s', farm.joblog('a'))
+            c.close()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    bdfarmtest.main([test_files_of_a_real_scene,
+                     test_allow_missing_does_not_start_over], bound=240)
