@@ -160,9 +160,12 @@ deps_notified(evutil_socket_t fd, short events, void *arg)
 	d->changed(d->arg);
 }
 
-/* The file at path (absolute), known already or new and being hashed. */
+/*
+ * The file at path (absolute), known already or new and being hashed;
+ * a new .blend that is opened (root) waits for its owner to hash it.
+ */
 static struct depfile *
-deps_get(struct deps *d, const char *path, int blend)
+deps_get(struct deps *d, const char *path, int blend, int root)
 {
 	struct depfile	 key, *f;
 	void		*node;
@@ -176,6 +179,7 @@ deps_get(struct deps *d, const char *path, int blend)
 			f->blend = 1;
 			deps_start(f);
 		}
+		f->roots += root;
 		return f;
 	}
 	f = xcalloc(1, sizeof *f);
@@ -185,6 +189,7 @@ deps_get(struct deps *d, const char *path, int blend)
 	f->all_next = d->all;
 	d->all = f;
 	tsearch(f, &d->paths, deps_compare);
+	f->roots = root;
 	deps_start(f);
 	return f;
 }
@@ -240,7 +245,7 @@ deps_need_matching(struct depfile *f, const char *dir, const char *pattern,
 		xasprintf(&path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
 		    names[i]);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-			deps_need(f, deps_get(f->deps, path, 0));
+			deps_need(f, deps_get(f->deps, path, 0, 0));
 		free(path);
 		free(names[i]);
 	}
@@ -269,7 +274,7 @@ deps_need_folder(struct depfile *f, const char *dir, int depth,
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 			deps_need_folder(f, path, depth + 1, count);
 		else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			deps_need(f, deps_get(f->deps, path, 0));
+			deps_need(f, deps_get(f->deps, path, 0, 0));
 			(*count)++;
 		}
 		free(path);
@@ -285,7 +290,7 @@ deps_resolve(struct depfile *f, const struct blenddep *dep)
 	size_t	 count = 0;
 
 	if ((path = deppath_resolve(f->path, dep->path)) == NULL) {
-		deps_need(f, deps_get(f->deps, dep->path, 0));
+		deps_need(f, deps_get(f->deps, dep->path, 0, 0));
 		return;
 	}
 	dir = xstrdup(path);
@@ -294,20 +299,20 @@ deps_resolve(struct depfile *f, const struct blenddep *dep)
 	switch (dep->form) {
 	case BLENDDEP_FILE:
 		deps_need(f, deps_get(f->deps, path,
-		    dep->kind == BLENDDEP_LIBRARY));
+		    dep->kind == BLENDDEP_LIBRARY, 0));
 		break;
 	case BLENDDEP_SEQUENCE:
 		if (deps_need_matching(f, dir, deppath_base(path),
 		    deppath_sequence_match) == 0)
-			deps_need(f, deps_get(f->deps, path, 0));
+			deps_need(f, deps_get(f->deps, path, 0, 0));
 		break;
 	case BLENDDEP_TILES:
 		pattern = deppath_tiles_pattern(deppath_base(path));
 		if (pattern == NULL)
-			deps_need(f, deps_get(f->deps, path, 0));
+			deps_need(f, deps_get(f->deps, path, 0, 0));
 		else if (deps_need_matching(f, dir, pattern,
 		    deppath_tiles_match) == 0)
-			deps_need(f, deps_get(f->deps, path, 0));
+			deps_need(f, deps_get(f->deps, path, 0, 0));
 		free(pattern);
 		break;
 	case BLENDDEP_FOLDER:
@@ -357,19 +362,21 @@ deps_tap(const void *data, size_t len, void *arg)
 		deps_parse_failed(f, cause);
 }
 
-static void	deps_read_start(struct depfile *, int);
+static void	deps_pass(struct depfile *, int, int);
 
-/* The end of a pass over a file. */
+/*
+ * The end of a pass over a file: hashed (hex its digest), only read (hex
+ * ""), or not readable (hex NULL, and why). A .blend whose reader wants
+ * another pass is read once more; one that changed meanwhile, again.
+ */
 static void
-deps_hashed(const char *hex, const struct stat *st, const char *error,
-    void *arg)
+deps_passed(struct depfile *f, const char *hex, const struct stat *st,
+    const char *error)
 {
-	struct depfile	*f = arg;
 	struct file_id	 id;
 	char		*cause = NULL;
 	int		 more;
 
-	f->hasher = NULL;
 	if (hex == NULL) {
 		deps_reset(f);
 		free(f->error);
@@ -379,19 +386,22 @@ deps_hashed(const char *hex, const struct stat *st, const char *error,
 		return;
 	}
 	fileio_id(st, &id);
-	if (f->pass == 2 && strcmp(hex, f->digest) != 0) {
-		deps_start(f);		/* changed between the passes */
+	if (f->pass == 2 && !fileio_id_equal(&id, &f->read_id)) {
+		deps_pass(f, 1, f->roots == 0);
 		return;
 	}
-	snprintf(f->digest, sizeof f->digest, "%s", hex);
-	f->id = id;
+	f->read_id = id;
+	if (hex[0] != '\0') {
+		snprintf(f->digest, sizeof f->digest, "%s", hex);
+		f->id = id;
+	}
 	f->size = (int64_t)st->st_size;
 	free(f->error);
 	f->error = NULL;
 	if (f->reader != NULL) {
 		more = blendfile_end(f->reader, &cause);
 		if (more == 1 && f->pass == 1) {
-			deps_read_start(f, 2);
+			deps_pass(f, 2, 0);
 			return;
 		}
 		if (more == 0)
@@ -404,19 +414,41 @@ deps_hashed(const char *hex, const struct stat *st, const char *error,
 	deps_notify(f->deps);
 }
 
-/* Read f from its start, hashing it and, if a .blend, reading it. */
+/* A hasher of the deps' own is done. */
 static void
-deps_read_start(struct depfile *f, int pass)
+deps_hashed(const char *hex, const struct stat *st, const char *error,
+    void *arg)
+{
+	struct depfile	*f = arg;
+
+	f->hasher = NULL;
+	deps_passed(f, hex, st, error);
+}
+
+/* Start reading a .blend from its start, for pass 1. */
+static void
+deps_reader_start(struct depfile *f)
+{
+	blendfile_free(f->reader);
+	f->reader = blendfile_new(deppath_base(f->path));
+	free(f->parse_error);
+	f->parse_error = NULL;
+}
+
+/* Go over f from its start, hashing it or only reading it. */
+static void
+deps_pass(struct depfile *f, int pass, int hashing)
 {
 	f->pass = pass;
-	f->hasher = hasher_start(f->deps->base, f->path, deps_hashed, f);
+	if (hashing)
+		f->hasher = hasher_start(f->deps->base, f->path, deps_hashed,
+		    f);
+	else
+		f->hasher = hasher_start_reading(f->deps->base, f->path,
+		    deps_hashed, f);
 	if (f->blend) {
-		if (pass == 1) {
-			blendfile_free(f->reader);
-			f->reader = blendfile_new(deppath_base(f->path));
-			free(f->parse_error);
-			f->parse_error = NULL;
-		}
+		if (pass == 1)
+			deps_reader_start(f);
 		hasher_set_tap(f->hasher, deps_tap, f);
 	}
 }
@@ -424,18 +456,22 @@ deps_read_start(struct depfile *f, int pass)
 /*
  * Hash (and read) f again from the start. A path that is not absolute
  * was written on another system and means nothing here: it is missing.
+ * A .blend that was opened is hashed by its owner, who lets it be read
+ * on the way (deps_root_tap).
  */
 static void
 deps_start(struct depfile *f)
 {
 	deps_reset(f);
+	if (f->roots > 0)
+		return;
 	f->digest[0] = '\0';
 	if (f->path[0] != '/') {
 		free(f->error);
 		f->error = xstrdup(_("a path for another system"));
 		return;
 	}
-	deps_read_start(f, 1);
+	deps_pass(f, 1, 1);
 }
 
 /*
@@ -449,7 +485,7 @@ deps_check_file(struct depfile *f)
 	struct file_id	id;
 	char		*why;
 
-	if (f->path[0] != '/')
+	if (f->path[0] != '/' || f->roots > 0)
 		return 0;
 	if (f->hasher != NULL)
 		return 1;
@@ -505,10 +541,47 @@ deps_free(struct deps *d)
 struct depfile *
 deps_open(struct deps *d, const char *path)
 {
-	struct depfile	*f = deps_get(d, path, 1);
+	return deps_get(d, path, 1, 1);
+}
 
-	f->roots++;
-	return f;
+/*
+ * The owner of a .blend opened with deps_open starts hashing it with h:
+ * it is read on the way, from its start.
+ */
+void
+deps_root_tap(struct depfile *root, struct hasher *h)
+{
+	deps_reset(root);
+	root->pass = 1;
+	deps_reader_start(root);
+	hasher_set_tap(h, deps_tap, root);
+}
+
+/* The owner's hasher of an opened .blend is done (see hasher_done_fn). */
+void
+deps_root_hashed(struct depfile *root, const char *hex,
+    const struct stat *st, const char *error)
+{
+	if (root->pass == 1 && root->hasher == NULL)
+		deps_passed(root, hex, st, error);
+}
+
+/*
+ * The owner knows an opened .blend's digest without hashing it (from the
+ * saved state): it is read for what it needs, unless it was already.
+ */
+void
+deps_root_known(struct depfile *root, const char *hex,
+    const struct file_id *id)
+{
+	if (root->hasher != NULL || (root->pass == 0 &&
+	    fileio_id_equal(&root->read_id, id) &&
+	    strcmp(root->digest, hex) == 0))
+		return;
+	deps_reset(root);
+	snprintf(root->digest, sizeof root->digest, "%s", hex);
+	root->id = *id;
+	deps_pass(root, 1, 0);
 }
 
 /* Close a .blend opened with deps_open. */

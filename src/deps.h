@@ -15,6 +15,8 @@
 
 struct event_base;
 struct deps;
+struct hasher;
+struct stat;
 
 /* One file on the server that a .blend needs, or the .blend itself. */
 struct depfile {
@@ -22,6 +24,7 @@ struct depfile {
 	int		 blend;		/* a .blend: read for what it needs */
 	char		 digest[DIGEST_HEX_SIZE]; /* "" until hashed */
 	struct file_id	 id;		/* where digest was taken */
+	struct file_id	 read_id;	/* where it was last read whole */
 	int64_t		 size;
 	char		*error;		/* why it is missing, or NULL */
 	char		*parse_error;	/* a .blend that could not be read */
@@ -53,6 +56,11 @@ struct deps	*deps_new(struct event_base *, deps_changed_fn, void *);
 void		 deps_free(struct deps *);
 struct depfile	*deps_open(struct deps *, const char *);
 void		 deps_close(struct depfile *);
+void		 deps_root_tap(struct depfile *, struct hasher *);
+void		 deps_root_hashed(struct depfile *, const char *,
+		     const struct stat *, const char *);
+void		 deps_root_known(struct depfile *, const char *,
+		     const struct file_id *);
 void		 deps_check(struct depfile *);
 void		 deps_summarize(struct depfile *, struct deps_summary *);
 size_t		 deps_list(struct depfile *, struct depfile ***);

@@ -39,6 +39,7 @@ struct hasher {
 	void		*arg;
 	hasher_tap_fn	 tap;		/* sees every slice, or NULL */
 	void		*tap_arg;
+	int		 reading;	/* only for the tap: no digest */
 	int		 running;	/* else waiting for its turn */
 	int		 started;	/* has had its first turn */
 	TAILQ_ENTRY(hasher) entry;	/* in hasher_waiting */
@@ -126,7 +127,8 @@ hasher_free(struct hasher *h)
 	struct hasher	*next;
 
 	if (h->started)
-		log_debug("done hashing %s", h->path);
+		log_debug("done %s %s", h->reading ? "reading" : "hashing",
+		    h->path);
 	if (h->running) {
 		hasher_running--;
 		if ((next = TAILQ_FIRST(&hasher_waiting)) != NULL) {
@@ -156,7 +158,7 @@ hasher_finish(struct hasher *h, const char *hex, const char *error)
 static int
 hasher_open(struct hasher *h, char **error)
 {
-	log_debug("hashing %s", h->path);
+	log_debug("%s %s", h->reading ? "reading" : "hashing", h->path);
 	h->started = 1;
 	if ((h->fd = open(h->path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(h->fd, &h->st) == -1) {
@@ -191,7 +193,8 @@ hasher_slice(evutil_socket_t fd, short events, void *arg)
 		goto fail;
 	n = read(h->fd, h->buf, HASHER_SLICE);
 	if (n > 0) {
-		digest_update(h->digest, h->buf, (size_t)n);
+		if (!h->reading)
+			digest_update(h->digest, h->buf, (size_t)n);
 		if (h->tap != NULL)
 			h->tap(h->buf, (size_t)n, h->tap_arg);
 		event_add(h->ev, &zero);
@@ -206,6 +209,8 @@ hasher_slice(evutil_socket_t fd, short events, void *arg)
 	if (error != NULL)
 		goto fail;
 	digest_final(h->digest, hex);
+	if (h->reading)
+		hex[0] = '\0';
 	hasher_finish(h, hex, NULL);
 	return;
 
@@ -244,6 +249,20 @@ hasher_set_tap(struct hasher *h, hasher_tap_fn tap, void *arg)
 {
 	h->tap = tap;
 	h->tap_arg = arg;
+}
+
+/*
+ * Read path in slices as hasher_start does, for a tap (set before the
+ * first turn) alone: done gets "" for a digest.
+ */
+struct hasher *
+hasher_start_reading(struct event_base *base, const char *path,
+    hasher_done_fn done, void *arg)
+{
+	struct hasher	*h = hasher_start(base, path, done, arg);
+
+	h->reading = 1;
+	return h;
 }
 
 /* Stop a hasher before it finishes; its callback is not called. */

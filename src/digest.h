@@ -30,6 +30,8 @@ void		 digest_buffer(const void *, size_t, char [DIGEST_HEX_SIZE]);
 
 struct hasher	*hasher_start(struct event_base *, const char *,
 		     hasher_done_fn, void *);
+struct hasher	*hasher_start_reading(struct event_base *, const char *,
+		     hasher_done_fn, void *);
 void		 hasher_set_tap(struct hasher *, hasher_tap_fn, void *);
 void		 hasher_cancel(struct hasher *);
 

@@ -394,6 +394,7 @@ jobdir_blend_hashed(const char *hex, const struct stat *st, const char *error,
 	struct jobdir_blend	*b = arg;
 
 	b->hasher = NULL;
+	deps_root_hashed(b->needs, hex, st, error);
 	if (hex == NULL) {
 		jobdir_blend_set_error(b, error);
 		return;
@@ -467,6 +468,7 @@ jobdir_blend_check(struct jobdir_blend *b)
 	if (jobdir_blend_known(b, &id)) {
 		hasher_cancel(b->hasher);
 		b->hasher = NULL;
+		deps_root_known(b->needs, b->digest, &id);
 		free(b->error);
 		b->error = NULL;
 		jobdir_blend_update(b);
@@ -477,6 +479,7 @@ jobdir_blend_check(struct jobdir_blend *b)
 	hasher_cancel(b->hasher);
 	b->hashing_id = id;
 	b->hasher = hasher_start(jd->base, b->path, jobdir_blend_hashed, b);
+	deps_root_tap(b->needs, b->hasher);
 }
 
 /* Let a job name the .blend its file gives, checking a new one at once. */

@@ -69,7 +69,8 @@ def test_version_answered():
     with ExtFarm().start() as farm:
         for extra, want in (('bdfarm/2 1', ['bdfarm/2']),
                             ('bdfarm/1 2', ['bdfarm/1']),
-                            ('bdfarm/9 3', ['bdfarm/2']),
+                            ('bdfarm/3 4', ['bdfarm/3']),
+                            ('bdfarm/9 3', ['bdfarm/3']),
                             (None, [])):
             with farm.client() as c:
                 line = 'HELO v.example' + (' ' + extra if extra else '')

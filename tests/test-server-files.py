@@ -215,6 +215,18 @@ def test_files_of_a_real_scene():
                      what='the job log to say nothing is missing')
             c.close()
 
+            # After a restart, the .blend known from the saved state is
+            # read again for what it needs.
+            farm.stop()
+            farm.start()
+            c = V3Client(farm.port)
+            c.hello3()
+            c_entries = wait_for(lambda: c.files(*plain), BOUND,
+                                 what='the files after a restart')[1]
+            eq(listed(c_entries)[rel], new, 'the texture after a restart')
+            eq(len(c_entries), len(entries), 'files after a restart')
+            c.close()
+
             # A client of an older version may not ask.
             old_client = BdfarmClient(farm.port)
             t = old_client.helo(extra='bdfarm/2 7')
