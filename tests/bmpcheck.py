@@ -1,8 +1,18 @@
 # bmpcheck.py: reads the BMP pictures Blender writes and compares regions
 # of a frame with the colours a test expects of them (see deps-scene.py's
-# expect.json).
+# expect.json). From a shell:
+#
+#   python3 bmpcheck.py EXPECT.json FRAME PICTURE.bmp [--missing N]...
+#
+# prints what is wrong and exits 1, or exits 0; each --missing N says that
+# region N (from 1) must show Blender's magenta for a missing texture.
 
+import argparse
+import json
 import struct
+import sys
+
+MAGENTA = (255, 0, 255)
 
 
 def read_bmp(path):
@@ -48,10 +58,11 @@ def region_colour(pixels, region):
     return tuple(round(s / count, 1) for s in sums)
 
 
-def check_frame(path, expect, frame, tolerance=3):
+def check_frame(path, expect, frame, tolerance=3, missing=()):
     """The ways in which picture path differs from what expect (the
-    contents of expect.json) says frame must show: an empty list when it
-    is right."""
+    contents of expect.json) says frame must show, but with magenta in
+    the regions numbered (from 1) in missing: an empty list when it is
+    right."""
     width, height, pixels = read_bmp(path)
     if (width, height) != (expect["width"], expect["height"]):
         return ["%s: %dx%d, not %dx%d" % (path, width, height,
@@ -59,6 +70,8 @@ def check_frame(path, expect, frame, tolerance=3):
     wrong = []
     colours = expect["frames"][str(frame)]
     for n, (region, want) in enumerate(zip(expect["regions"], colours), 1):
+        if n in missing:
+            want = MAGENTA
         got = region_colour(pixels, region)
         # Each pixel, not only the mean, must be near the colour.
         x0, y0, x1, y1 = region
@@ -71,3 +84,23 @@ def check_frame(path, expect, frame, tolerance=3):
                          " (a pixel is %d off)"
                          % (path, frame, n, got, tuple(want), worst))
     return wrong
+
+
+def main():
+    p = argparse.ArgumentParser(prog="bmpcheck.py")
+    p.add_argument("expect")
+    p.add_argument("frame", type=int)
+    p.add_argument("picture")
+    p.add_argument("--missing", type=int, action="append", default=[])
+    args = p.parse_args()
+    with open(args.expect) as f:
+        expect = json.load(f)
+    wrong = check_frame(args.picture, expect, args.frame,
+                        missing=args.missing)
+    for line in wrong:
+        print(line)
+    sys.exit(1 if wrong else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 # way a render client must be sent them.
 #
 #   blender -b --factory-startup --python tests/deps-scene.py -- OUTDIR \
-#       [--compress]
+#       [--compress] [--absolute-library]
 #
 # Under OUTDIR: the textures and a library under assets/, the scene
 # assets/proj/scene.blend, and expect.json, which says what each frame
@@ -15,8 +15,9 @@
 #   2. assets/proj/tex/rel.png as //tex/rel.png,
 #   3. the sequence assets/proj/seq/seq_0001.png .. seq_0004.png, one
 #      image a frame,
-#   4. a plane linked from //../lib/lib.blend, whose own material shows
-#      //libtex.png, relative to the library.
+#   4. a plane linked from //../lib/lib.blend (or, with
+#      --absolute-library, from its absolute path), whose own material
+#      shows //libtex.png, relative to the library.
 #
 # Every colour has channels of 0 or 255 only, so that they come through
 # sRGB unchanged; none is magenta, which Blender shows for missing
@@ -47,6 +48,7 @@ def deps_arguments():
     p = argparse.ArgumentParser(prog="deps-scene.py")
     p.add_argument("outdir")
     p.add_argument("--compress", action="store_true")
+    p.add_argument("--absolute-library", action="store_true")
     return p.parse_args(argv)
 
 
@@ -209,8 +211,9 @@ def deps_build(args):
     tex.image_user.use_auto_refresh = True
     deps_plane(2, mat)
 
+    relative = not args.absolute_library
     with bpy.data.libraries.load(lib_path, link=True,
-                                 relative=True) as (src, dst):
+                                 relative=relative) as (src, dst):
         dst.objects = ["libplane"]
     scene.collection.objects.link(dst.objects[0])
 
