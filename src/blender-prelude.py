@@ -11,8 +11,11 @@
 # one line each, as "Warning: Path '...' not found", and the line
 # "bdfarm: prelude done" tells the client that this script ran.
 #
-# Not covered: the strips of the video sequence editor and the surfaces
-# of dynamic paint keep their paths.
+# Point caches on disk that are not external sit in //blendcache_NAME/
+# beside the .blend and need nothing; external ones (of modifiers and
+# particle systems) and fluid cache folders are pointed into ROOT. Not
+# covered: the strips of the video sequence editor and the surfaces of
+# dynamic paint keep their paths.
 
 import os
 
@@ -32,9 +35,10 @@ def rooted(root, path, library=None, folder=False):
     if absolute == root or absolute.startswith(root + os.sep):
         return None
     inside = root + absolute
-    if os.path.exists(os.path.dirname(inside) if folder else inside):
-        return inside
-    return None
+    if not os.path.exists(os.path.dirname(inside) if folder else inside):
+        return None
+    # Cache folders keep the slash that ends them.
+    return inside + os.sep if path.endswith(os.sep) else inside
 
 
 def is_kept(block):
@@ -86,7 +90,7 @@ def remap_caches(root):
         for mod in obj.modifiers:
             if mod.type == "FLUID" and mod.fluid_type == "DOMAIN":
                 settings = mod.domain_settings
-                inside = rooted(root, settings.cache_directory.rstrip("/"),
+                inside = rooted(root, settings.cache_directory,
                                 obj.library)
                 if inside:
                     settings.cache_directory = inside
