@@ -55,14 +55,28 @@ def is_many(block):
             or getattr(block, "is_sequence", False))
 
 
-def remap_libraries(root):
+def library_to_remap(root):
+    """A library that ROOT holds elsewhere, and where; else None."""
     for lib in bpy.data.libraries:
-        if lib.packed_file is not None:
-            continue
-        inside = rooted(root, lib.filepath, lib.parent)
-        if inside:
-            lib.filepath = inside
-            lib.reload()
+        if lib.packed_file is None:
+            inside = rooted(root, lib.filepath, lib.parent)
+            if inside:
+                return lib, inside
+    return None
+
+
+def remap_libraries(root):
+    # Reloading a library reads anew the libraries that it links, with
+    # the paths that it holds: look again after each. A library in ROOT
+    # is not looked at again, so this ends. (Reloading such an indirect
+    # library makes Blender 3.4 print "Code marked as unreachable has
+    # been executed" on stderr; its data loads all the same.)
+    found = library_to_remap(root)
+    while found:
+        lib, found = found
+        lib.filepath = found
+        lib.reload()
+        found = library_to_remap(root)
 
 
 def remap_blocks(root):
