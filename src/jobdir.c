@@ -68,6 +68,8 @@ struct jobdir_blend {
 	struct file_id		 digest_id;	/* where digest was taken */
 	char			*error;		/* why it cannot be read now */
 	struct depfile		*needs;		/* it and the files it needs */
+	struct deps_summary	 files;		/* what they come to */
+	char			*missing;	/* which are missing, or NULL */
 	struct hasher		*hasher;
 	struct file_id		 hashing_id;	/* what the hasher was asked */
 	unsigned		 checked;	/* the last check round */
@@ -137,6 +139,7 @@ struct jobdir {
 
 static void	jobdir_scan_start(struct jobdir *, const char *);
 static void	jobdir_job_update(struct jobdir_job *);
+static void	jobdir_blend_files(struct jobdir_blend *);
 
 /* Whether name ends in suffix. */
 static int
@@ -507,6 +510,7 @@ jobdir_blend_join(struct jobdir_job *jj)
 	tsearch(b, &jd->blend_paths, jobdir_blend_compare);
 	TAILQ_INSERT_TAIL(&jd->blends, b, entry);
 	b->needs = deps_open(jd->deps, b->path);
+	jobdir_blend_files(b);
 	jobdir_blend_check(b);
 }
 
@@ -525,6 +529,7 @@ jobdir_blend_leave(struct jobdir_job *jj)
 		return;
 	hasher_cancel(b->hasher);
 	deps_close(b->needs);
+	free(b->missing);
 	tdelete(b, &jd->blend_paths, jobdir_blend_compare);
 	TAILQ_REMOVE(&jd->blends, b, entry);
 	free(b->error);
@@ -594,44 +599,54 @@ jobdir_remove_job(struct jobdir_job *jj)
 }
 
 /*
+ * Sum up the files a .blend needs, once for all the jobs that name it,
+ * naming a few of the missing ones.
+ */
+static void
+jobdir_blend_files(struct jobdir_blend *b)
+{
+	struct depfile	**list;
+	char		 *next;
+	size_t		  n, i, named = 0;
+
+	deps_summarize(b->needs, &b->files);
+	free(b->missing);
+	b->missing = NULL;
+	if (!b->files.ready || b->files.missing == 0)
+		return;
+	n = deps_list(b->needs, &list);
+	for (i = 0; i < n; i++) {
+		if (list[i]->error == NULL)
+			continue;
+		if (named++ == JOBDIR_MISSING_NAMED) {
+			xasprintf(&next, "%s, and %zu more", b->missing,
+			    b->files.missing - JOBDIR_MISSING_NAMED);
+			free(b->missing);
+			b->missing = next;
+			break;
+		}
+		xasprintf(&next, "%s%s%s (%s)", b->missing != NULL ?
+		    b->missing : "", b->missing != NULL ? ", " : "",
+		    list[i]->path, list[i]->error);
+		free(b->missing);
+		b->missing = next;
+	}
+	free(list);
+}
+
+/*
  * Tell the farm what the files a job's .blend needs come to: no frame
- * goes out until every one is hashed or known missing, and the missing
- * ones are named, a few, for the console and the job log.
+ * goes out until every one is hashed or known missing.
  */
 static void
 jobdir_job_files(struct jobdir_job *jj)
 {
-	struct deps_summary	  sum;
-	struct depfile		**list;
-	char			 *note = NULL, *next;
-	size_t			  n, i, named = 0;
+	struct jobdir_blend	*b = jj->blend;
 
-	if (jj->blend == NULL || jj->blend->error != NULL)
+	if (b == NULL || b->error != NULL)
 		return;
-	deps_summarize(jj->blend->needs, &sum);
-	if (sum.ready && sum.missing > 0) {
-		n = deps_list(jj->blend->needs, &list);
-		for (i = 0; i < n; i++) {
-			if (list[i]->error == NULL)
-				continue;
-			if (named++ == JOBDIR_MISSING_NAMED) {
-				xasprintf(&next, "%s, and %zu more", note,
-				    sum.missing - JOBDIR_MISSING_NAMED);
-				free(note);
-				note = next;
-				break;
-			}
-			xasprintf(&next, "%s%s%s (%s)", note != NULL ? note : "",
-			    note != NULL ? ", " : "", list[i]->path,
-			    list[i]->error);
-			free(note);
-			note = next;
-		}
-		free(list);
-	}
-	farm_set_files(jj->jd->farm, jj->job, !sum.ready, sum.files,
-	    sum.bytes, sum.missing, note);
-	free(note);
+	farm_set_files(jj->jd->farm, jj->job, !b->files.ready, b->files.files,
+	    b->files.bytes, b->files.missing, b->missing);
 }
 
 /*
@@ -1138,8 +1153,10 @@ jobdir_deps_changed(void *arg)
 	struct jobdir		*jd = arg;
 	struct jobdir_blend	*b;
 
-	TAILQ_FOREACH(b, &jd->blends, entry)
+	TAILQ_FOREACH(b, &jd->blends, entry) {
+		jobdir_blend_files(b);
 		jobdir_blend_update(b);
+	}
 }
 
 /*
