@@ -358,7 +358,7 @@ proto_parse_missing(char *line, struct proto_request *req, const char **cause)
 
 	req->cmd = PROTO_MISSING;
 	if ((rest = proto_split_rest(line, t, 4)) == NULL || *rest == '\0' ||
-	    strlen(rest) > PROTO_MAX_PATH) {
+	    strlen(rest) > PROTO_MAX_MISSING) {
 		*cause = "bad missing file";
 		return -1;
 	}

@@ -41,7 +41,7 @@ enum proto_cmd {
 };
 
 #define PROTO_MAX_FAILURE_LINES	20	/* output lines after FAILED */
-#define PROTO_MAX_PATH		1024	/* longest path in MISSING */
+#define PROTO_MAX_MISSING	1024	/* longest path in MISSING */
 
 /* One request from a client; strings point into the parsed line. */
 struct proto_request {

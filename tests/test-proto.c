@@ -644,7 +644,7 @@ END_TEST
 START_TEST(test_proto_files)
 {
 	struct proto_request	 req;
-	char			 path[PROTO_MAX_PATH + 2], line[PROTO_MAX_LINE];
+	char			 path[PROTO_MAX_MISSING + 2], line[PROTO_MAX_LINE];
 
 	test_proto_ok("REQUESTFILES s.blend 0123456789abcdef0123456789abcdef",
 	    &req);
@@ -673,7 +673,7 @@ START_TEST(test_proto_files)
 	test_proto_bad("MISSING s.blend 0123456789abcdef0123456789abcdef 1 ");
 	snprintf(line, sizeof line,
 	    "MISSING s.blend 0123456789abcdef0123456789abcdef 1 %s",
-	    test_proto_repeat(path, 'a', PROTO_MAX_PATH + 1));
+	    test_proto_repeat(path, 'a', PROTO_MAX_MISSING + 1));
 	ck_assert_str_eq(test_proto_bad(line), "bad missing file");
 }
 END_TEST

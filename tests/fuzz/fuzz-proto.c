@@ -119,7 +119,7 @@ fuzz_proto_request(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(proto_valid_file_name(req.blend));
 		FUZZ_ASSERT(proto_valid_digest(req.digest));
 		FUZZ_ASSERT(req.path != NULL && *req.path != '\0' &&
-		    strlen(req.path) <= PROTO_MAX_PATH);
+		    strlen(req.path) <= PROTO_MAX_MISSING);
 		FUZZ_ASSERT(proto_sanitize_text((char *)req.path) == 0);
 		break;
 	default:
