@@ -113,10 +113,14 @@ try:
                                      "0002.bmp"), expect, 2)
     check(not wrong, "the second job's frame is right:\n%s"
           % "\n".join(wrong))
-    later = client.log()[len(sent):]
-    fetched = [line for line in later.splitlines() if "fetched" in line]
-    check(len(fetched) == 1 and "second.blend" in fetched[0],
-          "for the second job only its .blend was fetched: %r" % fetched)
+    first = [line for line in sent.splitlines() if "fetched" in line]
+    check(len(first) == len(expect["files"]),
+          "for the first job each file it needs was fetched once: %r"
+          % first)
+    later = [line for line in client.log()[len(sent):].splitlines()
+             if "fetched" in line]
+    check(not later, "for the second job no file but its .blend was "
+          "fetched: %r" % later)
     received = frames_received(server.joblog("deps"))
     check(sorted(received) == [1, 2, 3, 4], "each frame arrived once")
 
@@ -142,6 +146,10 @@ try:
     check(not os.path.exists(server.framedir("broken")) or
           not os.listdir(server.framedir("broken")),
           "no frame with a missing texture was stored")
+except BaseException:
+    print("--- client log")
+    print(client.log()[-4000:])
+    raise
 finally:
     client.stop()
     server.stop()
