@@ -95,7 +95,9 @@ struct blendfile {
 	uint64_t		 nr;
 	uint64_t		 len;
 	uint64_t		 got;
-	unsigned char		*body;		/* NULL if the block is skipped */
+	int			 keep;		/* whether the body is kept */
+	unsigned char		*body;		/* what came of it so far */
+	size_t			 bodycap;
 	int			 keepid;	/* an ID block to keep for later */
 
 	struct sdna		*sdna;
@@ -192,6 +194,8 @@ blendfile_rewind(struct blendfile *bf)
 	bf->headlen = 12;
 	free(bf->body);
 	bf->body = NULL;
+	bf->bodycap = 0;
+	bf->keep = 0;
 }
 
 /* Release a blendfile and its list. */
@@ -719,6 +723,7 @@ blendfile_bhead(struct blendfile *bf, char **cause)
 	bf->len = len;
 	bf->got = 0;
 	bf->keepid = 0;
+	bf->keep = 0;
 	bf->state = BLENDFILE_BODY;
 
 	if (memcmp(bf->code, "DNA1", 4) == 0) {
@@ -754,8 +759,30 @@ blendfile_bhead(struct blendfile *bf, char **cause)
 		}
 	} else
 		return 0;
-	bf->body = xmalloc(bf->len > 0 ? bf->len : 1);
+	bf->keep = 1;
 	return 0;
+}
+
+/*
+ * Keep n more bytes of the current body. The room grows with what came,
+ * not with what the header claims, so a short file cannot make the
+ * reader take the most a block may have.
+ */
+static void
+blendfile_keep(struct blendfile *bf, const unsigned char *p, size_t n)
+{
+	size_t	cap = bf->bodycap;
+
+	if (bf->got + n > cap) {
+		cap = cap < 4096 ? 4096 : cap;
+		while (cap < bf->got + n)
+			cap *= 2;
+		if (cap > bf->len)
+			cap = bf->len;
+		bf->body = xreallocarray(bf->body, cap, 1);
+		bf->bodycap = cap;
+	}
+	memcpy(bf->body + bf->got, p, n);
 }
 
 /* A block's body has all come: read it, keep it, or parse the layouts. */
@@ -767,10 +794,14 @@ blendfile_body(struct blendfile *bf, char **cause)
 	int			 rc = 0;
 
 	bf->body = NULL;
+	bf->bodycap = 0;
 	bf->state = BLENDFILE_BHEAD;
 	bf->nhead = 0;
-	if (body == NULL)
+	if (!bf->keep)
 		return 0;
+	bf->keep = 0;
+	if (body == NULL)
+		body = xmalloc(1);	/* an empty block */
 	if (memcmp(bf->code, "DNA1", 4) == 0)
 		rc = blendfile_dna(bf, body, bf->len, cause);
 	else if (bf->keepid) {
@@ -803,8 +834,8 @@ blendfile_blocks(struct blendfile *bf, const unsigned char *p, size_t len)
 			n = len;
 			if (n > bf->len - bf->got)
 				n = bf->len - bf->got;
-			if (bf->body != NULL)
-				memcpy(bf->body + bf->got, p, n);
+			if (bf->keep && n > 0)
+				blendfile_keep(bf, p, n);
 			bf->got += n;
 			p += n;
 			len -= n;
