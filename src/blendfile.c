@@ -28,10 +28,12 @@
 #define BLENDFILE_OUT_SIZE	65536	/* inflated bytes handled at once */
 #define BLENDFILE_STRUCTS_MAX	65536	/* struct numbers a block may use */
 #define BLENDFILE_DEPS_MAX	100000	/* dependencies one file may list */
+#define BLENDFILE_FLUID_MAX	4096	/* fluid domains' caches remembered */
 
 /* Bits of PointCache.flag (DNA_object_force_types.h). */
 #define BLENDFILE_PTCACHE_DISK_CACHE	0x40
 #define BLENDFILE_PTCACHE_EXTERNAL	0x200
+#define BLENDFILE_PTCACHE_FAKE_SMOKE	0x1000	/* written for old versions */
 
 /* Image.source and MovieClip.source values (DNA_image_types.h). */
 #define BLENDFILE_IMA_SRC_SEQUENCE	2
@@ -92,6 +94,7 @@ struct blendfile {
 	int			 version;
 	char			 code[4];	/* of the current block */
 	size_t			 sdnanr;
+	uint64_t		 old;		/* its address when written */
 	uint64_t		 nr;
 	uint64_t		 len;
 	uint64_t		 got;
@@ -107,6 +110,11 @@ struct blendfile {
 	unsigned char		 used[BLENDFILE_STRUCTS_MAX / 8];
 	size_t			 wanted[nitems(blendfile_data_structs)];
 	int			 haswanted[nitems(blendfile_data_structs)];
+
+	/* The point caches fluid domains hold: Blender no longer reads
+	 * them, the domain's own folder holds its cache. */
+	uint64_t		*fluidcaches;
+	size_t			 nfluidcaches;
 
 	struct blenddep		*deps;
 	size_t			 ndeps;
@@ -215,6 +223,7 @@ blendfile_free(struct blendfile *bf)
 		free(bf->deps[i].owner);
 	}
 	free(bf->deps);
+	free(bf->fluidcaches);
 	sdna_free(bf->sdna);
 	free(bf->out);
 	free(bf->error);
@@ -302,11 +311,46 @@ blendfile_add(struct blendfile *bf, enum blenddep_kind kind,
 	return 0;
 }
 
-/* One struct in a block: its number and where its bytes are. */
+/* One struct in a block: its number, where its bytes are, and where
+ * they were when written. */
 struct blendfile_elem {
 	size_t			 st;
 	const unsigned char	*base;
+	uint64_t		 old;
 };
+
+/* Remember the point caches a fluid domain points to. */
+static void
+blendfile_fluid_caches(struct blendfile *bf, const struct blendfile_elem *e)
+{
+	struct sdna_field	f;
+	size_t			i;
+
+	if (sdna_field_find(bf->sdna, e->st, "point_cache", &f) != 0 ||
+	    !f.pointer)
+		return;
+	for (i = 0; i + bf->ptrsize <= f.size; i += bf->ptrsize) {
+		if (bf->nfluidcaches >= BLENDFILE_FLUID_MAX)
+			return;
+		bf->fluidcaches = xreallocarray(bf->fluidcaches,
+		    bf->nfluidcaches + 1, sizeof *bf->fluidcaches);
+		bf->fluidcaches[bf->nfluidcaches++] =
+		    blendfile_uint(bf, e->base + f.offset + i, bf->ptrsize);
+	}
+}
+
+/* Whether a point cache is one a fluid domain points to. */
+static int
+blendfile_fluid_cache(const struct blendfile *bf, uint64_t old)
+{
+	size_t	i;
+
+	for (i = 0; i < bf->nfluidcaches; i++) {
+		if (old != 0 && bf->fluidcaches[i] == old)
+			return 1;
+	}
+	return 0;
+}
 
 /* The text of a char array field up to its first NUL; NULL if absent. */
 static const char *
@@ -454,7 +498,11 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 	int			 rc;
 
 	if (strcmp(type, "PointCache") == 0) {
+		if (blendfile_fluid_cache(bf, e->old))
+			return 0;
 		flag = blendfile_number(bf, e, "flag", 0);
+		if (flag & BLENDFILE_PTCACHE_FAKE_SMOKE)
+			return 0;
 		/* An external cache is read from its folder whatever the
 		 * disk cache bit says. */
 		if ((flag & (BLENDFILE_PTCACHE_DISK_CACHE |
@@ -479,6 +527,7 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 		return rc;
 	}
 	if (strcmp(type, "FluidDomainSettings") == 0) {
+		blendfile_fluid_caches(bf, e);
 		if ((path = blendfile_text(bf, e, "cache_directory", &len)) ==
 		    NULL)
 			return 0;
@@ -556,8 +605,8 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 /* Read a whole block of nr structs of number sdnanr, now that the
  * layouts are known. */
 static int
-blendfile_block(struct blendfile *bf, size_t sdnanr, uint64_t nr,
-    const unsigned char *body, size_t len, char **cause)
+blendfile_block(struct blendfile *bf, size_t sdnanr, uint64_t old,
+    uint64_t nr, const unsigned char *body, size_t len, char **cause)
 {
 	struct blendfile_elem	e;
 	size_t			size;
@@ -576,6 +625,7 @@ blendfile_block(struct blendfile *bf, size_t sdnanr, uint64_t nr,
 	e.st = sdnanr;
 	for (i = 0; i < nr && size != 0; i++) {
 		e.base = body + i * size;
+		e.old = old + i * size;
 		if (blendfile_elem(bf, &e, cause) != 0)
 			return -1;
 	}
@@ -603,7 +653,7 @@ blendfile_dna(struct blendfile *bf, const unsigned char *body, size_t len,
 		bf->wanted[i] = nr;
 	}
 	for (i = 0; i < bf->nkept && rc == 0; i++) {
-		rc = blendfile_block(bf, bf->kept[i].sdnanr, bf->kept[i].nr,
+		rc = blendfile_block(bf, bf->kept[i].sdnanr, 0, bf->kept[i].nr,
 		    bf->kept[i].body, bf->kept[i].len, cause);
 	}
 	for (i = 0; i < bf->nkept; i++)
@@ -702,10 +752,12 @@ blendfile_bhead(struct blendfile *bf, char **cause)
 	memcpy(bf->code, h, 4);
 	if (bf->large) {
 		sdnanr = blendfile_int(bf, h + 4, 4);
+		bf->old = blendfile_uint(bf, h + 8, 8);
 		len = blendfile_int(bf, h + 16, 8);
 		nr = blendfile_int(bf, h + 24, 8);
 	} else {
 		len = blendfile_int(bf, h + 4, 4);
+		bf->old = blendfile_uint(bf, h + 8, bf->ptrsize);
 		sdnanr = blendfile_int(bf, h + 8 + bf->ptrsize, 4);
 		nr = blendfile_int(bf, h + 12 + bf->ptrsize, 4);
 	}
@@ -815,8 +867,8 @@ blendfile_body(struct blendfile *bf, char **cause)
 		bf->keptbytes += bf->len;
 		return 0;
 	} else {
-		rc = blendfile_block(bf, bf->sdnanr, bf->nr, body, bf->len,
-		    cause);
+		rc = blendfile_block(bf, bf->sdnanr, bf->old, bf->nr, body,
+		    bf->len, cause);
 	}
 	free(body);
 	return rc;

@@ -320,6 +320,24 @@ blendbuild_ptr(const struct blendbuild *bb, unsigned char *base,
 	blendbuild_store(bb, base + off, 0x7f0010, bb->ptrsize);
 }
 
+/* Set a pointer field to an address, such as a block's. */
+void
+blendbuild_addr(const struct blendbuild *bb, unsigned char *base,
+    const char *st, const char *field, unsigned long long addr)
+{
+	size_t	off, size;
+
+	off = blendbuild_offset(bb, st, field, &size);
+	blendbuild_store(bb, base + off, addr, bb->ptrsize);
+}
+
+/* The address the next block's structs had when written. */
+unsigned long long
+blendbuild_next_address(const struct blendbuild *bb)
+{
+	return bb->oldptr;
+}
+
 /* Append a block header and body as given; without a body, only the
  * header, whatever length it claims. */
 void
@@ -584,10 +602,15 @@ blendbuild_scene(struct blendbuild *bb)
 	blendbuild_pointcache(bb, 0x200 | 0x40, "extcache", "//ext/");
 	blendbuild_pointcache(bb, 0x4, "memory", "//memory/");
 
+	/* A fluid domain's own point cache is not read: not a folder. */
 	b = blendbuild_struct(bb, "FluidDomainSettings", 1);
 	blendbuild_str(bb, b, "FluidDomainSettings", "cache_directory",
 	    "//fluid/");
+	blendbuild_addr(bb, b, "FluidDomainSettings", "point_cache",
+	    blendbuild_next_address(bb) + 0x1000);
 	blendbuild_block(bb, "DATA", "FluidDomainSettings", b, 1);
+	blendbuild_pointcache(bb, 0x200 | 0x40, "fluidcache", "//fluidpc/");
+	blendbuild_pointcache(bb, 0x1000 | 0x200 | 0x40, "fake", "//fake/");
 	b = blendbuild_struct(bb, "FluidDomainSettings", 1);
 	blendbuild_block(bb, "DATA", "FluidDomainSettings", b, 1);
 

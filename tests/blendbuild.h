@@ -31,6 +31,10 @@ void			 blendbuild_int(const struct blendbuild *,
 			     unsigned char *, const char *, const char *, long);
 void			 blendbuild_ptr(const struct blendbuild *,
 			     unsigned char *, const char *, const char *);
+void			 blendbuild_addr(const struct blendbuild *,
+			     unsigned char *, const char *, const char *,
+			     unsigned long long);
+unsigned long long	 blendbuild_next_address(const struct blendbuild *);
 void			 blendbuild_block(struct blendbuild *, const char *,
 			     const char *, unsigned char *, size_t);
 void			 blendbuild_raw(struct blendbuild *, const char *,

@@ -28,6 +28,14 @@ import bpy, glob, os, sys, wave
 
 out = sys.argv[sys.argv.index('--') + 1]
 bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, 'lib.blend'))
+
+# A fluid domain alone: its point caches, which Blender no longer reads,
+# are no folder to send.
+bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, 'fluid.blend'))
+fluid = bpy.data.objects['Cube'].modifiers.new('fluid', 'FLUID')
+fluid.fluid_type = 'DOMAIN'
+fluid.domain_settings.cache_directory = '//fluidcache/'
+bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, 'fluid.blend'))
 bpy.ops.wm.read_factory_settings(use_empty=False)
 
 def image(name, path, source):
@@ -143,6 +151,17 @@ fi
 check scene
 check scene-z
 check scene-gz
+
+# A fluid domain alone gives its folder, and no point cache folder.
+echo "fluid folder //fluidcache/" >"$tmp/expected"
+if ! "$dump" "$tmp/fluid.blend" >"$tmp/got" 2>"$tmp/err" ||
+    ! diff -u "$tmp/expected" "$tmp/got"; then
+	failures=$((failures + 1))
+	echo "FAIL: fluid.blend:"
+	cat "$tmp/err"
+else
+	echo "ok: fluid.blend"
+fi
 
 # A truncated file is refused with a reason.
 head -c 100000 "$tmp/scene.blend" >"$tmp/cut.blend"
