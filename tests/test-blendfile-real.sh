@@ -48,8 +48,16 @@ image('abs.png', '/srv/textures/abs.png', 'FILE')
 image('rel.png', '//tex/rel.png', 'FILE')
 image('seq', '//seq/frame_0001.png', 'SEQUENCE')
 image('udim', '//udim/wood.<UDIM>.png', 'TILED')
-bpy.data.images.new('generated', 4, 4).use_fake_user = True
-packed = bpy.data.images.new('packed', 4, 4)
+# Skipped although they have a path: a generated image, a packed file.
+gen = bpy.data.images.new('generated', 4, 4)
+gen.filepath = '//generated.png'
+gen.use_fake_user = True
+png = bpy.data.images.new('topack', 4, 4)
+png.filepath_raw = os.path.join(out, 'packed.png')
+png.file_format = 'PNG'
+png.save()
+bpy.data.images.remove(png)
+packed = bpy.data.images.load(os.path.join(out, 'packed.png'))
 packed.pack()
 packed.use_fake_user = True
 
