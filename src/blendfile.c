@@ -70,7 +70,7 @@ struct blendfile_block {
 };
 
 struct blendfile {
-	char			*stem;		/* the .blend's name sans .blend */
+	char			*stem;		/* the name without .blend */
 	int			 pass;		/* 1 or 2 */
 	char			*error;		/* set once the file is bad */
 
@@ -87,7 +87,7 @@ struct blendfile {
 	enum blendfile_state	 state;
 	unsigned char		 head[32];
 	size_t			 nhead;
-	size_t			 headlen;	/* of the file or block header */
+	size_t			 headlen;	/* of the header being read */
 	int			 large;		/* 4.x 64-bit block headers */
 	int			 bigendian;
 	size_t			 ptrsize;
@@ -101,7 +101,7 @@ struct blendfile {
 	int			 keep;		/* whether the body is kept */
 	unsigned char		*body;		/* what came of it so far */
 	size_t			 bodycap;
-	int			 keepid;	/* an ID block to keep for later */
+	int			 keepid;	/* an ID block kept for later */
 
 	struct sdna		*sdna;
 	struct blendfile_block	*kept;
@@ -119,9 +119,6 @@ struct blendfile {
 	struct blenddep		*deps;
 	size_t			 ndeps;
 };
-
-static int	blendfile_blocks(struct blendfile *, const unsigned char *,
-		    size_t);
 
 /* Mark the file bad with a translated reason, and hand a copy back. */
 static int BDFARM_PRINTF(3, 4)
@@ -512,7 +509,8 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 			len = 0;
 		owner = xstrndup(path != NULL ? path : "", len);
 		if (flag & BLENDFILE_PTCACHE_EXTERNAL) {
-			if ((path = blendfile_text(bf, e, "path", &len)) == NULL)
+			path = blendfile_text(bf, e, "path", &len);
+			if (path == NULL)
 				len = 0;
 			rc = blendfile_add(bf, BLENDDEP_POINTCACHE,
 			    BLENDDEP_FOLDER, path, len, owner, cause);
@@ -723,8 +721,10 @@ blendfile_header(struct blendfile *bf, char **cause)
 			bf->ptrsize = 4;
 		else if (h[7] == '-')
 			bf->ptrsize = 8;
-		else
-			return blendfile_fail(bf, cause, _("not a .blend file"));
+		else {
+			return blendfile_fail(bf, cause,
+			    _("not a .blend file"));
+		}
 		h += 8;
 	}
 	if (h[0] != 'v' && h[0] != 'V')
@@ -732,8 +732,10 @@ blendfile_header(struct blendfile *bf, char **cause)
 	bf->bigendian = h[0] == 'V';
 	bf->version = 0;
 	for (i = 1; i < (bf->large ? 5U : 4U); i++) {
-		if (h[i] < '0' || h[i] > '9')
-			return blendfile_fail(bf, cause, _("not a .blend file"));
+		if (h[i] < '0' || h[i] > '9') {
+			return blendfile_fail(bf, cause,
+			    _("not a .blend file"));
+		}
 		bf->version = bf->version * 10 + (h[i] - '0');
 	}
 	bf->state = BLENDFILE_BHEAD;
@@ -973,7 +975,8 @@ blendfile_gunzip(struct blendfile *bf, const unsigned char *p, size_t len,
 		bf->z.avail_out = BLENDFILE_OUT_SIZE;
 		rc = inflate(&bf->z, Z_NO_FLUSH);
 		full = bf->z.avail_out == 0;
-		if (rc == Z_BUF_ERROR && !full && bf->z.avail_in == 0 && len == 0)
+		if (rc == Z_BUF_ERROR && !full && bf->z.avail_in == 0 &&
+		    len == 0)
 			break;
 		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
 			return blendfile_fail(bf, cause, "%s",
