@@ -366,16 +366,19 @@ blendfile_text(const struct blendfile *bf, const struct blendfile_elem *e,
 	return p;
 }
 
-/* A file path field: the new name "filepath", or "name" in old files. */
+/*
+ * The path as stored: "name" in files older than Blender 3.0, where a
+ * Library's "filepath" was the absolute form of it, else "filepath".
+ */
 static const char *
 blendfile_filepath(const struct blendfile *bf, const struct blendfile_elem *e,
     size_t *len)
 {
 	const char	*p;
 
-	if ((p = blendfile_text(bf, e, "filepath", len)) != NULL)
+	if ((p = blendfile_text(bf, e, "name", len)) != NULL)
 		return p;
-	return blendfile_text(bf, e, "name", len);
+	return blendfile_text(bf, e, "filepath", len);
 }
 
 /* An integer field's value; def if the field is absent. */

@@ -36,7 +36,8 @@ static const struct blendbuild_def blendbuild_defs[] = {
 	{ "VFont", { { "ID", "id" }, { "char", "filepath[1024]" },
 	    { "PackedFile", "*packedfile" }, { "PackedFile", "*temp_pf" } } },
 	{ "Library", { { "ID", "id" }, { "void", "*filedata" },
-	    { "char", "filepath[1024]" }, { "PackedFile", "*packedfile" } } },
+	    { "char", "filepath[1024]" }, { "char", "filepath_abs[1024]" },
+	    { "PackedFile", "*packedfile" } } },
 	{ "CacheFile", { { "ID", "id" }, { "ListBase", "object_paths" },
 	    { "char", "filepath[1024]" }, { "char", "is_sequence" },
 	    { "char", "forward_axis" }, { "char", "pad[6]" } } },
@@ -135,10 +136,12 @@ blendbuild_fieldname(const struct blendbuild *bb, const char *st,
 	if (old && strncmp(name, "filepath", 8) == 0 &&
 	    (name[8] == '\0' || name[8] == '['))
 		snprintf(out, outlen, "name%s", name + 8);
+	else if (old && strncmp(name, "filepath_abs", 12) == 0)
+		snprintf(out, outlen, "filepath%s", name + 12);
 	else
 		snprintf(out, outlen, "%s", name);
 	if ((bb->flags & BLENDBUILD_SMALL) && strstr(out, "[1024]") != NULL)
-		memcpy(strstr(out, "[1024]"), "[64]\0", 5);
+		memcpy(strstr(out, "[1024]"), "[32]\0", 5);
 }
 
 /* The index of a type. */
@@ -577,7 +580,10 @@ blendbuild_scene(struct blendbuild *bb)
 	b = blendbuild_id(bb, "VFont", "VFserif", "/fonts/serif.ttf");
 	blendbuild_block(bb, "VF", "VFont", b, 1);
 
+	/* Before Blender 3.0, a library's "filepath" was the absolute path
+	 * and "name" the one stored. */
 	b = blendbuild_id(bb, "Library", "LIlib.blend", "//lib.blend");
+	blendbuild_str(bb, b, "Library", "filepath_abs", "/abs/lib.blend");
 	blendbuild_block(bb, "LI", "Library", b, 1);
 
 	b = blendbuild_id(bb, "CacheFile", "CFanim", "//anim.abc");

@@ -12,7 +12,7 @@
 #define BLENDBUILD_BIG		0x02	/* big endian */
 #define BLENDBUILD_OLDNAMES	0x04	/* "name[1024]" for the file paths */
 #define BLENDBUILD_LARGE	0x08	/* Blender 4.x's 17-byte header */
-#define BLENDBUILD_SMALL	0x10	/* 64-byte paths, for small seeds */
+#define BLENDBUILD_SMALL	0x10	/* 32-byte paths, for small seeds */
 #define BLENDBUILD_DNAFIRST	0x20	/* DNA1 before the other blocks */
 
 struct blendbuild;
