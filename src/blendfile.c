@@ -118,6 +118,8 @@ struct blendfile {
 
 	struct blenddep		*deps;
 	size_t			 ndeps;
+	size_t			*seen;		/* hash table of deps + 1 */
+	size_t			 nseen;		/* its size, a power of two */
 };
 
 /* Mark the file bad with a translated reason, and hand a copy back. */
@@ -220,6 +222,7 @@ blendfile_free(struct blendfile *bf)
 		free(bf->deps[i].owner);
 	}
 	free(bf->deps);
+	free(bf->seen);
 	free(bf->fluidcaches);
 	sdna_free(bf->sdna);
 	free(bf->out);
@@ -270,6 +273,61 @@ blenddep_form_name(enum blenddep_form form)
 	return (size_t)form < nitems(names) ? names[form] : "unknown";
 }
 
+/* A hash of a dependency's kind, form and path (FNV-1a). */
+static size_t
+blendfile_hash(enum blenddep_kind kind, enum blenddep_form form,
+    const char *path, size_t len)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	size_t		i;
+
+	h = (h ^ (unsigned)kind) * 0x100000001b3ULL;
+	h = (h ^ (unsigned)form) * 0x100000001b3ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)path[i]) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/*
+ * Find a dependency's slot in the hash table: the one holding it, or the
+ * empty one where it would go.
+ */
+static size_t
+blendfile_slot(const struct blendfile *bf, enum blenddep_kind kind,
+    enum blenddep_form form, const char *path, size_t len)
+{
+	const struct blenddep	*d;
+	size_t			 i;
+
+	i = blendfile_hash(kind, form, path, len) & (bf->nseen - 1);
+	for (; bf->seen[i] != 0; i = (i + 1) & (bf->nseen - 1)) {
+		d = &bf->deps[bf->seen[i] - 1];
+		if (d->kind == kind && d->form == form &&
+		    strlen(d->path) == len && memcmp(d->path, path, len) == 0)
+			break;
+	}
+	return i;
+}
+
+/* Make the hash table twice as large once it is half full. */
+static void
+blendfile_grow(struct blendfile *bf)
+{
+	const struct blenddep	*d;
+	size_t			 i;
+
+	if (bf->nseen != 0 && bf->ndeps < bf->nseen / 2)
+		return;
+	free(bf->seen);
+	bf->nseen = bf->nseen == 0 ? 64 : bf->nseen * 2;
+	bf->seen = xcalloc(bf->nseen, sizeof *bf->seen);
+	for (i = 0; i < bf->ndeps; i++) {
+		d = &bf->deps[i];
+		bf->seen[blendfile_slot(bf, d->kind, d->form, d->path,
+		    strlen(d->path))] = i + 1;
+	}
+}
+
 /*
  * Add a dependency unless its path is empty, holds a control character or
  * is already listed with the same kind and form.
@@ -280,7 +338,7 @@ blendfile_add(struct blendfile *bf, enum blenddep_kind kind,
     const char *owner, char **cause)
 {
 	struct blenddep	*d;
-	size_t		 i;
+	size_t		 i, slot;
 
 	if (len == 0)
 		return 0;
@@ -288,12 +346,10 @@ blendfile_add(struct blendfile *bf, enum blenddep_kind kind,
 		if ((unsigned char)path[i] < 0x20)
 			return 0;
 	}
-	for (i = 0; i < bf->ndeps; i++) {
-		d = &bf->deps[i];
-		if (d->kind == kind && d->form == form &&
-		    strlen(d->path) == len && memcmp(d->path, path, len) == 0)
-			return 0;
-	}
+	blendfile_grow(bf);
+	slot = blendfile_slot(bf, kind, form, path, len);
+	if (bf->seen[slot] != 0)
+		return 0;
 	if (bf->ndeps >= BLENDFILE_DEPS_MAX) {
 		return blendfile_fail(bf, cause,
 		    _("the file names more than %d external files"),
@@ -305,6 +361,7 @@ blendfile_add(struct blendfile *bf, enum blenddep_kind kind,
 	d->form = form;
 	d->path = xstrndup(path, len);
 	d->owner = xstrdup(owner);
+	bf->seen[slot] = bf->ndeps;
 	return 0;
 }
 

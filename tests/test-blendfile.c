@@ -7,6 +7,7 @@
 #include "bdfarm.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,6 +312,40 @@ START_TEST(test_blendfile_no_second_pass)
 }
 END_TEST
 
+START_TEST(test_blendfile_many)
+{
+	struct blendbuild	*bb;
+	struct blendfile	*bf;
+	const unsigned char	*p;
+	unsigned char		*b;
+	char			*cause = NULL, path[64];
+	size_t			 len, i;
+
+	/* Many images, each named twice: each listed once, in order. */
+	bb = blendbuild_new(BLENDBUILD_DNAFIRST);
+	blendbuild_dna(bb);
+	for (i = 0; i < 6000; i++) {
+		snprintf(path, sizeof path, "//tex/%zu.png", i % 3000);
+		b = blendbuild_struct(bb, "Image", 1);
+		blendbuild_str(bb, b, "Image", "filepath", path);
+		blendbuild_int(bb, b, "Image", "source", 1);
+		blendbuild_block(bb, "IM", "Image", b, 1);
+	}
+	blendbuild_end(bb);
+	p = blendbuild_data(bb, &len);
+	bf = blendfile_new("many.blend");
+	ck_assert_int_eq(blendfile_feed(bf, p, len, &cause), 0);
+	ck_assert_int_eq(blendfile_end(bf, &cause), 0);
+	ck_assert_uint_eq(blendfile_count(bf), 3000);
+	for (i = 0; i < 3000; i++) {
+		snprintf(path, sizeof path, "//tex/%zu.png", i);
+		ck_assert_str_eq(blendfile_dep(bf, i)->path, path);
+	}
+	blendfile_free(bf);
+	blendbuild_free(bb);
+}
+END_TEST
+
 START_TEST(test_blendfile_splits)
 {
 	struct blendbuild	*bb;
@@ -578,6 +613,7 @@ blendfile_suite(void)
 	tcase_add_test(good, test_blendfile_large_header);
 	tcase_add_test(good, test_blendfile_dna_first);
 	tcase_add_test(good, test_blendfile_no_second_pass);
+	tcase_add_test(good, test_blendfile_many);
 	tcase_add_test(good, test_blendfile_splits);
 	tcase_add_test(good, test_blendfile_compressed);
 	tcase_add_test(good, test_blendfile_small);
