@@ -28,10 +28,12 @@
 #define BLENDFILE_OUT_SIZE	65536	/* inflated bytes handled at once */
 #define BLENDFILE_STRUCTS_MAX	65536	/* struct numbers a block may use */
 #define BLENDFILE_DEPS_MAX	100000	/* dependencies one file may list */
+#define BLENDFILE_FLUID_MAX	4096	/* fluid domains' caches remembered */
 
 /* Bits of PointCache.flag (DNA_object_force_types.h). */
 #define BLENDFILE_PTCACHE_DISK_CACHE	0x40
 #define BLENDFILE_PTCACHE_EXTERNAL	0x200
+#define BLENDFILE_PTCACHE_FAKE_SMOKE	0x1000	/* written for old versions */
 
 /* Image.source and MovieClip.source values (DNA_image_types.h). */
 #define BLENDFILE_IMA_SRC_SEQUENCE	2
@@ -68,7 +70,7 @@ struct blendfile_block {
 };
 
 struct blendfile {
-	char			*stem;		/* the .blend's name sans .blend */
+	char			*stem;		/* the name without .blend */
 	int			 pass;		/* 1 or 2 */
 	char			*error;		/* set once the file is bad */
 
@@ -85,18 +87,21 @@ struct blendfile {
 	enum blendfile_state	 state;
 	unsigned char		 head[32];
 	size_t			 nhead;
-	size_t			 headlen;	/* of the file or block header */
+	size_t			 headlen;	/* of the header being read */
 	int			 large;		/* 4.x 64-bit block headers */
 	int			 bigendian;
 	size_t			 ptrsize;
 	int			 version;
 	char			 code[4];	/* of the current block */
 	size_t			 sdnanr;
+	uint64_t		 old;		/* its address when written */
 	uint64_t		 nr;
 	uint64_t		 len;
 	uint64_t		 got;
-	unsigned char		*body;		/* NULL if the block is skipped */
-	int			 keepid;	/* an ID block to keep for later */
+	int			 keep;		/* whether the body is kept */
+	unsigned char		*body;		/* what came of it so far */
+	size_t			 bodycap;
+	int			 keepid;	/* an ID block kept for later */
 
 	struct sdna		*sdna;
 	struct blendfile_block	*kept;
@@ -106,12 +111,16 @@ struct blendfile {
 	size_t			 wanted[nitems(blendfile_data_structs)];
 	int			 haswanted[nitems(blendfile_data_structs)];
 
+	/* The point caches fluid domains hold: Blender no longer reads
+	 * them, the domain's own folder holds its cache. */
+	uint64_t		*fluidcaches;
+	size_t			 nfluidcaches;
+
 	struct blenddep		*deps;
 	size_t			 ndeps;
+	size_t			*seen;		/* hash table of deps + 1 */
+	size_t			 nseen;		/* its size, a power of two */
 };
-
-static int	blendfile_blocks(struct blendfile *, const unsigned char *,
-		    size_t);
 
 /* Mark the file bad with a translated reason, and hand a copy back. */
 static int BDFARM_PRINTF(3, 4)
@@ -192,6 +201,8 @@ blendfile_rewind(struct blendfile *bf)
 	bf->headlen = 12;
 	free(bf->body);
 	bf->body = NULL;
+	bf->bodycap = 0;
+	bf->keep = 0;
 }
 
 /* Release a blendfile and its list. */
@@ -211,6 +222,8 @@ blendfile_free(struct blendfile *bf)
 		free(bf->deps[i].owner);
 	}
 	free(bf->deps);
+	free(bf->seen);
+	free(bf->fluidcaches);
 	sdna_free(bf->sdna);
 	free(bf->out);
 	free(bf->error);
@@ -260,6 +273,61 @@ blenddep_form_name(enum blenddep_form form)
 	return (size_t)form < nitems(names) ? names[form] : "unknown";
 }
 
+/* A hash of a dependency's kind, form and path (FNV-1a). */
+static size_t
+blendfile_hash(enum blenddep_kind kind, enum blenddep_form form,
+    const char *path, size_t len)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	size_t		i;
+
+	h = (h ^ (unsigned)kind) * 0x100000001b3ULL;
+	h = (h ^ (unsigned)form) * 0x100000001b3ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)path[i]) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/*
+ * Find a dependency's slot in the hash table: the one holding it, or the
+ * empty one where it would go.
+ */
+static size_t
+blendfile_slot(const struct blendfile *bf, enum blenddep_kind kind,
+    enum blenddep_form form, const char *path, size_t len)
+{
+	const struct blenddep	*d;
+	size_t			 i;
+
+	i = blendfile_hash(kind, form, path, len) & (bf->nseen - 1);
+	for (; bf->seen[i] != 0; i = (i + 1) & (bf->nseen - 1)) {
+		d = &bf->deps[bf->seen[i] - 1];
+		if (d->kind == kind && d->form == form &&
+		    strlen(d->path) == len && memcmp(d->path, path, len) == 0)
+			break;
+	}
+	return i;
+}
+
+/* Make the hash table twice as large once it is half full. */
+static void
+blendfile_grow(struct blendfile *bf)
+{
+	const struct blenddep	*d;
+	size_t			 i;
+
+	if (bf->nseen != 0 && bf->ndeps < bf->nseen / 2)
+		return;
+	free(bf->seen);
+	bf->nseen = bf->nseen == 0 ? 64 : bf->nseen * 2;
+	bf->seen = xcalloc(bf->nseen, sizeof *bf->seen);
+	for (i = 0; i < bf->ndeps; i++) {
+		d = &bf->deps[i];
+		bf->seen[blendfile_slot(bf, d->kind, d->form, d->path,
+		    strlen(d->path))] = i + 1;
+	}
+}
+
 /*
  * Add a dependency unless its path is empty, holds a control character or
  * is already listed with the same kind and form.
@@ -270,7 +338,7 @@ blendfile_add(struct blendfile *bf, enum blenddep_kind kind,
     const char *owner, char **cause)
 {
 	struct blenddep	*d;
-	size_t		 i;
+	size_t		 i, slot;
 
 	if (len == 0)
 		return 0;
@@ -278,12 +346,10 @@ blendfile_add(struct blendfile *bf, enum blenddep_kind kind,
 		if ((unsigned char)path[i] < 0x20)
 			return 0;
 	}
-	for (i = 0; i < bf->ndeps; i++) {
-		d = &bf->deps[i];
-		if (d->kind == kind && d->form == form &&
-		    strlen(d->path) == len && memcmp(d->path, path, len) == 0)
-			return 0;
-	}
+	blendfile_grow(bf);
+	slot = blendfile_slot(bf, kind, form, path, len);
+	if (bf->seen[slot] != 0)
+		return 0;
 	if (bf->ndeps >= BLENDFILE_DEPS_MAX) {
 		return blendfile_fail(bf, cause,
 		    _("the file names more than %d external files"),
@@ -295,14 +361,50 @@ blendfile_add(struct blendfile *bf, enum blenddep_kind kind,
 	d->form = form;
 	d->path = xstrndup(path, len);
 	d->owner = xstrdup(owner);
+	bf->seen[slot] = bf->ndeps;
 	return 0;
 }
 
-/* One struct in a block: its number and where its bytes are. */
+/* One struct in a block: its number, where its bytes are, and where
+ * they were when written. */
 struct blendfile_elem {
 	size_t			 st;
 	const unsigned char	*base;
+	uint64_t		 old;
 };
+
+/* Remember the point caches a fluid domain points to. */
+static void
+blendfile_fluid_caches(struct blendfile *bf, const struct blendfile_elem *e)
+{
+	struct sdna_field	f;
+	size_t			i;
+
+	if (sdna_field_find(bf->sdna, e->st, "point_cache", &f) != 0 ||
+	    !f.pointer)
+		return;
+	for (i = 0; i + bf->ptrsize <= f.size; i += bf->ptrsize) {
+		if (bf->nfluidcaches >= BLENDFILE_FLUID_MAX)
+			return;
+		bf->fluidcaches = xreallocarray(bf->fluidcaches,
+		    bf->nfluidcaches + 1, sizeof *bf->fluidcaches);
+		bf->fluidcaches[bf->nfluidcaches++] =
+		    blendfile_uint(bf, e->base + f.offset + i, bf->ptrsize);
+	}
+}
+
+/* Whether a point cache is one a fluid domain points to. */
+static int
+blendfile_fluid_cache(const struct blendfile *bf, uint64_t old)
+{
+	size_t	i;
+
+	for (i = 0; i < bf->nfluidcaches; i++) {
+		if (old != 0 && bf->fluidcaches[i] == old)
+			return 1;
+	}
+	return 0;
+}
 
 /* The text of a char array field up to its first NUL; NULL if absent. */
 static const char *
@@ -321,16 +423,19 @@ blendfile_text(const struct blendfile *bf, const struct blendfile_elem *e,
 	return p;
 }
 
-/* A file path field: the new name "filepath", or "name" in old files. */
+/*
+ * The path as stored: "name" in files older than Blender 3.0, where a
+ * Library's "filepath" was the absolute form of it, else "filepath".
+ */
 static const char *
 blendfile_filepath(const struct blendfile *bf, const struct blendfile_elem *e,
     size_t *len)
 {
 	const char	*p;
 
-	if ((p = blendfile_text(bf, e, "filepath", len)) != NULL)
+	if ((p = blendfile_text(bf, e, "name", len)) != NULL)
 		return p;
-	return blendfile_text(bf, e, "name", len);
+	return blendfile_text(bf, e, "filepath", len);
 }
 
 /* An integer field's value; def if the field is absent. */
@@ -450,7 +555,11 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 	int			 rc;
 
 	if (strcmp(type, "PointCache") == 0) {
+		if (blendfile_fluid_cache(bf, e->old))
+			return 0;
 		flag = blendfile_number(bf, e, "flag", 0);
+		if (flag & BLENDFILE_PTCACHE_FAKE_SMOKE)
+			return 0;
 		/* An external cache is read from its folder whatever the
 		 * disk cache bit says. */
 		if ((flag & (BLENDFILE_PTCACHE_DISK_CACHE |
@@ -460,7 +569,8 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 			len = 0;
 		owner = xstrndup(path != NULL ? path : "", len);
 		if (flag & BLENDFILE_PTCACHE_EXTERNAL) {
-			if ((path = blendfile_text(bf, e, "path", &len)) == NULL)
+			path = blendfile_text(bf, e, "path", &len);
+			if (path == NULL)
 				len = 0;
 			rc = blendfile_add(bf, BLENDDEP_POINTCACHE,
 			    BLENDDEP_FOLDER, path, len, owner, cause);
@@ -475,6 +585,7 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 		return rc;
 	}
 	if (strcmp(type, "FluidDomainSettings") == 0) {
+		blendfile_fluid_caches(bf, e);
 		if ((path = blendfile_text(bf, e, "cache_directory", &len)) ==
 		    NULL)
 			return 0;
@@ -552,8 +663,8 @@ blendfile_elem(struct blendfile *bf, const struct blendfile_elem *e,
 /* Read a whole block of nr structs of number sdnanr, now that the
  * layouts are known. */
 static int
-blendfile_block(struct blendfile *bf, size_t sdnanr, uint64_t nr,
-    const unsigned char *body, size_t len, char **cause)
+blendfile_block(struct blendfile *bf, size_t sdnanr, uint64_t old,
+    uint64_t nr, const unsigned char *body, size_t len, char **cause)
 {
 	struct blendfile_elem	e;
 	size_t			size;
@@ -572,6 +683,7 @@ blendfile_block(struct blendfile *bf, size_t sdnanr, uint64_t nr,
 	e.st = sdnanr;
 	for (i = 0; i < nr && size != 0; i++) {
 		e.base = body + i * size;
+		e.old = old + i * size;
 		if (blendfile_elem(bf, &e, cause) != 0)
 			return -1;
 	}
@@ -599,7 +711,7 @@ blendfile_dna(struct blendfile *bf, const unsigned char *body, size_t len,
 		bf->wanted[i] = nr;
 	}
 	for (i = 0; i < bf->nkept && rc == 0; i++) {
-		rc = blendfile_block(bf, bf->kept[i].sdnanr, bf->kept[i].nr,
+		rc = blendfile_block(bf, bf->kept[i].sdnanr, 0, bf->kept[i].nr,
 		    bf->kept[i].body, bf->kept[i].len, cause);
 	}
 	for (i = 0; i < bf->nkept; i++)
@@ -669,8 +781,10 @@ blendfile_header(struct blendfile *bf, char **cause)
 			bf->ptrsize = 4;
 		else if (h[7] == '-')
 			bf->ptrsize = 8;
-		else
-			return blendfile_fail(bf, cause, _("not a .blend file"));
+		else {
+			return blendfile_fail(bf, cause,
+			    _("not a .blend file"));
+		}
 		h += 8;
 	}
 	if (h[0] != 'v' && h[0] != 'V')
@@ -678,8 +792,10 @@ blendfile_header(struct blendfile *bf, char **cause)
 	bf->bigendian = h[0] == 'V';
 	bf->version = 0;
 	for (i = 1; i < (bf->large ? 5U : 4U); i++) {
-		if (h[i] < '0' || h[i] > '9')
-			return blendfile_fail(bf, cause, _("not a .blend file"));
+		if (h[i] < '0' || h[i] > '9') {
+			return blendfile_fail(bf, cause,
+			    _("not a .blend file"));
+		}
 		bf->version = bf->version * 10 + (h[i] - '0');
 	}
 	bf->state = BLENDFILE_BHEAD;
@@ -698,10 +814,12 @@ blendfile_bhead(struct blendfile *bf, char **cause)
 	memcpy(bf->code, h, 4);
 	if (bf->large) {
 		sdnanr = blendfile_int(bf, h + 4, 4);
+		bf->old = blendfile_uint(bf, h + 8, 8);
 		len = blendfile_int(bf, h + 16, 8);
 		nr = blendfile_int(bf, h + 24, 8);
 	} else {
 		len = blendfile_int(bf, h + 4, 4);
+		bf->old = blendfile_uint(bf, h + 8, bf->ptrsize);
 		sdnanr = blendfile_int(bf, h + 8 + bf->ptrsize, 4);
 		nr = blendfile_int(bf, h + 12 + bf->ptrsize, 4);
 	}
@@ -719,6 +837,7 @@ blendfile_bhead(struct blendfile *bf, char **cause)
 	bf->len = len;
 	bf->got = 0;
 	bf->keepid = 0;
+	bf->keep = 0;
 	bf->state = BLENDFILE_BODY;
 
 	if (memcmp(bf->code, "DNA1", 4) == 0) {
@@ -754,8 +873,30 @@ blendfile_bhead(struct blendfile *bf, char **cause)
 		}
 	} else
 		return 0;
-	bf->body = xmalloc(bf->len > 0 ? bf->len : 1);
+	bf->keep = 1;
 	return 0;
+}
+
+/*
+ * Keep n more bytes of the current body. The room grows with what came,
+ * not with what the header claims, so a short file cannot make the
+ * reader take the most a block may have.
+ */
+static void
+blendfile_keep(struct blendfile *bf, const unsigned char *p, size_t n)
+{
+	size_t	cap = bf->bodycap;
+
+	if (bf->got + n > cap) {
+		cap = cap < 4096 ? 4096 : cap;
+		while (cap < bf->got + n)
+			cap *= 2;
+		if (cap > bf->len)
+			cap = bf->len;
+		bf->body = xreallocarray(bf->body, cap, 1);
+		bf->bodycap = cap;
+	}
+	memcpy(bf->body + bf->got, p, n);
 }
 
 /* A block's body has all come: read it, keep it, or parse the layouts. */
@@ -767,10 +908,14 @@ blendfile_body(struct blendfile *bf, char **cause)
 	int			 rc = 0;
 
 	bf->body = NULL;
+	bf->bodycap = 0;
 	bf->state = BLENDFILE_BHEAD;
 	bf->nhead = 0;
-	if (body == NULL)
+	if (!bf->keep)
 		return 0;
+	bf->keep = 0;
+	if (body == NULL)
+		body = xmalloc(1);	/* an empty block */
 	if (memcmp(bf->code, "DNA1", 4) == 0)
 		rc = blendfile_dna(bf, body, bf->len, cause);
 	else if (bf->keepid) {
@@ -784,8 +929,8 @@ blendfile_body(struct blendfile *bf, char **cause)
 		bf->keptbytes += bf->len;
 		return 0;
 	} else {
-		rc = blendfile_block(bf, bf->sdnanr, bf->nr, body, bf->len,
-		    cause);
+		rc = blendfile_block(bf, bf->sdnanr, bf->old, bf->nr, body,
+		    bf->len, cause);
 	}
 	free(body);
 	return rc;
@@ -803,8 +948,8 @@ blendfile_blocks(struct blendfile *bf, const unsigned char *p, size_t len)
 			n = len;
 			if (n > bf->len - bf->got)
 				n = bf->len - bf->got;
-			if (bf->body != NULL)
-				memcpy(bf->body + bf->got, p, n);
+			if (bf->keep && n > 0)
+				blendfile_keep(bf, p, n);
 			bf->got += n;
 			p += n;
 			len -= n;
@@ -890,7 +1035,8 @@ blendfile_gunzip(struct blendfile *bf, const unsigned char *p, size_t len,
 		bf->z.avail_out = BLENDFILE_OUT_SIZE;
 		rc = inflate(&bf->z, Z_NO_FLUSH);
 		full = bf->z.avail_out == 0;
-		if (rc == Z_BUF_ERROR && !full && bf->z.avail_in == 0 && len == 0)
+		if (rc == Z_BUF_ERROR && !full && bf->z.avail_in == 0 &&
+		    len == 0)
 			break;
 		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
 			return blendfile_fail(bf, cause, "%s",

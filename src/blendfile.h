@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#define BLENDFILE_KEEP_MAX	(64 * 1024 * 1024)	/* blocks kept at once */
+#define BLENDFILE_KEEP_MAX	(64 * 1024 * 1024)	/* kept blocks in all */
 
 struct blendfile;
 
@@ -43,8 +43,8 @@ struct blenddep {
 };
 
 struct blendfile	*blendfile_new(const char *);
-int			 blendfile_feed(struct blendfile *, const void *, size_t,
-			     char **);
+int			 blendfile_feed(struct blendfile *, const void *,
+			     size_t, char **);
 int			 blendfile_end(struct blendfile *, char **);
 size_t			 blendfile_count(const struct blendfile *);
 const struct blenddep	*blendfile_dep(const struct blendfile *, size_t);

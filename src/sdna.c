@@ -163,7 +163,7 @@ sdna_name_split(const char *s, struct sdna_name *nm)
 		return -1;
 	p += nm->barelen;
 	if (*p == ')')
-		return 0;	/* a function pointer: its arguments do not count */
+		return 0;	/* a function pointer: no array follows */
 	while (*p == '[') {
 		if (p[1] < '0' || p[1] > '9')
 			return -1;

@@ -14,7 +14,7 @@ struct sdna;
 /* Where one field of a struct lies, and what it is. */
 struct sdna_field {
 	size_t		 offset;	/* from the start of the struct */
-	size_t		 size;		/* of the whole field, arrays included */
+	size_t		 size;		/* of the whole field, all elements */
 	size_t		 elemsize;	/* of one element */
 	int		 pointer;	/* "*name" or "(*name)()" */
 	const char	*type;		/* the type's name, e.g. "char" */

@@ -28,6 +28,14 @@ import bpy, glob, os, sys, wave
 
 out = sys.argv[sys.argv.index('--') + 1]
 bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, 'lib.blend'))
+
+# A fluid domain alone: its point caches, which Blender no longer reads,
+# are no folder to send.
+bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, 'fluid.blend'))
+fluid = bpy.data.objects['Cube'].modifiers.new('fluid', 'FLUID')
+fluid.fluid_type = 'DOMAIN'
+fluid.domain_settings.cache_directory = '//fluidcache/'
+bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, 'fluid.blend'))
 bpy.ops.wm.read_factory_settings(use_empty=False)
 
 def image(name, path, source):
@@ -40,8 +48,16 @@ image('abs.png', '/srv/textures/abs.png', 'FILE')
 image('rel.png', '//tex/rel.png', 'FILE')
 image('seq', '//seq/frame_0001.png', 'SEQUENCE')
 image('udim', '//udim/wood.<UDIM>.png', 'TILED')
-bpy.data.images.new('generated', 4, 4).use_fake_user = True
-packed = bpy.data.images.new('packed', 4, 4)
+# Skipped although they have a path: a generated image, a packed file.
+gen = bpy.data.images.new('generated', 4, 4)
+gen.filepath = '//generated.png'
+gen.use_fake_user = True
+png = bpy.data.images.new('topack', 4, 4)
+png.filepath_raw = os.path.join(out, 'packed.png')
+png.file_format = 'PNG'
+png.save()
+bpy.data.images.remove(png)
+packed = bpy.data.images.load(os.path.join(out, 'packed.png'))
 packed.pack()
 packed.use_fake_user = True
 
@@ -143,6 +159,17 @@ fi
 check scene
 check scene-z
 check scene-gz
+
+# A fluid domain alone gives its folder, and no point cache folder.
+echo "fluid folder //fluidcache/" >"$tmp/expected"
+if ! "$dump" "$tmp/fluid.blend" >"$tmp/got" 2>"$tmp/err" ||
+    ! diff -u "$tmp/expected" "$tmp/got"; then
+	failures=$((failures + 1))
+	echo "FAIL: fluid.blend:"
+	cat "$tmp/err"
+else
+	echo "ok: fluid.blend"
+fi
 
 # A truncated file is refused with a reason.
 head -c 100000 "$tmp/scene.blend" >"$tmp/cut.blend"

@@ -22,7 +22,8 @@
 	UNIT_SUITE(server_address) \
 	UNIT_SUITE(keys) \
 	UNIT_SUITE(netrange) \
-	UNIT_SUITE(deppath)
+	UNIT_SUITE(deppath) \
+	UNIT_SUITE(blendfile)
 
 #define UNIT_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES

@@ -6,7 +6,8 @@
 # Usage: tests/fuzz/run-fuzz.sh [SECONDS [TARGET...]]
 #
 #   SECONDS   how long each target runs (default 20)
-#   TARGET    proto, jobfile, settings, state or greeting (default: all)
+#   TARGET    proto, jobfile, settings, state, greeting or blendfile
+#             (default: all)
 #
 # The environment may set CC (default clang), BDFARM_BUILDDIR (a configured
 # build folder whose config.h is used; default: the current folder if it
@@ -20,7 +21,7 @@
 
 seconds=${1:-20}
 [ $# -gt 0 ] && shift
-targets=${*:-proto jobfile settings state greeting}
+targets=${*:-proto jobfile settings state greeting blendfile}
 
 case $seconds in
 '' | *[!0-9]*)
@@ -31,10 +32,10 @@ esac
 
 for t in $targets; do
 	case $t in
-	proto | jobfile | settings | state | greeting) ;;
+	proto | jobfile | settings | state | greeting | blendfile) ;;
 	*)
 		echo "run-fuzz: no target '$t' (proto, jobfile, settings, state," \
-		    "greeting)" >&2
+		    "greeting, blendfile)" >&2
 		exit 2
 		;;
 	esac
@@ -156,6 +157,17 @@ seeds() {
 		printf 'HELO alice\r\n' >"$d/seed-helo"
 		printf 'HELO render1 bdfarm/2 7\r\n' >"$d/seed-helo-ext"
 		;;
+	blendfile)
+		# Small synthetic .blend files from the unit tests' builder.
+		if ! "$cc" -I"$builddir" -I"$srcdir/src" -I"$srcdir/tests" \
+		    -o "$work/blendfile-seed" "$fuzzdir/blendfile-seed.c" \
+		    "$srcdir/tests/blendbuild.c" "$srcdir/src/xmalloc.c" \
+		    "$srcdir/src/log.c" >"$work/build-seed.log" 2>&1 ||
+		    ! "$work/blendfile-seed" "$d"; then
+			cat "$work/build-seed.log" >&2
+			exit 2
+		fi
+		;;
 	esac
 }
 
@@ -182,6 +194,10 @@ for t in $targets; do
 	greeting)
 		units="tls.c keys.c netrange.c proto.c xmalloc.c log.c"
 		libs=$(pkg-config --libs libssl libcrypto) || exit 2
+		;;
+	blendfile)
+		units="blendfile.c sdna.c xmalloc.c log.c"
+		libs=$(pkg-config --libs zlib libzstd) || exit 2
 		;;
 	esac
 	set -- "$src"
