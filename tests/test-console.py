@@ -14,6 +14,7 @@ import time
 
 import bdfarmtest as bt
 import exttest
+import filescene
 import tlstest
 
 JOBS = (('alpha', 10), ('beta', 5), ('gamma', 8))
@@ -499,6 +500,41 @@ def test_console_ascii():
         farm.cleanup()
 
 
+def test_console_files():
+    """The FILES column: how many files a job needs (its .blend included)
+    and their size, or how many are missing on the server; the selected
+    job's row names the missing one."""
+    farm = bt.Farm(settings={'log_file': ''})
+    farm.settings['log_file'] = os.path.join(farm.root, 'console.log')
+    farm.write_conf()
+    con = None
+    try:
+        top = os.path.join(farm.root, 'scene')
+        filescene.build_scene(top)
+        farm.job('shot', os.path.join(top, 'proj', 'scene.blend'), 1, 3)
+        con = Console(farm)
+        con.wait_screen(lambda s: con.row('shot.job') is not None and
+                        '1 missing' in con.row('shot.job')[2],
+                        what='one file missing')
+        con.wait_screen(lambda s: 'missing: /' in con.row('shot.job')[2],
+                        what='the selected job naming it')
+        bt.check('FILES' in con.text(), 'a FILES column:\n%s', con.text())
+        gone = os.path.join(top, 'proj', 'tex', 'gone.png')
+        shutil.copy(os.path.join(top, 'proj', 'tex', 'rel.png'), gone)
+        con.wait_screen(lambda s: re.search(r' 11 [0-9.]+K ',
+                                            con.row('shot.job')[2]),
+                        what='eleven files and their size')
+        bt.check('missing' not in con.row('shot.job')[2],
+                 'nothing missing any more: %r', con.row('shot.job'))
+        con.keys('q')
+        bt.wait_for(lambda: con.dead() is not None, bt.PATIENCE,
+                    what='the server to exit')
+    finally:
+        if con is not None:
+            con.close()
+        farm.cleanup()
+
+
 def keyed_client(farm, name, token, host):
     """A TLS client under the key name that says HELO as host and stays
     connected until the server closes; an `openssl s_client` process."""
@@ -608,5 +644,6 @@ if __name__ == '__main__':
         print('tmux is not installed')
         sys.exit(77)
     bt.main([test_console, test_console_failures, test_console_ascii,
+             test_console_files,
              test_console_revoke],
             bound=300)

@@ -8,82 +8,14 @@ nothing of this for a client that speaks an older version."""
 
 import os
 import shutil
-import subprocess
 import tempfile
 
 import bdfarmtest
 from bdfarmtest import check, eq, md5_bytes, md5_file, wait_for
 from exttest import ExtFarm, BdfarmClient, closed_by_server
+from filescene import build_scene, expected
 
 BOUND = 30
-
-SCENE = r'''
-import bpy, os, sys
-top = sys.argv[sys.argv.index('--') + 1]
-
-def png(path, colour):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    im = bpy.data.images.new(os.path.basename(path), 4, 4)
-    im.pixels[:] = list(colour) * 16
-    im.filepath_raw = path
-    im.file_format = 'PNG'
-    im.save()
-    bpy.data.images.remove(im)
-
-png(top + '/assets/abs.png', (1, 0, 0, 1))
-png(top + '/proj/tex/rel.png', (0, 1, 0, 1))
-for n in range(1, 4):
-    png(top + '/proj/seq/s_%04d.png' % n, (0, 0, n / 4, 1))
-png(top + '/proj/seq/other.png', (1, 1, 1, 1))
-png(top + '/proj/udim/w.1001.png', (1, 1, 0, 1))
-png(top + '/proj/udim/w.1002.png', (0, 1, 1, 1))
-png(top + '/lib/libtex.png', (0.5, 0.5, 0.5, 1))
-
-bpy.ops.wm.read_factory_settings(use_empty=True)
-im = bpy.data.images.load(top + '/lib/libtex.png')
-im.filepath = '//libtex.png'
-mat = bpy.data.materials.new('libmat')
-mat.use_fake_user = True
-mat.use_nodes = True
-mat.node_tree.nodes.new('ShaderNodeTexImage').image = im
-bpy.ops.wm.save_as_mainfile(filepath=top + '/lib/lib.blend',
-                            relative_remap=False)
-
-bpy.ops.wm.read_factory_settings(use_empty=True)
-def image(name, path, source='FILE'):
-    im = bpy.data.images.new(name, 4, 4)
-    im.source = source
-    im.filepath = path
-    im.use_fake_user = True
-image('abs', top + '/assets/abs.png')
-image('rel', '//tex/rel.png')
-image('seq', '//seq/s_0001.png', 'SEQUENCE')
-image('udim', '//udim/w.<UDIM>.png', 'TILED')
-image('gone', '//tex/gone.png')
-with bpy.data.libraries.load(top + '/lib/lib.blend', link=True,
-                             relative=True) as (src, dst):
-    dst.materials = ['libmat']
-for m in dst.materials:
-    m.use_fake_user = True
-bpy.ops.wm.save_as_mainfile(filepath=top + '/proj/scene.blend',
-                            relative_remap=False)
-bpy.ops.wm.save_as_mainfile(filepath=top + '/proj/scene-z.blend',
-                            compress=True, copy=True, relative_remap=False)
-'''
-
-
-def build_scene(top):
-    script = os.path.join(top, 'scene.py')
-    with open(script, 'w') as f:
-        f.write(SCENE)
-    r = subprocess.run(['blender', '-b', '--factory-startup',
-                        '--python-exit-code', '1', '--python', script,
-                        '--', top], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=120)
-    check(r.returncode == 0 and
-          os.path.exists(os.path.join(top, 'proj', 'scene-z.blend')),
-          'Blender built the scene:\n%s', r.stdout.decode()[-2000:])
-
 
 class V3Client(BdfarmClient):
     """A client that greets with bdfarm/3 and asks for files."""
@@ -114,18 +46,6 @@ class V3Client(BdfarmClient):
         if line == 'NOK':
             return None
         return self.read_exact(int(line))
-
-
-def expected(top, blend):
-    """What the job of blend needs: path -> md5 (None if missing)."""
-    paths = [blend, 'assets/abs.png', 'proj/tex/rel.png',
-             'proj/seq/s_0001.png', 'proj/seq/s_0002.png',
-             'proj/seq/s_0003.png', 'proj/udim/w.1001.png',
-             'proj/udim/w.1002.png', 'lib/lib.blend', 'lib/libtex.png']
-    want = {os.path.join(top, p): md5_file(os.path.join(top, p))
-            for p in paths}
-    want[os.path.join(top, 'proj/tex/gone.png')] = None
-    return want
 
 
 def listed(entries):
