@@ -12,7 +12,7 @@
 #define PROTO_MAX_NAME		255	/* longest blend or image name */
 #define PROTO_DIGEST_LEN	32	/* MD5 in lower-case hex */
 #define PROTO_EXT_NAME		"bdfarm"	/* token prefix of the extension */
-#define PROTO_EXT_VERSION	2	/* the newest this program speaks */
+#define PROTO_EXT_VERSION	3	/* the newest this program speaks */
 
 enum proto_cmd {
 	PROTO_HELO,
@@ -84,5 +84,26 @@ int	 proto_valid_host(const char *);
 int	 proto_valid_file_name(const char *);
 void	 proto_sanitize_name(const char *, char *, size_t);
 size_t	 proto_sanitize_text(char *);
+
+/* Version 3: the files a job's scene needs, as the server lists them. */
+#define PROTO_MAX_FILES		100000	/* entries in one FILES answer */
+#define PROTO_MAX_PATH		4000	/* bytes of a server path */
+
+/* The head of the answer to REQUESTFILES; nok is set for NOK. */
+struct proto_files_reply {
+	int		 nok;
+	long		 count;
+	int		 allow_missing;
+};
+
+/* One line of a FILES answer; digest is NULL for a file the server lacks. */
+struct proto_file_entry {
+	const char	*digest;
+	uint64_t	 size;
+	const char	*path;
+};
+
+int	 proto_parse_files_reply(char *, struct proto_files_reply *);
+int	 proto_parse_file_entry(char *, struct proto_file_entry *);
 
 #endif
