@@ -21,7 +21,8 @@
 	UNIT_SUITE(blender_output) \
 	UNIT_SUITE(server_address) \
 	UNIT_SUITE(keys) \
-	UNIT_SUITE(netrange)
+	UNIT_SUITE(netrange) \
+	UNIT_SUITE(client_manifest)
 
 #define UNIT_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES
