@@ -6,7 +6,9 @@
 # file missing on the server is not asked for. When Blender says a file
 # is missing, the frames fail naming it and the server hears MISSING,
 # unless the job allows missing files. A file the server refuses three
-# times, and a path that would leave the scene folder, fail the frames.
+# times, a path that would leave the scene folder, and a .blend the
+# server has no list for fail the frames. A bdfarm/2 server hears nothing
+# of it: a missing file is only logged.
 
 import os
 
@@ -153,5 +155,31 @@ check(wait_for(lambda: failures_of(server, (51, 52), "unsafe path"), 60),
       "a path with /../ is refused and the frames fail")
 check(server.requests_for(bad) == 0 and not runs_of(runlog, "six.blend"),
       "that file was not fetched and the scene was not rendered")
+
+# A .blend the server has no list for (NOK to REQUESTFILES).
+seven = blend_file("seven.blend", "seven")
+server.set_job(seven, 61, 62)
+check(wait_for(lambda: failures_of(server, (61, 62), "lists no files"), 60),
+      "a .blend without a list fails its frames")
+check(not runs_of(runlog, "seven.blend"), "that scene was not rendered")
+check(client.stop() == 0, "the client exits 0 on SIGTERM")
+server.close()
+
+# A bdfarm/2 server: no list is asked for, and a file Blender misses is
+# only logged, for the server has no way to hear of it.
+write_fake_config(fake, log=runlog, print=[
+    "Warning: Path '/proj/tex/lost.png' not found"])
+server = V3Server(one, 1, 2, os.path.join(top, "render2"), program=own,
+                  version=2, files=[(wood_path, texture)]).start()
+client = Client(server.port, os.path.join(top, "work2"), conf,
+                env={"FAKE_BLENDER_CONFIG": fake})
+check(wait_for(server.complete, 60),
+      "with a bdfarm/2 server the frames are sent despite the missing file")
+check(not any(l.split()[0] in ("REQUESTFILES", "REQUESTFILE", "MISSING")
+              for l in server.commands),
+      "nothing of version 3 is sent to it")
+check("Blender cannot find /proj/tex/lost.png" in client.log(),
+      "the missing file is logged as a warning")
+check(not server.failures, "no frame was reported as failed")
 check(client.stop() == 0, "the client exits 0 on SIGTERM")
 server.close()
