@@ -709,13 +709,14 @@ client_render_tree(struct client *c, struct client_render *r,
 			target = client_cache_path(c, f->digest, f->name);
 		client_cache_touch(target);
 		xasprintf(&link, "%s%s", r->treedir, f->path);
-		rc = symlink(target, link);
-		if (rc == -1 && errno != EEXIST)
+		/* A path listed twice is laid out once. */
+		rc = symlink(target, link) == -1 && errno != EEXIST ? -1 : 0;
+		if (rc == -1)
 			xasprintf(cause, _("cannot link %s to %s: %s"), link,
 			    target, strerror(errno));
 		free(link);
 		free(target);
-		if (rc == -1 && errno != EEXIST)
+		if (rc == -1)
 			return -1;
 	}
 	return 0;
