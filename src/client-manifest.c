@@ -10,6 +10,8 @@
  */
 #include "bdfarm.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +168,23 @@ client_manifest_lists(const struct client_manifest *m, const char *digest)
 }
 
 /*
+ * Whether the cache holds a file of a list, whole: of the size listed,
+ * which may be 0 (a .blend never is).
+ */
+static int
+client_manifest_cached(struct client *c, const struct client_manifest_file *f)
+{
+	struct stat	 st;
+	char		*path = client_cache_path(c, f->digest, f->name);
+	int		 found;
+
+	found = stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size == f->size;
+	free(path);
+	return found;
+}
+
+/*
  * The first file of a list that is not in the cache yet: 1 with it in
  * file, 0 if every file is there, 2 if another client is removing a copy
  * right now (try again in a moment), -1 with a reason if the cache cannot
@@ -188,7 +207,7 @@ client_manifest_wanted(struct client *c, struct client_manifest *m,
 		case 1:
 			return 2;
 		}
-		if (!client_cache_has(c, f->digest, f->name)) {
+		if (!client_manifest_cached(c, f)) {
 			*file = f;
 			return 1;
 		}
@@ -224,7 +243,7 @@ client_manifest_take(struct client *c, struct client_manifest *m)
 	struct client_manifest	*old = client_manifest_find(c, m->digest);
 	unsigned int		 i, n = 0;
 	uint64_t		 bytes = 0;
-	char			*why, *reason;
+	char			*why, *reason, *cause = NULL;
 
 	for (i = 0; i < m->nfiles; i++) {
 		if (client_manifest_valid_path(m->files[i].path))
@@ -253,11 +272,13 @@ client_manifest_take(struct client *c, struct client_manifest *m)
 			    "%s)"), m->files[i].path, m->blend);
 			continue;
 		}
-		if (!client_cache_has(c, m->files[i].digest,
-		    m->files[i].name)) {
+		if (client_cache_hold(c, m->files[i].digest, &cause) == 0 &&
+		    !client_manifest_cached(c, &m->files[i])) {
 			n++;
 			bytes += m->files[i].size;
 		}
+		free(cause);
+		cause = NULL;
 	}
 	if (n > 0)
 		log_info(ngettext("fetching %u file (%.1f MB) for %s",

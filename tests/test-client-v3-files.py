@@ -44,26 +44,29 @@ fluid = b"fluid cache " * 500
 runlog = os.path.join(top, "runs.log")
 wood_path = "/proj/tex/wood.png"
 fluid_path = "/proj/cache/sub dir/fluid.bin"
+empty_path = "/proj/empty.txt"
 fake = os.path.join(top, "fake.json")
-write_fake_config(fake, log=runlog, check=[wood_path, fluid_path])
+write_fake_config(fake, log=runlog, check=[wood_path, fluid_path,
+                                           empty_path])
 conf = write_config(os.path.join(top, "v3.conf"), heartbeat_interval=1,
                     none_wait=60, batch_frames=2)
 
-# (a) and (c): a scene with a texture, a file in a sub-folder and a file
-# the server does not have.
+# (a) and (c): a scene with a texture, a file in a sub-folder, an empty
+# file and a file the server does not have.
 one = blend_file("one.blend", "one")
 server = V3Server(one, 1, 4, os.path.join(top, "render"), program=own,
                   server_path="/proj/one.blend",
                   files=[(wood_path, texture), (fluid_path, fluid),
+                         (empty_path, b""),
                          ("/proj/tex/gone.png", None)]).start()
 workdir = os.path.join(top, "work")
 client = Client(server.port, workdir, conf, env={"FAKE_BLENDER_CONFIG": fake})
 check(wait_for(server.complete, 60), "the first job is complete")
 check(server.connections[0][0].split()[2] == "bdfarm/3",
       "the client greets with bdfarm/3")
-check(server.requests_for(texture) == 1 and server.requests_for(fluid) == 1,
-      "each file was fetched once")
-check(len(server.file_requests) == 2,
+check(server.requests_for(texture) == 1 and server.requests_for(fluid) == 1
+      and server.requests_for(b"") == 1, "each file was fetched once")
+check(len(server.file_requests) == 3,
       "the file missing on the server was not asked for")
 check(server.list_requests == [("one.blend", md5_of(open(one, "rb").read()))],
       "the list was asked for once, after the .blend")
@@ -78,10 +81,12 @@ check(all(r["argv"][r["argv"].index("-b") + 1] == r["root"] +
 check(all(r["argv"][r["argv"].index("-b") + 2] == "--python" for r in runs),
       "the prelude comes right after the .blend")
 check(all(r["checked"] == {wood_path: md5_of(texture),
-                           fluid_path: md5_of(fluid)} for r in runs),
-      "the texture and the file in a sub-folder are there with their bytes")
+                           fluid_path: md5_of(fluid),
+                           empty_path: md5_of(b"")} for r in runs),
+      "the texture, the file in a sub-folder and the empty file are there "
+      "with their bytes")
 log = client.log()
-check("fetching 2 files" in log and "fetched wood.png" in log,
+check("fetching 3 files" in log and "fetched wood.png" in log,
       "the log says what is fetched")
 check(log.count("/proj/tex/gone.png is missing on the server") == 1,
       "the file missing on the server is logged once")
