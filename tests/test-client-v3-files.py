@@ -8,11 +8,12 @@
 # unless the job allows missing files. A file the server refuses three
 # times, a path that would leave the scene folder, and a .blend the
 # server has no list for fail the frames. A bdfarm/2 server hears nothing
-# of it: a missing file is only logged.
+# of it: a missing file is only logged. A file a rendering frame needs is
+# not removed as idle.
 
 import os
 
-from clienttest import (BDFARM, Client, blender_runs, check, scratch,
+from clienttest import (BDFARM, Client, blender_runs, check, holds, scratch,
                         wait_for, write_config, write_fake_config)
 from oldserver import md5_of
 from v3server import V3Server
@@ -186,5 +187,27 @@ check(not any(l.split()[0] in ("REQUESTFILES", "REQUESTFILE", "MISSING")
 check("Blender cannot find /proj/tex/lost.png" in client.log(),
       "the missing file is logged as a warning")
 check(not server.failures, "no frame was reported as failed")
+check(client.stop() == 0, "the client exits 0 on SIGTERM")
+server.close()
+
+# A file the scene of a rendering frame needs is in use: idle expiry keeps
+# it for as long as the frame renders, and removes it once nothing needs
+# it, which shows that expiry was at work all along.
+write_fake_config(fake, log=runlog, delay=5)
+idle = write_config(os.path.join(top, "idle.conf"), heartbeat_interval=1,
+                    none_wait=60, cache_idle=1)
+server = V3Server(one, 1, 1, os.path.join(top, "render3"), program=own,
+                  files=[(wood_path, texture)]).start()
+workdir = os.path.join(top, "work3")
+copy = os.path.join(workdir, "cache", md5_of(texture))
+client = Client(server.port, workdir, idle, env={"FAKE_BLENDER_CONFIG": fake})
+check(wait_for(lambda: "rendering frame 1 of one.blend" in client.log(), 30),
+      "a frame that needs the texture renders")
+# The copy is a second old after one, and expiry looks every second.
+check(holds(lambda: os.path.exists(copy) and not server.complete(), 3),
+      "its cached copy is kept while the frame renders")
+check(wait_for(server.complete, 30), "the frame arrives")
+check(wait_for(lambda: not os.path.exists(copy), 20),
+      "once nothing needs it, the idle copy is removed")
 check(client.stop() == 0, "the client exits 0 on SIGTERM")
 server.close()
