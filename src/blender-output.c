@@ -2,7 +2,8 @@
  * blender-output.c: reading Blender's command-line output. Blender has no
  * machine-readable report of a render, so the client recognises the few
  * lines that matter: its version banner, per-frame progress, the name of
- * each saved frame and errors. Nothing here does I/O, so a unit test or a
+ * each saved frame, errors, the files the scene needs that Blender could
+ * not find, and the end of the client's prelude script. Nothing here does I/O, so a unit test or a
  * fuzzer can call it.
  */
 #include "blender-output.h"
@@ -19,6 +20,16 @@
  * render went well; that one is not a render error.
  */
 #define BLENDER_OUTPUT_LEAK	"Not freed memory blocks"
+
+/*
+ * What bpy.ops.file.report_missing_files() prints for each file it cannot
+ * find (Blender 3.4), after whatever prefix the report gets on its way.
+ */
+#define BLENDER_OUTPUT_MISSING	"Warning: Path '"
+#define BLENDER_OUTPUT_NOT_FOUND "' not found"
+
+/* What the client's prelude script prints once it has looked. */
+#define BLENDER_OUTPUT_PRELUDE	"bdfarm: prelude done"
 
 /* Parse a decimal number at s, with an optional minus sign; -1 if none. */
 static int
@@ -126,6 +137,31 @@ blender_output_progress(const char *line, struct blender_line *bl)
 }
 
 /*
+ * A missing-file warning anywhere in the line: the path runs from the
+ * quote to the last "' not found", so that it may hold quotes itself.
+ * Returns -1 if the line is not one.
+ */
+static int
+blender_output_missing(char *line, struct blender_line *bl)
+{
+	char	*start, *end, *next;
+
+	if ((start = strstr(line, BLENDER_OUTPUT_MISSING)) == NULL)
+		return -1;
+	start += strlen(BLENDER_OUTPUT_MISSING);
+	end = NULL;
+	for (next = start; (next = strstr(next, BLENDER_OUTPUT_NOT_FOUND)) !=
+	    NULL; next++)
+		end = next;
+	if (end == NULL || end == start)
+		return -1;
+	*end = '\0';
+	bl->type = BLENDER_LINE_MISSING;
+	bl->path = start;
+	return 0;
+}
+
+/*
  * Classify one line of Blender's output, with or without its line ending,
  * and pick out what it says. The line is modified in place.
  */
@@ -144,6 +180,12 @@ blender_output_parse(char *line, struct blender_line *bl)
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
 
+	if (blender_output_missing(line, bl) == 0)
+		return;
+	if (strcmp(line, BLENDER_OUTPUT_PRELUDE) == 0) {
+		bl->type = BLENDER_LINE_PRELUDE;
+		return;
+	}
 	if (strncmp(line, "Fra:", 4) == 0) {
 		if (blender_output_number(line + 4, &bl->frame, NULL) != 0)
 			return;

@@ -10,7 +10,9 @@ enum blender_line_type {
 	BLENDER_LINE_FRAME,	/* "Fra:N ..." progress of frame N */
 	BLENDER_LINE_SAVED,	/* "Saved: 'PATH'" a frame was written */
 	BLENDER_LINE_ERROR,	/* "Error: ..." the render went wrong */
-	BLENDER_LINE_VERSION	/* "Blender 3.4.1 ..." the program's banner */
+	BLENDER_LINE_VERSION,	/* "Blender 3.4.1 ..." the program's banner */
+	BLENDER_LINE_MISSING,	/* "Warning: Path 'PATH' not found" */
+	BLENDER_LINE_PRELUDE	/* "bdfarm: prelude done": the scene is set */
 };
 
 /* One parsed line; strings point into the parsed line. */
@@ -22,7 +24,7 @@ struct blender_line {
 	int			 remaining;	/* FRAME: s left, -1 if unknown */
 	long			 remaining_ms;	/* FRAME: ms left, -1 if unknown */
 	long			 elapsed_ms;	/* FRAME: ms so far, -1 ditto */
-	const char		*path;		/* SAVED */
+	const char		*path;		/* SAVED, MISSING */
 	const char		*message;	/* ERROR */
 	const char		*version;	/* VERSION: "3.4.1" */
 };

@@ -1,13 +1,14 @@
 /*
- * client-cache.c: the .blend files a client keeps, one folder per digest
- * under the work directory, so that jobs sharing a file share the copy,
- * two files with the same name never mix, and several clients on one
- * machine can use the same work directory. A copy whose file has not been
+ * client-cache.c: the .blend files a client keeps, and the files their
+ * scenes need, one folder per digest under the work directory, so that
+ * jobs sharing a file share the copy, two files with the same name never
+ * mix, and several clients on one machine can use the same work
+ * directory. A copy whose file has not been
  * used for cache_idle seconds is removed.
  *
  * Clients that share a work directory agree through flock(2) on each
  * copy's folder: a client holds a shared lock on it while it has frames
- * of that .blend to fetch or render, and removes a copy only under an
+ * that need it to fetch or render, and removes a copy only under an
  * exclusive lock taken without waiting, that is, when no client uses it.
  * The system drops the locks of a client that dies, however it dies.
  */
@@ -143,15 +144,27 @@ client_cache_hold(struct client *c, const char *digest, char **cause)
 	return 0;
 }
 
-/* Whether a frame of this client still needs the copy with this digest. */
+/*
+ * Whether a frame of this client still needs the copy with this digest:
+ * its .blend, or a file its scene needs (from the list a render took
+ * along, or the client's list for a frame that waits).
+ */
 static int
 client_cache_in_use(struct client *c, const char *digest)
 {
 	struct client_frame	*f;
+	struct client_manifest	*m;
 
 	TAILQ_FOREACH(f, &c->frames, entry) {
-		if (strcmp(f->digest, digest) == 0 &&
-		    f->state != CLIENT_FRAME_DONE)
+		if (f->state == CLIENT_FRAME_DONE)
+			continue;
+		if (strcmp(f->digest, digest) == 0)
+			return 1;
+		if (f->state == CLIENT_FRAME_RENDERING && f->render != NULL)
+			m = f->render->manifest;
+		else
+			m = client_manifest_find(c, f->digest);
+		if (m != NULL && client_manifest_lists(m, digest))
 			return 1;
 	}
 	return 0;

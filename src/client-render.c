@@ -5,7 +5,11 @@
  * through a pipe on the event loop, for progress, saved frames, errors and
  * the last lines a failure report carries; a run is finished only when
  * both its exit status (SIGCHLD) and the end of its output have been seen.
- * One more child, at start, asks Blender for its version.
+ * Blender runs the client's prelude script first, which names the files
+ * the scene cannot find. With a bdfarm/3 server, each run gets a scene
+ * folder of its own, where every file the scene needs sits at its path on
+ * the server as a link to the cached copy. One more child, at start, asks
+ * Blender for its version.
  */
 #include "bdfarm.h"
 
@@ -27,6 +31,7 @@
 #endif
 
 #include "blender-output.h"
+#include "blender-prelude.h"
 #include "client.h"
 #include "clock.h"
 #include "fileio.h"
@@ -38,6 +43,8 @@
 #define CLIENT_RENDER_MAX_LINE	65536	/* longer output lines are dropped */
 #define CLIENT_RENDER_PROGRESS	10	/* s between progress lines logged */
 #define CLIENT_RENDER_PROBE_TIME 20	/* s blender --version may take */
+#define CLIENT_RENDER_PRELUDE	"prelude.py"	/* in the work directory */
+#define CLIENT_RENDER_ROOT	"BDFARM_ROOT"	/* names the scene folder */
 
 /* The child that asks Blender for its version. */
 struct client_probe {
@@ -51,11 +58,13 @@ struct client_probe {
 
 /*
  * Blender's options: no scripts from the .blend (before the file, which is
- * loaded as soon as it is read), background, output pattern, frames (in
- * this order).
+ * loaded as soon as it is read), background, the prelude (after the file,
+ * before the frames), output pattern, frames (in this order: Blender acts
+ * on each as it reads it).
  */
 static char	client_render_opt_noscripts[] = "--disable-autoexec";
 static char	client_render_opt_b[] = "-b";
+static char	client_render_opt_python[] = "--python";
 static char	client_render_opt_o[] = "-o";
 static char	client_render_opt_f[] = "-f";
 static char	client_render_opt_version[] = "--version";
@@ -208,6 +217,109 @@ client_render_arm(struct client_render *r)
 	evtimer_add(r->timer, &tv);
 }
 
+/*
+ * Whether the frames of a run in which Blender misses files cannot be
+ * sent: unless the job allows it, a bdfarm/3 server is told and the
+ * frames fail. An older server has no way to hear of it.
+ */
+static int
+client_render_missing_fatal(struct client_render *r)
+{
+	return (r->manifest == NULL || !r->manifest->allow_missing) &&
+	    r->client->ext_version >= 3;
+}
+
+/*
+ * Blender could not find a file the scene needs: keep the path (once, and
+ * no more than a few), and if that dooms the run, fail it now, so that
+ * no frame of it is confirmed.
+ */
+static void
+client_render_missing(struct client_render *r, const char *path)
+{
+	unsigned int	i;
+
+	for (i = 0; i < r->nmissing; i++) {
+		if (strcmp(r->missing[i], path) == 0)
+			return;
+	}
+	if (r->nmissing == CLIENT_MISSING_KEPT) {
+		r->missing_more++;
+		return;
+	}
+	r->missing[r->nmissing++] = xstrdup(path);
+	if (client_render_missing_fatal(r)) {
+		r->missing_fatal = 1;
+		client_render_fail(r, "missing files", _("Blender cannot find "
+		    "%s"), path);
+	}
+}
+
+/* The missing paths joined by ", ", cut to about max bytes. */
+static char *
+client_render_missing_list(struct client_render *r, size_t max)
+{
+	char		*list = xstrdup(""), *next;
+	unsigned int	 i;
+
+	for (i = 0; i < r->nmissing; i++) {
+		if (i > 0 && strlen(list) + strlen(r->missing[i]) + 2 > max) {
+			xasprintf(&next, "%s, ...", list);
+			free(list);
+			return next;
+		}
+		xasprintf(&next, "%s%s%s", list, i > 0 ? ", " : "",
+		    r->missing[i]);
+		free(list);
+		list = next;
+	}
+	if (r->missing_more > 0) {
+		xasprintf(&next, "%s, ...", list);
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+/*
+ * A run in which Blender missed files has ended. If its frames cannot be
+ * sent, the server hears which files (MISSING) and the frames fail with
+ * them as the reason; otherwise the files are only logged.
+ */
+static void
+client_render_missing_end(struct client_render *r)
+{
+	struct client	*c = r->client;
+	char		*list;
+	unsigned int	 i, j;
+
+	if (r->nmissing == 0)
+		return;
+	list = client_render_missing_list(r, 4096);
+	if (!r->missing_fatal) {
+		if (r->manifest != NULL && r->manifest->allow_missing)
+			log_info(_("Blender cannot find %s; the job allows "
+			    "missing files"), list);
+		else
+			log_warnx(_("Blender cannot find %s; the server cannot "
+			    "be told, so the frames are sent as they are"),
+			    list);
+		free(list);
+		return;
+	}
+	for (i = 0; i < r->nframes; i++) {
+		for (j = 0; j < r->nmissing; j++)
+			client_missing_add(c, r->frames[i], r->missing[j]);
+	}
+	free(r->failure);
+	free(r->reason);
+	xasprintf(&r->failure, _("missing files: %s"), list);
+	free(list);
+	list = client_render_missing_list(r, 150);
+	xasprintf(&r->reason, "missing files: %s", list);
+	free(list);
+}
+
 /* Act on one line of Blender's output. */
 static void
 client_render_line(struct client_render *r, char *line)
@@ -275,6 +387,14 @@ client_render_line(struct client_render *r, char *line)
 		    bl.message);
 		free(why);
 		break;
+	case BLENDER_LINE_MISSING:
+		client_render_missing(r, bl.path);
+		break;
+	case BLENDER_LINE_PRELUDE:
+		/* Nothing it renders now could be sent: stop it at once. */
+		if (r->missing_fatal && !r->exited)
+			kill(-r->pid, SIGKILL);
+		break;
 	}
 }
 
@@ -312,6 +432,12 @@ client_render_free(struct client_render *r)
 		event_free(r->timer);
 	fileio_remove_dir(r->outdir);
 	free(r->outdir);
+	if (r->treedir != NULL)
+		fileio_remove_dir(r->treedir);
+	free(r->treedir);
+	client_manifest_free(r->manifest);
+	for (i = 0; i < r->nmissing; i++)
+		free(r->missing[i]);
 	free(r->frames);
 	free(r->failure);
 	free(r->reason);
@@ -352,6 +478,7 @@ client_render_finish(struct client_render *r)
 	if (r->nframes > 0 && r->failure == NULL)
 		client_render_fail(r, "no Saved: line",
 		    _("Blender saved no file"));
+	client_render_missing_end(r);
 	ntail = client_render_tail(r, tail);
 
 	while (r->nframes > 0) {
@@ -359,7 +486,7 @@ client_render_finish(struct client_render *r)
 		client_render_remove(r, f);
 		free(f->file);
 		f->file = NULL;
-		if (r->started > 1) {
+		if (r->started > 1 && !r->missing_fatal) {
 			log_warnx(_("frame %ld of %s failed (%s); retrying it "
 			    "alone"), f->frame, f->blend, r->failure);
 			f->state = CLIENT_FRAME_QUEUED;
@@ -431,7 +558,7 @@ client_render_exited(struct client *c, pid_t pid, int status)
 
 /* In the child: become Blender, or say why not and exit 127. */
 BDFARM_DEAD static void
-client_render_child(struct client *c, int out, pid_t parent, char **argv)
+client_render_child(int out, pid_t parent, char **argv, const char *root)
 {
 	int	null;
 
@@ -452,6 +579,10 @@ client_render_child(struct client *c, int out, pid_t parent, char **argv)
 	dup2(out, STDERR_FILENO);
 	if (out != STDOUT_FILENO && out != STDERR_FILENO)
 		close(out);
+	if (root != NULL)
+		setenv(CLIENT_RENDER_ROOT, root, 1);
+	else
+		unsetenv(CLIENT_RENDER_ROOT);
 	execvp(argv[0], argv);
 	dprintf(STDERR_FILENO, "Error: cannot run %s: %s\n", argv[0],
 	    strerror(errno));
@@ -460,10 +591,12 @@ client_render_child(struct client *c, int out, pid_t parent, char **argv)
 
 /*
  * Start Blender with argv in a process group of its own, its output on a
- * pipe; returns the pipe's reading end, or NULL with a reason.
+ * pipe, and BDFARM_ROOT set to root if it is not NULL; returns the pipe's
+ * reading end, or NULL with a reason.
  */
 static struct bufferevent *
-client_render_spawn(struct client *c, char **argv, pid_t *pid, char **cause)
+client_render_spawn(struct client *c, char **argv, const char *root,
+    pid_t *pid, char **cause)
 {
 	struct bufferevent	*output;
 	int			 fds[2];
@@ -480,7 +613,7 @@ client_render_spawn(struct client *c, char **argv, pid_t *pid, char **cause)
 		return NULL;
 	}
 	if (*pid == 0)
-		client_render_child(c, fds[1], parent, argv);
+		client_render_child(fds[1], parent, argv, root);
 	setpgid(*pid, *pid);
 	close(fds[1]);
 	evutil_make_socket_nonblocking(fds[0]);
@@ -520,18 +653,116 @@ client_render_frame_list(struct client_frame **frames, unsigned int n)
 }
 
 /*
- * Start Blender on n frames of one .blend from the cache. Returns -1 with
- * a reason if the output folder, the pipe or the process cannot be made.
+ * Create the folders of path under the scene folder tree, from the
+ * server path's first component to its last folder. Each must be a real
+ * folder, not a link, so that nothing laid out lands outside the tree.
+ */
+static int
+client_render_tree_dirs(const char *tree, const char *path)
+{
+	struct stat	 st;
+	char		*dir, *p;
+	int		 rc = 0;
+
+	xasprintf(&dir, "%s%s", tree, path);
+	for (p = dir + strlen(tree) + 1; rc == 0 &&
+	    (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+		    lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+			rc = -1;
+		*p = '/';
+	}
+	free(dir);
+	return rc;
+}
+
+/*
+ * Lay out a run's scene folder: for every file of the list that has a
+ * digest, a link at the folder plus its server path to the cached copy
+ * (the .blend's to the cached .blend), each copy touched so that it is
+ * not removed as idle. Returns -1 with a reason.
+ */
+static int
+client_render_tree(struct client *c, struct client_render *r,
+    const char *blend, char **cause)
+{
+	const struct client_manifest_file	*f;
+	char					*target, *link;
+	unsigned int				 i;
+	int					 rc;
+
+	for (i = 0; i < r->manifest->nfiles; i++) {
+		f = &r->manifest->files[i];
+		if (f->digest[0] == '\0')
+			continue;
+		if (!client_manifest_valid_path(f->path) ||
+		    client_render_tree_dirs(r->treedir, f->path) != 0) {
+			xasprintf(cause, _("cannot lay out %s in %s"), f->path,
+			    r->treedir);
+			return -1;
+		}
+		if (i == 0)
+			target = client_cache_path(c, r->manifest->digest,
+			    blend);
+		else
+			target = client_cache_path(c, f->digest, f->name);
+		client_cache_touch(target);
+		xasprintf(&link, "%s%s", r->treedir, f->path);
+		/* A path listed twice is laid out once. */
+		rc = symlink(target, link) == -1 && errno != EEXIST ? -1 : 0;
+		if (rc == -1)
+			xasprintf(cause, _("cannot link %s to %s: %s"), link,
+			    target, strerror(errno));
+		free(link);
+		free(target);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Write the prelude script Blender runs before it renders into the work
+ * directory, unless it is there already as it should be.
+ */
+int
+client_render_prelude(struct client *c, char **cause)
+{
+	size_t	 len = strlen(blender_prelude), have;
+	char	*old = NULL, *ignored = NULL;
+	int	 same;
+
+	xasprintf(&c->prelude, "%s/%s", c->workdir, CLIENT_RENDER_PRELUDE);
+	if (fileio_read_small(c->prelude, len, &old, &have, &ignored) == 0) {
+		same = have == len && memcmp(old, blender_prelude, len) == 0;
+		free(old);
+		if (same)
+			return 0;
+	}
+	free(ignored);
+	return fileio_write_atomic(c->prelude, blender_prelude, len, 0644,
+	    cause);
+}
+
+/*
+ * Start Blender on n frames of one .blend from the cache; with the list
+ * of the scene's files, on the .blend in a scene folder of its own.
+ * Returns -1 with a reason if a folder, the pipe or the process cannot
+ * be made.
  */
 int
 client_render_start(struct client *c, struct client_frame **frames,
     unsigned int n, char **cause)
 {
 	struct client_render	*r;
-	char			*blend, *pattern, *list, *argv[9];
+	struct client_manifest	*m = NULL;
+	char			*blend, *pattern, *list, *argv[11];
 	unsigned int		 i, argc = 0;
 	pid_t			 pid;
 
+	if (c->ext_version >= 3)
+		m = client_manifest_find(c, frames[0]->digest);
 	r = xcalloc(1, sizeof *r);
 	r->client = c;
 	xasprintf(&r->outdir, "%s/r%ld-%u-XXXXXX", c->renderdir,
@@ -546,6 +777,25 @@ client_render_start(struct client *c, struct client_frame **frames,
 
 	blend = client_cache_path(c, frames[0]->digest, frames[0]->blend);
 	client_cache_touch(blend);
+	if (m != NULL && m->known && m->nfiles > 0) {
+		r->manifest = client_manifest_copy(m);
+		xasprintf(&r->treedir, "%s/t%ld-%u-XXXXXX", c->renderdir,
+		    (long)getpid(), c->nruns - 1);
+		if (mkdtemp(r->treedir) == NULL) {
+			xasprintf(cause, _("cannot create a folder in %s: %s"),
+			    c->renderdir, strerror(errno));
+			free(r->treedir);
+			r->treedir = NULL;
+			free(blend);
+			goto fail;
+		}
+		if (client_render_tree(c, r, frames[0]->blend, cause) != 0) {
+			free(blend);
+			goto fail;
+		}
+		free(blend);
+		xasprintf(&blend, "%s%s", r->treedir, m->files[0].path);
+	}
 	xasprintf(&pattern, "%s/####", r->outdir);
 	list = client_render_frame_list(frames, n);
 	argv[argc++] = c->settings->blender;
@@ -554,13 +804,15 @@ client_render_start(struct client *c, struct client_frame **frames,
 		argv[argc++] = client_render_opt_noscripts;
 	argv[argc++] = client_render_opt_b;
 	argv[argc++] = blend;
+	argv[argc++] = client_render_opt_python;
+	argv[argc++] = c->prelude;
 	argv[argc++] = client_render_opt_o;
 	argv[argc++] = pattern;
 	argv[argc++] = client_render_opt_f;
 	argv[argc++] = list;
 	argv[argc] = NULL;
 
-	r->output = client_render_spawn(c, argv, &pid, cause);
+	r->output = client_render_spawn(c, argv, r->treedir, &pid, cause);
 	if (r->output != NULL)
 		log_info(ngettext("rendering frame %s of %s (pid %ld)",
 		    "rendering frames %s of %s (pid %ld)", n), list,
@@ -593,6 +845,10 @@ client_render_start(struct client *c, struct client_frame **frames,
 fail:
 	fileio_remove_dir(r->outdir);
 	free(r->outdir);
+	if (r->treedir != NULL)
+		fileio_remove_dir(r->treedir);
+	free(r->treedir);
+	client_manifest_free(r->manifest);
 	free(r);
 	return -1;
 }
@@ -698,7 +954,7 @@ client_render_probe(struct client *c)
 	argv[0] = c->settings->blender;
 	argv[1] = client_render_opt_version;
 	argv[2] = NULL;
-	if ((p->output = client_render_spawn(c, argv, &p->pid,
+	if ((p->output = client_render_spawn(c, argv, NULL, &p->pid,
 	    &cause)) == NULL) {
 		log_debug("cannot ask Blender for its version: %s", cause);
 		free(cause);

@@ -12,7 +12,10 @@
  * nothing else to say for a while. With bdfarm/2 it also settles, at the
  * start of every connection, which frames it still holds (HOLD, HELD),
  * gives back the frames it will not deliver (RETURN), and drops the ones
- * the server cancels (CANCEL).
+ * the server cancels (CANCEL). With bdfarm/3 it asks, for each .blend, for
+ * the list of files its scene needs (REQUESTFILES), fetches those it does
+ * not have (REQUESTFILE) the way it fetches a .blend, and tells the server
+ * of the files Blender could not find (MISSING).
  */
 #include "bdfarm.h"
 
@@ -55,7 +58,10 @@ enum client_session_state {
 	CLIENT_SESSION_RESULTS,		/* waiting for OK or NOK */
 	CLIENT_SESSION_THANKYOU,	/* frame sent, waiting for THANKYOU */
 	CLIENT_SESSION_BLEND_SIZE,	/* waiting for the .blend's size */
-	CLIENT_SESSION_BLEND_DATA,	/* receiving the .blend */
+	CLIENT_SESSION_FILES,		/* bdfarm/3: waiting for FILES or NOK */
+	CLIENT_SESSION_FILES_LIST,	/* bdfarm/3: reading its entries */
+	CLIENT_SESSION_FILE_SIZE,	/* bdfarm/3: a file's size, or NOK */
+	CLIENT_SESSION_FETCH_DATA,	/* receiving a .blend or a file */
 	CLIENT_SESSION_JOB,		/* waiting for a frame or None */
 	CLIENT_SESSION_FAILED,		/* failure reported, waiting for OK */
 	CLIENT_SESSION_HOLD,		/* bdfarm/2: waiting for OK or NOK */
@@ -78,6 +84,12 @@ struct client_session {
 	int			 upload_fd;
 	char			*blend;		/* the .blend being fetched */
 	char			 digest[DIGEST_HEX_SIZE];
+	struct client_manifest	*manifest;	/* bdfarm/3: the list being read */
+	long			 files_left;	/* its entries still to come */
+	char			*file_path;	/* bdfarm/3: the file being fetched */
+	char			*file_name;	/* its cached copy's name */
+	char			 file_digest[DIGEST_HEX_SIZE];
+	uint64_t		 file_size;
 	int			 ext_version;	/* the version both sides speak */
 	int			 ext;		/* both sides speak bdfarm/1 or up */
 	int			 greeted;	/* HELO answered once */
@@ -125,6 +137,9 @@ client_session_free(struct client_session *s)
 	if (s->upload_fd != -1)
 		close(s->upload_fd);
 	free(s->blend);
+	client_manifest_free(s->manifest);
+	free(s->file_path);
+	free(s->file_name);
 	free(s->hold_blend);
 	free(s->failure);
 	free(s);
@@ -154,7 +169,9 @@ client_session_reap(struct client_session *s)
 	struct client	*c = s->client;
 	char		*cause = s->failure;
 
-	if (cause != NULL && s->blend != NULL)
+	if (cause != NULL && s->blend != NULL && s->file_name == NULL &&
+	    (s->state == CLIENT_SESSION_BLEND_SIZE ||
+	    s->state == CLIENT_SESSION_FETCH_DATA))
 		client_blend_failed(c, s->digest, s->blend, 0);
 	/* A program that cannot be fetched is not asked for again. */
 	if (cause != NULL && (s->state == CLIENT_SESSION_DIST_SIZE ||
@@ -359,6 +376,17 @@ client_session_helo(struct client_session *s, char *line)
 		TAILQ_FOREACH(f, &c->frames, entry)
 			f->hold_due = 1;
 	}
+	if (!s->greeted) {
+		/*
+		 * The files may have changed on the server since the lists
+		 * came: frames not yet rendering wait for new ones.
+		 */
+		client_manifests_clear(c);
+		TAILQ_FOREACH(f, &c->frames, entry) {
+			if (version >= 3 && f->state == CLIENT_FRAME_QUEUED)
+				f->state = CLIENT_FRAME_WAITING;
+		}
+	}
 	s->greeted = 1;
 	s->todo = r.todo;
 	s->ext_version = version;
@@ -368,6 +396,8 @@ client_session_helo(struct client_session *s, char *line)
 		client_reports_clear(c);
 	if (version < 2)
 		client_returns_clear(c);
+	if (version < 3)
+		client_missings_clear(c);
 	if (before >= 2 && version < 2 && c->mode == CLIENT_RUNNING) {
 		/*
 		 * Frames kept from a bdfarm/2 server that now speaks less:
@@ -452,43 +482,55 @@ client_session_payload(struct client_session *s, const char *dest)
 }
 
 /*
- * Take the size line of a .blend and begin receiving it. One that would
- * not fit in the free space of the cache folder is not fetched: its frames
- * fail with the reason, and the session ends, the only way not to receive
- * the bytes that follow.
+ * Begin receiving a .blend or a scene's file of known size into the cache,
+ * as name in the folder of digest (noun says what it is, for the server).
+ * One that would not fit in the free space of the cache folder is not
+ * fetched: the frames of the .blend fail with the reason, and the session
+ * ends, the only way not to receive the bytes that follow.
  */
-static void
-client_session_blend_size(struct client_session *s, char *line)
+static int
+client_session_fetch_start(struct client_session *s, const char *digest,
+    const char *name, const char *noun)
 {
 	struct client	*c = s->client;
 	char		*path, *cause, *reason;
 	uint64_t	 avail;
+	int		 rc;
+
+	if (client_cache_room(c, s->left, &avail) != 0) {
+		xasprintf(&cause, _("%s is %ju bytes, more than the %ju bytes "
+		    "free in %s"), name, (uintmax_t)s->left,
+		    (uintmax_t)avail, c->cachedir);
+		xasprintf(&reason, "not enough disk space for %s (%ju bytes, "
+		    "%ju free)", noun, (uintmax_t)s->left, (uintmax_t)avail);
+		client_disk_trouble(c, cause);
+		client_blend_refused(c, s->digest, s->blend, reason);
+		client_session_fail(s, "%s", cause);
+		free(reason);
+		free(cause);
+		return -1;
+	}
+	path = client_cache_path(c, digest, name);
+	if ((rc = client_session_payload(s, path)) == 0)
+		s->state = CLIENT_SESSION_FETCH_DATA;
+	free(path);
+	return rc;
+}
+
+/* Take the size line of a .blend and begin receiving it. */
+static void
+client_session_blend_size(struct client_session *s, char *line)
+{
+	struct client	*c = s->client;
 
 	if (client_session_size(s, "REQUESTBLENDERFILE", line,
 	    (uint64_t)c->settings->max_blend_size) != 0) {
 		client_blend_failed(c, s->digest, s->blend, 1);
 		return;
 	}
-	if (client_cache_room(c, s->left, &avail) != 0) {
-		xasprintf(&cause, _("%s is %ju bytes, more than the %ju bytes "
-		    "free in %s"), s->blend, (uintmax_t)s->left,
-		    (uintmax_t)avail, c->cachedir);
-		xasprintf(&reason, "not enough disk space for the .blend file "
-		    "(%ju bytes, %ju free)", (uintmax_t)s->left,
-		    (uintmax_t)avail);
-		client_disk_trouble(c, cause);
-		client_blend_refused(c, s->digest, s->blend, reason);
-		client_session_fail(s, "%s", cause);
-		free(reason);
-		free(cause);
-		return;
-	}
-	path = client_cache_path(c, s->digest, s->blend);
-	if (client_session_payload(s, path) == 0)
-		s->state = CLIENT_SESSION_BLEND_DATA;
-	else
+	if (client_session_fetch_start(s, s->digest, s->blend,
+	    "the .blend file") != 0)
 		client_blend_failed(c, s->digest, s->blend, 1);
-	free(path);
 }
 
 /* The program has arrived whole: check it and install it. */
@@ -542,6 +584,114 @@ client_session_blend_done(struct client_session *s)
 	s->download = NULL;
 	free(s->blend);
 	s->blend = NULL;
+}
+
+/* Forget the file being fetched. */
+static void
+client_session_file_clear(struct client_session *s)
+{
+	free(s->blend);
+	s->blend = NULL;
+	free(s->file_path);
+	s->file_path = NULL;
+	free(s->file_name);
+	s->file_name = NULL;
+}
+
+/*
+ * A scene's file has arrived whole: verify it and put it in the cache.
+ * Bytes other than the list said mean the file changed on the server,
+ * which is handled as a refusal to send it.
+ */
+static void
+client_session_file_done(struct client_session *s)
+{
+	struct client		*c = s->client;
+	struct client_manifest	*m;
+	char			*cause = NULL;
+
+	if (client_download_finish(s->download, s->file_digest, 0644,
+	    &cause) != 0) {
+		log_warnx(_("discarding a downloaded file: %s"), cause);
+		free(cause);
+		s->download = NULL;
+		client_manifest_refused(c, s->digest, s->file_path);
+	} else {
+		s->download = NULL;
+		log_info(_("fetched %s (%.1f MB)"), s->file_name,
+		    (double)s->file_size / 1e6);
+		if ((m = client_manifest_find(c, s->digest)) != NULL)
+			m->refusals = 0;
+		client_blend_ready(c, s->digest, s->blend);
+	}
+	client_session_file_clear(s);
+}
+
+/* Handle the answer to REQUESTFILE: the file's size, or NOK. */
+static void
+client_session_file_size(struct client_session *s, char *line)
+{
+	struct client	*c = s->client;
+
+	if (strcmp(line, "NOK") == 0) {
+		client_manifest_refused(c, s->digest, s->file_path);
+		client_session_file_clear(s);
+		client_session_next(s);
+		return;
+	}
+	if (client_session_size(s, "REQUESTFILE", line,
+	    (uint64_t)c->settings->max_blend_size) != 0)
+		return;
+	s->file_size = s->left;
+	client_session_fetch_start(s, s->file_digest, s->file_name,
+	    s->file_name);
+}
+
+/* Handle the head of the answer to REQUESTFILES: FILES, or NOK. */
+static void
+client_session_files(struct client_session *s, char *line)
+{
+	struct proto_files_reply	 r;
+	char				*copy = xstrdup(line);
+
+	if (proto_parse_files_reply(line, &r) != 0) {
+		client_session_bad_reply(s, "REQUESTFILES", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	if (r.nok) {
+		client_manifest_unknown(s->client, s->digest, s->blend);
+		client_session_file_clear(s);
+		client_session_next(s);
+		return;
+	}
+	s->manifest = client_manifest_new(s->blend, s->digest,
+	    r.allow_missing);
+	s->files_left = r.count;
+	s->state = CLIENT_SESSION_FILES_LIST;
+}
+
+/* Take one entry of a FILES answer; the last one completes the list. */
+static void
+client_session_files_entry(struct client_session *s, char *line)
+{
+	struct proto_file_entry	 e;
+	char			*copy = xstrdup(line);
+
+	if (proto_parse_file_entry(line, &e) != 0) {
+		client_session_bad_reply(s, "REQUESTFILES", copy);
+		free(copy);
+		return;
+	}
+	free(copy);
+	client_manifest_add(s->manifest, e.digest, e.size, e.path);
+	if (--s->files_left > 0)
+		return;
+	client_manifest_take(s->client, s->manifest);
+	s->manifest = NULL;
+	client_session_file_clear(s);
+	client_session_next(s);
 }
 
 /* Take payload bytes from the input; returns 1 once all have come. */
@@ -786,6 +936,15 @@ client_session_line(struct client_session *s, char *line)
 	case CLIENT_SESSION_BLEND_SIZE:
 		client_session_blend_size(s, line);
 		break;
+	case CLIENT_SESSION_FILES:
+		client_session_files(s, line);
+		break;
+	case CLIENT_SESSION_FILES_LIST:
+		client_session_files_entry(s, line);
+		break;
+	case CLIENT_SESSION_FILE_SIZE:
+		client_session_file_size(s, line);
+		break;
 	case CLIENT_SESSION_RESULTS:
 		client_session_results(s, line);
 		break;
@@ -881,9 +1040,62 @@ client_session_offer(struct client_session *s)
 }
 
 /*
- * Ask for a .blend that a queued frame needs; 0 if none is missing. A copy
- * that another client of the work directory is removing at this very
- * moment is fetched again a second later.
+ * With bdfarm/3, ask for what a frame whose .blend is cached still needs:
+ * the list of its scene's files, or the first of them not in the cache.
+ * Returns 1 once a request is out, 0 if nothing is missing, 2 to wait
+ * (the list was refused a moment ago, or another client removes a copy
+ * right now), 3 if frames were given up.
+ */
+static int
+client_session_fetch_files(struct client_session *s, struct client_frame *f)
+{
+	struct client				*c = s->client;
+	struct client_manifest			*m;
+	const struct client_manifest_file	*file;
+	char					*cause = NULL;
+	int64_t					 now = clock_mono_ms();
+
+	m = client_manifest_find(c, f->digest);
+	if (m == NULL || !m->known) {
+		if (m != NULL && now < m->retry_at) {
+			client_wake_in(c, m->retry_at - now);
+			return 2;
+		}
+		s->blend = xstrdup(f->blend);
+		snprintf(s->digest, sizeof s->digest, "%s", f->digest);
+		client_session_send(s, "REQUESTFILES %s %s", f->blend,
+		    f->digest);
+		s->state = CLIENT_SESSION_FILES;
+		return 1;
+	}
+	switch (client_manifest_wanted(c, m, &file, &cause)) {
+	case 0:
+		return 0;
+	case 2:
+		client_wake_in(c, 1000);
+		return 2;
+	case -1:
+		client_disk_trouble(c, cause);
+		free(cause);
+		client_blend_failed(c, f->digest, f->blend, 1);
+		return 3;
+	}
+	s->blend = xstrdup(f->blend);
+	snprintf(s->digest, sizeof s->digest, "%s", f->digest);
+	s->file_path = xstrdup(file->path);
+	s->file_name = xstrdup(file->name);
+	snprintf(s->file_digest, sizeof s->file_digest, "%s", file->digest);
+	client_session_send(s, "REQUESTFILE %s %s %s", f->blend, f->digest,
+	    file->digest);
+	s->state = CLIENT_SESSION_FILE_SIZE;
+	return 1;
+}
+
+/*
+ * Ask for a .blend that a queued frame needs, or with bdfarm/3 for its
+ * scene's files; 0 if none is missing. A copy that another client of the
+ * work directory is removing at this very moment is fetched again a
+ * second later.
  */
 static int
 client_session_fetch(struct client_session *s)
@@ -896,6 +1108,16 @@ client_session_fetch(struct client_session *s)
 		if (f->state != CLIENT_FRAME_WAITING)
 			continue;
 		if (client_cache_has(c, f->digest, f->blend)) {
+			if (s->ext_version >= 3) {
+				switch (client_session_fetch_files(s, f)) {
+				case 1:
+					return 1;
+				case 2:
+					continue;
+				case 3:
+					return client_session_fetch(s);
+				}
+			}
 			client_blend_ready(c, f->digest, f->blend);
 			return client_session_fetch(s);
 		}
@@ -962,7 +1184,8 @@ client_session_done(struct client_session *s)
 
 /*
  * The messages only a bdfarm server gets, which it does not answer at
- * once: the frames given back (bdfarm/2), the facts, once per connection
+ * once: the files Blender missed (bdfarm/3), the frames given back
+ * (bdfarm/2), the facts, once per connection
  * (as soon as Blender said its version, or could not), and a WAITJOB
  * while there is room for frames. Other requests go on while the WAITJOB
  * is out.
@@ -972,7 +1195,16 @@ client_session_ext(struct client_session *s)
 {
 	struct client		*c = s->client;
 	struct client_return	*r;
+	struct client_missing	*x;
 
+	while (s->ext_version >= 3 && (x = TAILQ_FIRST(&c->missings)) != NULL) {
+		client_session_send(s, "MISSING %s %s %ld %s", x->blend,
+		    x->digest, x->frame, x->path);
+		TAILQ_REMOVE(&c->missings, x, entry);
+		free(x->blend);
+		free(x->path);
+		free(x);
+	}
 	while (s->ext_version >= 2 && (r = TAILQ_FIRST(&c->returns)) != NULL) {
 		client_session_send(s, "RETURN %s %s %ld", r->blend, r->digest,
 		    r->frame);
@@ -1131,11 +1363,13 @@ client_session_read(struct bufferevent *bev, void *arg)
 
 	while (s->failure == NULL) {
 		if (s->state == CLIENT_SESSION_DIST_DATA ||
-		    s->state == CLIENT_SESSION_BLEND_DATA) {
+		    s->state == CLIENT_SESSION_FETCH_DATA) {
 			if ((done = client_session_take(s, in)) != 1)
 				break;
 			if (s->state == CLIENT_SESSION_DIST_DATA)
 				client_session_dist_done(s);
+			else if (s->file_name != NULL)
+				client_session_file_done(s);
 			else
 				client_session_blend_done(s);
 			client_session_next(s);

@@ -23,6 +23,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
 #include "proto.h"
 #include "settings.h"
@@ -154,8 +155,9 @@ client_frame_add(struct client *c, const char *blend, const char *digest,
 	snprintf(f->digest, sizeof f->digest, "%s", digest);
 	f->frame = frame;
 	f->progress = -1;
-	f->state = client_cache_has(c, digest, blend) ? CLIENT_FRAME_QUEUED :
-	    CLIENT_FRAME_WAITING;
+	f->state = client_cache_has(c, digest, blend) &&
+	    (c->ext_version < 3 || client_manifest_ready(c, digest)) ?
+	    CLIENT_FRAME_QUEUED : CLIENT_FRAME_WAITING;
 	TAILQ_INSERT_TAIL(&c->frames, f, entry);
 	log_info(_("got frame %ld of %s"), frame, blend);
 	client_wake(c);
@@ -375,12 +377,19 @@ client_frame_sent(struct client *c, struct client_frame *f)
 	client_frame_free(c, f);
 }
 
-/* The .blend with this digest is in the cache: its frames may render. */
+/*
+ * The .blend with this digest is in the cache: its frames may render,
+ * with a bdfarm/3 server once the files its scene needs are there too.
+ */
 void
 client_blend_ready(struct client *c, const char *digest, const char *blend)
 {
 	struct client_frame	*f;
 
+	if (c->ext_version >= 3 && !client_manifest_ready(c, digest)) {
+		client_wake(c);
+		return;
+	}
 	TAILQ_FOREACH(f, &c->frames, entry) {
 		if (f->state == CLIENT_FRAME_WAITING &&
 		    strcmp(f->digest, digest) == 0 &&
@@ -428,6 +437,24 @@ client_blend_refused(struct client *c, const char *digest, const char *blend,
 		    strcmp(f->digest, digest) == 0 &&
 		    strcmp(f->blend, blend) == 0)
 			client_frame_failed(c, f, NULL, reason, NULL, 0);
+	}
+}
+
+/*
+ * Give up the frames waiting for a .blend whose scene cannot be had: log
+ * why, and tell a bdfarm server the short reason.
+ */
+void
+client_blend_give_up(struct client *c, const char *digest, const char *blend,
+    const char *why, const char *reason)
+{
+	struct client_frame	*f, *next;
+
+	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next) {
+		if (f->state == CLIENT_FRAME_WAITING &&
+		    strcmp(f->digest, digest) == 0 &&
+		    strcmp(f->blend, blend) == 0)
+			client_frame_failed(c, f, why, reason, NULL, 0);
 	}
 }
 
@@ -733,7 +760,10 @@ client_mkdirs(const char *dir, mode_t mode)
 	return rc;
 }
 
-/* Remove output a killed client of this work directory left behind. */
+/*
+ * Remove the output folders and scene folders that a killed client of
+ * this work directory left behind.
+ */
 static void
 client_clean_stale(struct client *c)
 {
@@ -745,29 +775,15 @@ client_clean_stale(struct client *c)
 	if ((d = opendir(c->renderdir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] != 'r')
+		if (de->d_name[0] != 'r' && de->d_name[0] != 't')
 			continue;
 		pid = strtol(de->d_name + 1, &end, 10);
 		if (end == de->d_name + 1 || *end != '-' || pid <= 0 ||
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		xasprintf(&path, "%s/%s", c->renderdir, de->d_name);
-		if (unlink(path) == -1 && errno == EISDIR) {
-			DIR		*sub;
-			struct dirent	*se;
-			char		*file;
-
-			if ((sub = opendir(path)) != NULL) {
-				while ((se = readdir(sub)) != NULL) {
-					xasprintf(&file, "%s/%s", path,
-					    se->d_name);
-					unlink(file);
-					free(file);
-				}
-				closedir(sub);
-			}
-			rmdir(path);
-		}
+		if (unlink(path) == -1 && errno == EISDIR)
+			fileio_remove_dir(path);
 		free(path);
 	}
 	closedir(d);
@@ -875,6 +891,8 @@ client_free(struct client *c)
 	client_cache_release(c, 1);
 	client_reports_clear(c);
 	client_returns_clear(c);
+	client_manifests_clear(c);
+	client_missings_clear(c);
 	event_free(c->ev_wake);
 	event_free(c->ev_cache);
 	event_free(c->ev_sigint);
@@ -888,6 +906,7 @@ client_free(struct client *c)
 	free(c->workdir);
 	free(c->cachedir);
 	free(c->renderdir);
+	free(c->prelude);
 	free(c->trouble);
 	free(c->local_trouble);
 	free(c->update_path);
@@ -915,14 +934,18 @@ client_main(struct settings *s, const struct client_options *o)
 	TAILQ_INIT(&c.locks);
 	TAILQ_INIT(&c.returns);
 	TAILQ_INIT(&c.reports);
+	TAILQ_INIT(&c.manifests);
+	TAILQ_INIT(&c.missings);
 	c.retry_wait = s->retry_min;
 	if ((c.cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		c.cores = 1;
 
 	if (client_workdir(&c, &cause) != 0 ||
-	    client_find_blender(&c, &cause) != 0) {
+	    client_find_blender(&c, &cause) != 0 ||
+	    client_render_prelude(&c, &cause) != 0) {
 		log_warnx("%s", cause);
 		free(cause);
+		free(c.prelude);
 		free(c.workdir);
 		free(c.cachedir);
 		free(c.renderdir);
@@ -932,6 +955,7 @@ client_main(struct settings *s, const struct client_options *o)
 	switch (client_keys_find(o->host, o->port, c.psk)) {
 	case -1:
 		free(c.psk);
+		free(c.prelude);
 		free(c.workdir);
 		free(c.cachedir);
 		free(c.renderdir);

@@ -2,7 +2,8 @@
  * client.h: the render client, the process that fetches frames from a
  * server, renders them with Blender and sends them back. The parts of the
  * client (client.c, client-session.c, client-render.c, client-cache.c,
- * client-download.c, client-update.c) share the structures below.
+ * client-download.c, client-manifest.c, client-update.c) share the
+ * structures below.
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -27,7 +28,7 @@ struct client_options {
 };
 
 enum client_frame_state {
-	CLIENT_FRAME_WAITING,		/* its .blend is not in the cache yet */
+	CLIENT_FRAME_WAITING,		/* its .blend or files are not cached */
 	CLIENT_FRAME_QUEUED,		/* ready to render */
 	CLIENT_FRAME_RENDERING,		/* a Blender run has it */
 	CLIENT_FRAME_DONE		/* rendered, to be sent */
@@ -77,6 +78,43 @@ struct client_return {
 };
 TAILQ_HEAD(client_returns, client_return);
 
+/* One external file a scene needs, as a bdfarm/3 server lists it. */
+struct client_manifest_file {
+	char			 digest[DIGEST_HEX_SIZE]; /* "" if missing */
+	uint64_t		 size;
+	char			*path;		/* absolute, on the server */
+	char			*name;		/* its base name: the cached copy's */
+};
+
+/*
+ * The files the scene of one .blend needs (bdfarm/3), the .blend itself
+ * first; known once the server's whole answer is in.
+ */
+struct client_manifest {
+	char			 digest[DIGEST_HEX_SIZE]; /* the .blend's */
+	char			*blend;
+	int			 known;
+	int			 allow_missing;	/* the job renders without them */
+	struct client_manifest_file *files;
+	unsigned int		 nfiles;
+	int			 refusals;	/* REQUESTFILE NOKs in a row */
+	int64_t			 retry_at;	/* no REQUESTFILES before (ms) */
+	TAILQ_ENTRY(client_manifest) entry;
+};
+TAILQ_HEAD(client_manifests, client_manifest);
+
+/* A file Blender could not find, for a bdfarm/3 server (MISSING). */
+struct client_missing {
+	char			*blend;
+	char			 digest[DIGEST_HEX_SIZE];
+	long			 frame;
+	char			*path;
+	TAILQ_ENTRY(client_missing) entry;
+};
+TAILQ_HEAD(client_missings, client_missing);
+
+#define CLIENT_MISSING_KEPT	20	/* missing paths kept per run */
+
 /* One Blender process rendering one or more frames of one .blend. */
 struct client_render {
 	struct client		*client;
@@ -84,6 +122,12 @@ struct client_render {
 	struct bufferevent	*output;	/* Blender's stdout and stderr */
 	struct event		*timer;		/* render_timeout */
 	char			*outdir;
+	char			*treedir;	/* the scene's files, or NULL */
+	struct client_manifest	*manifest;	/* a copy, or NULL */
+	char			*missing[CLIENT_MISSING_KEPT];
+	unsigned int		 nmissing;	/* distinct paths kept */
+	unsigned int		 missing_more;	/* beyond those */
+	int			 missing_fatal;	/* the frames cannot be sent */
 	struct client_frame	**frames;	/* not yet finished */
 	unsigned int		 nframes;
 	unsigned int		 started;	/* frames it was given */
@@ -126,6 +170,7 @@ struct client {
 	char			*workdir;
 	char			*cachedir;
 	char			*renderdir;
+	char			*prelude;	/* the script Blender runs first */
 	struct tls_psk		*psk;		/* the key for this server, or NULL */
 	struct ssl_ctx_st	*tls;		/* with psk: TLS, always */
 	char			 self_digest[DIGEST_HEX_SIZE];
@@ -142,6 +187,8 @@ struct client {
 	struct client_reports	 reports;	/* failures to tell it */
 	unsigned int		 nreports;
 	struct client_returns	 returns;	/* frames to give back to it */
+	struct client_manifests	 manifests;	/* bdfarm/3: scenes' files */
+	struct client_missings	 missings;	/* bdfarm/3: to tell it */
 	struct client_probe	*probe;		/* blender --version, running */
 	char			*blender_version; /* NULL until known */
 	long			 cores;
@@ -176,6 +223,8 @@ void		 client_frame_drop(struct client *, struct client_frame *,
 		     const char *);
 void		 client_frame_failed(struct client *, struct client_frame *,
 		     const char *, const char *, char **, unsigned int);
+void		 client_blend_give_up(struct client *, const char *,
+		     const char *, const char *, const char *);
 void		 client_frame_sent(struct client *, struct client_frame *);
 void		 client_frame_cancel(struct client *, struct client_frame *,
 		     const char *);
@@ -212,11 +261,38 @@ void		 client_session_abort(struct client_session *);
 /* client-render.c */
 int		 client_render_start(struct client *, struct client_frame **,
 		     unsigned int, char **);
+int		 client_render_prelude(struct client *, char **);
 void		 client_render_exited(struct client *, pid_t, int);
 void		 client_render_kill_all(struct client *);
 void		 client_render_cancel(struct client_frame *);
 void		 client_render_probe(struct client *);
 void		 client_render_probe_kill(struct client *);
+
+/* client-manifest.c */
+struct client_manifest *client_manifest_find(struct client *, const char *);
+struct client_manifest *client_manifest_new(const char *, const char *,
+		     int);
+void		 client_manifest_add(struct client_manifest *,
+		     const char *, uint64_t, const char *);
+void		 client_manifest_free(struct client_manifest *);
+struct client_manifest *client_manifest_copy(const struct client_manifest *);
+void		 client_manifest_take(struct client *,
+		     struct client_manifest *);
+void		 client_manifests_clear(struct client *);
+int		 client_manifest_valid_path(const char *);
+int		 client_manifest_lists(const struct client_manifest *,
+		     const char *);
+int		 client_manifest_ready(struct client *, const char *);
+int		 client_manifest_wanted(struct client *,
+		     struct client_manifest *,
+		     const struct client_manifest_file **, char **);
+void		 client_manifest_refused(struct client *, const char *,
+		     const char *);
+void		 client_manifest_unknown(struct client *, const char *,
+		     const char *);
+void		 client_missing_add(struct client *, const struct client_frame *,
+		     const char *);
+void		 client_missings_clear(struct client *);
 
 /* client-cache.c */
 char		*client_cache_path(struct client *, const char *, const char *);

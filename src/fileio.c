@@ -203,8 +203,8 @@ fileio_check_dir(const char *dir, char **cause)
 }
 
 /*
- * Remove a folder of plain files (no subfolders) and the files in it;
- * -1 if the folder could not be removed.
+ * Remove a folder and everything in it, subfolders included; a symbolic
+ * link is removed, never followed. -1 if the folder could not be removed.
  */
 int
 fileio_remove_dir(const char *dir)
@@ -219,7 +219,8 @@ fileio_remove_dir(const char *dir)
 			    strcmp(de->d_name, "..") == 0)
 				continue;
 			xasprintf(&path, "%s/%s", dir, de->d_name);
-			unlink(path);
+			if (unlink(path) == -1 && errno == EISDIR)
+				fileio_remove_dir(path);
 			free(path);
 		}
 		closedir(d);

@@ -550,3 +550,57 @@ proto_parse_job_reply(char *line, struct proto_job_reply *r)
 	r->digest = t[1];
 	return 0;
 }
+
+/* Parse the head of the answer to REQUESTFILES: "FILES n flags" or NOK. */
+int
+proto_parse_files_reply(char *line, struct proto_files_reply *r)
+{
+	char	*t[4];
+	int	 n;
+
+	memset(r, 0, sizeof *r);
+	n = proto_split(line, t, (int)nitems(t));
+	if (n == 1 && strcmp(t[0], "NOK") == 0) {
+		r->nok = 1;
+		return 0;
+	}
+	if (n != 3 || strcmp(t[0], "FILES") != 0 ||
+	    proto_parse_int(t[1], 1, PROTO_MAX_FILES, &r->count) != 0)
+		return -1;
+	if (strcmp(t[2], "allow-missing") == 0)
+		r->allow_missing = 1;
+	else if (strcmp(t[2], "-") != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Parse one entry of a FILES answer: digest (or "-" and size 0 for a file
+ * the server does not have), size, and the path, which is the rest of the
+ * line and may hold spaces but no control character.
+ */
+int
+proto_parse_file_entry(char *line, struct proto_file_entry *e)
+{
+	char		*t[2], *path;
+	const char	*p;
+
+	memset(e, 0, sizeof *e);
+	if ((path = proto_split_rest(line, t, 2)) == NULL || *path == '\0' ||
+	    strlen(path) > PROTO_MAX_PATH ||
+	    proto_parse_size(t[1], UINT64_MAX, &e->size) != 0)
+		return -1;
+	for (p = path; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+	}
+	if (strcmp(t[0], "-") == 0) {
+		if (e->size != 0)
+			return -1;
+	} else if (proto_valid_digest(t[0]))
+		e->digest = t[0];
+	else
+		return -1;
+	e->path = path;
+	return 0;
+}

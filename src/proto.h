@@ -93,4 +93,25 @@ int	 proto_valid_file_name(const char *);
 void	 proto_sanitize_name(const char *, char *, size_t);
 size_t	 proto_sanitize_text(char *);
 
+/* Version 3: the files a job's scene needs, as the server lists them. */
+#define PROTO_MAX_FILES		100000	/* entries in one FILES answer */
+#define PROTO_MAX_PATH		4000	/* bytes of a server path */
+
+/* The head of the answer to REQUESTFILES; nok is set for NOK. */
+struct proto_files_reply {
+	int		 nok;
+	long		 count;
+	int		 allow_missing;
+};
+
+/* One line of a FILES answer; digest is NULL for a file the server lacks. */
+struct proto_file_entry {
+	const char	*digest;
+	uint64_t	 size;
+	const char	*path;
+};
+
+int	 proto_parse_files_reply(char *, struct proto_files_reply *);
+int	 proto_parse_file_entry(char *, struct proto_file_entry *);
+
 #endif

@@ -2,8 +2,9 @@
  * test-blender-output.c: unit tests of the reading of Blender's output:
  * progress lines with and without samples and time left, the progress
  * figure they give, the version banner, saved files with and without
- * quotes, errors, the leak report that is not an error, and the frame
- * number and extension of a saved file's name.
+ * quotes, errors, the leak report that is not an error, missing files
+ * wherever their warning appears in a line, the end of the prelude, and
+ * the frame number and extension of a saved file's name.
  */
 #include "bdfarm.h"
 
@@ -176,6 +177,37 @@ START_TEST(test_blender_output_error)
 }
 END_TEST
 
+START_TEST(test_blender_output_missing)
+{
+	struct blender_line	bl;
+
+	test_blender_output_parse("Warning: Path '/x/y.png' not found\n", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_MISSING);
+	ck_assert_str_eq(bl.path, "/x/y.png");
+
+	/* After a prefix, with spaces and quotes in the path. */
+	test_blender_output_parse("Info: Warning: Path '/my tex/it's.png' "
+	    "not found", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_MISSING);
+	ck_assert_str_eq(bl.path, "/my tex/it's.png");
+
+	test_blender_output_parse("Warning: Path '//rel/a.exr' not found",
+	    &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_MISSING);
+	ck_assert_str_eq(bl.path, "//rel/a.exr");
+
+	test_blender_output_parse("Warning: Path '' not found", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+	test_blender_output_parse("Warning: Path '/x/y.png' is odd", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+
+	test_blender_output_parse("bdfarm: prelude done\n", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_PRELUDE);
+	test_blender_output_parse("say bdfarm: prelude done", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+}
+END_TEST
+
 START_TEST(test_blender_output_file_names)
 {
 	char	ext[32];
@@ -216,6 +248,7 @@ blender_output_suite(void)
 	tcase_add_test(tc, test_blender_output_version);
 	tcase_add_test(tc, test_blender_output_saved);
 	tcase_add_test(tc, test_blender_output_error);
+	tcase_add_test(tc, test_blender_output_missing);
 	tcase_add_test(tc, test_blender_output_file_names);
 	suite_add_tcase(s, tc);
 	return s;

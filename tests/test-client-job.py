@@ -38,19 +38,26 @@ check(all(png_size(os.path.join(renderdir, "demo.job", n)) == (16, 9)
 runs = blender_runs(runlog)
 check(any("," in r["argv"][-1] for r in runs),
       "some Blender runs rendered several frames")
+prelude = os.path.join(workdir, "prelude.py")
 check(all(r["argv"][0] == "--disable-autoexec" and r["argv"][1] == "-b" and
-          r["argv"][3] == "-o" and r["argv"][4].endswith("/####") and
-          r["argv"][5] == "-f" for r in runs),
-      "Blender is run as --disable-autoexec -b FILE -o DIR/#### -f N")
+          r["argv"][3] == "--python" and r["argv"][4] == prelude and
+          r["argv"][5] == "-o" and r["argv"][6].endswith("/####") and
+          r["argv"][7] == "-f" for r in runs),
+      "Blender is run as --disable-autoexec -b FILE --python PRELUDE "
+      "-o DIR/#### -f N")
+with open(prelude) as f:
+    text = f.read()
+check("report_missing_files" in text and "prelude done" in text,
+      "the prelude is written into the work directory")
 check(all(r["pid"] == r["pgid"] for r in runs),
       "every Blender run leads its own process group")
-check(len({os.path.dirname(r["argv"][4]) for r in runs}) == len(runs),
+check(len({os.path.dirname(r["argv"][6]) for r in runs}) == len(runs),
       "every run has its own output folder")
 
 check(not any(c.startswith("REQUESTBLENDERDIST") for c in server.commands),
       "the client never asked the old server for its program")
-check(all(c.split()[2] == "bdfarm/2" for c in server.commands
-          if c.startswith("HELO")), "HELO announces bdfarm/2")
+check(all(c.split()[2] == "bdfarm/3" for c in server.commands
+          if c.startswith("HELO")), "HELO announces bdfarm/3")
 check(not os.path.exists(os.path.join(workdir, "bdfarm")),
       "no program was installed in the work directory")
 log = client.log()

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # Version 2 of the extension, with a scripted bdfarm/2 server: the client
-# greets with bdfarm/2 and, at the start of every connection, says HOLD
-# for every frame it holds and then HELD, before anything else. A lost
+# greets with bdfarm/3, is answered bdfarm/2 and, at the start of every
+# connection, says HOLD for every frame it holds and then HELD, before
+# anything else. A lost
 # connection loses no frame: the client keeps rendering and, once back,
 # holds on to what the server still has out to it and drops (unrendered)
-# a frame the server says NOK to. CANCEL drops a frame: a queued one is
+# a frame the server says NOK to; nothing of version 3 is sent, though the
+# prelude runs as with any server. CANCEL drops a frame: a queued one is
 # never rendered, a render of that frame alone is killed, and in a run of
 # several frames its result is thrown away while the others are sent.
 
@@ -47,8 +49,8 @@ client = Client(server.port, os.path.join(top, "work"), conf,
 check(wait_for(lambda: len(server.handed) >= 4 and run_frames(runlog), 20),
       "the client holds four frames and renders one")
 first = server.connections[0]
-check(re.fullmatch(r"HELO \S+ bdfarm/2 %d" % client.proc.pid, first[0]),
-      "it greets with 'HELO host bdfarm/2 pid' (%r)" % first[0])
+check(re.fullmatch(r"HELO \S+ bdfarm/3 %d" % client.proc.pid, first[0]),
+      "it greets with 'HELO host bdfarm/3 pid' (%r)" % first[0])
 check(first[1] == "HELD", "holding nothing, it says HELD at once")
 
 last = max(f for f, h in server.handed)
@@ -77,6 +79,13 @@ check(len(server.handed) == len({f for f, h in server.handed}),
 check(all(last not in frames for frames in run_frames(runlog)) and
       not sent(server, last), "the dropped frame was neither rendered nor "
       "sent")
+check(not any(l.split()[0] in ("REQUESTFILES", "REQUESTFILE", "MISSING")
+              for l in server.commands),
+      "nothing of version 3 reached the bdfarm/2 server")
+prelude = os.path.join(top, "work", "prelude.py")
+check(all(r["argv"][r["argv"].index("-b") + 2:r["argv"].index("-b") + 4] ==
+          ["--python", prelude] for r in blender_runs(runlog)),
+      "Blender still runs the prelude, right after the .blend")
 check(client.stop() == 0, "the client exits 0 on SIGTERM")
 server.close()
 

@@ -23,7 +23,8 @@
 	UNIT_SUITE(keys) \
 	UNIT_SUITE(netrange) \
 	UNIT_SUITE(deppath) \
-	UNIT_SUITE(blendfile)
+	UNIT_SUITE(blendfile) \
+	UNIT_SUITE(client_manifest)
 
 #define UNIT_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES
