@@ -163,7 +163,7 @@ client_cache_in_use(struct client *c, const char *digest)
 		if (f->state == CLIENT_FRAME_RENDERING && f->render != NULL)
 			m = f->render->manifest;
 		else
-			m = client_manifest_find(c, f->digest);
+			m = client_manifest_find(c, f->blend, f->digest);
 		if (m != NULL && client_manifest_lists(m, digest))
 			return 1;
 	}

@@ -25,14 +25,18 @@
 #define CLIENT_MANIFEST_REFUSALS 3	/* NOKs in a row before giving up */
 #define CLIENT_MISSING_PATH	1024	/* bytes of a path told to the server */
 
-/* The list of files of the .blend with this digest, or NULL. */
+/*
+ * The list of files of the .blend of this name and digest, or NULL: the
+ * same .blend in two places on the server needs other files.
+ */
 struct client_manifest *
-client_manifest_find(struct client *c, const char *digest)
+client_manifest_find(struct client *c, const char *blend, const char *digest)
 {
 	struct client_manifest	*m;
 
 	TAILQ_FOREACH(m, &c->manifests, entry) {
-		if (strcmp(m->digest, digest) == 0)
+		if (strcmp(m->digest, digest) == 0 &&
+		    strcmp(m->blend, blend) == 0)
 			return m;
 	}
 	return NULL;
@@ -215,16 +219,16 @@ client_manifest_wanted(struct client *c, struct client_manifest *m,
 	return 0;
 }
 
-/* Whether the .blend with this digest has its whole list in the cache. */
+/* Whether the .blend has its whole list in the cache. */
 int
-client_manifest_ready(struct client *c, const char *digest)
+client_manifest_ready(struct client *c, const char *blend, const char *digest)
 {
 	struct client_manifest			*m;
 	const struct client_manifest_file	*f;
 	char					*cause = NULL;
 	int					 rc;
 
-	if ((m = client_manifest_find(c, digest)) == NULL || !m->known)
+	if ((m = client_manifest_find(c, blend, digest)) == NULL || !m->known)
 		return 0;
 	rc = client_manifest_wanted(c, m, &f, &cause);
 	free(cause);
@@ -240,11 +244,12 @@ client_manifest_ready(struct client *c, const char *digest)
 void
 client_manifest_take(struct client *c, struct client_manifest *m)
 {
-	struct client_manifest	*old = client_manifest_find(c, m->digest);
+	struct client_manifest	*old;
 	unsigned int		 i, n = 0;
 	uint64_t		 bytes = 0;
 	char			*why, *reason, *cause = NULL;
 
+	old = client_manifest_find(c, m->blend, m->digest);
 	for (i = 0; i < m->nfiles; i++) {
 		if (client_manifest_valid_path(m->files[i].path))
 			continue;
@@ -293,13 +298,13 @@ client_manifest_take(struct client *c, struct client_manifest *m)
  * the frames of that .blend fail.
  */
 void
-client_manifest_refused(struct client *c, const char *digest,
-    const char *path)
+client_manifest_refused(struct client *c, const char *blend,
+    const char *digest, const char *path)
 {
 	struct client_manifest	*m;
 	char			*why, *reason;
 
-	if ((m = client_manifest_find(c, digest)) == NULL)
+	if ((m = client_manifest_find(c, blend, digest)) == NULL)
 		return;
 	if (++m->refusals < CLIENT_MANIFEST_REFUSALS) {
 		log_info(_("the server would not send %s; asking for the files "
@@ -325,7 +330,7 @@ client_manifest_unknown(struct client *c, const char *digest,
 {
 	struct client_manifest	*m;
 
-	if ((m = client_manifest_find(c, digest)) != NULL)
+	if ((m = client_manifest_find(c, blend, digest)) != NULL)
 		client_manifest_remove(c, m);
 	client_blend_give_up(c, digest, blend, _("the server lists no files "
 	    "for it"), "the server lists no files for the .blend file");

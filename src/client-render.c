@@ -238,7 +238,12 @@ static void
 client_render_missing(struct client_render *r, const char *path)
 {
 	unsigned int	i;
+	size_t		len;
 
+	/* A file of the scene's tree goes by its path on the server. */
+	if (r->treedir != NULL && (len = strlen(r->treedir)) > 0 &&
+	    strncmp(path, r->treedir, len) == 0 && path[len] == '/')
+		path += len;
 	for (i = 0; i < r->nmissing; i++) {
 		if (strcmp(r->missing[i], path) == 0)
 			return;
@@ -762,7 +767,8 @@ client_render_start(struct client *c, struct client_frame **frames,
 	pid_t			 pid;
 
 	if (c->ext_version >= 3)
-		m = client_manifest_find(c, frames[0]->digest);
+		m = client_manifest_find(c, frames[0]->blend,
+		    frames[0]->digest);
 	r = xcalloc(1, sizeof *r);
 	r->client = c;
 	xasprintf(&r->outdir, "%s/r%ld-%u-XXXXXX", c->renderdir,

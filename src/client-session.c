@@ -615,12 +615,12 @@ client_session_file_done(struct client_session *s)
 		log_warnx(_("discarding a downloaded file: %s"), cause);
 		free(cause);
 		s->download = NULL;
-		client_manifest_refused(c, s->digest, s->file_path);
+		client_manifest_refused(c, s->blend, s->digest, s->file_path);
 	} else {
 		s->download = NULL;
 		log_info(_("fetched %s (%.1f MB)"), s->file_name,
 		    (double)s->file_size / 1e6);
-		if ((m = client_manifest_find(c, s->digest)) != NULL)
+		if ((m = client_manifest_find(c, s->blend, s->digest)) != NULL)
 			m->refusals = 0;
 		client_blend_ready(c, s->digest, s->blend);
 	}
@@ -634,7 +634,7 @@ client_session_file_size(struct client_session *s, char *line)
 	struct client	*c = s->client;
 
 	if (strcmp(line, "NOK") == 0) {
-		client_manifest_refused(c, s->digest, s->file_path);
+		client_manifest_refused(c, s->blend, s->digest, s->file_path);
 		client_session_file_clear(s);
 		client_session_next(s);
 		return;
@@ -1055,7 +1055,7 @@ client_session_fetch_files(struct client_session *s, struct client_frame *f)
 	char					*cause = NULL;
 	int64_t					 now = clock_mono_ms();
 
-	m = client_manifest_find(c, f->digest);
+	m = client_manifest_find(c, f->blend, f->digest);
 	if (m == NULL || !m->known) {
 		if (m != NULL && now < m->retry_at) {
 			client_wake_in(c, m->retry_at - now);

@@ -156,7 +156,7 @@ client_frame_add(struct client *c, const char *blend, const char *digest,
 	f->frame = frame;
 	f->progress = -1;
 	f->state = client_cache_has(c, digest, blend) &&
-	    (c->ext_version < 3 || client_manifest_ready(c, digest)) ?
+	    (c->ext_version < 3 || client_manifest_ready(c, blend, digest)) ?
 	    CLIENT_FRAME_QUEUED : CLIENT_FRAME_WAITING;
 	TAILQ_INSERT_TAIL(&c->frames, f, entry);
 	log_info(_("got frame %ld of %s"), frame, blend);
@@ -386,7 +386,7 @@ client_blend_ready(struct client *c, const char *digest, const char *blend)
 {
 	struct client_frame	*f;
 
-	if (c->ext_version >= 3 && !client_manifest_ready(c, digest)) {
+	if (c->ext_version >= 3 && !client_manifest_ready(c, blend, digest)) {
 		client_wake(c);
 		return;
 	}

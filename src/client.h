@@ -269,7 +269,8 @@ void		 client_render_probe(struct client *);
 void		 client_render_probe_kill(struct client *);
 
 /* client-manifest.c */
-struct client_manifest *client_manifest_find(struct client *, const char *);
+struct client_manifest *client_manifest_find(struct client *, const char *,
+		     const char *);
 struct client_manifest *client_manifest_new(const char *, const char *,
 		     int);
 void		 client_manifest_add(struct client_manifest *,
@@ -282,12 +283,13 @@ void		 client_manifests_clear(struct client *);
 int		 client_manifest_valid_path(const char *);
 int		 client_manifest_lists(const struct client_manifest *,
 		     const char *);
-int		 client_manifest_ready(struct client *, const char *);
+int		 client_manifest_ready(struct client *, const char *,
+		     const char *);
 int		 client_manifest_wanted(struct client *,
 		     struct client_manifest *,
 		     const struct client_manifest_file **, char **);
 void		 client_manifest_refused(struct client *, const char *,
-		     const char *);
+		     const char *, const char *);
 void		 client_manifest_unknown(struct client *, const char *,
 		     const char *);
 void		 client_missing_add(struct client *, const struct client_frame *,

@@ -12,6 +12,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,8 +142,13 @@ try:
           "the frame failed on the client")
     failed = [line for line in server.joblog("broken").splitlines()
               if "failed on" in line]
-    check("rel.png" in failed[0],
-          "the failure names the missing texture: %r" % failed[0])
+    check("missing files: " + gone in failed[0],
+          "the failure names the missing texture by its path on the "
+          "server: %r" % failed[0])
+    check(re.search(r"frame 1 on \S+: missing " + re.escape(gone),
+                    server.joblog("broken")),
+          "the job log names the file the client missed:\n%s"
+          % server.joblog("broken"))
     check(not os.path.exists(server.framedir("broken")) or
           not os.listdir(server.framedir("broken")),
           "no frame with a missing texture was stored")
