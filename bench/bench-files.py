@@ -22,10 +22,8 @@ them). Not part of make check: it prints figures, it asserts nothing.
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +33,7 @@ sys.path.insert(0, HERE)
 import importlib.util                                    # noqa: E402
 
 import bdfarmtest                                        # noqa: E402
+import clienttest                                        # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "bench_ext", os.path.join(HERE, "bench-ext.py"))
@@ -103,53 +102,50 @@ def main():
     args = p.parse_args()
     if args.program:
         os.environ["BDFARM"] = args.program
-    top = tempfile.mkdtemp(prefix="bdfarm-bench-files.")
-    try:
-        tex = os.path.join(top, "textures")
-        os.makedirs(tex)
-        paths = []
-        for i in range(args.textures):
-            path = os.path.join(tex, "tex%02d.png" % i)
-            with open(path, "wb") as f:
-                f.write(os.urandom(int(args.size * 1e6)))
-            paths.append(path)
-        script = os.path.join(top, "scene.py")
-        with open(script, "w") as f:
-            f.write(SCENE)
-        subprocess.run(["blender", "-b", "--factory-startup", "--python",
-                        script, "--", top] + paths, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stand_in = bench_stand_in(top)
-        print("%d clients, %d textures of %.1f MB (%.0f MB), %d frames of "
-              "%.1f s" % (args.clients, args.textures, args.size,
-                          args.textures * args.size, args.frames,
-                          args.frame_time))
-        for case in ("files", "alone"):
-            root = os.path.join(top, case)
-            with bdfarmtest.Farm(program=args.program, root=root) as farm:
-                farm.start()
-                clients = bench_clients(farm, root + "-clients",
-                                        args.clients, True, 5, stand_in,
-                                        args.frame_time, "c")
-                workdirs = [os.path.join(root + "-clients", "c%d" % i)
-                            for i in range(args.clients)]
-                time.sleep(2)
-                if case == "files":
-                    r = run_job(farm, "first", os.path.join(
-                        top, "first.blend"), args.frames, clients, workdirs)
-                    report("first job, with its textures", *r)
-                    r = run_job(farm, "second", os.path.join(
-                        top, "second.blend"), args.frames, clients,
-                        workdirs)
-                    report("second job, sharing the textures", *r)
-                else:
-                    r = run_job(farm, "alone", os.path.join(
-                        top, "alone.blend"), args.frames, clients, workdirs)
-                    report("the .blend alone, needing nothing", *r)
-                for c in clients:
-                    c.stop()
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
+    top = clienttest.scratch()      # removed at exit, after the clients
+    tex = os.path.join(top, "textures")
+    os.makedirs(tex)
+    paths = []
+    for i in range(args.textures):
+        path = os.path.join(tex, "tex%02d.png" % i)
+        with open(path, "wb") as f:
+            f.write(os.urandom(int(args.size * 1e6)))
+        paths.append(path)
+    script = os.path.join(top, "scene.py")
+    with open(script, "w") as f:
+        f.write(SCENE)
+    subprocess.run(["blender", "-b", "--factory-startup", "--python",
+                    script, "--", top] + paths, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stand_in = bench_stand_in(top)
+    print("%d clients, %d textures of %.1f MB (%.0f MB), %d frames of "
+          "%.1f s" % (args.clients, args.textures, args.size,
+                      args.textures * args.size, args.frames,
+                      args.frame_time))
+    for case in ("files", "alone"):
+        root = os.path.join(top, case)
+        with bdfarmtest.Farm(program=args.program, root=root) as farm:
+            farm.start()
+            clients = bench_clients(farm, root + "-clients",
+                                    args.clients, True, 5, stand_in,
+                                    args.frame_time, "c")
+            workdirs = [os.path.join(root + "-clients", "c%d" % i)
+                        for i in range(args.clients)]
+            time.sleep(2)
+            if case == "files":
+                r = run_job(farm, "first", os.path.join(
+                    top, "first.blend"), args.frames, clients, workdirs)
+                report("first job, with its textures", *r)
+                r = run_job(farm, "second", os.path.join(
+                    top, "second.blend"), args.frames, clients,
+                    workdirs)
+                report("second job, sharing the textures", *r)
+            else:
+                r = run_job(farm, "alone", os.path.join(
+                    top, "alone.blend"), args.frames, clients, workdirs)
+                report("the .blend alone, needing nothing", *r)
+            for c in clients:
+                c.stop()
 
 
 if __name__ == "__main__":
