@@ -90,5 +90,3 @@ def expected(top, blend):
             for p in paths}
     want[os.path.join(top, 'proj/tex/gone.png')] = None
     return want
-
-

@@ -17,6 +17,7 @@ from filescene import build_scene, expected
 
 BOUND = 30
 
+
 class V3Client(BdfarmClient):
     """A client that greets with bdfarm/3 and asks for files."""
 
