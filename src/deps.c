@@ -541,7 +541,15 @@ deps_free(struct deps *d)
 struct depfile *
 deps_open(struct deps *d, const char *path)
 {
-	return deps_get(d, path, 1, 1);
+	struct depfile	*f;
+	char		*clean;
+
+	/* As clients lay it out: "/srv/./p/../s.blend" is /srv/s.blend. */
+	if ((clean = deppath_resolve(path, path)) == NULL)
+		clean = xstrdup(path);
+	f = deps_get(d, clean, 1, 1);
+	free(clean);
+	return f;
 }
 
 /*

@@ -475,6 +475,8 @@ peer_requestblenderfile(struct peer *p, const struct proto_request *req)
 static int
 peer_path_sendable(const char *path)
 {
+	if (strlen(path) > PROTO_MAX_PATH)
+		return 0;
 	for (; *path != '\0'; path++) {
 		if ((unsigned char)*path < 0x20 || *path == 0x7f)
 			return 0;
@@ -501,6 +503,8 @@ peer_requestfiles(struct peer *p, const struct proto_request *req)
 		return;
 	}
 	n = deps_list(root, &list);
+	if (n > PROTO_MAX_FILES)
+		n = PROTO_MAX_FILES;
 	for (i = 1; i < n; i++)
 		sent += peer_path_sendable(list[i]->path);
 	peer_reply(p, "FILES %zu %s", sent + 1,

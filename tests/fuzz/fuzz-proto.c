@@ -134,6 +134,9 @@ fuzz_proto_replies(const uint8_t *data, size_t size)
 {
 	struct proto_helo_reply	 helo;
 	struct proto_job_reply	 job;
+	struct proto_files_reply files;
+	struct proto_file_entry	 entry;
+	const char		*p;
 	char			*line;
 
 	line = fuzz_proto_copy(data, size);
@@ -148,6 +151,23 @@ fuzz_proto_replies(const uint8_t *data, size_t size)
 	if (proto_parse_job_reply(line, &job) == 0 && job.blend != NULL) {
 		FUZZ_ASSERT(proto_valid_file_name(job.blend));
 		FUZZ_ASSERT(proto_valid_digest(job.digest));
+	}
+	free(line);
+
+	line = fuzz_proto_copy(data, size);
+	if (proto_parse_files_reply(line, &files) == 0 && !files.nok)
+		FUZZ_ASSERT(files.count >= 1 && files.count <= PROTO_MAX_FILES);
+	free(line);
+
+	line = fuzz_proto_copy(data, size);
+	if (proto_parse_file_entry(line, &entry) == 0) {
+		FUZZ_ASSERT(entry.digest == NULL ||
+		    proto_valid_digest(entry.digest));
+		FUZZ_ASSERT(entry.digest != NULL || entry.size == 0);
+		FUZZ_ASSERT(entry.path != NULL && *entry.path != '\0' &&
+		    strlen(entry.path) <= PROTO_MAX_PATH);
+		for (p = entry.path; *p != '\0'; p++)
+			FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f);
 	}
 	free(line);
 }
