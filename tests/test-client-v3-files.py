@@ -59,7 +59,9 @@ server = V3Server(one, 1, 4, os.path.join(top, "render"), program=own,
                   server_path="/proj/one.blend",
                   files=[(wood_path, texture), (fluid_path, fluid),
                          (empty_path, b""),
-                         ("/proj/tex/gone.png", None)]).start()
+                         ("/proj/tex/gone.png", None),
+                         # Written on Windows: missing, and not laid out.
+                         ("C:\\tex\\..\\old.png", None)]).start()
 workdir = os.path.join(top, "work")
 client = Client(server.port, workdir, conf, env={"FAKE_BLENDER_CONFIG": fake})
 check(wait_for(server.complete, 60), "the first job is complete")
@@ -91,6 +93,8 @@ check("fetching 3 files" in log and "fetched wood.png" in log,
       "the log says what is fetched")
 check(log.count("/proj/tex/gone.png is missing on the server") == 1,
       "the file missing on the server is logged once")
+check("C:\\tex\\..\\old.png is missing on the server" in log,
+      "a missing file's path from another system is only logged")
 check(wait_for(lambda: not [d for d in os.listdir(os.path.join(workdir,
                                                                "render"))
                             if d.startswith("t")], 20),
