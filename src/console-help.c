@@ -33,6 +33,21 @@ static const struct {
 	{ N_("?, F1"), N_("show or close this help") },
 };
 
+/* What the FILES column says, and what travels with a job. */
+static const char *const console_help_files[] = {
+	N_("FILES: the files a job's .blend needs (textures, sequences, UDIM "
+	    "tiles,"),
+	N_("libraries, caches) with the .blend, and their size; each bdfarm "
+	    "client"),
+	N_("fetches each file once. \"N missing\": not on the server (the "
+	    "selected"),
+	N_("job names them); \"N missed\": a client's Blender did not find "
+	    "them."),
+	N_("Packed files travel in the .blend. Paths a script builds and media "
+	    "of"),
+	N_("sequencer strips do not travel; old clients get the .blend alone.")
+};
+
 /* Draw the help over the whole screen. */
 void
 console_help_draw(struct console *c)
@@ -49,6 +64,16 @@ console_help_draw(struct console *c)
 		console_draw_text(c, y, 14, COLS - 14,
 		    c->attrs[CONSOLE_C_NORMAL], _(console_help_keys[i].what));
 		y++;
+	}
+	if (y + 1 + (int)nitems(console_help_files) < LINES - 1) {
+		console_draw_fill(c, y++, 0, COLS, c->attrs[CONSOLE_C_NORMAL]);
+		for (i = 0; i < nitems(console_help_files); i++) {
+			console_draw_text(c, y, 0, 2,
+			    c->attrs[CONSOLE_C_NORMAL], "");
+			console_draw_text(c, y++, 2, COLS - 2,
+			    c->attrs[CONSOLE_C_NORMAL],
+			    _(console_help_files[i]));
+		}
 	}
 	for (; y < LINES - 1; y++)
 		console_draw_fill(c, y, 0, COLS, c->attrs[CONSOLE_C_NORMAL]);

@@ -526,6 +526,14 @@ def test_console_files():
                         what='eleven files and their size')
         bt.check('missing' not in con.row('shot.job')[2],
                  'nothing missing any more: %r', con.row('shot.job'))
+        # The help says what travels with a job.
+        con.keys('?')
+        con.wait_screen(lambda s: any(l.strip().startswith(
+            "FILES: the files a job's .blend needs") for l in s),
+            what='the help on files')
+        con.keys('Escape')
+        con.wait_screen(lambda s: con.row('shot.job') is not None,
+                        what='back from the help')
         con.keys('q')
         bt.wait_for(lambda: con.dead() is not None, bt.PATIENCE,
                     what='the server to exit')

@@ -5,11 +5,13 @@
 # see the farm owner's files: it runs in a mount namespace of its own with
 # an empty tmpfs over the assets folder. Every frame is decoded and each
 # region's pixels checked against the texture it shows. Then a second job
-# whose .blend shares the textures: the client fetches only that .blend.
+# whose .blend, gzip-compressed, shares the textures: the client fetches
+# only that .blend.
 # Then a scene whose texture is missing on the server: the job names it,
 # and its frame fails on the client with the file named.
 # Skipped (77) only when blender is not installed.
 
+import gzip
 import json
 import os
 import re
@@ -100,12 +102,12 @@ try:
           "nothing was missing:\n%s" % server.joblog("deps"))
     sent = client.log()
 
-    # A second .blend beside the first needs the same textures: only the
+    # A second .blend beside the first, the same scene compressed as
+    # Blender before 3.0 did (gzip), needs the same textures: only the
     # .blend travels.
     second = os.path.join(assets, "proj", "second.blend")
-    shutil.copy(scene, second)
-    with open(second, "ab") as f:
-        f.write(b"\0" * 16)     # another file, another digest
+    with open(scene, "rb") as f, open(second, "wb") as out:
+        out.write(gzip.compress(f.read()))
     server.job("second", second, 2, 2)
     check(wait_for(lambda: "rendering complete" in
                    server.joblog("second"), RENDER_WAIT, step=0.5),
