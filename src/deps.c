@@ -32,6 +32,7 @@
 
 #define DEPS_MAX_FOLDER_FILES	10000	/* taken from one cache folder */
 #define DEPS_MAX_FOLDER_DEPTH	8
+#define DEPS_CHECK_FILES	1024	/* stat-ed at one check of a .blend */
 
 struct deps {
 	struct event_base	*base;
@@ -603,7 +604,12 @@ deps_close(struct depfile *f)
 	deps_notify(f->deps);
 }
 
-/* Look again at every file root needs: what changed is hashed again. */
+/*
+ * Look again at the files root needs: what changed is hashed again. Each
+ * call looks at no more than DEPS_CHECK_FILES of them, going on where the
+ * last one stopped, so that a scene of many thousand files costs the loop
+ * little at each check.
+ */
 void
 deps_check(struct depfile *root)
 {
@@ -612,9 +618,11 @@ deps_check(struct depfile *root)
 
 	root->deps->mark++;
 	n = deps_walk(root, &list);
-	for (i = 0; i < n; i++) {
-		deps_check_file(list[i]);
-	}
+	if (root->check_from >= n)
+		root->check_from = 0;
+	for (i = 0; i < n && i < DEPS_CHECK_FILES; i++)
+		deps_check_file(list[(root->check_from + i) % n]);
+	root->check_from = n > 0 ? (root->check_from + i) % n : 0;
 	free(list);
 }
 

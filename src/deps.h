@@ -37,6 +37,7 @@ struct depfile {
 	struct depfile	**needs;	/* what a .blend needs */
 	size_t		 nneeds;
 	unsigned	 roots;		/* opened by deps_open */
+	size_t		 check_from;	/* where the next check starts */
 	unsigned	 mark;
 	struct depfile	*all_next;	/* every file the deps know */
 };
