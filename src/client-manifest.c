@@ -19,11 +19,11 @@
 #include "client.h"
 #include "clock.h"
 #include "log.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 #define CLIENT_MANIFEST_RETRY	2000	/* ms before asking again after NOK */
 #define CLIENT_MANIFEST_REFUSALS 3	/* NOKs in a row before giving up */
-#define CLIENT_MISSING_PATH	1024	/* bytes of a path told to the server */
 
 /*
  * The list of files of the .blend of this name and digest, or NULL: the
@@ -347,16 +347,12 @@ client_missing_add(struct client *c, const struct client_frame *f,
     const char *path)
 {
 	struct client_missing	*x = xcalloc(1, sizeof *x);
-	char			*p;
 
 	x->blend = xstrdup(f->blend);
 	snprintf(x->digest, sizeof x->digest, "%s", f->digest);
 	x->frame = f->frame;
-	x->path = xstrndup(path, CLIENT_MISSING_PATH);
-	for (p = x->path; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
+	x->path = xstrndup(path, PROTO_MAX_MISSING);
+	proto_sanitize_text(x->path);
 	TAILQ_INSERT_TAIL(&c->missings, x, entry);
 }
 

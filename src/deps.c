@@ -652,10 +652,9 @@ deps_summarize(struct depfile *root, struct deps_summary *sum)
 		if (list[i]->hasher != NULL || (list[i]->digest[0] == '\0' &&
 		    list[i]->error == NULL))
 			sum->ready = 0;
-		if (list[i]->error != NULL) {
-			if (sum->missing++ == 0)
-				sum->first_missing = list[i];
-		} else
+		if (list[i]->error != NULL)
+			sum->missing++;
+		else
 			sum->bytes += (uint64_t)list[i]->size;
 	}
 	free(list);

@@ -47,7 +47,6 @@ struct deps_summary {
 	size_t		 files;		/* the .blend and what it needs */
 	uint64_t	 bytes;
 	size_t		 missing;
-	const struct depfile *first_missing;
 	int		 ready;		/* every file hashed or missing */
 };
 

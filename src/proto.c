@@ -575,6 +575,24 @@ proto_parse_files_reply(char *line, struct proto_files_reply *r)
 }
 
 /*
+ * Whether a server path can go on a line of a FILES answer: not empty,
+ * at most PROTO_MAX_PATH bytes, and without a control character.
+ */
+int
+proto_valid_path(const char *path)
+{
+	const char	*p;
+
+	if (*path == '\0' || strlen(path) > PROTO_MAX_PATH)
+		return 0;
+	for (p = path; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Parse one entry of a FILES answer: digest (or "-" and size 0 for a file
  * the server does not have), size, and the path, which is the rest of the
  * line and may hold spaces but no control character.
@@ -582,18 +600,13 @@ proto_parse_files_reply(char *line, struct proto_files_reply *r)
 int
 proto_parse_file_entry(char *line, struct proto_file_entry *e)
 {
-	char		*t[2], *path;
-	const char	*p;
+	char	*t[2], *path;
 
 	memset(e, 0, sizeof *e);
-	if ((path = proto_split_rest(line, t, 2)) == NULL || *path == '\0' ||
-	    strlen(path) > PROTO_MAX_PATH ||
+	if ((path = proto_split_rest(line, t, 2)) == NULL ||
+	    !proto_valid_path(path) ||
 	    proto_parse_size(t[1], UINT64_MAX, &e->size) != 0)
 		return -1;
-	for (p = path; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return -1;
-	}
 	if (strcmp(t[0], "-") == 0) {
 		if (e->size != 0)
 			return -1;

@@ -113,5 +113,6 @@ struct proto_file_entry {
 
 int	 proto_parse_files_reply(char *, struct proto_files_reply *);
 int	 proto_parse_file_entry(char *, struct proto_file_entry *);
+int	 proto_valid_path(const char *);
 
 #endif

@@ -471,19 +471,6 @@ peer_requestblenderfile(struct peer *p, const struct proto_request *req)
 	return 0;
 }
 
-/* Whether a path can go on a line of the protocol. */
-static int
-peer_path_sendable(const char *path)
-{
-	if (strlen(path) > PROTO_MAX_PATH)
-		return 0;
-	for (; *path != '\0'; path++) {
-		if ((unsigned char)*path < 0x20 || *path == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * REQUESTFILES (version 3): the .blend of a live job and every file it
  * needs, by digest, size and path on the server; a missing one has "-"
@@ -506,13 +493,13 @@ peer_requestfiles(struct peer *p, const struct proto_request *req)
 	if (n > PROTO_MAX_FILES)
 		n = PROTO_MAX_FILES;
 	for (i = 1; i < n; i++)
-		sent += peer_path_sendable(list[i]->path);
+		sent += proto_valid_path(list[i]->path);
 	peer_reply(p, "FILES %zu %s", sent + 1,
 	    job->allow_missing ? "allow-missing" : "-");
 	peer_reply(p, "%s %lld %s", job->blend_digest,
 	    (long long)job->blend_id.size, root->path);
 	for (i = 1; i < n; i++) {
-		if (!peer_path_sendable(list[i]->path))
+		if (!proto_valid_path(list[i]->path))
 			continue;
 		if (list[i]->error != NULL || list[i]->digest[0] == '\0')
 			peer_reply(p, "- 0 %s", list[i]->path);
