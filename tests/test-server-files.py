@@ -58,7 +58,7 @@ def test_files_of_a_real_scene():
     top = tempfile.mkdtemp(prefix='bdfarm-files.')
     try:
         build_scene(top)
-        with ExtFarm().start() as farm:
+        with ExtFarm(verbose=True).start() as farm:
             scene = os.path.join(top, 'proj', 'scene.blend')
             zscene = os.path.join(top, 'proj', 'scene-z.blend')
             farm.job('plain', scene, 1, 4)
@@ -134,6 +134,15 @@ def test_files_of_a_real_scene():
             wait_for(lambda: 'every file it needs is found' in
                      farm.joblog('plain'), BOUND,
                      what='the job log to say nothing is missing')
+            # Checked at every round since, the files that did not change
+            # were hashed once, though two jobs need them.
+            hashed = [line.split(' hashing ', 1)[1]
+                      for line in farm.log().splitlines()
+                      if ' hashing ' in line and ' done hashing ' not in line]
+            for name in ('assets/abs.png', 'lib/libtex.png'):
+                eq(hashed.count(os.path.join(top, name)), 1,
+                   'times %s was hashed' % name)
+            eq(hashed.count(rel), 2, 'times the changed texture was hashed')
             c.close()
 
             # After a restart, the .blend known from the saved state is
