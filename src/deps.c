@@ -195,18 +195,16 @@ deps_get(struct deps *d, const char *path, int blend, int root)
 	return f;
 }
 
-/* Add what f needs, once. */
+/*
+ * Add what f needs, once: what is added bears the mark deps_read() took,
+ * so that a folder of many thousand files is not compared with itself.
+ */
 static void
 deps_need(struct depfile *f, struct depfile *need)
 {
-	size_t	i;
-
-	if (need == f)
+	if (need == f || need->mark == f->deps->mark)
 		return;
-	for (i = 0; i < f->nneeds; i++) {
-		if (f->needs[i] == need)
-			return;
-	}
+	need->mark = f->deps->mark;
 	f->needs = xreallocarray(f->needs, f->nneeds + 1, sizeof *f->needs);
 	f->needs[f->nneeds++] = need;
 }
@@ -331,6 +329,7 @@ deps_read(struct depfile *f)
 	size_t	i;
 
 	f->nneeds = 0;
+	f->deps->mark++;
 	for (i = 0; i < blendfile_count(f->reader); i++)
 		deps_resolve(f, blendfile_dep(f->reader, i));
 	blendfile_free(f->reader);
