@@ -106,6 +106,7 @@ struct peer {
 	struct upload		*upload;
 	char			*upload_job;	/* the job whose folder it is in */
 	long			 upload_frame;
+	uint64_t		 upload_size;
 	char			*upload_image;
 	char			 upload_digest[DIGEST_HEX_SIZE];
 	char			*upload_blend;
