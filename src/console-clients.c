@@ -263,6 +263,7 @@ console_clients_draw(struct console *c, int y, int height, farm_time now)
 	n = c->nhosts;
 	sel = console_clients_selected(c, rows, n);
 	console_list_place(&c->clients, sel, shown, (int)n);
+	c->clients.y = y + 1;
 	if (n == 0 && shown > 0)
 		console_draw_text(c, y + 1, 1, COLS - 1,
 		    c->attrs[CONSOLE_C_DIM], _("no client has asked for work "
@@ -272,6 +273,25 @@ console_clients_draw(struct console *c, int y, int height, farm_time now)
 		console_clients_draw_row(c, y + 1 + (int)i - c->clients.top,
 		    &rows[i], name, (int)i == sel &&
 		    c->focus == CONSOLE_FOCUS_CLIENTS, now);
+}
+
+/* Select the host on screen row y, if there is one; 1 if so. */
+int
+console_clients_click(struct console *c, int y)
+{
+	struct host	*host;
+	int		 row = c->clients.top + y - c->clients.y;
+
+	if (y < c->clients.y || y >= c->clients.y + c->clients.rows)
+		return 0;
+	TAILQ_FOREACH(host, &c->server->farm.hosts, entry) {
+		if (row-- == 0) {
+			free(c->clients.selected);
+			c->clients.selected = xstrdup(host->name);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /*

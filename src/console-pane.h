@@ -22,6 +22,13 @@ enum console_focus {
 	CONSOLE_FOCUS_CLIENTS
 };
 
+/* The page on the screen. */
+enum console_page {
+	CONSOLE_PAGE_MAIN,	/* jobs, clients and events */
+	CONSOLE_PAGE_JOB,	/* one job's frames */
+	CONSOLE_PAGE_CLIENT	/* one client's facts and results */
+};
+
 /* What a y/n prompt is about. */
 enum console_ask {
 	CONSOLE_ASK_NONE,
@@ -59,6 +66,24 @@ struct console_list {
 	char		*selected;	/* job or host name; NULL: the first */
 	int		 top;		/* first row shown */
 	int		 rows;		/* rows drawn last time */
+	int		 y;		/* the screen row of the first shown */
+};
+
+struct console_job_file;
+
+/* The job page's own state. */
+struct console_job_page {
+	long			 frame;		/* the selected frame */
+	long			 mark;		/* the range's other end, or
+						   LONG_MIN */
+	int			 top;		/* the first map row shown */
+	int			 cols;		/* cells per map row, as drawn */
+	int			 map_rows;	/* map rows shown */
+	int			 map_y;		/* where the map's first cell is */
+	int			 map_x;
+	struct console_job_file	*files;		/* the render folder, listed */
+	size_t			 nfiles;
+	farm_time		 listed;	/* when, or 0 */
 };
 
 struct console {
@@ -90,6 +115,10 @@ struct console {
 	enum console_ask	 ask;
 	char			*ask_key;	/* the key to revoke */
 	int			 help;
+	int			 help_top;	/* the first help line shown */
+	enum console_page	 page;
+	char			*page_name;	/* the job or host shown */
+	struct console_job_page	 job;
 	struct console_list	 jobs;
 	struct console_list	 clients;
 
@@ -125,8 +154,20 @@ void	console_header_draw(struct console *, int, farm_time);
 
 /* console-jobs.c */
 int	console_jobs_count(struct console *);
+const char *console_jobs_state(struct console *, const struct job *,
+	    attr_t *, char *, size_t);
+void	console_jobs_size(uint64_t, char *, size_t);
+int	console_jobs_click(struct console *, int);
 void	console_jobs_draw(struct console *, int, int, farm_time);
 void	console_jobs_key(struct console *, int);
+
+/* console-job.c */
+struct job *console_job_current(struct console *);
+void	console_job_open(struct console *, struct job *);
+void	console_job_close(struct console *);
+void	console_job_draw(struct console *, farm_time);
+int	console_job_key(struct console *, int);
+int	console_job_click(struct console *, int, int);
 
 /* console-clients.c */
 struct console_frame_ref {
@@ -144,6 +185,7 @@ int	console_clients_count(struct console *);
 void	console_clients_draw(struct console *, int, int, farm_time);
 void	console_clients_key(struct console *, int);
 void	console_clients_revoke(struct console *);
+int	console_clients_click(struct console *, int);
 
 /* console-events.c */
 void	console_events_add(struct console *, enum log_level, const char *);

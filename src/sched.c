@@ -800,8 +800,7 @@ sched_render_again(struct farm *farm, struct job *job, long from, long to)
 	job_drop_failures(job, sched_failure_in, range);
 	job->complete = 0;
 	sched_changed(farm);
-	sched_notify(farm, FARM_JOB_CHANGED, job, 0, NULL,
-	    "frames queued to be rendered again");
+	sched_notify(farm, FARM_JOB_CHANGED, job, 0, NULL, NULL);
 	return again;
 }
 

@@ -177,6 +177,10 @@ struct server {
 
 int		 server_main(struct settings *, const struct server_options *);
 void		 server_changed(struct server *);
+
+/* server-again.c */
+long		 server_render_again(struct server *, struct job *, long, long,
+		     char **);
 void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
 void		 server_wake(struct server *);
