@@ -144,6 +144,8 @@ int	console_clients_count(struct console *);
 void	console_clients_draw(struct console *, int, int, farm_time);
 void	console_clients_key(struct console *, int);
 void	console_clients_revoke(struct console *);
+size_t	console_clients_busy(const struct console_host_row *, size_t *);
+void	console_clients_ask_revoke(struct console *, const struct host *);
 
 /* console-events.c */
 void	console_events_add(struct console *, enum log_level, const char *);
