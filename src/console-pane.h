@@ -147,6 +147,16 @@ void	console_clients_revoke(struct console *);
 size_t	console_clients_busy(const struct console_host_row *, size_t *);
 void	console_clients_ask_revoke(struct console *, const struct host *);
 
+/* console-client.c */
+struct console_help_key {
+	const char	*keys;
+	const char	*what;
+};
+extern const struct console_help_key console_client_help[];
+extern const size_t console_client_nhelp;
+void	console_client_draw(struct console *, const char *, farm_time);
+int	console_client_key(struct console *, const char *, int);
+
 /* console-events.c */
 void	console_events_add(struct console *, enum log_level, const char *);
 void	console_events_draw(struct console *, int, int);
