@@ -41,6 +41,9 @@
 static struct console	*console_live;
 static int		 console_atexit_set;
 
+/* The client whose page is shown instead of the panes, or NULL. */
+static char		*console_page;
+
 static void	console_draw(struct console *);
 
 /* Schedule a draw: now if the last one was long enough ago, else later. */
@@ -344,7 +347,24 @@ console_key(struct console *c, int key)
 	}
 	free(c->status);
 	c->status = NULL;
+	if (console_page != NULL && key == '\033') {
+		free(console_page);
+		console_page = NULL;
+		console_dirty(c);
+		return;
+	}
+	if (console_page != NULL && console_client_key(c, console_page, key))
+		return;
 	switch (key) {
+	case KEY_ENTER:
+	case '\r':
+	case '\n':
+		if (console_page == NULL && c->focus == CONSOLE_FOCUS_CLIENTS &&
+		    !TAILQ_EMPTY(&c->server->farm.hosts))
+			console_page = xstrdup(c->clients.selected != NULL ?
+			    c->clients.selected :
+			    TAILQ_FIRST(&c->server->farm.hosts)->name);
+		break;
 	case '?':
 	case KEY_F(1):
 		c->help = 1;
@@ -493,6 +513,8 @@ console_draw(struct console *c)
 	c->hosts = console_clients_collect(c, &c->nhosts);
 	if (c->help)
 		console_help_draw(c);
+	else if (console_page != NULL)
+		console_client_draw(c, console_page, now);
 	else if (LINES < 4) {
 		erase();
 		console_header_draw(c, 0, now);
@@ -629,6 +651,8 @@ console_stop(struct server *s)
 	free(c->clients.selected);
 	free(c->status);
 	free(c->ask_key);
+	free(console_page);
+	console_page = NULL;
 	free(c);
 }
 
