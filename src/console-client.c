@@ -116,11 +116,11 @@ console_client_spoke(const struct host *host, farm_time now)
 	char	 age[32], *text;
 
 	if (host->connections > 0)
-		return xstrdup(_("now"));
+		return xstrdup(_("now: it is connected"));
 	if (host->last_contact == 0)
 		return xstrdup(_("never since the server started"));
 	eta_duration_text(now - host->last_contact, age, sizeof age);
-	xasprintf(&text, _("%s ago"), age);
+	xasprintf(&text, _("%s ago; it is not connected"), age);
 	return text;
 }
 
