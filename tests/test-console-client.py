@@ -116,9 +116,8 @@ def test_client_page():
 
         # K: a client that proved no key has none to revoke.
         con.keys('K')
-        con.wait_screen(lambda s: 'has no key to revoke' in s[-1] or
-                        'has no key to revoke' in '\n'.join(s),
-                        what='no key to revoke')
+        con.wait_screen(lambda s: '%s has no key to revoke' % c.ident
+                        in '\n'.join(s), what='no key to revoke')
 
         # Esc goes back to the panes.
         con.keys('Escape')
