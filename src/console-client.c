@@ -37,7 +37,7 @@ const size_t console_client_nhelp = nitems(console_client_help);
 static struct {
 	char	*host;
 	int	 top;
-	int	 most;		/* the largest top that shows something */
+	int	 most;	/* the largest top that shows something */
 	int	 page;		/* rows of frames shown */
 } console_client_scroll;
 
@@ -185,7 +185,7 @@ console_client_draw_facts(struct console *c, int y, int end,
     const struct console_host_row *r, farm_time now)
 {
 	const struct host	*host = r->host;
-	attr_t			 normal = c->attrs[CONSOLE_C_NORMAL], attr;
+	attr_t			 attr;
 	char			*text[CONSOLE_CLIENT_NFACTS], avg[32];
 	int			 i, label = 0, len;
 
@@ -206,7 +206,7 @@ console_client_draw_facts(struct console *c, int y, int end,
 	text[CONSOLE_CLIENT_BLOCKED] = console_client_blocked(c, host);
 
 	for (i = 0; i < CONSOLE_CLIENT_NFACTS; i++) {
-		attr = normal;
+		attr = c->attrs[CONSOLE_C_NORMAL];
 		if (i == CONSOLE_CLIENT_SPOKE && host->connections > 0)
 			attr = c->attrs[CONSOLE_C_ACTIVE];
 		if (i == CONSOLE_CLIENT_BLOCKED)
@@ -227,13 +227,14 @@ console_client_draw_frame(struct console *c, int y,
 {
 	const struct job	*job = r->frames[i].job;
 	const struct frame	*f = &job->frames[r->frames[i].index];
-	attr_t			 normal = c->attrs[CONSOLE_C_NORMAL], attr;
+	attr_t			 normal = c->attrs[CONSOLE_C_NORMAL];
+	attr_t			 attr;
 	char			 buf[64], age[32];
 	int			 x = 0;
 
 	console_client_cell(c, y, &x, 2, normal, "");
 	console_client_cell(c, y, &x, name + 1, normal, job->name);
-	snprintf(buf, sizeof buf, "%6ld  ", job->first + (long)r->frames[i].index);
+	snprintf(buf, sizeof buf, "%6ld  ", job_frame_number(job, f));
 	console_client_cell(c, y, &x, 8, normal, buf);
 	attr = normal;
 	if (r->host->ext_version == 0)
