@@ -301,18 +301,6 @@ console_job_draw_map(struct console *c, struct job *job, int y, int width,
 	}
 }
 
-/* A wall-clock time for a monotonic one, as HH:MM:SS in buf. */
-static void
-console_job_clock(farm_time when, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		t;
-
-	t = (time_t)((clock_wall_ms() - (clock_mono_ms() - when)) / 1000);
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-}
-
 /* Draw one line of the details, if it is still inside the area. */
 static void
 console_job_line(struct console *c, int *y, int end, int width, attr_t attr,
@@ -340,7 +328,7 @@ console_job_failures(struct console *c, struct job *job, long n, int *y,
 		if (jf->frame != n)
 			continue;
 		if (jf->when != 0)
-			console_job_clock(jf->when, when, sizeof when);
+			console_draw_clock(jf->when, when, sizeof when);
 		else
 			snprintf(when, sizeof when, "%s", _("earlier"));
 		text = jf->reason != NULL ? jf->reason :
@@ -391,7 +379,7 @@ console_job_draw_frame(struct console *c, struct job *job, int *y, int end,
 		r = job_render_of(job, p->frame);
 		host = r != NULL ? job_render_host(job, r) : NULL;
 		if (r != NULL && r->rendered) {
-			console_job_clock(r->finished, when, sizeof when);
+			console_draw_clock(r->finished, when, sizeof when);
 			eta_duration_text(r->took, took, sizeof took);
 			xasprintf(&line, _("done by %s at %s in %s"),
 			    host != NULL ? host : "?", when, took);

@@ -86,6 +86,14 @@ struct console_job_page {
 	farm_time		 listed;	/* when, or 0 */
 };
 
+/* The client page's own state: how far its list of frames is scrolled. */
+struct console_client_page {
+	int			 top;
+	int			 most;		/* the largest top that shows
+						   something */
+	int			 page;		/* rows of frames shown */
+};
+
 struct console {
 	struct server		*server;
 	SCREEN			*screen;
@@ -119,6 +127,7 @@ struct console {
 	enum console_page	 page;
 	char			*page_name;	/* the job or host shown */
 	struct console_job_page	 job;
+	struct console_client_page client;
 	struct console_list	 jobs;
 	struct console_list	 clients;
 
@@ -147,6 +156,7 @@ void	console_draw_fill(struct console *, int, int, int, attr_t);
 void	console_draw_bar(struct console *, int, int, int, size_t, size_t,
 	    size_t);
 void	console_draw_title(struct console *, int, int, const char *, int);
+void	console_draw_clock(farm_time, char *, size_t);
 void	console_list_place(struct console_list *, int, int, int);
 
 /* console-header.c */
@@ -186,6 +196,18 @@ void	console_clients_draw(struct console *, int, int, farm_time);
 void	console_clients_key(struct console *, int);
 void	console_clients_revoke(struct console *);
 int	console_clients_click(struct console *, int);
+size_t	console_clients_busy(const struct console_host_row *, size_t *);
+void	console_clients_ask_revoke(struct console *, const struct host *);
+
+/* console-client.c */
+struct console_help_key {
+	const char	*keys;
+	const char	*what;
+};
+extern const struct console_help_key console_client_help[];
+extern const size_t console_client_nhelp;
+void	console_client_draw(struct console *, const char *, farm_time);
+int	console_client_key(struct console *, const char *, int);
 
 /* console-events.c */
 void	console_events_add(struct console *, enum log_level, const char *);

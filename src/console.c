@@ -343,6 +343,7 @@ console_open_page(struct console *c)
 		c->page = CONSOLE_PAGE_CLIENT;
 		free(c->page_name);
 		c->page_name = xstrdup(host->name);
+		memset(&c->client, 0, sizeof c->client);
 	}
 }
 
@@ -365,6 +366,7 @@ console_page_key(struct console *c, int key)
 	case CONSOLE_PAGE_JOB:
 		return console_job_key(c, key);
 	case CONSOLE_PAGE_CLIENT:
+		return console_client_key(c, c->page_name, key);
 	case CONSOLE_PAGE_MAIN:
 		break;
 	}
@@ -561,7 +563,8 @@ console_draw_footer(struct console *c, int y)
 		    "again  s:suspend  +/-:priority  r:retry failed");
 		break;
 	case CONSOLE_PAGE_CLIENT:
-		keys = _(" ?:help  Esc:back  arrows:scroll  q:quit");
+		keys = _(" ?:help  Esc:back  Up/Down:scroll the frames  "
+		    "K:revoke its key  q:quit");
 		break;
 	default:
 		keys = _(" ?:help  Tab:pane  Enter:open  s:suspend  "
@@ -620,6 +623,9 @@ console_draw(struct console *c)
 		console_help_draw(c);
 	else if (c->page == CONSOLE_PAGE_JOB && LINES >= 8) {
 		console_job_draw(c, now);
+		console_draw_footer(c, LINES - 1);
+	} else if (c->page == CONSOLE_PAGE_CLIENT && LINES >= 8) {
+		console_client_draw(c, c->page_name, now);
 		console_draw_footer(c, LINES - 1);
 	} else if (LINES < 4) {
 		erase();

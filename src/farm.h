@@ -36,6 +36,7 @@ struct host;
 
 struct frame {
 	uint8_t		 state;
+	uint8_t		 started;	/* its host said it began rendering it */
 	uint16_t	 progress;	/* thousandths, as a bdfarm client said */
 	uint32_t	 sends;		/* times handed out */
 	farm_time	 since;		/* when last handed out */

@@ -152,8 +152,8 @@ job_frame_had(const struct job *job, const struct frame *f,
 
 /*
  * Host no longer holds frame f of job: a backup copy's host becomes the
- * only one, and host is remembered as one that had it. Returns the host
- * that still holds it, or NULL.
+ * only one, not yet known to have started it, and host is remembered as
+ * one that had it. Returns the host that still holds it, or NULL.
  */
 struct host *
 job_frame_release(struct job *job, struct frame *f, struct host *host)
@@ -161,6 +161,7 @@ job_frame_release(struct job *job, struct frame *f, struct host *host)
 	if (f->host == host) {
 		f->host = f->backup;
 		f->backup = NULL;
+		f->started = 0;
 	} else if (f->backup == host)
 		f->backup = NULL;
 	else
@@ -195,6 +196,7 @@ job_frame_leave(struct job *job, struct frame *f)
 		}
 	}
 	f->state = FRAME_TODO;
+	f->started = 0;
 	f->progress = 0;
 	if (index < job->next_todo)
 		job->next_todo = index;

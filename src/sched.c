@@ -553,15 +553,20 @@ sched_frame_return(struct farm *farm, struct job *job, long number,
 	return 1;
 }
 
-/* How far a frame out to host has rendered, in thousandths. */
+/*
+ * How far a frame out to host has rendered, in thousandths: any report,
+ * 0 included, says the host has started it.
+ */
 void
 sched_frame_progress(struct job *job, long number, struct host *host,
     unsigned permille)
 {
 	struct frame	*f = job_frame(job, number);
 
-	if (f != NULL && f->state == FRAME_OUT && f->host == host)
-		f->progress = (uint16_t)(permille > 1000 ? 1000 : permille);
+	if (f == NULL || f->state != FRAME_OUT || f->host != host)
+		return;
+	f->started = 1;
+	f->progress = (uint16_t)(permille > 1000 ? 1000 : permille);
 }
 
 /*

@@ -1366,6 +1366,56 @@ test_sched_client(struct farm *farm, const char *name, int renderers,
 	return h;
 }
 
+/*
+ * A frame counts as started once its host reports progress, 0 included,
+ * and no longer once it leaves that host: returned, done, lost, or left
+ * to the host of its backup copy.
+ */
+START_TEST(test_sched_started)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+	struct frame	*f;
+
+	test_sched_init(&farm);
+	a = test_sched_client(&farm, "a", 1, T0);
+	b = test_sched_client(&farm, "b", 1, T0);
+	job = test_sched_job(&farm, "s.job", "/srv/s.blend", 1, 4);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	f = job_frame(job, 1);
+	ck_assert_int_eq(f->started, 0);
+	ck_assert_int_eq(job_frame(job, 2)->started, 0);
+
+	/* Only the host the frame is out to starts it; 0 is enough. */
+	sched_frame_progress(job, 1, b, 0);
+	ck_assert_int_eq(f->started, 0);
+	sched_frame_progress(job, 1, a, 0);
+	ck_assert_int_eq(f->started, 1);
+	ck_assert_uint_eq(f->progress, 0);
+	ck_assert_int_eq(job_frame(job, 2)->started, 0);
+
+	/* Given back: not started, and not once out to another host. */
+	ck_assert_int_eq(sched_frame_return(&farm, job, 1, a, "test"), 1);
+	ck_assert_int_eq(f->started, 0);
+	test_sched_expect(&farm, b, 1, T0, job, 1);
+	ck_assert_int_eq(f->started, 0);
+	sched_frame_progress(job, 1, b, 500);
+	ck_assert_int_eq(f->started, 1);
+	sched_frame_done(&farm, job, 1, b, T0 + 1000);
+	ck_assert_int_eq(f->started, 0);
+
+	/* A lost host's frames are no longer started. */
+	f = job_frame(job, 2);
+	sched_frame_progress(job, 2, a, 10);
+	ck_assert_int_eq(f->started, 1);
+	ck_assert_uint_eq(sched_host_lost(&farm, a), 1);
+	ck_assert_int_eq(f->started, 0);
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_sched_share)
 {
 	struct farm	 farm;
@@ -1751,6 +1801,7 @@ sched_suite(void)
 	tcase_add_test(results, test_sched_discarded);
 	tcase_add_test(results, test_sched_returned);
 	tcase_add_test(results, test_sched_share);
+	tcase_add_test(results, test_sched_started);
 	tcase_add_test(results, test_sched_max_held);
 	tcase_add_test(results, test_sched_backup_copy);
 	tcase_add_test(results, test_sched_backup_released);
