@@ -590,6 +590,43 @@ console_job_draw_picture(struct console *c, struct job *job, int y, int x,
 	(void)bytes;
 }
 
+/* Draw the map's title with each state's cell in its own colour. */
+static void
+console_job_draw_legend(struct console *c, int y, int width)
+{
+	static const struct {
+		uint8_t		 state;
+		uint16_t	 progress;
+		const char	*word;
+	} legend[] = {
+		{ FRAME_DONE, 0, N_("done") },
+		{ FRAME_OUT, 1, N_("rendering") },
+		{ FRAME_OUT, 0, N_("out") },
+		{ FRAME_FAILED, 0, N_("failed") },
+		{ FRAME_TODO, 0, N_("waiting") },
+	};
+	struct frame	 f;
+	const char	*cell;
+	attr_t		 attr;
+	size_t		 i;
+	int		 x;
+
+	console_draw_title(c, y, width, _(" FRAMES "), 0);
+	x = 8;
+	for (i = 0; i < nitems(legend) && x < width; i++) {
+		memset(&f, 0, sizeof f);
+		f.state = legend[i].state;
+		f.progress = legend[i].progress;
+		cell = console_job_cell(c, &f, &attr);
+		console_draw_text(c, y, x + 1, 1, attr | A_REVERSE, cell);
+		console_draw_text(c, y, x + 2, width - x - 2,
+		    c->attrs[CONSOLE_C_TITLE], "");
+		console_draw_text(c, y, x + 3, width - x - 3,
+		    c->attrs[CONSOLE_C_TITLE], _(legend[i].word));
+		x += 4 + (int)strlen(_(legend[i].word));
+	}
+}
+
 /* Draw the page over the whole screen. */
 void
 console_job_draw(struct console *c, farm_time now)
@@ -615,8 +652,7 @@ console_job_draw(struct console *c, farm_time now)
 	end = LINES - 1;
 	side = COLS >= CONSOLE_JOB_SIDE_COLS ? COLS * 2 / 5 : 0;
 	left = COLS - side;
-	console_draw_title(c, 2, left, _(" FRAMES  D done  R rendering  "
-	    "O out  F failed  . waiting"), 0);
+	console_job_draw_legend(c, 2, left);
 	y = 3;
 	rows = (int)((job->nframes + (size_t)(left - 1) - 1) /
 	    (size_t)(left - console_job_label_width(job) - 1 > 0 ?

@@ -126,6 +126,19 @@ def test_job_page():
         con.wait_screen(lambda s: ' FRAME 5' in '\n'.join(s),
                         what='frame 5 selected by a click')
 
+        # The help lists the keys of every page.
+        con.keys('?')
+        con.wait_screen(lambda s: s[1].startswith(' EVERY PAGE'),
+                        what='the help')
+        con.keys('End')
+        con.wait_screen(lambda s: any(
+            re.match(r'\s+R\s+render the selected frame or the marked '
+                     r'range again', line) for line in s) and
+            " A CLIENT'S PAGE" in s and ' ADDING A JOB (a)' in s,
+            what='the keys of the job page, the client page and adding')
+        con.keys('x')
+        wait_map(con, '...O......', 'the job page again')
+
         con.keys('Escape')
         con.wait_screen(lambda s: con.row('alpha.job') is not None,
                         what='the main page again')

@@ -312,8 +312,11 @@ def test_console_files():
                         what='eleven files and their size')
         bt.check('missing' not in con.row('shot.job')[2],
                  'nothing missing any more: %r', con.row('shot.job'))
-        # The help says what travels with a job.
+        # The help says what travels with a job, at its end.
         con.keys('?')
+        con.wait_screen(lambda s: s[1].startswith(' EVERY PAGE'),
+                        what='the help')
+        con.keys('End')
         con.wait_screen(lambda s: any(l.strip().startswith(
             "FILES: the files a job's .blend needs") for l in s),
             what='the help on files')
