@@ -18,6 +18,8 @@ static const struct {
 	{ N_("PgUp, PgDn"), N_("move a page up or down") },
 	{ N_("Home, End"), N_("select the first or the last row") },
 	{ N_("Tab"), N_("switch between the jobs and the clients") },
+	{ N_("a"), N_("add a job: its .blend (Tab completes), frames and "
+	    "name (NAME.job)") },
 	{ N_("s, Space"), N_("suspend or resume the selected job "
 	    "(NAME.job.suspend)") },
 	{ N_("+, ="), N_("raise the selected job's priority") },

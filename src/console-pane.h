@@ -13,6 +13,7 @@
 #include "farm.h"
 #include "log.h"
 
+struct console_add;
 struct event;
 struct server;
 
@@ -101,6 +102,7 @@ struct console {
 
 	struct eta_rate		 rate;
 	char			*status;	/* the last key's outcome */
+	struct console_add	*add;		/* a job being added, or NULL */
 };
 
 /* console.c */
@@ -168,6 +170,12 @@ void	console_prompt_draw(struct console *, struct console_prompt *, int,
 	    const char *, const char *, int);
 char	*console_prompt_expand(const char *);
 void	console_prompt_complete(struct console_prompt *, char **);
+
+/* console-add.c */
+void	console_add_start(struct console *);
+void	console_add_key(struct console *, int);
+void	console_add_draw(struct console *, int);
+void	console_add_free(struct console_add *);
 
 /* console-help.c */
 void	console_help_draw(struct console *);

@@ -334,6 +334,10 @@ console_key(struct console *c, int key)
 		console_dirty(c);
 		return;
 	}
+	if (c->add != NULL) {
+		console_add_key(c, key);
+		return;
+	}
 	if (key == KEY_RESIZE) {
 		console_dirty(c);
 		return;
@@ -360,6 +364,9 @@ console_key(struct console *c, int key)
 		break;
 	case 'X':
 		console_ask_or_do(c, CONSOLE_ASK_STOP);
+		break;
+	case 'a':
+		console_add_start(c);
 		break;
 	case '\f':
 		clearok(curscr, TRUE);
@@ -434,6 +441,10 @@ console_draw_footer(struct console *c, int y)
 		free(line);
 		return;
 	}
+	if (c->add != NULL) {
+		console_add_draw(c, y);
+		return;
+	}
 	if (c->status != NULL) {
 		xasprintf(&line, " %s", c->status);
 		console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_NORMAL],
@@ -442,8 +453,8 @@ console_draw_footer(struct console *c, int y)
 		return;
 	}
 	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_DIM],
-	    _(" ?:help  Tab:pane  s:suspend  +/-:priority  X:stop clients  "
-	    "q:quit"));
+	    _(" ?:help  Tab:pane  a:add job  s:suspend  +/-:priority  "
+	    "X:stop clients  q:quit"));
 }
 
 /*
@@ -629,6 +640,7 @@ console_stop(struct server *s)
 	free(c->clients.selected);
 	free(c->status);
 	free(c->ask_key);
+	console_add_free(c->add);
 	free(c);
 }
 
