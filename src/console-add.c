@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -172,7 +173,7 @@ fail:
 
 /* Parse a frame number as the job file parser does, white space aside. */
 static int
-console_add_frame(const char *text, long *frame)
+console_add_frame(const char *text, long *frame, char **cause)
 {
 	char	*copy, *t[2];
 	int	 rc = -1;
@@ -181,7 +182,27 @@ console_add_frame(const char *text, long *frame)
 	if (proto_split(copy, t, 1) == 1)
 		rc = proto_parse_frame(t[0], frame);
 	free(copy);
+	if (rc != 0)
+		xasprintf(cause, _("\"%s\" is not a whole number"), text);
 	return rc;
+}
+
+/*
+ * The job file's text for the answers so far, parsed back as the job
+ * folder will read it; NULL with *cause if the folder would skip it.
+ */
+static char *
+console_add_text(struct console_add *add, char **cause)
+{
+	struct jobfile	 check;
+	char		*text = jobfile_format(&add->job);
+
+	if (jobfile_parse(text, strlen(text), &check, cause) != 0) {
+		free(text);
+		return NULL;
+	}
+	jobfile_free(&check);
+	return text;
 }
 
 /*
@@ -194,8 +215,7 @@ console_add_write(const char *jobdir, const char *name, const char *text,
     char **cause)
 {
 	char		*tmp, *path;
-	size_t		 len = strlen(text);
-	ssize_t		 n;
+	FILE		*f = NULL;
 	int		 fd, rc;
 
 	xasprintf(&tmp, "%s/.bdfarm-add-XXXXXX", jobdir);
@@ -205,22 +225,14 @@ console_add_write(const char *jobdir, const char *name, const char *text,
 		    strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, 0644) == -1)
+	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL)
 		goto fail;
-	while (len > 0) {
-		if ((n = write(fd, text, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		text += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1)
-		goto fail;
-	rc = close(fd);
 	fd = -1;
-	if (rc == -1)
+	if (fputs(text, f) == EOF || fflush(f) == EOF || fsync(fileno(f)) == -1)
+		goto fail;
+	rc = fclose(f);
+	f = NULL;
+	if (rc == EOF)
 		goto fail;
 	if (link(tmp, path) == -1) {
 		if (errno == EEXIST)
@@ -237,6 +249,8 @@ fail:
 	if (*cause == NULL)
 		xasprintf(cause, _("cannot write %s: %s"), path,
 		    strerror(errno));
+	if (f != NULL)
+		fclose(f);
 	if (fd != -1)
 		close(fd);
 	unlink(tmp);
@@ -254,7 +268,6 @@ static int
 console_add_job(struct console *c, const char *text, char **cause)
 {
 	struct console_add	*add = c->add;
-	struct jobfile		 check;
 	struct stat		 sb;
 	const char		*jobdir = c->server->options->jobdir;
 	const char		*name = *text != '\0' ? text : add->name;
@@ -270,12 +283,8 @@ console_add_job(struct console *c, const char *text, char **cause)
 		xasprintf(cause, _("%s.job exists already"), name);
 		return -1;
 	}
-	job = jobfile_format(&add->job);
-	if (jobfile_parse(job, strlen(job), &check, cause) != 0) {
-		free(job);
+	if ((job = console_add_text(add, cause)) == NULL)
 		return -1;
-	}
-	jobfile_free(&check);
 	rc = console_add_write(jobdir, name, job, cause);
 	free(job);
 	if (rc != 0)
@@ -294,7 +303,6 @@ static void
 console_add_accept(struct console *c)
 {
 	struct console_add	*add = c->add;
-	struct jobfile		 check;
 	const char		*text = console_prompt_text(add->prompt);
 	char			*cause = NULL, *job, *status;
 
@@ -305,26 +313,17 @@ console_add_accept(struct console *c)
 		console_add_next(add, CONSOLE_ADD_FIRST);
 		return;
 	case CONSOLE_ADD_FIRST:
-		if (console_add_frame(text, &add->job.first) != 0) {
-			xasprintf(&cause, _("\"%s\" is not a whole number"),
-			    text);
+		if (console_add_frame(text, &add->job.first, &cause) != 0)
 			break;
-		}
 		console_add_next(add, CONSOLE_ADD_LAST);
 		return;
 	case CONSOLE_ADD_LAST:
-		if (console_add_frame(text, &add->job.last) != 0) {
-			xasprintf(&cause, _("\"%s\" is not a whole number"),
-			    text);
+		if (console_add_frame(text, &add->job.last, &cause) != 0 ||
+		    (job = console_add_text(add, &cause)) == NULL)
 			break;
-		}
-		job = jobfile_format(&add->job);
-		if (jobfile_parse(job, strlen(job), &check, &cause) == 0) {
-			jobfile_free(&check);
-			console_add_next(add, CONSOLE_ADD_NAME);
-		}
 		free(job);
-		break;
+		console_add_next(add, CONSOLE_ADD_NAME);
+		return;
 	case CONSOLE_ADD_NAME:
 		if (console_add_job(c, text, &cause) != 0)
 			break;

@@ -4,6 +4,7 @@ name, refuses bad answers with a message and writes nothing for them, and
 writes NAME.job into the job folder, where the server's watch picks it up.
 Skipped when tmux is not installed."""
 
+import contextlib
 import os
 import shutil
 import sys
@@ -36,28 +37,49 @@ def jobdir_files(farm):
     return files
 
 
-def start(farm):
-    """The console, once it shows the farm's jobs."""
-    con = Console(farm)
-    names = [n + '.job' for n, _ in JOBS]
-    con.wait_screen(lambda s: all(con.row(n) for n in names),
-                    what='the jobs')
-    return con
+@contextlib.contextmanager
+def console():
+    """A farm and its server in a console that shows its jobs, both gone
+    afterwards."""
+    farm = setup_farm()
+    con = None
+    try:
+        con = Console(farm)
+        names = [n + '.job' for n, _ in JOBS]
+        con.wait_screen(lambda s: all(con.row(n) for n in names),
+                        what='the jobs')
+        yield farm, con
+    finally:
+        if con is not None:
+            con.close()
+        farm.cleanup()
 
 
-def bottom(con):
-    """The console's bottom line."""
-    return con.screen()[-2] if con.screen()[-1] == '' else con.screen()[-1]
+def bottom(screen):
+    """The bottom line of the screen's lines."""
+    return screen[-2] if screen[-1] == '' else screen[-1]
 
 
 def wait_bottom(con, words, end=False):
     """Wait until the bottom line holds words (at its end, if end: the
     field's text, with nothing after it); return the line."""
     def found(screen):
-        line = bottom(con).rstrip()
+        line = bottom(screen).rstrip()
         return line.endswith(words) if end else words in line
     con.wait_screen(found, what='%r in the bottom line' % words)
-    return bottom(con)
+    return bottom(con.screen())
+
+
+def begin(con):
+    """Press a and wait for the first question."""
+    con.keys('a')
+    wait_bottom(con, 'Blend file:')
+
+
+def cancel(con, key='Escape'):
+    """Give up adding with key."""
+    con.keys(key)
+    wait_bottom(con, 'cancelled')
 
 
 def answer(con, text, then):
@@ -69,18 +91,14 @@ def answer(con, text, then):
 
 
 def test_add_refused():
-    farm = setup_farm()
-    con = None
-    try:
-        con = start(farm)
+    with console() as (farm, con):
         before = jobdir_files(farm)
         notblend = os.path.join(farm.root, 'notes.txt')
         with open(notblend, 'w') as f:
             f.write('not a scene\n')
         good = blend(farm, 'shot.blend')
 
-        con.keys('a')
-        wait_bottom(con, 'Blend file:')
+        begin(con)
         answer(con, os.path.join(farm.root, 'nothere.blend'),
                'No such file or directory')
         line = answer(con, notblend, 'not a .blend file')
@@ -96,26 +114,16 @@ def test_add_refused():
         bt.eq(jobdir_files(farm), before, 'the job folder after refusals')
 
         # Esc gives up at any step, writing nothing.
-        con.keys('Escape')
-        wait_bottom(con, 'cancelled')
-        con.keys('a')
-        wait_bottom(con, 'Blend file:')
+        cancel(con)
+        begin(con)
         con.keys('-l', good)
-        con.keys('C-g')
-        wait_bottom(con, 'cancelled')
+        cancel(con, 'C-g')
         bt.eq(jobdir_files(farm), before, 'the job folder after cancelling')
         con.assert_alive()
-    finally:
-        if con is not None:
-            con.close()
-        farm.cleanup()
 
 
 def test_add_complete():
-    farm = setup_farm()
-    con = None
-    try:
-        con = start(farm)
+    with console() as (farm, con):
         before = jobdir_files(farm)
         only = blend(farm, 'scenes/one/sc\u00e8ne.blend')
         blend(farm, 'scenes/two/a.blend')
@@ -123,8 +131,7 @@ def test_add_complete():
         blend(farm, 'scenes/two/.hidden.blend')
         top = os.path.join(farm.blenddir, 'scenes')
 
-        con.keys('a')
-        wait_bottom(con, 'Blend file:')
+        begin(con)
         # A folder completes with a '/', then its one .blend in full.
         con.keys('-l', os.path.join(top, 'o'))
         con.keys('Tab')
@@ -138,26 +145,17 @@ def test_add_complete():
         line = wait_bottom(con, '2 matches: a.blend b.blend')
         bt.check('hidden' not in line, 'a hidden file offered: %r', line)
         bt.eq(jobdir_files(farm), before, 'the job folder while completing')
-        con.keys('Escape')
-        wait_bottom(con, 'cancelled')
-    finally:
-        if con is not None:
-            con.close()
-        farm.cleanup()
+        cancel(con)
 
 
 def test_add_job():
-    farm = setup_farm()
-    con = None
-    try:
-        con = start(farm)
+    with console() as (farm, con):
         shot = blend(farm, 'shot.blend')
         taken = blend(farm, 'other/alpha.blend')
         before = jobdir_files(farm)
 
         # The name offered is the .blend's; it is a job already.
-        con.keys('a')
-        wait_bottom(con, 'Blend file:')
+        begin(con)
         answer(con, taken, 'First frame:')
         answer(con, '1', 'Last frame:')
         answer(con, '4', 'Job name [alpha]:')
@@ -166,14 +164,12 @@ def test_add_job():
         answer(con, '.sneaky', "cannot start with '.'")
         answer(con, 'a/b', "cannot hold '/'")
         bt.eq(jobdir_files(farm), before, 'the job folder after refusals')
-        con.keys('Escape')
-        wait_bottom(con, 'cancelled')
+        cancel(con)
 
         # A relative path is taken from the server's folder, typed with
         # slips put right in the field; Enter on an empty name takes the
         # one offered.
-        con.keys('a')
-        wait_bottom(con, 'Blend file:')
+        begin(con)
         rel = os.path.relpath(shot, os.readlink('/proc/%d/cwd' % con.pid))
         con.keys('-l', rel[1:] + 'xy')
         con.keys('BSpace', 'Left', 'DC', 'Home')
@@ -195,24 +191,13 @@ def test_add_job():
                         '0/250' in con.row('shot.job')[2],
                         what='the new job in the jobs pane')
         con.assert_alive()
-    finally:
-        if con is not None:
-            con.close()
-        farm.cleanup()
 
 
 def test_add_help():
-    farm = setup_farm()
-    con = None
-    try:
-        con = start(farm)
+    with console() as (farm, con):
         con.keys('?')
         con.wait_screen(lambda s: any('add a job' in l for l in s),
                         what='the a key in the help')
-    finally:
-        if con is not None:
-            con.close()
-        farm.cleanup()
 
 
 if __name__ == '__main__':
