@@ -352,9 +352,11 @@ client_render_line(struct client_render *r, char *line)
 			client_render_arm(r);
 		}
 		if ((f = client_render_find(r, bl.frame)) != NULL &&
-		    r->failure == NULL)
+		    r->failure == NULL) {
+			client_frame_started(c, f);
 			client_frame_progress(c, f,
 			    blender_output_permille(&bl));
+		}
 		if (bl.sample >= 0 && clock_mono_ms() >= r->next_progress) {
 			log_debug("pid %ld frame %ld: sample %d/%d, %d s left",
 			    (long)r->pid, bl.frame, bl.sample, bl.samples,
@@ -846,6 +848,8 @@ client_render_start(struct client *c, struct client_frame **frames,
 	r->nframes = r->started = n;
 	TAILQ_INSERT_TAIL(&c->renders, r, entry);
 	c->nrenders++;
+	/* Blender renders the frames in the order of the list. */
+	client_frame_started(c, frames[0]);
 	return 0;
 
 fail:

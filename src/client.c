@@ -333,26 +333,46 @@ client_frame_failed(struct client *c, struct client_frame *f,
 	client_frame_drop(c, f, why);
 }
 
+/* Tell a bdfarm server the figure for a frame; 0 if it cannot be now. */
+static int
+client_frame_tell(struct client *c, struct client_frame *f, int permille)
+{
+	if (c->session == NULL || c->ext_version < 1 ||
+	    !client_session_progress(c->session, f, permille))
+		return 0;
+	f->progress = permille;
+	f->progress_ms = clock_mono_ms();
+	return 1;
+}
+
 /*
  * How far a frame has rendered, in thousandths: tell a bdfarm server when
- * the figure changed, but not more than about once a second per frame.
- * Nothing is said of 0, which the server assumes of a frame it hands out.
+ * the figure changed, but not more than about once a second per frame
+ * after the first figure past its start, and always when it is whole:
+ * the server then knows that the renderer has moved on.
  */
 void
 client_frame_progress(struct client *c, struct client_frame *f,
     int permille)
 {
-	int64_t	now = clock_mono_ms();
-
 	if (permille <= 0 || permille == f->progress)
 		return;
-	if (f->progress >= 0 && now - f->progress_ms < CLIENT_PROGRESS_MS)
+	if (permille < 1000 && f->progress > 0 &&
+	    clock_mono_ms() - f->progress_ms < CLIENT_PROGRESS_MS)
 		return;
-	if (c->session == NULL || c->ext_version < 1 ||
-	    !client_session_progress(c->session, f, permille))
-		return;
-	f->progress = permille;
-	f->progress_ms = now;
+	client_frame_tell(c, f, permille);
+}
+
+/*
+ * Blender has started on a frame: tell a bdfarm server at once, with a
+ * progress of 0, unless something was told of the frame already, so that
+ * it counts a renderer at work rather than a frame waiting.
+ */
+void
+client_frame_started(struct client *c, struct client_frame *f)
+{
+	if (f->progress < 0)
+		client_frame_tell(c, f, 0);
 }
 
 /* Blender has said which version it is; the first word heard is kept. */

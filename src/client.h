@@ -236,6 +236,7 @@ void		 client_returns_clear(struct client *);
 void		 client_drop_pending(struct client *);
 void		 client_frame_progress(struct client *, struct client_frame *,
 		     int);
+void		 client_frame_started(struct client *, struct client_frame *);
 void		 client_reports_clear(struct client *);
 void		 client_report_free(struct client_report *);
 void		 client_blender_version(struct client *, const char *);

@@ -1,9 +1,9 @@
 /*
  * console-clients.c: the clients pane: every host that has asked for
- * work, with its renderers busy (the frames out to it), the frames it
- * renders and for how long, its tallies, its last contact, and whether it
- * proved a key over TLS, speaks plain bdfarm or only the old protocol.
- * K on a TLS host revokes its key, once confirmed.
+ * work, with its renderers at work and the frames it holds in waiting,
+ * the frames out to it and for how long, its tallies, its last contact,
+ * and whether it proved a key over TLS, speaks plain bdfarm or only the
+ * old protocol. K on a TLS host revokes its key, once confirmed.
  */
 #include "bdfarm.h"
 
@@ -66,6 +66,35 @@ console_clients_collect(struct console *c, size_t *n)
 		}
 	}
 	return rows;
+}
+
+/*
+ * How many renderers of a host are at work, with the frames it holds but
+ * has not started in *waiting. A bdfarm client says when it starts a
+ * frame and when it is whole; an old client renders the frames it holds
+ * one at a time.
+ */
+size_t
+console_clients_busy(const struct console_host_row *r, size_t *waiting)
+{
+	const struct frame	*f;
+	size_t			 i, started = 0, busy = 0;
+
+	if (r->host->ext_version == 0) {
+		busy = r->out > 0 ? 1 : 0;
+		*waiting = r->out - busy;
+		return busy;
+	}
+	for (i = 0; i < r->out; i++) {
+		f = &r->frames[i].job->frames[r->frames[i].index];
+		if (!f->started)
+			continue;
+		started++;
+		if (f->progress < 1000)
+			busy++;
+	}
+	*waiting = r->out - started;
+	return busy;
 }
 
 /* Free what console_clients_collect() returned. */
@@ -152,8 +181,8 @@ console_clients_draw_titles(struct console *c, int y, int name)
 
 	if (c->focus == CONSOLE_FOCUS_CLIENTS)
 		attr |= A_BOLD;
-	xasprintf(&line, "%-*.*s %-6s %5s %6s %7s %9s  %s", name, name,
-	    _("CLIENT"), _("KIND"), _("BUSY"), _("DONE"), _("AVG"),
+	xasprintf(&line, "%-*.*s %-6s %5s %4s %6s %7s %9s  %s", name, name,
+	    _("CLIENT"), _("KIND"), _("BUSY"), _("WAIT"), _("DONE"), _("AVG"),
 	    _("CONTACT"), _("RENDERING"));
 	console_draw_text(c, y, 0, COLS, attr, line);
 	free(line);
@@ -168,6 +197,7 @@ console_clients_draw_row(struct console *c, int y,
 	attr_t		 row = c->attrs[CONSOLE_C_NORMAL], busy_attr;
 	char		 buf[64], avg[32], contact[64], *frames, *notes, *line;
 	const char	*kind;
+	size_t		 busy, waiting;
 	int		 x = 0, room;
 
 	if (selected)
@@ -184,14 +214,18 @@ console_clients_draw_row(struct console *c, int y,
 		kind = host->ext_version > 0 ? "bdfarm" : _("old");
 	console_draw_text(c, y, x, 7, row, kind);
 	x += 7;
+	busy = console_clients_busy(r, &waiting);
 	if (host->renderers > 0)
-		snprintf(buf, sizeof buf, "%zu/%d", r->out, host->renderers);
+		snprintf(buf, sizeof buf, "%zu/%d", busy, host->renderers);
 	else if (r->out > 0)
-		snprintf(buf, sizeof buf, "%zu", r->out);
+		snprintf(buf, sizeof buf, "%zu", busy);
 	else
 		snprintf(buf, sizeof buf, "-");
-	busy_attr = r->out > 0 ? row | c->attrs[CONSOLE_C_ACTIVE] : row;
+	busy_attr = busy > 0 ? row | c->attrs[CONSOLE_C_ACTIVE] : row;
 	console_draw_right(c, y, x, 5, busy_attr, buf);
+	x += 5;
+	snprintf(buf, sizeof buf, "%zu", waiting);
+	console_draw_right(c, y, x, 5, row, buf);
 	x += 5;
 	snprintf(buf, sizeof buf, "%u", host->done);
 	console_draw_right(c, y, x, 7, row, buf);
@@ -253,7 +287,8 @@ console_clients_draw(struct console *c, int y, int height, farm_time now)
 
 	if (height <= 0)
 		return;
-	name = COLS - (7 + 5 + 7 + 8 + 10 + 2) - 1;
+	/* What the other columns take, and some room left for the frames. */
+	name = COLS - (7 + 5 + 5 + 7 + 8 + 10 + 2) - 1 - 14;
 	if (name > 30)
 		name = 30;
 	if (name < 6)
@@ -263,6 +298,7 @@ console_clients_draw(struct console *c, int y, int height, farm_time now)
 	n = c->nhosts;
 	sel = console_clients_selected(c, rows, n);
 	console_list_place(&c->clients, sel, shown, (int)n);
+	c->clients.y = y + 1;
 	if (n == 0 && shown > 0)
 		console_draw_text(c, y + 1, 1, COLS - 1,
 		    c->attrs[CONSOLE_C_DIM], _("no client has asked for work "
@@ -274,11 +310,30 @@ console_clients_draw(struct console *c, int y, int height, farm_time now)
 		    c->focus == CONSOLE_FOCUS_CLIENTS, now);
 }
 
+/* Select the host on screen row y, if there is one; 1 if so. */
+int
+console_clients_click(struct console *c, int y)
+{
+	struct host	*host;
+	int		 row = c->clients.top + y - c->clients.y;
+
+	if (y < c->clients.y || y >= c->clients.y + c->clients.rows)
+		return 0;
+	TAILQ_FOREACH(host, &c->server->farm.hosts, entry) {
+		if (row-- == 0) {
+			free(c->clients.selected);
+			c->clients.selected = xstrdup(host->name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
- * Ask whether to revoke the key of the selected host, which must have
- * proved one: a TLS host goes by its key's name, then '#' and more.
+ * Ask whether to revoke the key of a host, which must have proved one: a
+ * TLS host goes by its key's name, then '#' and more.
  */
-static void
+void
 console_clients_ask_revoke(struct console *c, const struct host *host)
 {
 	if (!host->tls) {

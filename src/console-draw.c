@@ -8,8 +8,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 
+#include "clock.h"
 #include "console-pane.h"
 #include "xmalloc.h"
 
@@ -217,6 +219,25 @@ console_draw_title(struct console *c, int y, int width, const char *text,
 	if (focused)
 		attr |= A_BOLD;
 	console_draw_text(c, y, 0, width, attr, text);
+}
+
+/*
+ * The wall-clock time of a moment on the monotonic clock, for people: the
+ * time of day, with the date for another day than today.
+ */
+void
+console_draw_clock(farm_time when, char *buf, size_t len)
+{
+	time_t		t, today = time(NULL);
+	struct tm	tm, now;
+
+	t = (time_t)((clock_wall_ms() - (clock_mono_ms() - when)) / 1000);
+	localtime_r(&t, &tm);
+	localtime_r(&today, &now);
+	if (tm.tm_year == now.tm_year && tm.tm_yday == now.tm_yday)
+		strftime(buf, len, "%H:%M:%S", &tm);
+	else
+		strftime(buf, len, "%m-%d %H:%M", &tm);
 }
 
 /*

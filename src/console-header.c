@@ -17,7 +17,7 @@ console_header_draw(struct console *c, int y, farm_time now)
 {
 	struct server	*s = c->server;
 	struct console_host_row *rows;
-	size_t		 total, done, out, n, i;
+	size_t		 total, done, out, busy = 0, waiting, n, i;
 	int		 clients = 0, connected = 0, percent;
 	double		 rate;
 	char		*line, eta[32], per[32];
@@ -29,16 +29,17 @@ console_header_draw(struct console *c, int y, farm_time now)
 			connected++;
 		if (rows[i].host->connections > 0 || rows[i].out > 0)
 			clients++;
+		busy += console_clients_busy(&rows[i], &waiting);
 	}
 	total = farm_frames_total(&s->farm, &done, &out);
 
 	if (COLS < 80)
 		xasprintf(&line, _(" %s  clients %d  busy %zu"),
-		    s->listen_desc, clients, out);
+		    s->listen_desc, clients, busy);
 	else
 		xasprintf(&line, _(" bdfarm %s  on %s   clients %d (%d "
 		    "connected)   renderers busy %zu"), PACKAGE_VERSION,
-		    s->listen_desc, clients, connected, out);
+		    s->listen_desc, clients, connected, busy);
 	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_TITLE], line);
 	free(line);
 

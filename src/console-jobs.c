@@ -85,7 +85,7 @@ console_jobs_select_row(struct console *c, int row)
  * What a job is doing, in a word or two written to buf, and the colour
  * to show it in.
  */
-static const char *
+const char *
 console_jobs_state(struct console *c, const struct job *job, attr_t *attr,
     char *buf, size_t len)
 {
@@ -226,7 +226,7 @@ console_jobs_draw_titles(struct console *c, int y,
 }
 
 /* A size in bytes in a few characters: 999B, 12K, 3.4M, 56G. */
-static void
+void
 console_jobs_size(uint64_t bytes, char *buf, size_t len)
 {
 	const char	*units = "BKMGTP";
@@ -360,6 +360,7 @@ console_jobs_draw(struct console *c, int y, int height, farm_time now)
 	console_jobs_draw_titles(c, y, &l);
 	sel = console_jobs_selected(c, &row);
 	console_list_place(&c->jobs, row, shown, console_jobs_count(c));
+	c->jobs.y = y + 1;
 	if (TAILQ_EMPTY(&c->server->farm.jobs) && shown > 0) {
 		console_draw_text(c, y + 1, 1, COLS - 1,
 		    c->attrs[CONSOLE_C_DIM], _("no jobs: put NAME.job files in "
@@ -372,6 +373,19 @@ console_jobs_draw(struct console *c, int y, int height, farm_time now)
 			    &l, job == sel, now);
 		i++;
 	}
+}
+
+/* Select the job on screen row y, if there is one; 1 if so. */
+int
+console_jobs_click(struct console *c, int y)
+{
+	int	row = c->jobs.top + y - c->jobs.y;
+
+	if (y < c->jobs.y || y >= c->jobs.y + c->jobs.rows ||
+	    row >= console_jobs_count(c))
+		return 0;
+	console_jobs_select_row(c, row);
+	return 1;
 }
 
 /* Suspend or resume the selected job through its .suspend file. */

@@ -23,6 +23,13 @@ enum console_focus {
 	CONSOLE_FOCUS_CLIENTS
 };
 
+/* The page on the screen. */
+enum console_page {
+	CONSOLE_PAGE_MAIN,	/* jobs, clients and events */
+	CONSOLE_PAGE_JOB,	/* one job's frames */
+	CONSOLE_PAGE_CLIENT	/* one client's facts and results */
+};
+
 /* What a y/n prompt is about. */
 enum console_ask {
 	CONSOLE_ASK_NONE,
@@ -60,6 +67,32 @@ struct console_list {
 	char		*selected;	/* job or host name; NULL: the first */
 	int		 top;		/* first row shown */
 	int		 rows;		/* rows drawn last time */
+	int		 y;		/* the screen row of the first shown */
+};
+
+struct console_job_file;
+
+/* The job page's own state. */
+struct console_job_page {
+	long			 frame;		/* the selected frame */
+	long			 mark;		/* the range's other end, or
+						   LONG_MIN */
+	int			 top;		/* the first map row shown */
+	int			 cols;		/* cells per map row, as drawn */
+	int			 map_rows;	/* map rows shown */
+	int			 map_y;		/* where the map's first cell is */
+	int			 map_x;
+	struct console_job_file	*files;		/* the render folder, listed */
+	size_t			 nfiles;
+	farm_time		 listed;	/* when, or 0 */
+};
+
+/* The client page's own state: how far its list of frames is scrolled. */
+struct console_client_page {
+	int			 top;
+	int			 most;		/* the largest top that shows
+						   something */
+	int			 page;		/* rows of frames shown */
 };
 
 struct console {
@@ -91,6 +124,11 @@ struct console {
 	enum console_ask	 ask;
 	char			*ask_key;	/* the key to revoke */
 	int			 help;
+	int			 help_top;	/* the first help line shown */
+	enum console_page	 page;
+	char			*page_name;	/* the job or host shown */
+	struct console_job_page	 job;
+	struct console_client_page client;
 	struct console_list	 jobs;
 	struct console_list	 clients;
 
@@ -120,6 +158,7 @@ void	console_draw_fill(struct console *, int, int, int, attr_t);
 void	console_draw_bar(struct console *, int, int, int, size_t, size_t,
 	    size_t);
 void	console_draw_title(struct console *, int, int, const char *, int);
+void	console_draw_clock(farm_time, char *, size_t);
 void	console_list_place(struct console_list *, int, int, int);
 
 /* console-header.c */
@@ -127,8 +166,20 @@ void	console_header_draw(struct console *, int, farm_time);
 
 /* console-jobs.c */
 int	console_jobs_count(struct console *);
+const char *console_jobs_state(struct console *, const struct job *,
+	    attr_t *, char *, size_t);
+void	console_jobs_size(uint64_t, char *, size_t);
+int	console_jobs_click(struct console *, int);
 void	console_jobs_draw(struct console *, int, int, farm_time);
 void	console_jobs_key(struct console *, int);
+
+/* console-job.c */
+struct job *console_job_current(struct console *);
+void	console_job_open(struct console *, struct job *);
+void	console_job_close(struct console *);
+void	console_job_draw(struct console *, farm_time);
+int	console_job_key(struct console *, int);
+int	console_job_click(struct console *, int, int);
 
 /* console-clients.c */
 struct console_frame_ref {
@@ -146,6 +197,19 @@ int	console_clients_count(struct console *);
 void	console_clients_draw(struct console *, int, int, farm_time);
 void	console_clients_key(struct console *, int);
 void	console_clients_revoke(struct console *);
+int	console_clients_click(struct console *, int);
+size_t	console_clients_busy(const struct console_host_row *, size_t *);
+void	console_clients_ask_revoke(struct console *, const struct host *);
+
+/* console-client.c */
+struct console_help_key {
+	const char	*keys;
+	const char	*what;
+};
+extern const struct console_help_key console_client_help[];
+extern const size_t console_client_nhelp;
+void	console_client_draw(struct console *, const char *, farm_time);
+int	console_client_key(struct console *, const char *, int);
 
 /* console-events.c */
 void	console_events_add(struct console *, enum log_level, const char *);

@@ -317,6 +317,129 @@ console_ask_or_do(struct console *c, enum console_ask what)
 		console_do(c, what);
 }
 
+/* Open the page of the selected job or client, whichever has the keys. */
+static void
+console_open_page(struct console *c)
+{
+	struct job	*job;
+	struct host	*host;
+
+	if (c->focus == CONSOLE_FOCUS_JOBS) {
+		job = c->jobs.selected != NULL ? farm_find_job(&c->server->farm,
+		    c->jobs.selected) : TAILQ_FIRST(&c->server->farm.jobs);
+		if (job == NULL)
+			return;
+		free(c->jobs.selected);
+		c->jobs.selected = xstrdup(job->name);
+		c->page = CONSOLE_PAGE_JOB;
+		free(c->page_name);
+		c->page_name = xstrdup(job->name);
+		console_job_open(c, job);
+	} else {
+		host = c->clients.selected != NULL ? host_find(&c->server->farm,
+		    c->clients.selected) : TAILQ_FIRST(&c->server->farm.hosts);
+		if (host == NULL)
+			return;
+		c->page = CONSOLE_PAGE_CLIENT;
+		free(c->page_name);
+		c->page_name = xstrdup(host->name);
+		memset(&c->client, 0, sizeof c->client);
+	}
+}
+
+/* Go back from a page to the main one. */
+static void
+console_close_page(struct console *c)
+{
+	if (c->page == CONSOLE_PAGE_JOB)
+		console_job_close(c);
+	c->page = CONSOLE_PAGE_MAIN;
+	free(c->page_name);
+	c->page_name = NULL;
+}
+
+/* A key for the page on the screen; 1 if it used it. */
+static int
+console_page_key(struct console *c, int key)
+{
+	switch (c->page) {
+	case CONSOLE_PAGE_JOB:
+		return console_job_key(c, key);
+	case CONSOLE_PAGE_CLIENT:
+		return console_client_key(c, c->page_name, key);
+	case CONSOLE_PAGE_MAIN:
+		break;
+	}
+	switch (key) {
+	case '\t':
+	case KEY_BTAB:
+		c->focus = c->focus == CONSOLE_FOCUS_JOBS ?
+		    CONSOLE_FOCUS_CLIENTS : CONSOLE_FOCUS_JOBS;
+		break;
+	case '\r':
+	case '\n':
+	case KEY_ENTER:
+		console_open_page(c);
+		break;
+	case 's':
+	case ' ':
+	case '+':
+	case '=':
+	case '-':
+	case '_':
+	case 'r':
+	case 'u':
+		console_jobs_key(c, key);
+		break;
+	default:
+		if (c->focus == CONSOLE_FOCUS_JOBS)
+			console_jobs_key(c, key);
+		else
+			console_clients_key(c, key);
+		return 1;
+	}
+	console_dirty(c);
+	return 1;
+}
+
+/*
+ * A mouse event: a click selects a row or a frame, a double click opens
+ * its page, the wheel moves the selection as the arrows do.
+ */
+static void
+console_mouse(struct console *c)
+{
+	MEVENT	ev;
+	int	i, key;
+
+	if (getmouse(&ev) != OK)
+		return;
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+		key = (ev.bstate & BUTTON4_PRESSED) ? KEY_UP : KEY_DOWN;
+		for (i = 0; i < 3; i++)
+			console_page_key(c, key);
+		return;
+	}
+	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED |
+	    BUTTON1_PRESSED)))
+		return;
+	if (c->page == CONSOLE_PAGE_JOB) {
+		console_job_click(c, ev.y, ev.x);
+		return;
+	}
+	if (c->page != CONSOLE_PAGE_MAIN)
+		return;
+	if (console_jobs_click(c, ev.y))
+		c->focus = CONSOLE_FOCUS_JOBS;
+	else if (console_clients_click(c, ev.y))
+		c->focus = CONSOLE_FOCUS_CLIENTS;
+	else
+		return;
+	if (ev.bstate & BUTTON1_DOUBLE_CLICKED)
+		console_open_page(c);
+	console_dirty(c);
+}
+
 /* Handle one key. */
 static void
 console_key(struct console *c, int key)
@@ -349,14 +472,13 @@ console_key(struct console *c, int key)
 	free(c->status);
 	c->status = NULL;
 	switch (key) {
+	case KEY_MOUSE:
+		console_mouse(c);
+		break;
 	case '?':
 	case KEY_F(1):
 		c->help = 1;
-		break;
-	case '\t':
-	case KEY_BTAB:
-		c->focus = c->focus == CONSOLE_FOCUS_JOBS ?
-		    CONSOLE_FOCUS_CLIENTS : CONSOLE_FOCUS_JOBS;
+		c->help_top = 0;
 		break;
 	case 'q':
 	case 'Q':
@@ -371,22 +493,15 @@ console_key(struct console *c, int key)
 	case '\f':
 		clearok(curscr, TRUE);
 		break;
-	case 's':
-	case ' ':
-	case '+':
-	case '=':
-	case '-':
-	case '_':
-	case 'r':
-	case 'u':
-		console_jobs_key(c, key);
+	case 27:	/* Esc */
+	case KEY_BACKSPACE:
+	case 127:
+		if (c->page != CONSOLE_PAGE_MAIN)
+			console_close_page(c);
 		break;
 	default:
-		if (c->focus == CONSOLE_FOCUS_JOBS)
-			console_jobs_key(c, key);
-		else
-			console_clients_key(c, key);
-		return;
+		console_page_key(c, key);
+		break;
 	}
 	console_dirty(c);
 }
@@ -423,8 +538,9 @@ console_input(evutil_socket_t fd, short events, void *arg)
 static void
 console_draw_footer(struct console *c, int y)
 {
-	char	*line;
-	size_t	 out;
+	const char	*keys;
+	char		*line;
+	size_t		 out;
 
 	if (c->ask != CONSOLE_ASK_NONE) {
 		out = console_frames_out(c);
@@ -452,9 +568,21 @@ console_draw_footer(struct console *c, int y)
 		free(line);
 		return;
 	}
-	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_DIM],
-	    _(" ?:help  Tab:pane  a:add job  s:suspend  +/-:priority  "
-	    "X:stop clients  q:quit"));
+	switch (c->page) {
+	case CONSOLE_PAGE_JOB:
+		keys = _(" ?:help  Esc:back  arrows:frame  m:mark  R:render "
+		    "again  s:suspend  +/-:priority  r:retry failed");
+		break;
+	case CONSOLE_PAGE_CLIENT:
+		keys = _(" ?:help  Esc:back  Up/Down:scroll the frames  "
+		    "K:revoke its key  q:quit");
+		break;
+	default:
+		keys = _(" ?:help  Tab:pane  Enter:open  s:suspend  "
+		    "+/-:priority  X:stop clients  q:quit");
+		break;
+	}
+	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_DIM], keys);
 }
 
 /*
@@ -504,7 +632,13 @@ console_draw(struct console *c)
 	c->hosts = console_clients_collect(c, &c->nhosts);
 	if (c->help)
 		console_help_draw(c);
-	else if (LINES < 4) {
+	else if (c->page == CONSOLE_PAGE_JOB && LINES >= 8) {
+		console_job_draw(c, now);
+		console_draw_footer(c, LINES - 1);
+	} else if (c->page == CONSOLE_PAGE_CLIENT && LINES >= 8) {
+		console_client_draw(c, c->page_name, now);
+		console_draw_footer(c, LINES - 1);
+	} else if (LINES < 4) {
 		erase();
 		console_header_draw(c, 0, now);
 	} else {
@@ -558,6 +692,8 @@ console_open_terminal(struct console *c, char **cause)
 	leaveok(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(25);
+	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
+	    BUTTON5_PRESSED, NULL);
 	console_draw_init(c);
 	c->active = 1;
 	return 0;
@@ -636,6 +772,8 @@ console_stop(struct server *s)
 		fclose(c->log);
 	free(c->log_path);
 	console_events_free(c);
+	console_job_close(c);
+	free(c->page_name);
 	free(c->jobs.selected);
 	free(c->clients.selected);
 	free(c->status);

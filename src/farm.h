@@ -36,6 +36,7 @@ struct host;
 
 struct frame {
 	uint8_t		 state;
+	uint8_t		 started;	/* its host said it began rendering it */
 	uint16_t	 progress;	/* thousandths, as a bdfarm client said */
 	uint32_t	 sends;		/* times handed out */
 	farm_time	 since;		/* when last handed out */
@@ -55,6 +56,18 @@ struct job_host {
 struct job_failure {
 	long		 frame;
 	struct host	*host;
+	farm_time	 when;		/* 0: reported before this start */
+	char		*reason;	/* and Blender's last lines, or NULL */
+};
+
+/* How a done frame was rendered, known while the server runs. */
+struct job_render {
+	int		 rendered;	/* here, since this start */
+	farm_time	 finished;	/* when it arrived */
+	farm_time	 took;		/* hand-out to receipt, or -1 */
+	size_t		 host;		/* 1 + its index in the job's hosts */
+	uint64_t	 size;		/* of the stored file */
+	char		*file;		/* its name in the render folder */
 };
 
 /*
@@ -105,6 +118,7 @@ struct job {
 	size_t		 nfailed;	/* frames in FRAME_FAILED */
 	struct job_failure *failures;
 	size_t		 nfailures;
+	struct job_render *renders;	/* per frame, or NULL until one is */
 	struct job_holder *past;	/* earlier holders of frames not done */
 	size_t		 npast;
 	size_t		 next_todo;	/* no TODO frame below this index */
@@ -127,6 +141,18 @@ struct job {
 };
 TAILQ_HEAD(jobs, job);
 
+/* What became of a frame a host had, for its page in the console. */
+struct host_result {
+	farm_time	 when;
+	char		*job;
+	long		 frame;
+	int		 failed;
+	farm_time	 took;		/* for a done frame, or -1 */
+	char		*reason;	/* the first line of a failure */
+};
+
+#define HOST_RESULTS		16	/* the latest results kept per host */
+
 /* A rendering host, known by the name it gives in HELO. */
 struct host {
 	char		*name;
@@ -142,6 +168,9 @@ struct host {
 					   through, or 0 */
 	unsigned	 held;		/* frames out to it, backups included */
 	unsigned	 done;
+	unsigned	 failed;	/* failures it reported */
+	struct host_result results[HOST_RESULTS]; /* a ring, oldest first */
+	unsigned	 nresults;	/* results ever added */
 	farm_time	 frame_time_sum;
 	unsigned	 frame_time_count;
 	int		 named;		/* by a job, while host_forget looks */
@@ -262,6 +291,15 @@ int		 job_frame_had(const struct job *, const struct frame *,
 		     const struct host *);
 void		 job_reset_frames(struct job *);
 void		 job_count_host(struct job *, const char *, unsigned);
+void		 job_add_failure(struct job *, long, struct host *, farm_time,
+		     const char *);
+void		 job_drop_failures(struct job *, int (*)(const struct job *,
+		     const struct job_failure *, void *), void *);
+void		 job_record_render(struct job *, long, const char *,
+		     farm_time, farm_time);
+void		 job_record_file(struct job *, long, const char *, uint64_t);
+const struct job_render *job_render_of(const struct job *, long);
+const char	*job_render_host(const struct job *, const struct job_render *);
 void		 job_free(struct job *);
 
 /* host.c */
@@ -275,6 +313,9 @@ int		 host_speaks(const struct host *, uint64_t);
 int		 host_take_over(struct host *, int, uint64_t);
 void		 host_set_facts(struct host *, int, int, const char *);
 int		 host_alive(const struct host *);
+void		 host_add_result(struct host *, const char *, long, int,
+		     farm_time, farm_time, const char *);
+const struct host_result *host_result(const struct host *, unsigned);
 
 /* sched.c */
 int		 sched_has_work(struct farm *, farm_time);
@@ -287,7 +328,7 @@ void		 sched_frame_done(struct farm *, struct job *, long,
 void		 sched_frame_discarded(struct farm *, struct job *, long,
 		     const char *, const char *);
 int		 sched_frame_failed(struct farm *, struct job *, long,
-		     struct host *, const char *);
+		     struct host *, const char *, farm_time);
 int		 sched_frame_return(struct farm *, struct job *, long,
 		     struct host *, const char *);
 void		 sched_frame_progress(struct job *, long, struct host *,
@@ -302,6 +343,7 @@ size_t		 sched_held(struct farm *, struct host *,
 void		 sched_changed(struct farm *);
 void		 sched_unblock(struct farm *, struct job *);
 size_t		 sched_retry_failed(struct farm *, struct job *);
+size_t		 sched_render_again(struct farm *, struct job *, long, long);
 const char	*sched_result_reason(enum farm_result);
 struct job	*sched_find_frame(struct farm *, const char *, const char *,
 		     long, const struct host *);

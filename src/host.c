@@ -72,6 +72,12 @@ host_get(struct farm *farm, const char *name)
 static void
 host_free(struct host *host)
 {
+	size_t	i;
+
+	for (i = 0; i < HOST_RESULTS; i++) {
+		free(host->results[i].job);
+		free(host->results[i].reason);
+	}
 	free(host->blender);
 	free(host->name);
 	free(host);
@@ -241,4 +247,36 @@ int
 host_alive(const struct host *host)
 {
 	return host->live > 0;
+}
+
+/*
+ * Remember what became of frame number of job on host at when: done after
+ * took milliseconds, or failed for reason, of which the first line is
+ * kept. The oldest of HOST_RESULTS results makes room.
+ */
+void
+host_add_result(struct host *host, const char *job, long number, int failed,
+    farm_time when, farm_time took, const char *reason)
+{
+	struct host_result	*r = &host->results[host->nresults % HOST_RESULTS];
+
+	free(r->job);
+	free(r->reason);
+	r->job = xstrdup(job);
+	r->frame = number;
+	r->failed = failed;
+	r->when = when;
+	r->took = took;
+	r->reason = reason != NULL ?
+	    xstrndup(reason, strcspn(reason, "\n")) : NULL;
+	host->nresults++;
+}
+
+/* The i-th latest result of host (0 is the latest), or NULL. */
+const struct host_result *
+host_result(const struct host *host, unsigned i)
+{
+	if (i >= host->nresults || i >= HOST_RESULTS)
+		return NULL;
+	return &host->results[(host->nresults - 1 - i) % HOST_RESULTS];
 }

@@ -152,8 +152,8 @@ job_frame_had(const struct job *job, const struct frame *f,
 
 /*
  * Host no longer holds frame f of job: a backup copy's host becomes the
- * only one, and host is remembered as one that had it. Returns the host
- * that still holds it, or NULL.
+ * only one, not yet known to have started it, and host is remembered as
+ * one that had it. Returns the host that still holds it, or NULL.
  */
 struct host *
 job_frame_release(struct job *job, struct frame *f, struct host *host)
@@ -161,6 +161,7 @@ job_frame_release(struct job *job, struct frame *f, struct host *host)
 	if (f->host == host) {
 		f->host = f->backup;
 		f->backup = NULL;
+		f->started = 0;
 	} else if (f->backup == host)
 		f->backup = NULL;
 	else
@@ -186,9 +187,16 @@ job_frame_leave(struct job *job, struct frame *f)
 		job->nout--;
 	} else if (f->state == FRAME_FAILED)
 		job->nfailed--;
-	else if (f->state == FRAME_DONE)
+	else if (f->state == FRAME_DONE) {
 		job->ndone--;
+		if (job->renders != NULL) {
+			free(job->renders[index].file);
+			memset(&job->renders[index], 0,
+			    sizeof job->renders[index]);
+		}
+	}
 	f->state = FRAME_TODO;
+	f->started = 0;
 	f->progress = 0;
 	if (index < job->next_todo)
 		job->next_todo = index;
@@ -250,6 +258,139 @@ job_clear_out(struct job *job)
 		job_frame_leave(job, f);
 }
 
+/* Forget every failure report of a job. */
+static void
+job_free_failures(struct job *job)
+{
+	size_t	i;
+
+	for (i = 0; i < job->nfailures; i++)
+		free(job->failures[i].reason);
+	free(job->failures);
+	job->failures = NULL;
+	job->nfailures = 0;
+}
+
+/* Forget how each frame of a job was rendered. */
+static void
+job_free_renders(struct job *job)
+{
+	size_t	i;
+
+	if (job->renders != NULL) {
+		for (i = 0; i < job->nframes; i++)
+			free(job->renders[i].file);
+	}
+	free(job->renders);
+	job->renders = NULL;
+}
+
+/*
+ * Record that host failed to render frame number at when, for the reason
+ * given (which may carry Blender's last lines), or NULL if not known.
+ */
+void
+job_add_failure(struct job *job, long number, struct host *host,
+    farm_time when, const char *reason)
+{
+	struct job_failure	*jf;
+
+	job->failures = xreallocarray(job->failures, job->nfailures + 1,
+	    sizeof *job->failures);
+	jf = &job->failures[job->nfailures++];
+	jf->frame = number;
+	jf->host = host;
+	jf->when = when;
+	jf->reason = reason != NULL ? xstrdup(reason) : NULL;
+}
+
+/* Forget the failure reports for which drop returns non-zero. */
+void
+job_drop_failures(struct job *job, int (*drop)(const struct job *,
+    const struct job_failure *, void *), void *arg)
+{
+	size_t	i, kept = 0;
+
+	for (i = 0; i < job->nfailures; i++) {
+		if (drop(job, &job->failures[i], arg))
+			free(job->failures[i].reason);
+		else
+			job->failures[kept++] = job->failures[i];
+	}
+	job->nfailures = kept;
+}
+
+/* The record of frame number, made ready to be written. */
+static struct job_render *
+job_render_slot(struct job *job, long number)
+{
+	struct frame	*f = job_frame(job, number);
+
+	if (f == NULL)
+		return NULL;
+	if (job->renders == NULL)
+		job->renders = xcalloc(job->nframes, sizeof *job->renders);
+	return &job->renders[f - job->frames];
+}
+
+/*
+ * Record that host rendered frame number, which arrived at finished after
+ * took milliseconds (-1 if not known).
+ */
+void
+job_record_render(struct job *job, long number, const char *host,
+    farm_time finished, farm_time took)
+{
+	struct job_render	*r = job_render_slot(job, number);
+	size_t			 i;
+
+	if (r == NULL)
+		return;
+	r->rendered = 1;
+	r->finished = finished;
+	r->took = took;
+	r->host = 0;
+	for (i = 0; i < job->nhosts && host != NULL; i++) {
+		if (strcmp(job->hosts[i].name, host) == 0)
+			r->host = i + 1;
+	}
+}
+
+/* Record the name and size of frame number's stored file. */
+void
+job_record_file(struct job *job, long number, const char *file,
+    uint64_t size)
+{
+	struct job_render	*r = job_render_slot(job, number);
+
+	if (r == NULL)
+		return;
+	free(r->file);
+	r->file = xstrdup(file);
+	r->size = size;
+}
+
+/* How frame number was rendered, or NULL if nothing is known. */
+const struct job_render *
+job_render_of(const struct job *job, long number)
+{
+	const struct job_render	*r;
+
+	if (job->renders == NULL || number < job->first || number > job->last)
+		return NULL;
+	r = &job->renders[number - job->first];
+	return r->rendered || r->file != NULL ? r : NULL;
+}
+
+/* The name of the host that rendered r, or NULL. */
+const char *
+job_render_host(const struct job *job, const struct job_render *r)
+{
+	if (r->host == 0 || r->host > job->nhosts)
+		return NULL;
+	return job->hosts[r->host - 1].name;
+}
+
 /* Forget every frame's progress: the job starts over. */
 void
 job_reset_frames(struct job *job)
@@ -257,6 +398,7 @@ job_reset_frames(struct job *job)
 	size_t	i;
 
 	job_clear_out(job);
+	job_free_renders(job);
 	free(job->frames);
 	job->frames = NULL;
 	job->nframes = 0;
@@ -265,9 +407,7 @@ job_reset_frames(struct job *job)
 		job->frames = xcalloc(job->nframes, sizeof *job->frames);
 	}
 	job->ndone = job->nout = job->nfailed = job->next_todo = 0;
-	free(job->failures);
-	job->failures = NULL;
-	job->nfailures = 0;
+	job_free_failures(job);
 	free(job->past);
 	job->past = NULL;
 	job->npast = 0;
@@ -311,7 +451,8 @@ job_free(struct job *job)
 	for (i = 0; i < job->nhosts; i++)
 		free(job->hosts[i].name);
 	free(job->hosts);
-	free(job->failures);
+	job_free_failures(job);
+	job_free_renders(job);
 	free(job->past);
 	free(job->frames);
 	free(job->name);

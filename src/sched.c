@@ -457,6 +457,8 @@ sched_frame_done(struct farm *farm, struct job *job, long number,
 	}
 	job_frame_set(job, f, FRAME_DONE);
 	job_count_host(job, host->name, 1);
+	job_record_render(job, number, host->name, now, took);
+	host_add_result(host, job->name, number, 0, now, took, NULL);
 	if (took >= 0) {
 		job->frame_time_sum += took;
 		job->frame_time_count++;
@@ -501,7 +503,7 @@ sched_release(struct farm *farm, struct job *job, struct frame *f,
  */
 int
 sched_frame_failed(struct farm *farm, struct job *job, long number,
-    struct host *host, const char *reason)
+    struct host *host, const char *reason, farm_time now)
 {
 	struct frame	*f = job_frame(job, number);
 	int		 was_blocked;
@@ -515,11 +517,9 @@ sched_frame_failed(struct farm *farm, struct job *job, long number,
 		return 0;
 	}
 	was_blocked = job_host_blocked(job, host);
-	job->failures = xreallocarray(job->failures, job->nfailures + 1,
-	    sizeof *job->failures);
-	job->failures[job->nfailures].frame = number;
-	job->failures[job->nfailures].host = host;
-	job->nfailures++;
+	job_add_failure(job, number, host, now, reason);
+	host->failed++;
+	host_add_result(host, job->name, number, 1, now, -1, reason);
 	sched_release(farm, job, f, host);
 	sched_notify(farm, FARM_FRAME_FAILED, job, number, host->name, reason);
 	if (f->state == FRAME_TODO &&
@@ -553,15 +553,20 @@ sched_frame_return(struct farm *farm, struct job *job, long number,
 	return 1;
 }
 
-/* How far a frame out to host has rendered, in thousandths. */
+/*
+ * How far a frame out to host has rendered, in thousandths: any report,
+ * 0 included, says the host has started it.
+ */
 void
 sched_frame_progress(struct job *job, long number, struct host *host,
     unsigned permille)
 {
 	struct frame	*f = job_frame(job, number);
 
-	if (f != NULL && f->state == FRAME_OUT && f->host == host)
-		f->progress = (uint16_t)(permille > 1000 ? 1000 : permille);
+	if (f == NULL || f->state != FRAME_OUT || f->host != host)
+		return;
+	f->started = 1;
+	f->progress = (uint16_t)(permille > 1000 ? 1000 : permille);
 }
 
 /*
@@ -690,31 +695,55 @@ sched_held(struct farm *farm, struct host *host,
 	return n;
 }
 
+/* Hosts blocked on a job, while their failures are forgotten. */
+struct sched_blocked {
+	struct host	**hosts;
+	size_t		  n;
+};
+
+/* Whether a failure report is of one of the blocked hosts in arg. */
+static int
+sched_failure_blocked(const struct job *job, const struct job_failure *jf,
+    void *arg)
+{
+	const struct sched_blocked	*b = arg;
+	size_t				 i;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->hosts[i] == jf->host)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether a failure report is of a frame back in the queue. */
+static int
+sched_failure_queued(const struct job *job, const struct job_failure *jf,
+    void *arg)
+{
+	long	n = jf->frame;
+
+	return n >= job->first && n <= job->last &&
+	    job->frames[n - job->first].state == FRAME_TODO;
+}
+
 /* Let the hosts blocked on a job have its frames again. */
 void
 sched_unblock(struct farm *farm, struct job *job)
 {
-	struct host	**blocked;
-	size_t		  i, j, nblocked = 0, kept = 0;
+	struct sched_blocked	 b = { NULL, 0 };
+	size_t			 i;
 
 	if (job->nfailures == 0)
 		return;
-	blocked = xreallocarray(NULL, job->nfailures, sizeof *blocked);
+	b.hosts = xreallocarray(NULL, job->nfailures, sizeof *b.hosts);
 	for (i = 0; i < job->nfailures; i++) {
 		if (job_host_blocked(job, job->failures[i].host))
-			blocked[nblocked++] = job->failures[i].host;
+			b.hosts[b.n++] = job->failures[i].host;
 	}
-	for (i = 0; i < job->nfailures; i++) {
-		for (j = 0; j < nblocked; j++) {
-			if (blocked[j] == job->failures[i].host)
-				break;
-		}
-		if (j == nblocked)
-			job->failures[kept++] = job->failures[i];
-	}
-	job->nfailures = kept;
-	free(blocked);
-	if (nblocked > 0)
+	job_drop_failures(job, sched_failure_blocked, &b);
+	free(b.hosts);
+	if (b.n > 0)
 		sched_notify(farm, FARM_JOB_CHANGED, job, 0, NULL,
 		    "blocked hosts may render it again");
 }
@@ -723,7 +752,7 @@ sched_unblock(struct farm *farm, struct job *job)
 size_t
 sched_retry_failed(struct farm *farm, struct job *job)
 {
-	size_t	i, kept = 0, n = 0;
+	size_t	i, n = 0;
 
 	for (i = 0; i < job->nframes; i++) {
 		struct frame	*f = &job->frames[i];
@@ -733,18 +762,51 @@ sched_retry_failed(struct farm *farm, struct job *job)
 		job_frame_set(job, f, FRAME_TODO);
 		n++;
 	}
-	for (i = 0; i < job->nfailures; i++) {
-		struct frame	*f = job_frame(job, job->failures[i].frame);
-
-		if (f == NULL || f->state != FRAME_TODO)
-			job->failures[kept++] = job->failures[i];
-	}
-	job->nfailures = kept;
+	job_drop_failures(job, sched_failure_queued, NULL);
 	job->complete = 0;
 	if (n > 0)
 		sched_notify(farm, FARM_JOB_CHANGED, job, 0, NULL,
 		    "failed frames queued again");
 	return n;
+}
+
+/* Whether a failure report is of a frame in the range arg points to. */
+static int
+sched_failure_in(const struct job *job, const struct job_failure *jf,
+    void *arg)
+{
+	const long	*range = arg;
+
+	return jf->frame >= range[0] && jf->frame <= range[1];
+}
+
+/*
+ * Render frames from to to of job again: the done and failed ones go back
+ * to the queue, their failures forgotten; moving their stored files aside
+ * is the caller's. Returns how many went back.
+ */
+size_t
+sched_render_again(struct farm *farm, struct job *job, long from, long to)
+{
+	struct frame	*f;
+	long		 range[2] = { from, to }, n;
+	size_t		 again = 0;
+
+	for (n = from; n <= to; n++) {
+		f = job_frame(job, n);
+		if (f == NULL ||
+		    (f->state != FRAME_DONE && f->state != FRAME_FAILED))
+			continue;
+		job_frame_set(job, f, FRAME_TODO);
+		again++;
+	}
+	if (again == 0)
+		return 0;
+	job_drop_failures(job, sched_failure_in, range);
+	job->complete = 0;
+	sched_changed(farm);
+	sched_notify(farm, FARM_JOB_CHANGED, job, 0, NULL, NULL);
+	return again;
 }
 
 /* A result was refused or lost; tell the observer why. */

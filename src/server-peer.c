@@ -638,6 +638,7 @@ peer_results(struct peer *p, const struct proto_request *req)
 	}
 	p->upload_job = xstrdup(job->name);
 	p->upload_frame = req->frame;
+	p->upload_size = req->size;
 	p->upload_image = xstrdup(req->image);
 	p->upload_blend = xstrdup(req->blend);
 	snprintf(p->upload_digest, sizeof p->upload_digest, "%s", req->digest);
@@ -706,9 +707,12 @@ peer_upload_done(struct peer *p)
 	} else {
 		upload_release(p->upload, &from, &to);
 		p->upload = NULL;
-		server_commit_store(s, from, to);
 		sched_frame_done(&s->farm, job, p->upload_frame, p->host,
 		    clock_mono_ms());
+		job_record_file(job, p->upload_frame,
+		    strrchr(to, '/') != NULL ? strrchr(to, '/') + 1 : to,
+		    p->upload_size);
+		server_commit_store(s, from, to);
 		peer_upload_clear(p);
 		/* The wait is the server's, not the client's: no timeout. */
 		p->state = PEER_COMMIT;
@@ -972,7 +976,7 @@ peer_failure_line(struct peer *p, const char *line)
 	if (job != NULL && peer_speaks(p)) {
 		xasprintf(&more, "%s%s", p->failure_reason, p->failure_output);
 		sched_frame_failed(&s->farm, job, p->failure_frame,
-		    peer_host(p), more);
+		    peer_host(p), more, clock_mono_ms());
 		free(more);
 	}
 	peer_failure_clear(p);

@@ -106,6 +106,7 @@ struct peer {
 	struct upload		*upload;
 	char			*upload_job;	/* the job whose folder it is in */
 	long			 upload_frame;
+	uint64_t		 upload_size;
 	char			*upload_image;
 	char			 upload_digest[DIGEST_HEX_SIZE];
 	char			*upload_blend;
@@ -176,6 +177,10 @@ struct server {
 
 int		 server_main(struct settings *, const struct server_options *);
 void		 server_changed(struct server *);
+
+/* server-again.c */
+long		 server_render_again(struct server *, struct job *, long, long,
+		     char **);
 void		 server_stop_clients(struct server *);
 void		 server_quit(struct server *);
 void		 server_wake(struct server *);

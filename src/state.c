@@ -592,12 +592,8 @@ state_restore_job(struct farm *farm, struct job *job,
 	for (i = 0; i < sj->nfailures; i++) {
 		if (job_frame(job, sj->failures[i].frame) == NULL)
 			continue;
-		job->failures = xreallocarray(job->failures,
-		    job->nfailures + 1, sizeof *job->failures);
-		job->failures[job->nfailures].frame = sj->failures[i].frame;
-		job->failures[job->nfailures].host = host_get(farm,
-		    sj->failures[i].host);
-		job->nfailures++;
+		job_add_failure(job, sj->failures[i].frame,
+		    host_get(farm, sj->failures[i].host), 0, NULL);
 	}
 	job->complete = job_finished(job);
 	farm_reorder(farm, job);

@@ -77,6 +77,7 @@ check(progress and {h for _, _, h in progress} <= hosts,
       "progress figures reached the server")
 check(any(0 < int(p) < 1000 for _, p, _ in progress),
       "including figures between the start and the end of a frame")
+starts = 0
 for conn, timed in zip(proxy.per_connection(),
                        proxy.timed_per_connection()):
     facts = commands(conn, ("FACTS",))
@@ -85,17 +86,22 @@ for conn, timed in zip(proxy.per_connection(),
     check(t[1] == "1" and int(t[2]) == os.cpu_count() and t[3] == "3.4.1",
           "FACTS gives renderers, cores and Blender's version (%s)"
           % facts[0])
-    # A frame of 0.2 s gets one report or two, but a busy machine may
+    # A frame's start (0) and end (1000) are always told. Between them,
+    # a frame of 0.2 s gets one report or two, but a busy machine may
     # stretch it over seconds: count the reports against their span.
     per_frame = {}
     for t, l in timed:
         if l.startswith("PROGRESS "):
-            per_frame.setdefault(l.split()[3], []).append(t)
+            permille = int(l.split()[4])
+            starts += permille == 0
+            if 0 < permille < 1000:
+                per_frame.setdefault(l.split()[3], []).append(t)
     check(all(len(v) <= 2 + (v[-1] - v[0]) for v in per_frame.values()),
           "at most about one progress report a second per frame")
     check(all(conn[i + 1] == "PNG" for i, l in enumerate(conn)
               if l.startswith("RESULTS ")),
           "nothing comes between RESULTS and the frame's bytes")
+check(starts > 0, "the start of a frame is told as PROGRESS 0")
 lines = proxy.lines()
 check(not commands(lines, ("REQUESTJOB", "FAILED")),
       "no REQUESTJOB, no failure reports")

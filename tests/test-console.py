@@ -49,7 +49,7 @@ def test_console():
         bt.check(re.search(r'\s\d+(\.\d)?[smhd]\S*\s+\S+\s*$', row),
                  'no average frame time: %r', row)
         con.wait_screen(lambda s: any(
-            re.search(r'render1\.example\s+old\s+1\s+2\s.*%s:%d'
+            re.search(r'render1\.example\s+old\s+1\s+0\s+2\s.*%s:%d'
                       % (re.escape(first), got[2][2]), l) for l in s),
             what='the client row')
         text = con.text()

@@ -640,7 +640,7 @@ START_TEST(test_farm_forget_hosts)
 	failed = host_get(&farm, "failed");
 	host_connected(failed, 2, 0, 2000);
 	n = test_farm_hand_out(&farm, failed, 2000);
-	sched_frame_failed(&farm, job, n, failed, "boom");
+	sched_frame_failed(&farm, job, n, failed, "boom", 0);
 	host_disconnected(failed, 2, 0);
 	ck_assert_uint_eq(failed->held, 0);
 	recent = host_get(&farm, "recent");

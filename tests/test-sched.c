@@ -1018,7 +1018,7 @@ START_TEST(test_sched_failure_requeues)
 	b = host_get(&farm, "beta");
 	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 3);
 	test_sched_expect(&farm, a, 1, T0, job, 1);
-	sched_frame_failed(&farm, job, 1, a, "Error: no memory");
+	sched_frame_failed(&farm, job, 1, a, "Error: no memory", 0);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_FAILED);
 	ck_assert_str_eq(test_sched_last()->detail, "Error: no memory");
 	ck_assert_uint_eq(job->nout, 0);
@@ -1049,16 +1049,16 @@ START_TEST(test_sched_failure_not_out)
 	test_sched_expect(&farm, a, 1, T0, job, 1);
 	before = test_sched_nevents;
 	for (i = 0; i < 1000; i++) {
-		ck_assert_int_eq(sched_frame_failed(&farm, job, 1, b, "x"), 0);
-		ck_assert_int_eq(sched_frame_failed(&farm, job, 2, b, "x"), 0);
+		ck_assert_int_eq(sched_frame_failed(&farm, job, 1, b, "x", 0), 0);
+		ck_assert_int_eq(sched_frame_failed(&farm, job, 2, b, "x", 0), 0);
 	}
 	ck_assert_uint_eq(test_sched_nevents, before);
 	ck_assert_uint_eq(job->nfailures, 0);
 	ck_assert_uint_eq(job->nfailed, 0);
 	ck_assert(!job_host_blocked(job, b));
 	ck_assert_ptr_eq(job_frame(job, 1)->host, a);
-	ck_assert_int_eq(sched_frame_failed(&farm, job, 1, a, "x"), 1);
-	ck_assert_int_eq(sched_frame_failed(&farm, job, 1, a, "x"), 0);
+	ck_assert_int_eq(sched_frame_failed(&farm, job, 1, a, "x", 0), 1);
+	ck_assert_int_eq(sched_frame_failed(&farm, job, 1, a, "x", 0), 0);
 	ck_assert_uint_eq(job->nfailures, 1);
 	ck_assert_uint_eq(test_sched_count(FARM_FRAME_FAILED), 1);
 	ck_assert(!job_finished(job));
@@ -1085,7 +1085,7 @@ START_TEST(test_sched_failure_reports_capped)
 		snprintf(name, sizeof name, "host%d", i);
 		h = host_get(&farm, name);
 		ck_assert(sched_next(&farm, h, 1, T0, &got, &n));
-		ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x"), 1);
+		ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x", 0), 1);
 	}
 	ck_assert_uint_eq(job->nfailures, FARM_MAX_FAILURE_REPORTS);
 	test_sched_nevents = 0;
@@ -1093,7 +1093,7 @@ START_TEST(test_sched_failure_reports_capped)
 	farm.event_arg = test_sched_events;
 	h = host_get(&farm, "one.more");
 	ck_assert(sched_next(&farm, h, 1, T0, &got, &n));
-	ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x"), 0);
+	ck_assert_int_eq(sched_frame_failed(&farm, job, n, h, "x", 0), 0);
 	ck_assert_uint_eq(job->nfailures, FARM_MAX_FAILURE_REPORTS);
 	ck_assert_int_eq(job_frame(job, n)->state, FRAME_TODO);
 	ck_assert_int_eq(test_sched_last()->ev, FARM_FRAME_RETURNED);
@@ -1118,7 +1118,7 @@ START_TEST(test_sched_failures_block_host)
 		ck_assert(!job_host_blocked(job, a));
 		/* A failed frame is the lowest to do again. */
 		test_sched_expect(&farm, a, 1, T0 + i, job, 1);
-		sched_frame_failed(&farm, job, 1, a, "Error");
+		sched_frame_failed(&farm, job, 1, a, "Error", 0);
 	}
 	ck_assert(job_host_blocked(job, a));
 	ck_assert_uint_eq(test_sched_count(FARM_HOST_BLOCKED), 1);
@@ -1151,7 +1151,7 @@ START_TEST(test_sched_blocked_no_resend)
 	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 2);
 	for (i = 0; i < FARM_MAX_FAILURES; i++) {
 		test_sched_expect(&farm, a, 1, T0 + i, job, 1);
-		sched_frame_failed(&farm, job, 1, a, "Error");
+		sched_frame_failed(&farm, job, 1, a, "Error", 0);
 	}
 	test_sched_expect(&farm, b, 1, T0 + 10, job, 1);
 	test_sched_expect(&farm, b, 1, T0 + 10, job, 2);
@@ -1179,7 +1179,7 @@ START_TEST(test_sched_frame_fails_everywhere)
 	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 5, 6);
 	for (i = 0; i < FARM_MAX_FAILURES; i++) {
 		test_sched_expect(&farm, h[i], 1, T0 + i, job, 5);
-		sched_frame_failed(&farm, job, 5, h[i], "Error");
+		sched_frame_failed(&farm, job, 5, h[i], "Error", 0);
 	}
 	ck_assert_uint_eq(test_sched_count(FARM_FRAME_GAVE_UP), 1);
 	ck_assert_uint_eq(job->nfailed, 1);
@@ -1283,6 +1283,77 @@ START_TEST(test_sched_returned)
 }
 END_TEST
 
+
+/*
+ * What the console's pages show: how each done frame was rendered, each
+ * failure with its reason, each host's latest results; and a frame sent
+ * to be rendered again forgets them.
+ */
+START_TEST(test_sched_history)
+{
+	struct farm		 farm;
+	struct job		*job;
+	struct host		*a, *b;
+	const struct job_render	*r;
+	const struct host_result *hr;
+	long			 n;
+
+	test_sched_init(&farm);
+	a = host_get(&farm, "alpha");
+	b = host_get(&farm, "beta");
+	job = test_sched_job(&farm, "shot.job", "/srv/shot.blend", 1, 3);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, b, 1, T0 + 100, job, 2);
+	ck_assert_ptr_null(job_render_of(job, 1));
+	sched_frame_done(&farm, job, 1, a, T0 + 500);
+	job_record_file(job, 1, "0001.png", 1234);
+	r = job_render_of(job, 1);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->finished, T0 + 500);
+	ck_assert_int_eq(r->took, 500);
+	ck_assert_str_eq(job_render_host(job, r), "alpha");
+	ck_assert_str_eq(r->file, "0001.png");
+	ck_assert_uint_eq(r->size, 1234);
+	ck_assert_ptr_null(job_render_of(job, 2));
+	ck_assert_ptr_null(job_render_of(job, 4));
+
+	ck_assert_int_eq(sched_frame_failed(&farm, job, 2, b,
+	    "Error: boom\n    last line", T0 + 600), 1);
+	ck_assert_uint_eq(job->nfailures, 1);
+	ck_assert_str_eq(job->failures[0].reason, "Error: boom\n    last line");
+	ck_assert_int_eq(job->failures[0].when, T0 + 600);
+	ck_assert_uint_eq(b->failed, 1);
+	hr = host_result(b, 0);
+	ck_assert_ptr_nonnull(hr);
+	ck_assert(hr->failed);
+	ck_assert_int_eq(hr->frame, 2);
+	ck_assert_str_eq(hr->job, "shot.job");
+	ck_assert_str_eq(hr->reason, "Error: boom");
+	ck_assert_ptr_null(host_result(b, 1));
+	hr = host_result(a, 0);
+	ck_assert(!hr->failed);
+	ck_assert_int_eq(hr->took, 500);
+	ck_assert_ptr_null(hr->reason);
+
+	/* Frame 1 is done, frame 2 waits again; only frame 1 goes back. */
+	ck_assert_uint_eq(sched_render_again(&farm, job, 1, 3), 1);
+	ck_assert_int_eq(job_frame(job, 1)->state, FRAME_TODO);
+	ck_assert_uint_eq(job->ndone, 0);
+	ck_assert_ptr_null(job_render_of(job, 1));
+	ck_assert_uint_eq(job->nfailures, 0);
+	ck_assert_uint_eq(sched_render_again(&farm, job, 1, 3), 0);
+	ck_assert_int_eq(test_sched_last()->ev, FARM_JOB_CHANGED);
+
+	/* The ring keeps the latest HOST_RESULTS, newest first. */
+	for (n = 0; n < HOST_RESULTS + 4; n++)
+		host_add_result(a, "other.job", n, 0, T0 + n, 1, NULL);
+	ck_assert_int_eq(host_result(a, 0)->frame, HOST_RESULTS + 3);
+	ck_assert_int_eq(host_result(a, HOST_RESULTS - 1)->frame, 4);
+	ck_assert_ptr_null(host_result(a, HOST_RESULTS));
+	farm_free(&farm);
+}
+END_TEST
+
 /* A bdfarm client of version 2 with renderers, in touch since now. */
 static struct host *
 test_sched_client(struct farm *farm, const char *name, int renderers,
@@ -1294,6 +1365,56 @@ test_sched_client(struct farm *farm, const char *name, int renderers,
 	h->renderers = renderers;
 	return h;
 }
+
+/*
+ * A frame counts as started once its host reports progress, 0 included,
+ * and no longer once it leaves that host: returned, done, lost, or left
+ * to the host of its backup copy.
+ */
+START_TEST(test_sched_started)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*a, *b;
+	struct frame	*f;
+
+	test_sched_init(&farm);
+	a = test_sched_client(&farm, "a", 1, T0);
+	b = test_sched_client(&farm, "b", 1, T0);
+	job = test_sched_job(&farm, "s.job", "/srv/s.blend", 1, 4);
+	test_sched_expect(&farm, a, 1, T0, job, 1);
+	test_sched_expect(&farm, a, 1, T0, job, 2);
+	f = job_frame(job, 1);
+	ck_assert_int_eq(f->started, 0);
+	ck_assert_int_eq(job_frame(job, 2)->started, 0);
+
+	/* Only the host the frame is out to starts it; 0 is enough. */
+	sched_frame_progress(job, 1, b, 0);
+	ck_assert_int_eq(f->started, 0);
+	sched_frame_progress(job, 1, a, 0);
+	ck_assert_int_eq(f->started, 1);
+	ck_assert_uint_eq(f->progress, 0);
+	ck_assert_int_eq(job_frame(job, 2)->started, 0);
+
+	/* Given back: not started, and not once out to another host. */
+	ck_assert_int_eq(sched_frame_return(&farm, job, 1, a, "test"), 1);
+	ck_assert_int_eq(f->started, 0);
+	test_sched_expect(&farm, b, 1, T0, job, 1);
+	ck_assert_int_eq(f->started, 0);
+	sched_frame_progress(job, 1, b, 500);
+	ck_assert_int_eq(f->started, 1);
+	sched_frame_done(&farm, job, 1, b, T0 + 1000);
+	ck_assert_int_eq(f->started, 0);
+
+	/* A lost host's frames are no longer started. */
+	f = job_frame(job, 2);
+	sched_frame_progress(job, 2, a, 10);
+	ck_assert_int_eq(f->started, 1);
+	ck_assert_uint_eq(sched_host_lost(&farm, a), 1);
+	ck_assert_int_eq(f->started, 0);
+	farm_free(&farm);
+}
+END_TEST
 
 START_TEST(test_sched_share)
 {
@@ -1480,7 +1601,7 @@ START_TEST(test_sched_backup_released)
 	test_sched_expect(&farm, fast, 1, T0 + 100, job, 1);
 	f = job_frame(job, 1);
 	/* The copy's host fails it: slow keeps the frame. */
-	sched_frame_failed(&farm, job, 1, fast, "Error");
+	sched_frame_failed(&farm, job, 1, fast, "Error", 0);
 	ck_assert_ptr_eq(f->host, slow);
 	ck_assert_ptr_null(f->backup);
 	ck_assert_int_eq(f->state, FRAME_OUT);
@@ -1680,6 +1801,7 @@ sched_suite(void)
 	tcase_add_test(results, test_sched_discarded);
 	tcase_add_test(results, test_sched_returned);
 	tcase_add_test(results, test_sched_share);
+	tcase_add_test(results, test_sched_started);
 	tcase_add_test(results, test_sched_max_held);
 	tcase_add_test(results, test_sched_backup_copy);
 	tcase_add_test(results, test_sched_backup_released);
@@ -1705,6 +1827,7 @@ sched_suite(void)
 	tcase_add_test(failures, test_sched_blocked_no_resend);
 	tcase_add_test(failures, test_sched_failed_text);
 	tcase_add_test(failures, test_sched_lost_host);
+	tcase_add_test(failures, test_sched_history);
 	suite_add_tcase(s, failures);
 	return s;
 }

@@ -337,7 +337,7 @@ START_TEST(test_state_failures_survive)
 	bad = host_get(&farm, "bad.example");
 	for (i = 0; i < FARM_MAX_FAILURES; i++) {
 		ck_assert(sched_next(&farm, bad, 1, T0 + i, &got, &n));
-		sched_frame_failed(&farm, job, n, bad, "Error");
+		sched_frame_failed(&farm, job, n, bad, "Error", 0);
 	}
 	ck_assert(job_host_blocked(job, bad));
 	text = test_state_save(&farm, &st, &len);
@@ -901,7 +901,7 @@ START_TEST(test_state_forgotten_host)
 	test_state_out(&farm, "holder.example", T0, a, 2);
 	failed = host_get(&farm, "failed.example");
 	test_state_out(&farm, "failed.example", T0, a, 3);
-	sched_frame_failed(&farm, a, 3, failed, "boom");
+	sched_frame_failed(&farm, a, 3, failed, "boom", 0);
 	ck_assert_uint_eq(host_forget(&farm, T0 + DELAY, DELAY), 1);
 	ck_assert_ptr_null(host_find(&farm, "gone.example"));
 
