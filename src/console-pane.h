@@ -13,6 +13,7 @@
 #include "farm.h"
 #include "log.h"
 
+struct console_add;
 struct event;
 struct server;
 
@@ -139,6 +140,7 @@ struct console {
 
 	struct eta_rate		 rate;
 	char			*status;	/* the last key's outcome */
+	struct console_add	*add;		/* a job being added, or NULL */
 };
 
 /* console.c */
@@ -213,6 +215,31 @@ int	console_client_key(struct console *, const char *, int);
 void	console_events_add(struct console *, enum log_level, const char *);
 void	console_events_draw(struct console *, int, int);
 void	console_events_free(struct console *);
+
+/* console-prompt.c */
+enum console_prompt_key {
+	CONSOLE_PROMPT_EDITED,	/* the text or the cursor may have moved */
+	CONSOLE_PROMPT_IGNORED,
+	CONSOLE_PROMPT_ACCEPT,	/* Enter */
+	CONSOLE_PROMPT_CANCEL,	/* Esc, Ctrl-G */
+	CONSOLE_PROMPT_TAB
+};
+struct console_prompt;
+struct console_prompt *console_prompt_new(void);
+void	console_prompt_free(struct console_prompt *);
+void	console_prompt_set(struct console_prompt *, const char *);
+const char *console_prompt_text(struct console_prompt *);
+enum console_prompt_key console_prompt_key(struct console_prompt *, int);
+void	console_prompt_draw(struct console *, struct console_prompt *, int,
+	    const char *, const char *, int);
+char	*console_prompt_expand(const char *);
+void	console_prompt_complete(struct console_prompt *, char **);
+
+/* console-add.c */
+void	console_add_start(struct console *);
+void	console_add_key(struct console *, int);
+void	console_add_draw(struct console *, int);
+void	console_add_free(struct console_add *);
 
 /* console-help.c */
 void	console_help_draw(struct console *);

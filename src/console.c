@@ -457,6 +457,10 @@ console_key(struct console *c, int key)
 		console_dirty(c);
 		return;
 	}
+	if (c->add != NULL) {
+		console_add_key(c, key);
+		return;
+	}
 	if (key == KEY_RESIZE) {
 		console_dirty(c);
 		return;
@@ -482,6 +486,9 @@ console_key(struct console *c, int key)
 		break;
 	case 'X':
 		console_ask_or_do(c, CONSOLE_ASK_STOP);
+		break;
+	case 'a':
+		console_add_start(c);
 		break;
 	case '\f':
 		clearok(curscr, TRUE);
@@ -548,6 +555,10 @@ console_draw_footer(struct console *c, int y)
 		console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_PROMPT],
 		    line);
 		free(line);
+		return;
+	}
+	if (c->add != NULL) {
+		console_add_draw(c, y);
 		return;
 	}
 	if (c->status != NULL) {
@@ -767,6 +778,7 @@ console_stop(struct server *s)
 	free(c->clients.selected);
 	free(c->status);
 	free(c->ask_key);
+	console_add_free(c->add);
 	free(c);
 }
 

@@ -1,5 +1,6 @@
 /*
- * jobfile.c: parsing a job file's text. Lines may end in LF or CR LF;
+ * jobfile.c: a job file's text, parsed and formatted, and the names a
+ * job file may take. Lines may end in LF or CR LF;
  * after the third come blank lines and options, one per line (today only
  * "allow-missing": frames whose Blender missed a file still count);
  * anything else is a reason to skip the job, which is returned in words
@@ -150,4 +151,52 @@ jobfile_free(struct jobfile *jf)
 {
 	free(jf->blend);
 	jf->blend = NULL;
+}
+
+/* The text of a job file that parses back into what jf says. */
+char *
+jobfile_format(const struct jobfile *jf)
+{
+	char	*text;
+
+	xasprintf(&text, "%s\n%ld\n%ld\n%s", jf->blend, jf->first, jf->last,
+	    jf->allow_missing ? "allow-missing\n" : "");
+	return text;
+}
+
+/*
+ * Check that NAME.job is a name the job folder takes as a job (not
+ * hidden, one folder entry, with room for its .suspend file) and that
+ * prints as it is. On failure, *cause is an allocated reason.
+ */
+int
+jobfile_check_name(const char *name, char **cause)
+{
+	const char	*s;
+
+	if (*name == '\0') {
+		xasprintf(cause, _("the job name is empty"));
+		return -1;
+	}
+	if (*name == '.') {
+		xasprintf(cause, _("a job name cannot start with '.'"));
+		return -1;
+	}
+	if (strlen(name) > JOBFILE_MAX_NAME) {
+		xasprintf(cause, _("the job name is longer than %d bytes"),
+		    JOBFILE_MAX_NAME);
+		return -1;
+	}
+	for (s = name; *s != '\0'; s++) {
+		if (*s == '/') {
+			xasprintf(cause, _("a job name cannot hold '/'"));
+			return -1;
+		}
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			xasprintf(cause, _("a job name cannot hold control "
+			    "characters"));
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * test-jobfile.c: unit tests of the job file parser: the forms a job file
- * may take, and every reason to skip one.
+ * may take, and every reason to skip one; of the text written for a job,
+ * which must parse back; and of the names a job may take.
  */
 #include "bdfarm.h"
 
@@ -226,6 +227,88 @@ START_TEST(test_jobfile_free_twice)
 }
 END_TEST
 
+/* Format jf, check the text, and parse it back into what it was. */
+static void
+test_jobfile_round_trip(const struct jobfile *jf, const char *want)
+{
+	struct jobfile	 back;
+	char		*text, *cause = NULL;
+
+	text = jobfile_format(jf);
+	ck_assert_str_eq(text, want);
+	if (jobfile_parse(text, strlen(text), &back, &cause) != 0)
+		ck_abort_msg("formatted \"%s\" refused: %s", text, cause);
+	ck_assert_str_eq(back.blend, jf->blend);
+	ck_assert_int_eq(back.first, jf->first);
+	ck_assert_int_eq(back.last, jf->last);
+	ck_assert_int_eq(back.allow_missing, jf->allow_missing);
+	jobfile_free(&back);
+	free(text);
+}
+
+START_TEST(test_jobfile_format)
+{
+	char		plain[] = "/srv/a.blend";
+	char		spaced[] = "/my renders/sc\xc3\xa8ne.blend";
+	struct jobfile	jf = { .blend = plain, .first = 1, .last = 250 };
+
+	test_jobfile_round_trip(&jf, "/srv/a.blend\n1\n250\n");
+	jf.blend = spaced;
+	jf.first = -10;
+	jf.last = -1;
+	test_jobfile_round_trip(&jf,
+	    "/my renders/sc\xc3\xa8ne.blend\n-10\n-1\n");
+	jf.first = jf.last = 0;
+	jf.allow_missing = 1;
+	test_jobfile_round_trip(&jf,
+	    "/my renders/sc\xc3\xa8ne.blend\n0\n0\nallow-missing\n");
+}
+END_TEST
+
+/* Check that name is refused for a reason containing words. */
+static void
+test_jobfile_bad_name(const char *name, const char *words)
+{
+	char	*cause = NULL;
+
+	if (jobfile_check_name(name, &cause) == 0)
+		ck_abort_msg("job name \"%s\" accepted", name);
+	if (strstr(cause, words) == NULL)
+		ck_abort_msg("reason \"%s\" does not say \"%s\"", cause, words);
+	free(cause);
+}
+
+START_TEST(test_jobfile_names)
+{
+	char	*cause = NULL, name[JOBFILE_MAX_NAME + 2];
+
+	ck_assert_int_eq(jobfile_check_name("shot", &cause), 0);
+	ck_assert_int_eq(jobfile_check_name("shot 010.v2", &cause), 0);
+	ck_assert_int_eq(jobfile_check_name("sc\xc3\xa8ne", &cause), 0);
+	ck_assert_int_eq(jobfile_check_name("a.", &cause), 0);
+	ck_assert_ptr_null(cause);
+
+	test_jobfile_bad_name("", "empty");
+	test_jobfile_bad_name(".hidden", "'.'");
+	test_jobfile_bad_name(".", "'.'");
+	test_jobfile_bad_name("..", "'.'");
+	test_jobfile_bad_name("a/b", "'/'");
+	test_jobfile_bad_name("shot/", "'/'");
+	test_jobfile_bad_name("a\nb", "control");
+	test_jobfile_bad_name("a\tb", "control");
+	test_jobfile_bad_name("a\x7f", "control");
+
+	/* The longest name leaves room for NAME.job.suspend. */
+	memset(name, 'x', JOBFILE_MAX_NAME);
+	name[JOBFILE_MAX_NAME] = '\0';
+	ck_assert_uint_eq(strlen(name) + strlen(".job.suspend"), NAME_MAX);
+	ck_assert_int_eq(jobfile_check_name(name, &cause), 0);
+	name[JOBFILE_MAX_NAME] = 'x';
+	name[JOBFILE_MAX_NAME + 1] = '\0';
+	test_jobfile_bad_name(name, "longer");
+}
+END_TEST
+
 /* The job file suite, for unit.c. */
 Suite *
 jobfile_suite(void)
@@ -241,6 +324,8 @@ jobfile_suite(void)
 	tcase_add_test(good, test_jobfile_negative);
 	tcase_add_test(good, test_jobfile_len);
 	tcase_add_test(good, test_jobfile_free_twice);
+	tcase_add_test(good, test_jobfile_format);
+	tcase_add_test(good, test_jobfile_names);
 	suite_add_tcase(s, good);
 
 	tcase_add_test(bad, test_jobfile_line_count);
