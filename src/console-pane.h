@@ -14,6 +14,7 @@
 #include "log.h"
 
 struct event;
+struct preview_result;
 struct server;
 
 /* The pane that arrows and Tab act on. */
@@ -149,6 +150,10 @@ void	console_clients_revoke(struct console *);
 void	console_events_add(struct console *, enum log_level, const char *);
 void	console_events_draw(struct console *, int, int);
 void	console_events_free(struct console *);
+
+/* console-picture.c */
+void	console_picture_draw(struct console *, int, int, int, int,
+	    const struct preview_result *);
 
 /* console-help.c */
 void	console_help_draw(struct console *);
