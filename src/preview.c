@@ -15,15 +15,18 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/util.h>
-#include <jpeglib.h>
-#include <png.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* After stdio.h, for FILE. */
+#include <jpeglib.h>
+#include <png.h>
 
 #include "fileio.h"
 #include "log.h"

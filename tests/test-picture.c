@@ -10,14 +10,16 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
-#include <jpeglib.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+
+/* After stdio.h, for FILE. */
+#include <jpeglib.h>
+#include <png.h>
 
 #include "picture.h"
 #include "preview.h"
