@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/util.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -475,16 +476,31 @@ preview_cancelled(void *arg)
 	return atomic_load(&job->preview->generation) != job->generation;
 }
 
-/* Decode one request in the worker. */
+/*
+ * Decode one request in the worker. Only a regular file is read, and it
+ * is opened without waiting, so that a FIFO cannot hold the worker.
+ */
 static void
 preview_work(struct preview_job *job)
 {
-	FILE	*f;
-	char	*cause = NULL;
+	struct stat	 st;
+	FILE		*f;
+	char		*cause = NULL;
+	int		 fd;
 
-	if ((f = fopen(job->path, "rbe")) == NULL) {
-		job->state = PREVIEW_ERROR;
+	job->state = PREVIEW_ERROR;
+	if ((fd = open(job->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		xasprintf(&job->error, "%s", strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		xasprintf(&job->error, _("not a regular file"));
+		close(fd);
+		return;
+	}
+	if ((f = fdopen(fd, "rb")) == NULL) {
+		xasprintf(&job->error, "%s", strerror(errno));
+		close(fd);
 		return;
 	}
 	job->state = preview_decode(f, job->path, job->cols, job->rows,

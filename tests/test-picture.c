@@ -6,10 +6,12 @@
  */
 #include "bdfarm.h"
 
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -706,6 +708,19 @@ test_picture_done(struct test_picture_wait *w)
 	free(w->want);
 }
 
+/* Check that the named test file decodes to state, in a loop of its own. */
+static void
+test_picture_decode_state(const char *name, enum preview_state state)
+{
+	struct event_base		*base = event_base_new();
+	struct test_picture_wait	 w;
+
+	test_picture_decode(base, &w, name, 10, 5);
+	ck_assert_int_eq(preview_get(w.preview)->state, state);
+	test_picture_done(&w);
+	event_base_free(base);
+}
+
 START_TEST(test_picture_decode_png)
 {
 	struct event_base		*base = event_base_new();
@@ -870,11 +885,9 @@ START_TEST(test_picture_decode_bad)
 	ck_assert_int_eq(r->picture.src_width, 100000);
 	test_picture_done(&w);
 
-	test_picture_truncate("whole.png", "text.txt", 3);
-	test_picture_decode(base, &w, "text.txt", 10, 5);
-	ck_assert_int_eq(preview_get(w.preview)->state, PREVIEW_ERROR);
-	test_picture_done(&w);
 	event_base_free(base);
+	test_picture_truncate("whole.png", "text.txt", 3);
+	test_picture_decode_state("text.txt", PREVIEW_ERROR);
 }
 END_TEST
 
@@ -912,36 +925,21 @@ START_TEST(test_picture_decode_other)
 }
 END_TEST
 
-/* Copy the test file name into the open file fd. */
-static void
-test_picture_send(const char *name, int fd)
-{
-	FILE	*f;
-	char	 buf[4096];
-	size_t	 n;
-
-	f = fopen(test_picture_path(name), "rb");
-	ck_assert_ptr_nonnull(f);
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		ck_assert_int_eq(write(fd, buf, n), (ssize_t)n);
-	fclose(f);
-}
-
 START_TEST(test_picture_decode_superseded)
 {
 	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
-	struct timespec			 ms = { 0, 1000000 };
-	char				*fifo;
-	int				 i, fd = -1;
+	struct inotify_event		 ev;
+	struct pollfd			 pfd;
+	char				*first;
+	int				 i, in;
 
 	test_picture_write_png("first.png", 600, 400, PNG_COLOR_TYPE_RGB, 8,
 	    0);
 	test_picture_write_jpeg("second.jpg", 64, 32);
-	fifo = strdup(test_picture_path("fifo.png"));
-	ck_assert_ptr_nonnull(fifo);
-	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	first = strdup(test_picture_path("first.png"));
+	ck_assert_ptr_nonnull(first);
 
 	memset(&w, 0, sizeof w);
 	w.preview = preview_new(base, test_picture_ready, &w);
@@ -949,26 +947,30 @@ START_TEST(test_picture_decode_superseded)
 	ck_assert_ptr_nonnull(w.want);
 
 	/*
-	 * The worker holds the first request, blocked on the pipe, when the
-	 * second comes; whatever it makes of the first must be dropped.
+	 * The second request comes once the worker has opened the first
+	 * file: whatever it makes of that must be dropped.
 	 */
-	preview_request(w.preview, fifo, 10, 5);
-	for (i = 0; i < 60000 && fd == -1; i++) {
-		if ((fd = open(fifo, O_WRONLY | O_NONBLOCK)) == -1)
-			nanosleep(&ms, NULL);
+	for (i = 0; i < 5; i++) {
+		w.calls = 0;
+		in = inotify_init1(IN_CLOEXEC);
+		ck_assert_int_ge(in, 0);
+		ck_assert_int_ge(inotify_add_watch(in, first, IN_OPEN), 0);
+		preview_request(w.preview, first, 10 + i, 5);
+		pfd.fd = in;
+		pfd.events = POLLIN;
+		ck_assert_int_eq(poll(&pfd, 1, 30000), 1);
+		ck_assert_int_gt(read(in, &ev, sizeof ev), 0);
+		preview_request(w.preview, w.want, 10, 5);
+		close(in);
+		r = test_picture_wait(base, &w);
+		ck_assert_int_eq(r->state, PREVIEW_READY);
+		ck_assert_str_eq(r->picture.format, "JPEG");
 	}
-	ck_assert_int_ge(fd, 0);
-	preview_request(w.preview, w.want, 10, 5);
-	test_picture_send("first.png", fd);
-	close(fd);
-	r = test_picture_wait(base, &w);
-	ck_assert_int_eq(r->state, PREVIEW_READY);
-	ck_assert_str_eq(r->picture.format, "JPEG");
 
+	/* One request after the other, without waiting. */
 	for (i = 0; i < 20; i++) {
 		w.calls = 0;
-		preview_request(w.preview, test_picture_path("first.png"),
-		    10 + i, 5);
+		preview_request(w.preview, first, 10 + i, 5);
 		preview_request(w.preview, w.want, 10, 5);
 		r = test_picture_wait(base, &w);
 		ck_assert_int_eq(r->state, PREVIEW_READY);
@@ -976,10 +978,55 @@ START_TEST(test_picture_decode_superseded)
 	}
 
 	/* Superseded and then freed while decoding: nothing leaks. */
-	preview_request(w.preview, test_picture_path("first.png"), 50, 20);
+	preview_request(w.preview, first, 50, 20);
 	test_picture_done(&w);
-	free(fifo);
+	free(first);
 	event_base_free(base);
+}
+END_TEST
+
+/* A cancel callback that gives up at its fourth question. */
+static int
+test_picture_cancel(void *arg)
+{
+	int	*asked = arg;
+
+	return ++*asked > 3;
+}
+
+START_TEST(test_picture_decode_cancelled)
+{
+	struct picture	 pic;
+	FILE		*f;
+	char		*cause;
+	int		 asked = 0;
+
+	test_picture_write_png("rows.png", 64, 64, PNG_COLOR_TYPE_RGB, 8, 0);
+	f = fopen(test_picture_path("rows.png"), "rb");
+	ck_assert_ptr_nonnull(f);
+	memset(&pic, 0, sizeof pic);
+	ck_assert_int_eq(preview_decode(f, "rows.png", 10, 5,
+	    test_picture_cancel, &asked, &pic, &cause), PREVIEW_ERROR);
+	ck_assert_int_eq(asked, 4);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_ptr_null(pic.rgb);
+	free(cause);
+	fclose(f);
+
+	test_picture_write_jpeg("rows.jpg", 64, 64);
+	f = fopen(test_picture_path("rows.jpg"), "rb");
+	ck_assert_ptr_nonnull(f);
+	asked = 0;
+	ck_assert_int_eq(preview_decode(f, "rows.jpg", 64, 32,
+	    test_picture_cancel, &asked, &pic, &cause), PREVIEW_ERROR);
+	ck_assert_int_eq(asked, 4);
+	ck_assert_ptr_null(pic.rgb);
+	free(cause);
+	fclose(f);
+
+	/* A FIFO is not read: it could hold the worker for ever. */
+	ck_assert_int_eq(mkfifo(test_picture_path("fifo.png"), 0600), 0);
+	test_picture_decode_state("fifo.png", PREVIEW_ERROR);
 }
 END_TEST
 
@@ -1021,6 +1068,7 @@ picture_suite(void)
 	tcase_add_test(decode, test_picture_decode_bad);
 	tcase_add_test(decode, test_picture_decode_other);
 	tcase_add_test(decode, test_picture_decode_superseded);
+	tcase_add_test(decode, test_picture_decode_cancelled);
 	suite_add_tcase(s, decode);
 	return s;
 }
