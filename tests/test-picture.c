@@ -619,7 +619,8 @@ test_picture_write_png(const char *name, uint32_t w, uint32_t h,
 
 /* Write a w × h JPEG of the quadrants at high quality. */
 static void
-test_picture_write_jpeg(const char *name, uint32_t w, uint32_t h)
+test_picture_write_jpeg(const char *name, uint32_t w, uint32_t h,
+    int progressive)
 {
 	struct jpeg_compress_struct	 c;
 	struct jpeg_error_mgr		 err;
@@ -638,6 +639,8 @@ test_picture_write_jpeg(const char *name, uint32_t w, uint32_t h)
 	c.in_color_space = JCS_RGB;
 	jpeg_set_defaults(&c);
 	jpeg_set_quality(&c, 100, TRUE);
+	if (progressive)
+		jpeg_simple_progression(&c);
 	jpeg_start_compress(&c, TRUE);
 	row = malloc((size_t)w * 3);
 	ck_assert_ptr_nonnull(row);
@@ -803,7 +806,7 @@ START_TEST(test_picture_decode_jpeg)
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
 
-	test_picture_write_jpeg("rgb.jpg", 256, 128);
+	test_picture_write_jpeg("rgb.jpg", 256, 128, 0);
 	test_picture_decode(base, &w, "rgb.jpg", 4, 1);
 	r = preview_get(w.preview);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
@@ -846,6 +849,32 @@ test_picture_truncate(const char *from, const char *to, long len)
 	free(buf);
 }
 
+/* Copy a test JPEG with the size its frame header says changed. */
+static void
+test_picture_resize_jpeg(const char *from, const char *to, uint32_t w,
+    uint32_t h)
+{
+	FILE	*in, *out;
+	uint8_t	 buf[65536];
+	size_t	 len, i;
+
+	in = fopen(test_picture_path(from), "rb");
+	ck_assert_ptr_nonnull(in);
+	len = fread(buf, 1, sizeof buf, in);
+	fclose(in);
+	for (i = 2; i + 9 <= len; i++) {
+		if (buf[i] == 0xff && buf[i + 1] >= 0xc0 && buf[i + 1] <= 0xc2)
+			break;
+	}
+	ck_assert_uint_lt(i + 9, len);
+	test_picture_put(buf + i + 5, h, 2, 1);
+	test_picture_put(buf + i + 7, w, 2, 1);
+	out = fopen(test_picture_path(to), "wb");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(fwrite(buf, 1, len, out), len);
+	ck_assert_int_eq(fclose(out), 0);
+}
+
 START_TEST(test_picture_decode_bad)
 {
 	struct event_base		*base = event_base_new();
@@ -886,6 +915,15 @@ START_TEST(test_picture_decode_bad)
 	test_picture_done(&w);
 
 	event_base_free(base);
+
+	/*
+	 * A progressive JPEG holds the whole image's coefficients: one that
+	 * claims 16000 × 16000 pixels is refused by libjpeg's memory limit.
+	 */
+	test_picture_write_jpeg("small.jpg", 16, 16, 1);
+	test_picture_resize_jpeg("small.jpg", "claims.jpg", 16000, 16000);
+	test_picture_decode_state("claims.jpg", PREVIEW_ERROR);
+
 	test_picture_truncate("whole.png", "text.txt", 3);
 	test_picture_decode_state("text.txt", PREVIEW_ERROR);
 }
@@ -937,7 +975,7 @@ START_TEST(test_picture_decode_superseded)
 
 	test_picture_write_png("first.png", 600, 400, PNG_COLOR_TYPE_RGB, 8,
 	    0);
-	test_picture_write_jpeg("second.jpg", 64, 32);
+	test_picture_write_jpeg("second.jpg", 64, 32, 0);
 	first = strdup(test_picture_path("first.png"));
 	ck_assert_ptr_nonnull(first);
 
@@ -1013,7 +1051,7 @@ START_TEST(test_picture_decode_cancelled)
 	free(cause);
 	fclose(f);
 
-	test_picture_write_jpeg("rows.jpg", 64, 64);
+	test_picture_write_jpeg("rows.jpg", 64, 64, 0);
 	f = fopen(test_picture_path("rows.jpg"), "rb");
 	ck_assert_ptr_nonnull(f);
 	asked = 0;
