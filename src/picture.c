@@ -151,11 +151,23 @@ picture_scale_row(struct picture_scale *s, const uint8_t *row, int channels)
 		picture_scale_flush(s);
 		s->row = gy;
 	}
-	for (x = 0; x < s->in_width; x++) {
-		column = s->column[x];
-		picture_scale_pixel(row + (size_t)x * (size_t)channels,
-		    channels, s->sum + (size_t)column * 3);
-		s->count[column]++;
+	if (channels == 3) {
+		/* Most frames: no alpha to lay over the backdrop. */
+		for (x = 0; x < s->in_width; x++, row += 3) {
+			column = s->column[x];
+			s->sum[column * 3] += row[0];
+			s->sum[column * 3 + 1] += row[1];
+			s->sum[column * 3 + 2] += row[2];
+			s->count[column]++;
+		}
+	} else {
+		for (x = 0; x < s->in_width; x++) {
+			column = s->column[x];
+			picture_scale_pixel(row + (size_t)x *
+			    (size_t)channels, channels, s->sum +
+			    (size_t)column * 3);
+			s->count[column]++;
+		}
 	}
 	s->y++;
 }
