@@ -98,45 +98,34 @@ test_picture_scale_quadrants(uint32_t w, uint32_t h, int gw, int gh,
 	free(row);
 }
 
-START_TEST(test_picture_fit_box)
+START_TEST(test_picture_fit_sizes)
 {
+	static const struct {
+		uint32_t	sw, sh;
+		int		cols, rows, w, h;
+	} fits[] = {
+		{ 1920, 1080, 100, 40, 100, 56 },
+		{ 1080, 1920, 100, 40, 45, 80 },
+		{ 3840, 2160, 100, 40, 100, 56 },
+		{ 100, 100, 100, 40, 80, 80 },
+		/* Never enlarged, and a pixel at the least. */
+		{ 1, 1, 100, 40, 1, 1 },
+		{ 2, 2, 100, 40, 2, 2 },
+		{ 100000, 1, 100, 40, 100, 1 },
+		{ 1, 100000, 100, 40, 1, 80 },
+		{ UINT32_MAX, UINT32_MAX, 1, 1, 1, 1 },
+		{ UINT32_MAX, 1, 1000, 1000, 1000, 1 },
+	};
+	size_t	i;
 	int	w, h;
 
-	ck_assert_int_eq(picture_fit(1920, 1080, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 100);
-	ck_assert_int_eq(h, 56);
-	ck_assert_int_eq(picture_fit(1080, 1920, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 45);
-	ck_assert_int_eq(h, 80);
-	ck_assert_int_eq(picture_fit(3840, 2160, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 100);
-	ck_assert_int_eq(h, 56);
-	ck_assert_int_eq(picture_fit(100, 100, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 80);
-	ck_assert_int_eq(h, 80);
-}
-END_TEST
-
-START_TEST(test_picture_fit_extremes)
-{
-	int	w, h;
-
-	ck_assert_int_eq(picture_fit(1, 1, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 1);
-	ck_assert_int_eq(h, 1);
-	ck_assert_int_eq(picture_fit(2, 2, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 2);
-	ck_assert_int_eq(h, 2);
-	ck_assert_int_eq(picture_fit(100000, 1, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 100);
-	ck_assert_int_eq(h, 1);
-	ck_assert_int_eq(picture_fit(1, 100000, 100, 40, &w, &h), 0);
-	ck_assert_int_eq(w, 1);
-	ck_assert_int_eq(h, 80);
-	ck_assert_int_eq(picture_fit(UINT32_MAX, UINT32_MAX, 1, 1, &w, &h),
-	    0);
-	ck_assert_int_eq(w, 1);
-	ck_assert_int_eq(h, 1);
+	for (i = 0; i < nitems(fits); i++) {
+		ck_assert_int_eq(picture_fit(fits[i].sw, fits[i].sh,
+		    fits[i].cols, fits[i].rows, &w, &h), 0);
+		ck_assert_msg(w == fits[i].w && h == fits[i].h, "%u×%u in "
+		    "%d×%d cells: %d×%d, not %d×%d", fits[i].sw, fits[i].sh,
+		    fits[i].cols, fits[i].rows, w, h, fits[i].w, fits[i].h);
+	}
 	ck_assert_int_eq(picture_fit(0, 10, 100, 40, &w, &h), -1);
 	ck_assert_int_eq(picture_fit(10, 10, 0, 40, &w, &h), -1);
 	ck_assert_int_eq(picture_fit(10, 10, 100, 0, &w, &h), -1);
@@ -690,7 +679,7 @@ test_picture_wait(struct event_base *base, struct test_picture_wait *w)
 }
 
 /* Decode the named file in the test folder into a cols × rows box. */
-static void
+static const struct preview_result *
 test_picture_decode(struct event_base *base, struct test_picture_wait *w,
     const char *name, int cols, int rows)
 {
@@ -700,7 +689,7 @@ test_picture_decode(struct event_base *base, struct test_picture_wait *w,
 	ck_assert_ptr_nonnull(w->want);
 	preview_request(w->preview, w->want, cols, rows);
 	ck_assert_int_eq(preview_get(w->preview)->state, PREVIEW_DECODING);
-	test_picture_wait(base, w);
+	return test_picture_wait(base, w);
 }
 
 /* Forget a decoding test's previewer. */
@@ -718,8 +707,8 @@ test_picture_decode_state(const char *name, enum preview_state state)
 	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 
-	test_picture_decode(base, &w, name, 10, 5);
-	ck_assert_int_eq(preview_get(w.preview)->state, state);
+	ck_assert_int_eq(test_picture_decode(base, &w, name, 10, 5)->state,
+	    state);
 	test_picture_done(&w);
 	event_base_free(base);
 }
@@ -731,8 +720,7 @@ START_TEST(test_picture_decode_png)
 	const struct preview_result	*r;
 
 	test_picture_write_png("rgb.png", 64, 32, PNG_COLOR_TYPE_RGB, 8, 0);
-	test_picture_decode(base, &w, "rgb.png", 8, 2);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "rgb.png", 8, 2);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	ck_assert_str_eq(r->picture.format, "PNG");
 	ck_assert_int_eq(r->picture.src_width, 64);
@@ -764,8 +752,7 @@ START_TEST(test_picture_decode_png_kinds)
 
 	test_picture_write_png("interlaced.png", 37, 21,
 	    PNG_COLOR_TYPE_RGB, 8, 1);
-	test_picture_decode(base, &w, "interlaced.png", 37, 11);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "interlaced.png", 37, 11);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	ck_assert_int_eq(r->picture.width, 37);
 	ck_assert_int_eq(r->picture.height, 21);
@@ -773,15 +760,13 @@ START_TEST(test_picture_decode_png_kinds)
 	test_picture_done(&w);
 
 	test_picture_write_png("deep.png", 40, 20, PNG_COLOR_TYPE_RGB, 16, 0);
-	test_picture_decode(base, &w, "deep.png", 4, 1);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "deep.png", 4, 1);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	test_picture_corners(&r->picture, 0);
 	test_picture_done(&w);
 
 	test_picture_write_png("alpha.png", 40, 20, PNG_COLOR_TYPE_RGBA, 8, 0);
-	test_picture_decode(base, &w, "alpha.png", 4, 1);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "alpha.png", 4, 1);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	test_picture_pixel(&r->picture, 0, 0, test_picture_quad[0], 0);
 	test_picture_pixel(&r->picture, 0, 1, test_picture_quad[3], 0);
@@ -790,8 +775,7 @@ START_TEST(test_picture_decode_png_kinds)
 	test_picture_done(&w);
 
 	test_picture_write_png("grey.png", 40, 20, PNG_COLOR_TYPE_GRAY, 8, 0);
-	test_picture_decode(base, &w, "grey.png", 4, 1);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "grey.png", 4, 1);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	test_picture_pixel(&r->picture, 0, 0, grey_red, 0);
 	test_picture_pixel(&r->picture, 3, 1, grey_white, 0);
@@ -807,8 +791,7 @@ START_TEST(test_picture_decode_jpeg)
 	const struct preview_result	*r;
 
 	test_picture_write_jpeg("rgb.jpg", 256, 128, 0);
-	test_picture_decode(base, &w, "rgb.jpg", 4, 1);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "rgb.jpg", 4, 1);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	ck_assert_str_eq(r->picture.format, "JPEG");
 	ck_assert_int_eq(r->picture.src_width, 256);
@@ -818,8 +801,7 @@ START_TEST(test_picture_decode_jpeg)
 	test_picture_corners(&r->picture, 24);
 	test_picture_done(&w);
 
-	test_picture_decode(base, &w, "rgb.jpg", 100, 40);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "rgb.jpg", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	ck_assert_int_eq(r->picture.width, 100);
 	ck_assert_int_eq(r->picture.height, 50);
@@ -887,8 +869,7 @@ START_TEST(test_picture_decode_bad)
 	test_picture_write_png("whole.png", 200, 100, PNG_COLOR_TYPE_RGB, 8,
 	    0);
 	test_picture_truncate("whole.png", "cut.png", 200);
-	test_picture_decode(base, &w, "cut.png", 10, 5);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "cut.png", 10, 5);
 	ck_assert_int_eq(r->state, PREVIEW_ERROR);
 	ck_assert_ptr_nonnull(r->error);
 	ck_assert_ptr_null(r->picture.rgb);
@@ -907,8 +888,7 @@ START_TEST(test_picture_decode_bad)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(head, 1, sizeof head, f), sizeof head);
 	ck_assert_int_eq(fclose(f), 0);
-	test_picture_decode(base, &w, "huge.png", 100, 40);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "huge.png", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_ERROR);
 	ck_assert_msg(strstr(r->error, "too large") != NULL, "%s", r->error);
 	ck_assert_int_eq(r->picture.src_width, 100000);
@@ -943,8 +923,7 @@ START_TEST(test_picture_decode_other)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(dpx, 1, sizeof dpx, f), sizeof dpx);
 	ck_assert_int_eq(fclose(f), 0);
-	test_picture_decode(base, &w, "0001.dpx", 100, 40);
-	r = preview_get(w.preview);
+	r = test_picture_decode(base, &w, "0001.dpx", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_OTHER);
 	ck_assert_str_eq(r->picture.format, "DPX");
 	ck_assert_int_eq(r->picture.src_width, 2048);
@@ -1076,8 +1055,7 @@ picture_suite(void)
 	TCase	*grid = tcase_create("grid"), *colour = tcase_create("colour");
 	TCase	*probe = tcase_create("probe"), *decode = tcase_create("decode");
 
-	tcase_add_test(grid, test_picture_fit_box);
-	tcase_add_test(grid, test_picture_fit_extremes);
+	tcase_add_test(grid, test_picture_fit_sizes);
 	tcase_add_test(grid, test_picture_scale_quadrant_cells);
 	tcase_add_test(grid, test_picture_scale_average);
 	tcase_add_test(grid, test_picture_scale_channels);
