@@ -857,14 +857,37 @@ test_picture_resize_jpeg(const char *from, const char *to, uint32_t w,
 	ck_assert_int_eq(fclose(out), 0);
 }
 
+/*
+ * Write the header of an RGB PNG of w × h pixels, and an empty IDAT where
+ * libpng stops reading the header, as the named test file.
+ */
+static void
+test_picture_png_header(const char *name, uint32_t w, uint32_t h,
+    int interlace)
+{
+	uint8_t	 head[45] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+	    0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+	FILE	*f;
+
+	test_picture_put(head + 16, w, 4, 1);
+	test_picture_put(head + 20, h, 4, 1);
+	head[24] = 8;
+	head[25] = PNG_COLOR_TYPE_RGB;
+	head[28] = (uint8_t)interlace;
+	test_picture_put(head + 29, (uint32_t)crc32(0, head + 12, 17), 4, 1);
+	memcpy(head + 37, "IDAT", 4);
+	test_picture_put(head + 41, (uint32_t)crc32(0, head + 37, 4), 4, 1);
+	f = fopen(test_picture_path(name), "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(head, 1, sizeof head, f), sizeof head);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
 START_TEST(test_picture_decode_bad)
 {
 	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
-	uint8_t				 head[45] = { 0x89, 'P', 'N', 'G',
-	    '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R' };
-	FILE				*f;
 
 	test_picture_write_png("whole.png", 200, 100, PNG_COLOR_TYPE_RGB, 8,
 	    0);
@@ -876,22 +899,18 @@ START_TEST(test_picture_decode_bad)
 	test_picture_done(&w);
 
 	/* 100000 × 100000: refused before anything is allocated for it. */
-	test_picture_put(head + 16, 100000, 4, 1);
-	test_picture_put(head + 20, 100000, 4, 1);
-	head[24] = 8;
-	head[25] = PNG_COLOR_TYPE_RGB;
-	test_picture_put(head + 29, (uint32_t)crc32(0, head + 12, 17), 4, 1);
-	/* An empty IDAT, where libpng stops reading the header. */
-	memcpy(head + 37, "IDAT", 4);
-	test_picture_put(head + 41, (uint32_t)crc32(0, head + 37, 4), 4, 1);
-	f = fopen(test_picture_path("huge.png"), "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(head, 1, sizeof head, f), sizeof head);
-	ck_assert_int_eq(fclose(f), 0);
+	test_picture_png_header("huge.png", 100000, 100000, 0);
 	r = test_picture_decode(base, &w, "huge.png", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_ERROR);
 	ck_assert_msg(strstr(r->error, "too large") != NULL, "%s", r->error);
 	ck_assert_int_eq(r->picture.src_width, 100000);
+	test_picture_done(&w);
+
+	/* Interlaced, it would be held whole: 8000 × 8000 is too much. */
+	test_picture_png_header("adam7.png", 8000, 8000, 1);
+	r = test_picture_decode(base, &w, "adam7.png", 100, 40);
+	ck_assert_int_eq(r->state, PREVIEW_ERROR);
+	ck_assert_msg(strstr(r->error, "too large") != NULL, "%s", r->error);
 	test_picture_done(&w);
 
 	event_base_free(base);
