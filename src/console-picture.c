@@ -5,7 +5,8 @@
  * background colours alone without UTF-8, and in shaded ASCII without
  * colours. Colour pairs come from ncurses' alloc_pair, kept to a budget
  * below the terminal's table so that alloc_pair never has to discard a
- * pair, and with it one of the console's own.
+ * pair, and with it one of the console's own: alloc_pair discards the
+ * least recently allocated, and the console's pairs are the oldest.
  */
 #include "bdfarm.h"
 
@@ -27,75 +28,94 @@ enum console_picture_mode {
 	CONSOLE_PICTURE_SPACE	/* blanks, one colour a cell */
 };
 
-/* The colour pairs allocated here, on the screen they belong to. */
+/*
+ * The colour pairs allocated here, on the screen they belong to. Once the
+ * budget is reached, a pair of ours that the picture being drawn does not
+ * use is given new colours: ncurses 6.4's alloc_pair does not reuse a
+ * pair that free_pair gave back.
+ */
 static struct {
 	SCREEN		*screen;
-	uint8_t		*mine;		/* a bit for each pair */
-	int		 size;		/* pairs the bits cover */
-	int		 used;
-	int		 budget;
+	int		 size;		/* the terminal's pairs */
+	int		 budget;	/* how many may be ours */
+	uint64_t	 draw;		/* the picture being drawn, from 1 */
+	uint64_t	*stamp;		/* by pair: its last draw; 0: not ours */
+	int		*owned;		/* ours, in the order allocated */
+	int		 nowned;
+	int		 next;		/* where to look for one to take back */
 } console_picture_pairs;
 
 /* Make the pair table ready for screen, forgetting another screen's. */
 static void
 console_picture_pairs_init(struct console *c)
 {
-	int	reserve;
+	int	reserve, budget;
 
 	if (console_picture_pairs.screen == c->screen &&
 	    console_picture_pairs.size == COLOR_PAIRS)
 		return;
-	free(console_picture_pairs.mine);
-	console_picture_pairs.screen = c->screen;
-	console_picture_pairs.size = COLOR_PAIRS;
-	console_picture_pairs.mine = xcalloc((size_t)COLOR_PAIRS / 8 + 1, 1);
-	console_picture_pairs.used = 0;
 
 	/* Leave room for the console's pairs and for a few of others'. */
 	reserve = COLOR_PAIRS / 8;
 	if (reserve > 64)
 		reserve = 64;
-	console_picture_pairs.budget = COLOR_PAIRS - CONSOLE_NCOLOURS - 1 -
-	    reserve;
-	if (console_picture_pairs.budget < 0)
-		console_picture_pairs.budget = 0;
+	budget = COLOR_PAIRS - CONSOLE_NCOLOURS - 1 - reserve;
+	if (budget < 0)
+		budget = 0;
+
+	free(console_picture_pairs.stamp);
+	free(console_picture_pairs.owned);
+	memset(&console_picture_pairs, 0, sizeof console_picture_pairs);
+	console_picture_pairs.screen = c->screen;
+	console_picture_pairs.size = COLOR_PAIRS;
+	console_picture_pairs.budget = budget;
+	console_picture_pairs.stamp = xcalloc((size_t)COLOR_PAIRS,
+	    sizeof *console_picture_pairs.stamp);
+	console_picture_pairs.owned = xcalloc((size_t)budget + 1,
+	    sizeof *console_picture_pairs.owned);
 }
 
-/*
- * Free every pair allocated here, so that a new picture's fit in the
- * budget. The whole screen is repainted at the next refresh, which also
- * spares ncurses a search of the screen for each pair freed.
- */
-static void
-console_picture_pairs_reset(void)
+/* Take back the oldest of our pairs that this picture has not used. */
+static int
+console_picture_reclaim(int fg, int bg)
 {
-	int	pair;
+	int	i, pair;
 
-	clearok(curscr, TRUE);
-	for (pair = 0; pair < console_picture_pairs.size; pair++) {
-		if (console_picture_pairs.mine[pair / 8] & (1 << (pair % 8)))
-			free_pair(pair);
+	for (i = 0; i < console_picture_pairs.nowned; i++) {
+		pair = console_picture_pairs.owned[console_picture_pairs.next];
+		console_picture_pairs.next = (console_picture_pairs.next + 1) %
+		    console_picture_pairs.nowned;
+		if (console_picture_pairs.stamp[pair] ==
+		    console_picture_pairs.draw)
+			continue;
+		if (init_extended_pair(pair, fg, bg) != OK)
+			return -1;
+		console_picture_pairs.stamp[pair] = console_picture_pairs.draw;
+		return pair;
 	}
-	memset(console_picture_pairs.mine, 0,
-	    (size_t)console_picture_pairs.size / 8 + 1);
-	console_picture_pairs.used = 0;
+	return -1;
 }
 
-/* The pair of colours fg on bg, or -1 if the budget is spent. */
+/* The pair of colours fg on bg, or -1 if there is none to be had. */
 static int
 console_picture_pair(int fg, int bg)
 {
 	int	pair;
 
-	if ((pair = find_pair(fg, bg)) > 0)
+	if ((pair = find_pair(fg, bg)) > 0) {
+		if (pair < console_picture_pairs.size &&
+		    console_picture_pairs.stamp[pair] != 0)
+			console_picture_pairs.stamp[pair] =
+			    console_picture_pairs.draw;
 		return pair;
-	if (console_picture_pairs.used >= console_picture_pairs.budget)
-		return -1;
+	}
+	if (console_picture_pairs.nowned >= console_picture_pairs.budget)
+		return console_picture_reclaim(fg, bg);
 	if ((pair = alloc_pair(fg, bg)) <= 0 ||
 	    pair >= console_picture_pairs.size)
 		return -1;
-	console_picture_pairs.mine[pair / 8] |= (uint8_t)(1 << (pair % 8));
-	console_picture_pairs.used++;
+	console_picture_pairs.stamp[pair] = console_picture_pairs.draw;
+	console_picture_pairs.owned[console_picture_pairs.nowned++] = pair;
 	return pair;
 }
 
@@ -132,22 +152,19 @@ console_picture_colour(const uint8_t *p, long n)
 }
 
 /*
- * Choose how to draw a picture of cells cells in a palette of n colours,
- * with the most pairs that may take in *pairs.
+ * Choose how to draw a picture of cells cells in a palette of n colours:
+ * in the most colours whose pairs fit the budget all at once.
  */
 static enum console_picture_mode
-console_picture_choose(struct console *c, long cells, long n, long *pairs)
+console_picture_choose(struct console *c, long cells, long n)
 {
-	*pairs = 0;
 	if (!c->colours || COLORS < 8)
 		return CONSOLE_PICTURE_SHADE;
-	*pairs = n <= cells / n ? n * n : cells;
-	if (c->utf8 && *pairs <= console_picture_pairs.budget)
+	if (c->utf8 && (n <= cells / n ? n * n : cells) <=
+	    console_picture_pairs.budget)
 		return CONSOLE_PICTURE_BLOCK;
-	*pairs = n < cells ? n : cells;
-	if (*pairs <= console_picture_pairs.budget)
+	if ((n < cells ? n : cells) <= console_picture_pairs.budget)
 		return CONSOLE_PICTURE_SPACE;
-	*pairs = 0;
 	return CONSOLE_PICTURE_SHADE;
 }
 
@@ -199,7 +216,7 @@ console_picture_grid(struct console *c, int y, int x, int cols, int rows,
 {
 	enum console_picture_mode	 mode;
 	const uint8_t			*upper, *lower;
-	long				 n, pairs;
+	long				 n;
 	int				 w, h, i, j, oy, ox;
 
 	w = pic->width < cols ? pic->width : cols;
@@ -207,13 +224,12 @@ console_picture_grid(struct console *c, int y, int x, int cols, int rows,
 	oy = y + (rows - h) / 2;
 	ox = x + (cols - w) / 2;
 
-	if (c->colours)
+	if (c->colours) {
 		console_picture_pairs_init(c);
+		console_picture_pairs.draw++;
+	}
 	n = console_picture_palette();
-	mode = console_picture_choose(c, (long)w * h, n, &pairs);
-	if (mode != CONSOLE_PICTURE_SHADE &&
-	    console_picture_pairs.used + pairs > console_picture_pairs.budget)
-		console_picture_pairs_reset();
+	mode = console_picture_choose(c, (long)w * h, n);
 
 	for (j = 0; j < h; j++) {
 		if (oy + j < 0 || oy + j >= LINES)
