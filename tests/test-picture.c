@@ -1,8 +1,9 @@
 /*
  * test-picture.c: unit tests of the console's pictures: the fit of a
  * source into a box, the box filter, the terminal colours and shades, the
- * header reader for every format Blender writes, and PNG and JPEG files
- * written here and decoded by the previewer's thread.
+ * header reader for every format Blender writes, PNG and JPEG files
+ * written here and decoded by the previewer's thread, and pictures drawn
+ * on curses screens that write nowhere.
  */
 #include "bdfarm.h"
 
@@ -11,6 +12,7 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <jpeglib.h>
 #include <png.h>
 
+#include "console-pane.h"
 #include "picture.h"
 #include "preview.h"
 #include "unit.h"
@@ -1066,6 +1069,273 @@ START_TEST(test_picture_decode_cancelled)
 }
 END_TEST
 
+/* A console on a terminal of the given type that writes nowhere. */
+struct test_picture_screen {
+	struct console	 console;
+	FILE		*out;
+	FILE		*in;
+	char		*locale;
+};
+
+/* Start curses for a terminal type, in UTF-8 or not. */
+static struct console *
+test_picture_screen_start(struct test_picture_screen *t, const char *term,
+    int utf8)
+{
+	char	*type = strdup(term);
+
+	memset(t, 0, sizeof *t);
+	t->locale = strdup(setlocale(LC_CTYPE, NULL));
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, utf8 ? "C.UTF-8" : "C"));
+	t->out = fopen("/dev/null", "w");
+	t->in = fopen("/dev/null", "r");
+	ck_assert(type != NULL && t->out != NULL && t->in != NULL);
+	t->console.screen = newterm(type, t->out, t->in);
+	ck_assert_ptr_nonnull(t->console.screen);
+	set_term(t->console.screen);
+	resizeterm(24, 80);
+	t->console.utf8 = utf8;
+	console_draw_init(&t->console);
+	free(type);
+	return &t->console;
+}
+
+/* End curses and put the locale back. */
+static void
+test_picture_screen_end(struct test_picture_screen *t)
+{
+	endwin();
+	delscreen(t->console.screen);
+	fclose(t->out);
+	fclose(t->in);
+	setlocale(LC_CTYPE, t->locale);
+	free(t->locale);
+}
+
+/* The character and the colours (-1 for none) of the cell at y, x. */
+static wchar_t
+test_picture_cell(int y, int x, int *fg, int *bg)
+{
+	cchar_t	cc;
+	wchar_t	wc[CCHARW_MAX + 1];
+	attr_t	attrs;
+	short	pair;
+	int	ext = 0;
+
+	ck_assert_int_eq(mvin_wch(y, x, &cc), OK);
+	ck_assert_int_eq(getcchar(&cc, wc, &attrs, &pair, &ext), OK);
+	/* A terminal without colours has no pairs at all. */
+	if (extended_pair_content(ext, fg, bg) != OK)
+		*fg = *bg = -1;
+	return wc[0];
+}
+
+/* Check that the console's own colour pairs are as console_draw_init left. */
+static void
+test_picture_console_pairs(const int (*want)[2])
+{
+	int	i, fg, bg;
+
+	for (i = 1; i < CONSOLE_NCOLOURS; i++) {
+		ck_assert_int_eq(extended_pair_content(i, &fg, &bg), OK);
+		ck_assert_msg(fg == want[i][0] && bg == want[i][1], "pair %d "
+		    "is %d on %d, not %d on %d", i, fg, bg, want[i][0],
+		    want[i][1]);
+	}
+}
+
+/* Fill a picture of w × h with colours from seed, with no two alike. */
+static void
+test_picture_noise(struct preview_result *r, int w, int h, unsigned seed)
+{
+	size_t	i;
+
+	memset(r, 0, sizeof *r);
+	r->state = PREVIEW_READY;
+	r->picture.width = w;
+	r->picture.height = h;
+	r->picture.rgb = malloc((size_t)w * h * 3);
+	ck_assert_ptr_nonnull(r->picture.rgb);
+	for (i = 0; i < (size_t)w * h * 3; i++) {
+		seed = seed * 1103515245 + 12345;
+		r->picture.rgb[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+START_TEST(test_picture_console_blocks)
+{
+	struct test_picture_screen	 t;
+	struct console			*c;
+	struct preview_result		 r;
+	static const uint8_t		 quads[] = { 255, 0, 0, 0, 255, 0,
+	    0, 0, 255, 255, 255, 255 };
+	int				 fg, bg;
+
+	c = test_picture_screen_start(&t, "xterm-256color", 1);
+	ck_assert_int_eq(c->colours, 1);
+	memset(&r, 0, sizeof r);
+	r.state = PREVIEW_READY;
+	r.picture.width = 2;
+	r.picture.height = 2;
+	r.picture.rgb = malloc(sizeof quads);
+	ck_assert_ptr_nonnull(r.picture.rgb);
+	memcpy(r.picture.rgb, quads, sizeof quads);
+
+	/* Two pixels across, one cell down, centred in 10 × 5 at 1, 2. */
+	console_picture_draw(c, 1, 2, 10, 5, &r);
+	ck_assert_int_eq(test_picture_cell(3, 6, &fg, &bg), 0x2580);
+	ck_assert_int_eq(fg, 196);
+	ck_assert_int_eq(bg, 21);
+	ck_assert_int_eq(test_picture_cell(3, 7, &fg, &bg), 0x2580);
+	ck_assert_int_eq(fg, 46);
+	ck_assert_int_eq(bg, 231);
+	ck_assert_int_eq(test_picture_cell(3, 5, &fg, &bg), ' ');
+	ck_assert_int_eq(test_picture_cell(1, 2, &fg, &bg), ' ');
+	ck_assert_int_eq(test_picture_cell(5, 11, &fg, &bg), ' ');
+	picture_free(&r.picture);
+	test_picture_screen_end(&t);
+}
+END_TEST
+
+/* The colour a terminal of a palette of n colours shows for pixel p. */
+static int
+test_picture_terminal_colour(const uint8_t *p, long n)
+{
+	int	rgb = p[0] << 16 | p[1] << 8 | p[2];
+
+	if (n == 0x1000000)
+		return rgb < 8 ? 8 : rgb;
+	if (n == 256)
+		return picture_xterm256(p[0], p[1], p[2]);
+	return picture_ansi(p[0], p[1], p[2], (int)n);
+}
+
+/*
+ * Draw many pictures of many colours on a terminal of a palette of n
+ * colours; check the console's pairs after each, and the first cell of
+ * the last: a half block of both pixels, or a blank of their mean.
+ */
+static void
+test_picture_console_many(const char *term, int utf8, long n)
+{
+	struct test_picture_screen	 t;
+	struct console			*c;
+	struct preview_result		 r;
+	int				 pairs[CONSOLE_NCOLOURS][2];
+	int				 i, fg, bg;
+	uint8_t				*upper, *lower, mean[3];
+
+	c = test_picture_screen_start(&t, term, utf8);
+	ck_assert_int_eq(c->colours, 1);
+	for (i = 1; i < CONSOLE_NCOLOURS; i++)
+		extended_pair_content(i, &pairs[i][0], &pairs[i][1]);
+	for (i = 0; i < 40; i++) {
+		if (i > 0)
+			picture_free(&r.picture);
+		test_picture_noise(&r, 78, 44, (unsigned)i);
+		console_picture_draw(c, 0, 0, 80, 22, &r);
+		test_picture_console_pairs((const int (*)[2])pairs);
+	}
+
+	/* 78 × 44 in 80 × 22: the picture starts in the second column. */
+	upper = r.picture.rgb;
+	lower = r.picture.rgb + 78 * 3;
+	if (utf8 && n >= 256) {
+		ck_assert_int_eq(test_picture_cell(0, 1, &fg, &bg), 0x2580);
+		ck_assert_int_eq(fg, test_picture_terminal_colour(upper, n));
+		ck_assert_int_eq(bg, test_picture_terminal_colour(lower, n));
+	} else {
+		for (i = 0; i < 3; i++)
+			mean[i] = (uint8_t)((upper[i] + lower[i] + 1) / 2);
+		ck_assert_int_eq(test_picture_cell(0, 1, &fg, &bg), ' ');
+		ck_assert_int_eq(bg, test_picture_terminal_colour(mean, n));
+	}
+	picture_free(&r.picture);
+	test_picture_screen_end(&t);
+}
+
+/*
+ * Compile, into the test folder, a terminal that takes colours as 24-bit
+ * RGB numbers as xterm-direct does, and point curses at it.
+ */
+static void
+test_picture_direct_terminal(void)
+{
+	FILE	*f;
+	char	 cmd[512];
+
+	f = fopen(test_picture_path("direct.ti"), "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "bdfarm-direct|xterm with direct colour,\n"
+	    "\tcolors#0x1000000, pairs#0x10000, RGB,\n"
+	    "\tsetab=\\E[48;2;%%p1%%{65536}%%/%%d;%%p1%%{256}%%/%%{255}%%&%%d;"
+	    "%%p1%%{255}%%&%%dm,\n"
+	    "\tsetaf=\\E[38;2;%%p1%%{65536}%%/%%d;%%p1%%{256}%%/%%{255}%%&%%d;"
+	    "%%p1%%{255}%%&%%dm,\n"
+	    "\tuse=xterm-256color,\n");
+	ck_assert_int_eq(fclose(f), 0);
+	snprintf(cmd, sizeof cmd, "tic -x -o '%s' '%s'", test_picture_dir,
+	    test_picture_path("direct.ti"));
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(setenv("TERMINFO", test_picture_dir, 1), 0);
+}
+
+START_TEST(test_picture_console_budget)
+{
+	/*
+	 * 3432 cells of colours never seen before in each of 40 pictures:
+	 * far past the 65536 pairs a terminal has.
+	 */
+	test_picture_direct_terminal();
+	test_picture_console_many("bdfarm-direct", 1, 0x1000000);
+	test_picture_console_many("xterm-256color", 1, 256);
+	/* Without UTF-8, or with 64 pairs only: one colour a cell. */
+	test_picture_console_many("xterm-256color", 0, 256);
+	test_picture_console_many("xterm", 1, 8);
+}
+END_TEST
+
+START_TEST(test_picture_console_plain)
+{
+	struct test_picture_screen	 t;
+	struct console			*c;
+	struct preview_result		 r;
+	char				 line[81];
+	int				 fg, bg;
+
+	c = test_picture_screen_start(&t, "dumb", 0);
+	ck_assert_int_eq(c->colours, 0);
+	memset(&r, 0, sizeof r);
+	r.state = PREVIEW_READY;
+	r.picture.width = 1;
+	r.picture.height = 2;
+	r.picture.rgb = malloc(6);
+	ck_assert_ptr_nonnull(r.picture.rgb);
+	memset(r.picture.rgb, 255, 6);
+	console_picture_draw(c, 0, 0, 3, 1, &r);
+	ck_assert_int_eq(test_picture_cell(0, 1, &fg, &bg), '@');
+	picture_free(&r.picture);
+
+	r.state = PREVIEW_OTHER;
+	snprintf(r.picture.format, sizeof r.picture.format, "OpenEXR");
+	r.picture.src_width = 1920;
+	r.picture.src_height = 1080;
+	r.size = 6200000;
+	console_picture_draw(c, 0, 0, 60, 3, &r);
+	ck_assert_int_eq(mvinnstr(1, 0, line, 60), 60);
+	ck_assert_str_eq(line, "   OpenEXR 1920x1080, 6.2 MB: no preview for "
+	    "this format    ");
+
+	r.state = PREVIEW_ERROR;
+	r.error = strdup("bad PNG: Read Error");
+	console_picture_draw(c, 0, 0, 21, 1, &r);
+	ck_assert_int_eq(mvinnstr(0, 0, line, 21), 21);
+	ck_assert_str_eq(line, " bad PNG: Read Error ");
+	free(r.error);
+	test_picture_screen_end(&t);
+}
+END_TEST
+
 /* The picture suite, for unit.c. */
 Suite *
 picture_suite(void)
@@ -1073,6 +1343,7 @@ picture_suite(void)
 	Suite	*s = suite_create("picture");
 	TCase	*grid = tcase_create("grid"), *colour = tcase_create("colour");
 	TCase	*probe = tcase_create("probe"), *decode = tcase_create("decode");
+	TCase	*console = tcase_create("console");
 
 	tcase_add_test(grid, test_picture_fit_sizes);
 	tcase_add_test(grid, test_picture_scale_quadrant_cells);
@@ -1105,5 +1376,13 @@ picture_suite(void)
 	tcase_add_test(decode, test_picture_decode_superseded);
 	tcase_add_test(decode, test_picture_decode_cancelled);
 	suite_add_tcase(s, decode);
+
+	tcase_add_checked_fixture(console, test_picture_setup,
+	    test_picture_teardown);
+	tcase_set_timeout(console, 60);
+	tcase_add_test(console, test_picture_console_blocks);
+	tcase_add_test(console, test_picture_console_budget);
+	tcase_add_test(console, test_picture_console_plain);
+	suite_add_tcase(s, console);
 	return s;
 }
