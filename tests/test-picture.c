@@ -510,19 +510,25 @@ END_TEST
 /* The folder the decoder tests write their images in. */
 static char test_picture_dir[] = "/tmp/bdfarm-picture.XXXXXX";
 
-/* Make the folder for one test. */
+/* The loop the previewers of a test hand their results to. */
+static struct event_base *test_picture_base;
+
+/* Make the folder and the loop for one test. */
 static void
 test_picture_setup(void)
 {
 	ck_assert_ptr_nonnull(mkdtemp(test_picture_dir));
+	test_picture_base = event_base_new();
+	ck_assert_ptr_nonnull(test_picture_base);
 }
 
-/* Remove the folder and what the test wrote in it. */
+/* Remove the folder and what the test wrote in it, and the loop. */
 static void
 test_picture_teardown(void)
 {
 	char	cmd[128];
 
+	event_base_free(test_picture_base);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_picture_dir);
 	ck_assert_int_eq(system(cmd), 0);
 	memcpy(test_picture_dir + strlen(test_picture_dir) - 6, "XXXXXX", 6);
@@ -668,14 +674,14 @@ test_picture_ready(void *arg)
 
 /* Run the loop until a result arrives, for some seconds at the most. */
 static const struct preview_result *
-test_picture_wait(struct event_base *base, struct test_picture_wait *w)
+test_picture_wait(struct test_picture_wait *w)
 {
 	struct timeval	tv = { 0, 10000 };
 	int		i;
 
 	for (i = 0; i < 3000 && w->calls == 0; i++) {
-		event_base_loopexit(base, &tv);
-		event_base_dispatch(base);
+		event_base_loopexit(test_picture_base, &tv);
+		event_base_dispatch(test_picture_base);
 	}
 	ck_assert_int_eq(w->calls, 1);
 	return preview_get(w->preview);
@@ -683,16 +689,16 @@ test_picture_wait(struct event_base *base, struct test_picture_wait *w)
 
 /* Decode the named file in the test folder into a cols × rows box. */
 static const struct preview_result *
-test_picture_decode(struct event_base *base, struct test_picture_wait *w,
-    const char *name, int cols, int rows)
+test_picture_decode(struct test_picture_wait *w, const char *name,
+    int cols, int rows)
 {
 	memset(w, 0, sizeof *w);
-	w->preview = preview_new(base, test_picture_ready, w);
+	w->preview = preview_new(test_picture_base, test_picture_ready, w);
 	w->want = strdup(test_picture_path(name));
 	ck_assert_ptr_nonnull(w->want);
 	preview_request(w->preview, w->want, cols, rows);
 	ck_assert_int_eq(preview_get(w->preview)->state, PREVIEW_DECODING);
-	return test_picture_wait(base, w);
+	return test_picture_wait(w);
 }
 
 /* Forget a decoding test's previewer. */
@@ -703,33 +709,38 @@ test_picture_done(struct test_picture_wait *w)
 	free(w->want);
 }
 
-/* Check that the named test file decodes to state, in a loop of its own. */
+/* Check a ready picture's format, source size and grid size. */
+static void
+test_picture_ready_as(const struct preview_result *r, const char *format,
+    uint32_t sw, uint32_t sh, int w, int h)
+{
+	ck_assert_int_eq(r->state, PREVIEW_READY);
+	ck_assert_str_eq(r->picture.format, format);
+	ck_assert_uint_eq(r->picture.src_width, sw);
+	ck_assert_uint_eq(r->picture.src_height, sh);
+	ck_assert_int_eq(r->picture.width, w);
+	ck_assert_int_eq(r->picture.height, h);
+}
+
+/* Check that the named test file decodes to state. */
 static void
 test_picture_decode_state(const char *name, enum preview_state state)
 {
-	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 
-	ck_assert_int_eq(test_picture_decode(base, &w, name, 10, 5)->state,
+	ck_assert_int_eq(test_picture_decode(&w, name, 10, 5)->state,
 	    state);
 	test_picture_done(&w);
-	event_base_free(base);
 }
 
 START_TEST(test_picture_decode_png)
 {
-	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
 
 	test_picture_write_png("rgb.png", 64, 32, PNG_COLOR_TYPE_RGB, 8, 0);
-	r = test_picture_decode(base, &w, "rgb.png", 8, 2);
-	ck_assert_int_eq(r->state, PREVIEW_READY);
-	ck_assert_str_eq(r->picture.format, "PNG");
-	ck_assert_int_eq(r->picture.src_width, 64);
-	ck_assert_int_eq(r->picture.src_height, 32);
-	ck_assert_int_eq(r->picture.width, 8);
-	ck_assert_int_eq(r->picture.height, 4);
+	r = test_picture_decode(&w, "rgb.png", 8, 2);
+	test_picture_ready_as(r, "PNG", 64, 32, 8, 4);
 	ck_assert_uint_gt(r->size, 0);
 	test_picture_corners(&r->picture, 0);
 	test_picture_pixel(&r->picture, 3, 1, test_picture_quad[0], 0);
@@ -739,13 +750,11 @@ START_TEST(test_picture_decode_png)
 	preview_request(w.preview, w.want, 8, 2);
 	ck_assert_int_eq(preview_get(w.preview)->state, PREVIEW_READY);
 	test_picture_done(&w);
-	event_base_free(base);
 }
 END_TEST
 
 START_TEST(test_picture_decode_png_kinds)
 {
-	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
 	static const uint8_t		 backdrop[] = { PICTURE_BACKDROP,
@@ -755,7 +764,7 @@ START_TEST(test_picture_decode_png_kinds)
 
 	test_picture_write_png("interlaced.png", 37, 21,
 	    PNG_COLOR_TYPE_RGB, 8, 1);
-	r = test_picture_decode(base, &w, "interlaced.png", 37, 11);
+	r = test_picture_decode(&w, "interlaced.png", 37, 11);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	ck_assert_int_eq(r->picture.width, 37);
 	ck_assert_int_eq(r->picture.height, 21);
@@ -763,13 +772,13 @@ START_TEST(test_picture_decode_png_kinds)
 	test_picture_done(&w);
 
 	test_picture_write_png("deep.png", 40, 20, PNG_COLOR_TYPE_RGB, 16, 0);
-	r = test_picture_decode(base, &w, "deep.png", 4, 1);
+	r = test_picture_decode(&w, "deep.png", 4, 1);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	test_picture_corners(&r->picture, 0);
 	test_picture_done(&w);
 
 	test_picture_write_png("alpha.png", 40, 20, PNG_COLOR_TYPE_RGBA, 8, 0);
-	r = test_picture_decode(base, &w, "alpha.png", 4, 1);
+	r = test_picture_decode(&w, "alpha.png", 4, 1);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	test_picture_pixel(&r->picture, 0, 0, test_picture_quad[0], 0);
 	test_picture_pixel(&r->picture, 0, 1, test_picture_quad[3], 0);
@@ -778,39 +787,31 @@ START_TEST(test_picture_decode_png_kinds)
 	test_picture_done(&w);
 
 	test_picture_write_png("grey.png", 40, 20, PNG_COLOR_TYPE_GRAY, 8, 0);
-	r = test_picture_decode(base, &w, "grey.png", 4, 1);
+	r = test_picture_decode(&w, "grey.png", 4, 1);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	test_picture_pixel(&r->picture, 0, 0, grey_red, 0);
 	test_picture_pixel(&r->picture, 3, 1, grey_white, 0);
 	test_picture_done(&w);
-	event_base_free(base);
 }
 END_TEST
 
 START_TEST(test_picture_decode_jpeg)
 {
-	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
 
 	test_picture_write_jpeg("rgb.jpg", 256, 128, 0);
-	r = test_picture_decode(base, &w, "rgb.jpg", 4, 1);
-	ck_assert_int_eq(r->state, PREVIEW_READY);
-	ck_assert_str_eq(r->picture.format, "JPEG");
-	ck_assert_int_eq(r->picture.src_width, 256);
-	ck_assert_int_eq(r->picture.src_height, 128);
-	ck_assert_int_eq(r->picture.width, 4);
-	ck_assert_int_eq(r->picture.height, 2);
+	r = test_picture_decode(&w, "rgb.jpg", 4, 1);
+	test_picture_ready_as(r, "JPEG", 256, 128, 4, 2);
 	test_picture_corners(&r->picture, 24);
 	test_picture_done(&w);
 
-	r = test_picture_decode(base, &w, "rgb.jpg", 100, 40);
+	r = test_picture_decode(&w, "rgb.jpg", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_READY);
 	ck_assert_int_eq(r->picture.width, 100);
 	ck_assert_int_eq(r->picture.height, 50);
 	test_picture_corners(&r->picture, 24);
 	test_picture_done(&w);
-	event_base_free(base);
 }
 END_TEST
 
@@ -888,14 +889,13 @@ test_picture_png_header(const char *name, uint32_t w, uint32_t h,
 
 START_TEST(test_picture_decode_bad)
 {
-	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
 
 	test_picture_write_png("whole.png", 200, 100, PNG_COLOR_TYPE_RGB, 8,
 	    0);
 	test_picture_truncate("whole.png", "cut.png", 200);
-	r = test_picture_decode(base, &w, "cut.png", 10, 5);
+	r = test_picture_decode(&w, "cut.png", 10, 5);
 	ck_assert_int_eq(r->state, PREVIEW_ERROR);
 	ck_assert_ptr_nonnull(r->error);
 	ck_assert_ptr_null(r->picture.rgb);
@@ -903,7 +903,7 @@ START_TEST(test_picture_decode_bad)
 
 	/* 100000 × 100000: refused before anything is allocated for it. */
 	test_picture_png_header("huge.png", 100000, 100000, 0);
-	r = test_picture_decode(base, &w, "huge.png", 100, 40);
+	r = test_picture_decode(&w, "huge.png", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_ERROR);
 	ck_assert_msg(strstr(r->error, "too large") != NULL, "%s", r->error);
 	ck_assert_int_eq(r->picture.src_width, 100000);
@@ -911,12 +911,10 @@ START_TEST(test_picture_decode_bad)
 
 	/* Interlaced, it would be held whole: 8000 × 8000 is too much. */
 	test_picture_png_header("adam7.png", 8000, 8000, 1);
-	r = test_picture_decode(base, &w, "adam7.png", 100, 40);
+	r = test_picture_decode(&w, "adam7.png", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_ERROR);
 	ck_assert_msg(strstr(r->error, "too large") != NULL, "%s", r->error);
 	test_picture_done(&w);
-
-	event_base_free(base);
 
 	/*
 	 * A progressive JPEG holds the whole image's coefficients: one that
@@ -933,7 +931,6 @@ END_TEST
 
 START_TEST(test_picture_decode_other)
 {
-	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
 	uint8_t				 dpx[2048] = { 'S', 'D', 'P', 'X' };
@@ -945,7 +942,7 @@ START_TEST(test_picture_decode_other)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(dpx, 1, sizeof dpx, f), sizeof dpx);
 	ck_assert_int_eq(fclose(f), 0);
-	r = test_picture_decode(base, &w, "0001.dpx", 100, 40);
+	r = test_picture_decode(&w, "0001.dpx", 100, 40);
 	ck_assert_int_eq(r->state, PREVIEW_OTHER);
 	ck_assert_str_eq(r->picture.format, "DPX");
 	ck_assert_int_eq(r->picture.src_width, 2048);
@@ -956,17 +953,15 @@ START_TEST(test_picture_decode_other)
 
 	/* A missing file is an error at once, with no thread. */
 	memset(&w, 0, sizeof w);
-	w.preview = preview_new(base, test_picture_ready, &w);
+	w.preview = preview_new(test_picture_base, test_picture_ready, &w);
 	preview_request(w.preview, test_picture_path("none.png"), 10, 5);
 	ck_assert_int_eq(preview_get(w.preview)->state, PREVIEW_ERROR);
 	preview_free(w.preview);
-	event_base_free(base);
 }
 END_TEST
 
 START_TEST(test_picture_decode_superseded)
 {
-	struct event_base		*base = event_base_new();
 	struct test_picture_wait	 w;
 	const struct preview_result	*r;
 	struct inotify_event		 ev;
@@ -981,7 +976,7 @@ START_TEST(test_picture_decode_superseded)
 	ck_assert_ptr_nonnull(first);
 
 	memset(&w, 0, sizeof w);
-	w.preview = preview_new(base, test_picture_ready, &w);
+	w.preview = preview_new(test_picture_base, test_picture_ready, &w);
 	w.want = strdup(test_picture_path("second.jpg"));
 	ck_assert_ptr_nonnull(w.want);
 
@@ -1001,7 +996,7 @@ START_TEST(test_picture_decode_superseded)
 		ck_assert_int_gt(read(in, &ev, sizeof ev), 0);
 		preview_request(w.preview, w.want, 10, 5);
 		close(in);
-		r = test_picture_wait(base, &w);
+		r = test_picture_wait(&w);
 		ck_assert_int_eq(r->state, PREVIEW_READY);
 		ck_assert_str_eq(r->picture.format, "JPEG");
 	}
@@ -1011,7 +1006,7 @@ START_TEST(test_picture_decode_superseded)
 		w.calls = 0;
 		preview_request(w.preview, first, 10 + i, 5);
 		preview_request(w.preview, w.want, 10, 5);
-		r = test_picture_wait(base, &w);
+		r = test_picture_wait(&w);
 		ck_assert_int_eq(r->state, PREVIEW_READY);
 		ck_assert_str_eq(r->picture.format, "JPEG");
 	}
@@ -1020,7 +1015,6 @@ START_TEST(test_picture_decode_superseded)
 	preview_request(w.preview, first, 50, 20);
 	test_picture_done(&w);
 	free(first);
-	event_base_free(base);
 }
 END_TEST
 
@@ -1144,18 +1138,26 @@ test_picture_console_pairs(const int (*want)[2])
 	}
 }
 
-/* Fill a picture of w × h with colours from seed, with no two alike. */
+/* Make r a ready picture of w × h pixels, all of the grey level. */
 static void
-test_picture_noise(struct preview_result *r, int w, int h, unsigned seed)
+test_picture_result(struct preview_result *r, int w, int h, uint8_t level)
 {
-	size_t	i;
-
 	memset(r, 0, sizeof *r);
 	r->state = PREVIEW_READY;
 	r->picture.width = w;
 	r->picture.height = h;
 	r->picture.rgb = malloc((size_t)w * h * 3);
 	ck_assert_ptr_nonnull(r->picture.rgb);
+	memset(r->picture.rgb, level, (size_t)w * h * 3);
+}
+
+/* Fill a picture of w × h with colours from seed, with no two alike. */
+static void
+test_picture_noise(struct preview_result *r, int w, int h, unsigned seed)
+{
+	size_t	i;
+
+	test_picture_result(r, w, h, 0);
 	for (i = 0; i < (size_t)w * h * 3; i++) {
 		seed = seed * 1103515245 + 12345;
 		r->picture.rgb[i] = (uint8_t)(seed >> 16);
@@ -1173,12 +1175,7 @@ START_TEST(test_picture_console_blocks)
 
 	c = test_picture_screen_start(&t, "xterm-256color", 1);
 	ck_assert_int_eq(c->colours, 1);
-	memset(&r, 0, sizeof r);
-	r.state = PREVIEW_READY;
-	r.picture.width = 2;
-	r.picture.height = 2;
-	r.picture.rgb = malloc(sizeof quads);
-	ck_assert_ptr_nonnull(r.picture.rgb);
+	test_picture_result(&r, 2, 2, 0);
 	memcpy(r.picture.rgb, quads, sizeof quads);
 
 	/* Two pixels across, one cell down, centred in 10 × 5 at 1, 2. */
@@ -1305,13 +1302,7 @@ START_TEST(test_picture_console_plain)
 
 	c = test_picture_screen_start(&t, "dumb", 0);
 	ck_assert_int_eq(c->colours, 0);
-	memset(&r, 0, sizeof r);
-	r.state = PREVIEW_READY;
-	r.picture.width = 1;
-	r.picture.height = 2;
-	r.picture.rgb = malloc(6);
-	ck_assert_ptr_nonnull(r.picture.rgb);
-	memset(r.picture.rgb, 255, 6);
+	test_picture_result(&r, 1, 2, 255);
 	console_picture_draw(c, 0, 0, 3, 1, &r);
 	ck_assert_int_eq(test_picture_cell(0, 1, &fg, &bg), '@');
 	picture_free(&r.picture);
