@@ -22,6 +22,7 @@
 #include "console-pane.h"
 #include "framefile.h"
 #include "joblog.h"
+#include "preview.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -572,7 +573,7 @@ static void
 console_job_draw_picture(struct console *c, struct job *job, int y, int x,
     int width, int height)
 {
-	char		*title;
+	char		*title, *path;
 	const char	*file = NULL;
 	uint64_t	 bytes = 0;
 	long		 n = console_job_picture_frame(job, c->job.frame);
@@ -585,9 +586,16 @@ console_job_draw_picture(struct console *c, struct job *job, int y, int x,
 		xasprintf(&title, _(" PICTURE: frame %ld, %s"), n, file);
 	console_draw_text(c, y, x, width, c->attrs[CONSOLE_C_TITLE], title);
 	free(title);
-	for (y++, height--; height > 0; y++, height--)
-		console_draw_fill(c, y, x, width, c->attrs[CONSOLE_C_NORMAL]);
-	(void)bytes;
+	if (file == NULL) {
+		console_picture_draw(c, y + 1, x, width, height - 1, NULL);
+		return;
+	}
+	xasprintf(&path, "%s/%s/%s", c->server->options->renderdir, job->name,
+	    file);
+	preview_request(c->preview, path, width, height - 1);
+	free(path);
+	console_picture_draw(c, y + 1, x, width, height - 1,
+	    preview_get(c->preview));
 }
 
 /* Draw the map's title with each state's cell in its own colour. */

@@ -15,6 +15,7 @@
 
 struct console_add;
 struct event;
+struct preview_result;
 struct server;
 
 /* The pane that arrows and Tab act on. */
@@ -128,6 +129,7 @@ struct console {
 	enum console_page	 page;
 	char			*page_name;	/* the job or host shown */
 	struct console_job_page	 job;
+	struct preview		*preview;	/* the job page's picture */
 	struct console_client_page client;
 	struct console_list	 jobs;
 	struct console_list	 clients;
@@ -240,6 +242,10 @@ void	console_add_start(struct console *);
 void	console_add_key(struct console *, int);
 void	console_add_draw(struct console *, int);
 void	console_add_free(struct console_add *);
+
+/* console-picture.c */
+void	console_picture_draw(struct console *, int, int, int, int,
+	    const struct preview_result *);
 
 /* console-help.c */
 void	console_help_draw(struct console *);

@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "console-pane.h"
+#include "preview.h"
 #include "server.h"
 #include "settings.h"
 #include "xmalloc.h"
@@ -671,6 +672,13 @@ console_redraw(evutil_socket_t fd, short events, void *arg)
 		console_draw(c);
 }
 
+/* A picture for the job page has been decoded. */
+static void
+console_preview_ready(void *arg)
+{
+	console_dirty(arg);
+}
+
 /* Set curses up on the terminal; -1 with *cause if it cannot be used. */
 static int
 console_open_terminal(struct console *c, char **cause)
@@ -726,6 +734,7 @@ console_start(struct server *s, char **cause)
 	    console_input, c);
 	event_add(c->input_ev, NULL);
 	c->redraw_ev = evtimer_new(s->base, console_redraw, c);
+	c->preview = preview_new(s->base, console_preview_ready, c);
 	log_set_sink(console_log_sink, c);
 
 	s->view.changed = console_view_changed;
@@ -768,6 +777,7 @@ console_stop(struct server *s)
 	event_free(c->input_ev);
 	event_free(c->winch_ev);
 	event_free(c->redraw_ev);
+	preview_free(c->preview);
 	if (c->log != NULL)
 		fclose(c->log);
 	free(c->log_path);

@@ -5,6 +5,8 @@ mouse selects rows and frames."""
 
 import os
 import re
+import struct
+import zlib
 
 import bdfarmtest as bt
 import exttest
@@ -167,6 +169,64 @@ def selected(con, name):
     return False
 
 
+def png(width, height, pixel):
+    """A PNG image, 8-bit RGB, whose pixel at x, y is pixel(x, y)."""
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + \
+            struct.pack('>I', zlib.crc32(kind + data))
+    rows = b''.join(b'\0' + b''.join(bytes(pixel(x, y)) for x in range(width))
+                    for y in range(height))
+    return b'\x89PNG\r\n\x1a\n' + \
+        chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)) \
+        + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b'')
+
+
+def test_job_picture():
+    """A frame's picture in the terminal's 256 colours: a PNG whose left
+    half is red and right half blue shows both colours, in half blocks;
+    a frame of another format is named with its resolution."""
+    farm = setup_farm()
+    con = None
+    try:
+        con = Console(farm)
+        wait_ready(farm, con)
+        image = png(64, 32, lambda x, y: (255, 0, 0) if x < 32 else
+                    (0, 0, 255))
+        bmp = b'BM' + struct.pack('<IHHI', 54, 0, 0, 54) + \
+            struct.pack('<IiiHHIIiiII', 40, 1920, 1080, 1, 24, 0, 0, 0, 0,
+                        0, 0)
+        with farm.client() as c:
+            c.helo('old.example')
+            for data, ext in ((image, 'png'), (bmp, 'bmp')):
+                name, md5, n = c.requestjob(1)
+                bt.eq(c.results(name, md5, n, '%04d.%s' % (n, ext), data),
+                      'THANKYOU', 'RESULTS answer')
+            c.goodbye()
+        con.keys('g', 'Enter', 'Home')
+        con.wait_screen(lambda s: 'PICTURE: frame 1, 0001.png' in s[2],
+                        what='the picture of frame 1')
+
+        def colours():
+            return con.tmux('capture-pane', '-p', '-e', '-t', 'farm')
+        bt.wait_for(lambda: '38;5;196m' in colours() and
+                    '38;5;21m' in colours(), bt.PATIENCE,
+                    what='red and blue in the pane')
+        text = colours()
+        bt.check('\u2580' in text, 'half blocks drawn')
+        bt.check('48;5;196m' in text and '48;5;21m' in text,
+                 'both halves of each cell in colour')
+        # Frame 2 is a BMP: its format, size and resolution instead.
+        con.keys('Right')
+        con.wait_screen(lambda s: 'PICTURE: frame 2, 0002.bmp' in s[2] and
+                        re.search(r'BMP 1920.1080', '\n'.join(s)),
+                        what='the BMP named with its resolution')
+        con.assert_alive()
+    finally:
+        if con is not None:
+            con.close()
+        farm.cleanup()
+
+
 def test_job_page_mouse():
     """A click selects a job's row, a double click opens its page."""
     farm = setup_farm()
@@ -201,4 +261,4 @@ def test_job_page_mouse():
 
 
 if __name__ == '__main__':
-    bt.main([test_job_page, test_job_page_mouse])
+    bt.main([test_job_page, test_job_picture, test_job_page_mouse])

@@ -24,6 +24,7 @@
 	UNIT_SUITE(netrange) \
 	UNIT_SUITE(deppath) \
 	UNIT_SUITE(blendfile) \
+	UNIT_SUITE(picture) \
 	UNIT_SUITE(client_manifest)
 
 #define UNIT_SUITE(name) Suite *name##_suite(void);

@@ -6,7 +6,8 @@
 # Usage: tests/fuzz/run-fuzz.sh [SECONDS [TARGET...]]
 #
 #   SECONDS   how long each target runs (default 20)
-#   TARGET    proto, jobfile, settings, state, greeting or blendfile
+#   TARGET    proto, jobfile, settings, state, greeting, blendfile or
+#             picture
 #             (default: all)
 #
 # The environment may set CC (default clang), BDFARM_BUILDDIR (a configured
@@ -21,7 +22,7 @@
 
 seconds=${1:-20}
 [ $# -gt 0 ] && shift
-targets=${*:-proto jobfile settings state greeting blendfile}
+targets=${*:-proto jobfile settings state greeting blendfile picture}
 
 case $seconds in
 '' | *[!0-9]*)
@@ -32,10 +33,10 @@ esac
 
 for t in $targets; do
 	case $t in
-	proto | jobfile | settings | state | greeting | blendfile) ;;
+	proto | jobfile | settings | state | greeting | blendfile | picture) ;;
 	*)
 		echo "run-fuzz: no target '$t' (proto, jobfile, settings, state," \
-		    "greeting, blendfile)" >&2
+		    "greeting, blendfile, picture)" >&2
 		exit 2
 		;;
 	esac
@@ -71,6 +72,7 @@ else
 fi
 
 libconfig=$(pkg-config --cflags --libs libconfig) || exit 2
+images=$(pkg-config --cflags --libs libpng libjpeg) || exit 2
 
 # Compile and link one fuzz target: build OUTPUT SOURCE... [LIBRARY...].
 build() {
@@ -168,6 +170,17 @@ seeds() {
 			exit 2
 		fi
 		;;
+	picture)
+		# Small PNG and JPEG files of each kind, and other headers.
+		# shellcheck disable=SC2086
+		if ! "$cc" -I"$builddir" -I"$srcdir/src" \
+		    -o "$work/picture-seed" "$fuzzdir/picture-seed.c" $images \
+		    >"$work/build-seed.log" 2>&1 ||
+		    ! "$work/picture-seed" "$d"; then
+			cat "$work/build-seed.log" >&2
+			exit 2
+		fi
+		;;
 	esac
 }
 
@@ -198,6 +211,10 @@ for t in $targets; do
 	blendfile)
 		units="blendfile.c sdna.c xmalloc.c log.c"
 		libs=$(pkg-config --libs zlib libzstd) || exit 2
+		;;
+	picture)
+		units="picture.c preview.c fileio.c xmalloc.c log.c"
+		libs="$images $(pkg-config --libs libevent) -lpthread" || exit 2
 		;;
 	esac
 	set -- "$src"
