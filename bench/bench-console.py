@@ -20,13 +20,12 @@ import asyncio
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchproc import free_port, proc_cpu
+from benchproc import free_port, proc_cpu, wait_work
 
 
 class Farm:
@@ -88,21 +87,9 @@ class Farm:
                     break
             time.sleep(0.05)
 
-    def wait_ready(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(('127.0.0.1', self.port),
-                                              1) as s:
-                    s.sendall(b'HELO probe.example\r\n')
-                    answer = s.recv(200).split()
-                    s.sendall(b'GOODBYE\r\n')
-                    if len(answer) >= 2 and answer[1] == b'1':
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise SystemExit('the server did not become ready')
+    def wait_ready(self):
+        if not wait_work(self.port):
+            raise SystemExit('the server did not become ready')
 
     def stop(self):
         if self.proc is not None:

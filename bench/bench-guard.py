@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 
-from benchproc import free_port
+from benchproc import free_port, wait_work
 
 FRAMES = 1000
 
@@ -82,19 +82,8 @@ class Server:
 
     def wait_ready(self, timeout=30):
         """Until HELO says a frame can be handed out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(('127.0.0.1', self.port),
-                                              5) as s:
-                    s.sendall(b'HELO probe.example\r\n')
-                    if s.makefile('rb').readline().split()[1] == b'1':
-                        s.sendall(b'GOODBYE\r\n')
-                        return
-            except (OSError, IndexError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError('the server never had work')
+        if not wait_work(self.port, timeout=timeout):
+            raise RuntimeError('the server never had work')
 
     def close(self):
         self.proc.kill()

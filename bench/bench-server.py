@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 
-from benchproc import free_port, proc_cpu, proc_status
+from benchproc import free_port, proc_cpu, proc_status, wait_work
 
 
 class Server:
@@ -91,21 +91,8 @@ class Server:
 
     def wait_ready(self, timeout=20):
         """Wait until HELO says a frame can be handed out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with socket.create_connection(('127.0.0.1', self.port),
-                                              1) as s:
-                    s.sendall(b'HELO bench.example\r\n')
-                    answer = s.recv(200).split()
-                    s.sendall(b'GOODBYE\r\n')
-                    if len(answer) >= 2 and answer[1] == b'1':
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
+        if wait_work(self.port, lambda: self.proc.poll() is None, timeout):
+            return
         self.stop()
         with open(os.path.join(self.root, 'server.log'), 'rb') as f:
             sys.stderr.write(f.read().decode('utf-8', 'replace'))

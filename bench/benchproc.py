@@ -2,6 +2,7 @@
 
 import os
 import socket
+import time
 
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 
@@ -35,3 +36,27 @@ def proc_cpu(pid):
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
     except OSError:
         return 0.0
+
+
+def has_work(port):
+    """Whether the server on port says in its HELO answer that it has a
+    frame to hand out; False if it cannot be asked."""
+    try:
+        with socket.create_connection(('127.0.0.1', port), 5) as s:
+            s.sendall(b'HELO probe.example\r\n')
+            answer = s.makefile('rb').readline().split()
+            s.sendall(b'GOODBYE\r\n')
+            return len(answer) >= 2 and answer[1] == b'1'
+    except OSError:
+        return False
+
+
+def wait_work(port, alive=lambda: True, timeout=30):
+    """Wait until the server on port has work; False if it died (alive()
+    turned false) or the time ran out first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        if has_work(port):
+            return True
+        time.sleep(0.05)
+    return False

@@ -84,7 +84,7 @@ console_job_open(struct console *c, struct job *job)
 		}
 	}
 	p->mark = LONG_MIN;
-	p->top = 0;
+	p->map.top = 0;
 	p->cols = 0;
 }
 
@@ -265,21 +265,13 @@ console_job_draw_map(struct console *c, struct job *job, int y, int width,
 	if (p->cols < 1)
 		p->cols = 1;
 	p->map_x = label_w;
-	p->map_y = y;
-	p->map_rows = height;
+	p->map.y = y;
 	rows = (int)((job->nframes + (size_t)p->cols - 1) / (size_t)p->cols);
 	sel_row = (int)((p->frame - job->first) / p->cols);
-	if (sel_row < p->top)
-		p->top = sel_row;
-	if (sel_row >= p->top + height)
-		p->top = sel_row - height + 1;
-	if (p->top > rows - height)
-		p->top = rows - height;
-	if (p->top < 0)
-		p->top = 0;
+	console_list_place(&p->map, sel_row, height, rows);
 	for (row = 0; row < height; row++) {
-		n = job->first + (long)(p->top + row) * p->cols;
-		if (p->top + row >= rows) {
+		n = job->first + (long)(p->map.top + row) * p->cols;
+		if (p->map.top + row >= rows) {
 			console_draw_fill(c, y + row, 0, width,
 			    c->attrs[CONSOLE_C_NORMAL]);
 			continue;
@@ -733,11 +725,11 @@ console_job_click(struct console *c, int y, int x)
 	struct job		*job = console_job_current(c);
 	long			 n;
 
-	if (job == NULL || p->cols <= 0 || y < p->map_y ||
-	    y >= p->map_y + p->map_rows || x < p->map_x ||
+	if (job == NULL || p->cols <= 0 || y < p->map.y ||
+	    y >= p->map.y + p->map.rows || x < p->map_x ||
 	    x >= p->map_x + p->cols)
 		return 0;
-	n = job->first + (long)(p->top + y - p->map_y) * p->cols +
+	n = job->first + (long)(p->map.top + y - p->map.y) * p->cols +
 	    (x - p->map_x);
 	if (n > job->last)
 		return 0;
@@ -753,8 +745,8 @@ console_job_key(struct console *c, int key)
 	struct console_job_page	*p = &c->job;
 	struct job		*job = console_job_current(c);
 	long			 step = p->cols > 0 ? p->cols : 1;
-	long			 page = step * (p->map_rows > 1 ?
-				    p->map_rows - 1 : 1);
+	long			 page = step * (p->map.rows > 1 ?
+				    p->map.rows - 1 : 1);
 
 	if (job == NULL || job->nframes == 0)
 		return 0;
@@ -795,18 +787,8 @@ console_job_key(struct console *c, int key)
 	case 'R':
 		console_job_again(c, job);
 		break;
-	case 's':
-	case ' ':
-	case '+':
-	case '=':
-	case '-':
-	case '_':
-	case 'r':
-	case 'u':
-		console_jobs_key(c, key);
-		break;
 	default:
-		return 0;
+		return console_jobs_act(c, key);
 	}
 	console_dirty(c);
 	return 1;

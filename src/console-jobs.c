@@ -448,15 +448,52 @@ console_jobs_unblock(struct console *c, struct job *job)
 	    "again"), job->name, n);
 }
 
-/* A key for the jobs pane. */
+/*
+ * A key that acts on the selected job (suspend, priority, retry,
+ * unblock), on the main page or the job's own; 1 if it was one.
+ */
+int
+console_jobs_act(struct console *c, int key)
+{
+	struct job	*job;
+	int		 row;
+
+	if ((job = console_jobs_selected(c, &row)) == NULL)
+		return 0;
+	switch (key) {
+	case 's':
+	case ' ':
+		console_jobs_toggle(c, job);
+		break;
+	case '+':
+	case '=':
+		console_jobs_priority(c, job, 1);
+		break;
+	case '-':
+	case '_':
+		console_jobs_priority(c, job, -1);
+		break;
+	case 'r':
+		console_jobs_retry(c, job);
+		break;
+	case 'u':
+		console_jobs_unblock(c, job);
+		break;
+	default:
+		return 0;
+	}
+	console_dirty(c);
+	return 1;
+}
+
+/* A key that moves the selection in the jobs pane. */
 void
 console_jobs_key(struct console *c, int key)
 {
-	struct job	*job;
-	int		 row, n = console_jobs_count(c);
-	int		 page = c->jobs.rows > 1 ? c->jobs.rows - 1 : 1;
+	int	row, n = console_jobs_count(c);
+	int	page = c->jobs.rows > 1 ? c->jobs.rows - 1 : 1;
 
-	if ((job = console_jobs_selected(c, &row)) == NULL)
+	if (console_jobs_selected(c, &row) == NULL)
 		return;
 	switch (key) {
 	case KEY_UP:
@@ -480,24 +517,6 @@ console_jobs_key(struct console *c, int key)
 	case KEY_END:
 	case 'G':
 		console_jobs_select_row(c, n - 1);
-		break;
-	case 's':
-	case ' ':
-		console_jobs_toggle(c, job);
-		break;
-	case '+':
-	case '=':
-		console_jobs_priority(c, job, 1);
-		break;
-	case '-':
-	case '_':
-		console_jobs_priority(c, job, -1);
-		break;
-	case 'r':
-		console_jobs_retry(c, job);
-		break;
-	case 'u':
-		console_jobs_unblock(c, job);
 		break;
 	default:
 		return;

@@ -78,11 +78,9 @@ struct console_job_page {
 	long			 frame;		/* the selected frame */
 	long			 mark;		/* the range's other end, or
 						   LONG_MIN */
-	int			 top;		/* the first map row shown */
+	struct console_list	 map;		/* the map's rows, scrolled */
 	int			 cols;		/* cells per map row, as drawn */
-	int			 map_rows;	/* map rows shown */
-	int			 map_y;		/* where the map's first cell is */
-	int			 map_x;
+	int			 map_x;		/* where the map's cells start */
 	struct console_job_file	*files;		/* the render folder, listed */
 	size_t			 nfiles;
 	farm_time		 listed;	/* when, or 0 */
@@ -174,6 +172,7 @@ void	console_jobs_size(uint64_t, char *, size_t);
 int	console_jobs_click(struct console *, int);
 void	console_jobs_draw(struct console *, int, int, farm_time);
 void	console_jobs_key(struct console *, int);
+int	console_jobs_act(struct console *, int);
 
 /* console-job.c */
 struct job *console_job_current(struct console *);

@@ -382,17 +382,9 @@ console_page_key(struct console *c, int key)
 	case KEY_ENTER:
 		console_open_page(c);
 		break;
-	case 's':
-	case ' ':
-	case '+':
-	case '=':
-	case '-':
-	case '_':
-	case 'r':
-	case 'u':
-		console_jobs_key(c, key);
-		break;
 	default:
+		if (console_jobs_act(c, key))
+			return 1;
 		if (c->focus == CONSOLE_FOCUS_JOBS)
 			console_jobs_key(c, key);
 		else
