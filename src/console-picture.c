@@ -328,8 +328,9 @@ console_picture_draw(struct console *c, int y, int x, int cols, int rows,
 		console_draw_fill(c, y + i, x, cols, c->attrs[CONSOLE_C_NORMAL]);
 	if (r == NULL)
 		r = &none;
-	if (r->state == PREVIEW_READY && r->picture.rgb != NULL &&
-	    r->picture.width > 0 && r->picture.height > 0) {
+	if ((r->state == PREVIEW_READY || r->state == PREVIEW_DECODING) &&
+	    r->picture.rgb != NULL && r->picture.width > 0 &&
+	    r->picture.height > 0) {
 		console_picture_grid(c, y, x, cols, rows, &r->picture);
 		return;
 	}

@@ -632,6 +632,7 @@ void
 preview_request(struct preview *p, const char *path, int cols, int rows)
 {
 	struct preview_job	*job, *old;
+	struct picture		 kept;
 	struct stat		 st;
 	struct file_id		 id;
 
@@ -657,7 +658,15 @@ preview_request(struct preview *p, const char *path, int cols, int rows)
 	job->cols = cols;
 	job->rows = rows;
 
+	/* The last picture stays on show while the next one decodes. */
+	memset(&kept, 0, sizeof kept);
+	if (p->result.state == PREVIEW_READY && cols == p->cols &&
+	    rows == p->rows) {
+		kept = p->result.picture;
+		memset(&p->result.picture, 0, sizeof p->result.picture);
+	}
 	preview_result_clear(&p->result);
+	p->result.picture = kept;
 	p->result.state = PREVIEW_DECODING;
 	p->result.path = xstrdup(path);
 	p->result.size = (uint64_t)st.st_size;

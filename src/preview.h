@@ -27,7 +27,8 @@ struct preview_result {
 	enum preview_state	 state;
 	char			*path;
 	uint64_t		 size;		/* the file's, in bytes */
-	struct picture		 picture;	/* facts even for OTHER */
+	struct picture		 picture;	/* facts even for OTHER; while
+						   DECODING, the last picture */
 	char			*error;		/* for ERROR */
 };
 

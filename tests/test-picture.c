@@ -749,6 +749,25 @@ START_TEST(test_picture_decode_png)
 	/* The same file in the same box is not decoded again. */
 	preview_request(w.preview, w.want, 8, 2);
 	ck_assert_int_eq(preview_get(w.preview)->state, PREVIEW_READY);
+
+	/* Another file: the last picture shows until the new one is ready. */
+	test_picture_write_png("next.png", 32, 16, PNG_COLOR_TYPE_RGB, 8, 0);
+	free(w.want);
+	w.want = strdup(test_picture_path("next.png"));
+	ck_assert_ptr_nonnull(w.want);
+	w.calls = 0;
+	preview_request(w.preview, w.want, 8, 2);
+	r = preview_get(w.preview);
+	ck_assert_int_eq(r->state, PREVIEW_DECODING);
+	ck_assert_ptr_nonnull(r->picture.rgb);
+	ck_assert_int_eq(r->picture.width, 8);
+	r = test_picture_wait(&w);
+	test_picture_ready_as(r, "PNG", 32, 16, 8, 4);
+
+	/* In another box, it does not: it would not fit. */
+	preview_request(w.preview, test_picture_path("rgb.png"), 4, 1);
+	ck_assert_int_eq(preview_get(w.preview)->state, PREVIEW_DECODING);
+	ck_assert_ptr_null(preview_get(w.preview)->picture.rgb);
 	test_picture_done(&w);
 }
 END_TEST
