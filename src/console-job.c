@@ -119,10 +119,13 @@ console_job_list(struct console *c, struct job *job)
 	long			 frame;
 	size_t			 seen = 0;
 
-	if (p->listed != 0 && clock_mono_ms() - p->listed < CONSOLE_JOB_LIST_MS)
+	/* Listed already, and no frame has arrived since: no news there. */
+	if (p->listed != 0 && (p->listed_done == job->ndone ||
+	    clock_mono_ms() - p->listed < CONSOLE_JOB_LIST_MS))
 		return;
 	console_job_forget_files(p);
 	p->listed = clock_mono_ms();
+	p->listed_done = job->ndone;
 	xasprintf(&dir, "%s/%s", c->server->options->renderdir, job->name);
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);
@@ -189,6 +192,9 @@ console_job_picture_frame(struct job *job, long selected)
 
 	if (f != NULL && f->state == FRAME_DONE)
 		return selected;
+	if (job->latest > 0 &&
+	    job->frames[job->latest - 1].state == FRAME_DONE)
+		return job->first + (long)(job->latest - 1);
 	for (i = 0; i < job->nframes; i++) {
 		if (job->frames[i].state != FRAME_DONE)
 			continue;
@@ -213,7 +219,7 @@ console_job_cell(struct console *c, const struct frame *f, attr_t *attr)
 		return "D";
 	case FRAME_OUT:
 		*attr = c->attrs[CONSOLE_C_OUT];
-		return f->progress > 0 ? "R" : "O";
+		return f->started ? "R" : "O";
 	case FRAME_FAILED:
 		*attr = c->attrs[CONSOLE_C_BAD];
 		return "F";
@@ -223,18 +229,6 @@ console_job_cell(struct console *c, const struct frame *f, attr_t *attr)
 	}
 }
 
-/* Whether frame n is in the marked range (or is the selected frame). */
-static int
-console_job_marked(const struct console_job_page *p, long n)
-{
-	long	lo = p->frame, hi = p->frame;
-
-	if (p->mark != LONG_MIN) {
-		lo = p->mark < p->frame ? p->mark : p->frame;
-		hi = p->mark < p->frame ? p->frame : p->mark;
-	}
-	return n >= lo && n <= hi;
-}
 
 /* The width of the widest frame number of job. */
 static int
@@ -257,7 +251,7 @@ console_job_draw_map(struct console *c, struct job *job, int y, int width,
 	const char		*cell;
 	char			 label[32];
 	attr_t			 attr;
-	long			 n;
+	long			 n, lo, hi;
 	int			 label_w = console_job_label_width(job) + 1;
 	int			 row, col, rows, sel_row;
 
@@ -269,6 +263,7 @@ console_job_draw_map(struct console *c, struct job *job, int y, int width,
 	rows = (int)((job->nframes + (size_t)p->cols - 1) / (size_t)p->cols);
 	sel_row = (int)((p->frame - job->first) / p->cols);
 	console_list_place(&p->map, sel_row, height, rows);
+	console_job_range(c, &lo, &hi);
 	for (row = 0; row < height; row++) {
 		n = job->first + (long)(p->map.top + row) * p->cols;
 		if (p->map.top + row >= rows) {
@@ -286,7 +281,7 @@ console_job_draw_map(struct console *c, struct job *job, int y, int width,
 				break;
 			}
 			cell = console_job_cell(c, job_frame(job, n), &attr);
-			if (console_job_marked(p, n))
+			if (n >= lo && n <= hi)
 				attr |= A_REVERSE;
 			console_draw_text(c, y + row, label_w + col, 1, attr,
 			    cell);
@@ -396,7 +391,7 @@ console_job_draw_frame(struct console *c, struct job *job, int *y, int end,
 		break;
 	case FRAME_OUT:
 		eta_duration_text(now - f->since, took, sizeof took);
-		if (f->progress > 0)
+		if (f->started)
 			xasprintf(&line, _("rendering on %s for %s, %u%%"),
 			    f->host->name, took, f->progress / 10U);
 		else
@@ -596,7 +591,7 @@ console_job_draw_legend(struct console *c, int y, int width)
 {
 	static const struct {
 		uint8_t		 state;
-		uint16_t	 progress;
+		uint8_t		 started;
 		const char	*word;
 	} legend[] = {
 		{ FRAME_DONE, 0, N_("done") },
@@ -616,7 +611,7 @@ console_job_draw_legend(struct console *c, int y, int width)
 	for (i = 0; i < nitems(legend) && x < width; i++) {
 		memset(&f, 0, sizeof f);
 		f.state = legend[i].state;
-		f.progress = legend[i].progress;
+		f.started = legend[i].started;
 		cell = console_job_cell(c, &f, &attr);
 		console_draw_text(c, y, x + 1, 1, attr | A_REVERSE, cell);
 		console_draw_text(c, y, x + 2, width - x - 2,
@@ -648,6 +643,8 @@ console_job_draw(struct console *c, farm_time now)
 	}
 	if (c->job.frame < job->first || c->job.frame > job->last)
 		c->job.frame = job->first;
+	if (c->job.mark < job->first || c->job.mark > job->last)
+		c->job.mark = LONG_MIN;
 	console_job_draw_summary(c, job, now);
 	end = LINES - 1;
 	side = COLS >= CONSOLE_JOB_SIDE_COLS ? COLS * 2 / 5 : 0;
@@ -691,18 +688,31 @@ console_job_select(struct console *c, struct job *job, long n)
 	c->job.frame = n;
 }
 
-/* R: render the selected frame, or the marked range, again. */
-static void
-console_job_again(struct console *c, struct job *job)
+/* The selected frame, or the marked range: its first and last frames. */
+void
+console_job_range(struct console *c, long *lo, long *hi)
+{
+	const struct console_job_page	*p = &c->job;
+
+	*lo = *hi = p->frame;
+	if (p->mark != LONG_MIN) {
+		*lo = p->mark < p->frame ? p->mark : p->frame;
+		*hi = p->mark < p->frame ? p->frame : p->mark;
+	}
+}
+
+/* Render the selected frame, or the marked range, again. */
+void
+console_job_again(struct console *c)
 {
 	struct console_job_page	*p = &c->job;
-	long			 lo = p->frame, hi = p->frame, n;
+	struct job		*job = console_job_current(c);
+	long			 lo, hi, n;
 	char			*cause = NULL;
 
-	if (p->mark != LONG_MIN) {
-		lo = p->mark < p->frame ? p->mark : p->frame;
-		hi = p->mark < p->frame ? p->frame : p->mark;
-	}
+	if (job == NULL)
+		return;
+	console_job_range(c, &lo, &hi);
 	n = server_render_again(c->server, job, lo, hi, &cause);
 	console_job_forget_files(p);
 	p->mark = LONG_MIN;
@@ -785,10 +795,14 @@ console_job_key(struct console *c, int key)
 		p->mark = p->mark == LONG_MIN ? p->frame : LONG_MIN;
 		break;
 	case 'R':
-		console_job_again(c, job);
+		/* A range asks first; one frame is quickly seen to. */
+		if (p->mark != LONG_MIN && p->mark != p->frame)
+			c->ask = CONSOLE_ASK_AGAIN;
+		else
+			console_job_again(c);
 		break;
 	default:
-		return console_jobs_act(c, key);
+		return console_jobs_act(c, job, key);
 	}
 	console_dirty(c);
 	return 1;

@@ -449,16 +449,14 @@ console_jobs_unblock(struct console *c, struct job *job)
 }
 
 /*
- * A key that acts on the selected job (suspend, priority, retry,
- * unblock), on the main page or the job's own; 1 if it was one.
+ * A key that acts on a job (suspend, priority, retry, unblock): the
+ * selected one on the main page, the page's own on a job's page; 1 if it
+ * was one.
  */
 int
-console_jobs_act(struct console *c, int key)
+console_jobs_act(struct console *c, struct job *job, int key)
 {
-	struct job	*job;
-	int		 row;
-
-	if ((job = console_jobs_selected(c, &row)) == NULL)
+	if (job == NULL)
 		return 0;
 	switch (key) {
 	case 's':
@@ -484,6 +482,15 @@ console_jobs_act(struct console *c, int key)
 	}
 	console_dirty(c);
 	return 1;
+}
+
+/* The selected job, or NULL if there are none. */
+struct job *
+console_jobs_current(struct console *c)
+{
+	int	row;
+
+	return console_jobs_selected(c, &row);
 }
 
 /* A key that moves the selection in the jobs pane. */

@@ -36,7 +36,8 @@ enum console_ask {
 	CONSOLE_ASK_NONE,
 	CONSOLE_ASK_QUIT,
 	CONSOLE_ASK_STOP,
-	CONSOLE_ASK_REVOKE	/* the key named in ask_key */
+	CONSOLE_ASK_REVOKE,	/* the key named in ask_key */
+	CONSOLE_ASK_AGAIN	/* the job page's marked range */
 };
 
 /* Colour pairs, with a monochrome attribute for each. */
@@ -84,6 +85,7 @@ struct console_job_page {
 	struct console_job_file	*files;		/* the render folder, listed */
 	size_t			 nfiles;
 	farm_time		 listed;	/* when, or 0 */
+	size_t			 listed_done;	/* frames done then */
 };
 
 /* The client page's own state: how far its list of frames is scrolled. */
@@ -172,12 +174,15 @@ void	console_jobs_size(uint64_t, char *, size_t);
 int	console_jobs_click(struct console *, int);
 void	console_jobs_draw(struct console *, int, int, farm_time);
 void	console_jobs_key(struct console *, int);
-int	console_jobs_act(struct console *, int);
+int	console_jobs_act(struct console *, struct job *, int);
+struct job *console_jobs_current(struct console *);
 
 /* console-job.c */
 struct job *console_job_current(struct console *);
 void	console_job_open(struct console *, struct job *);
 void	console_job_close(struct console *);
+void	console_job_range(struct console *, long *, long *);
+void	console_job_again(struct console *);
 void	console_job_draw(struct console *, farm_time);
 int	console_job_key(struct console *, int);
 int	console_job_click(struct console *, int, int);

@@ -298,6 +298,9 @@ console_do(struct console *c, enum console_ask what)
 	case CONSOLE_ASK_REVOKE:
 		console_clients_revoke(c);
 		break;
+	case CONSOLE_ASK_AGAIN:
+		console_job_again(c);
+		break;
 	case CONSOLE_ASK_NONE:
 		break;
 	}
@@ -383,7 +386,7 @@ console_page_key(struct console *c, int key)
 		console_open_page(c);
 		break;
 	default:
-		if (console_jobs_act(c, key))
+		if (console_jobs_act(c, console_jobs_current(c), key))
 			return 1;
 		if (c->focus == CONSOLE_FOCUS_JOBS)
 			console_jobs_key(c, key);
@@ -534,10 +537,16 @@ console_draw_footer(struct console *c, int y)
 	const char	*keys;
 	char		*line;
 	size_t		 out;
+	long		 lo, hi;
 
 	if (c->ask != CONSOLE_ASK_NONE) {
 		out = console_frames_out(c);
-		if (c->ask == CONSOLE_ASK_REVOKE)
+		console_job_range(c, &lo, &hi);
+		if (c->ask == CONSOLE_ASK_AGAIN)
+			xasprintf(&line, _(" Render frames %ld-%ld of %s again? "
+			    "Their files go to .replaced/ (y/n)"), lo, hi,
+			    c->page_name);
+		else if (c->ask == CONSOLE_ASK_REVOKE)
 			xasprintf(&line, _(" Revoke the key %s and cut its "
 			    "connections? (y/n)"), c->ask_key);
 		else

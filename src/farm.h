@@ -119,6 +119,8 @@ struct job {
 	struct job_failure *failures;
 	size_t		 nfailures;
 	struct job_render *renders;	/* per frame, or NULL until one is */
+	size_t		 latest;	/* 1 + the index of the frame that
+					   arrived last, or 0 */
 	struct job_holder *past;	/* earlier holders of frames not done */
 	size_t		 npast;
 	size_t		 next_todo;	/* no TODO frame below this index */

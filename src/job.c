@@ -346,6 +346,7 @@ job_record_render(struct job *job, long number, const char *host,
 
 	if (r == NULL)
 		return;
+	job->latest = (size_t)(r - job->renders) + 1;
 	r->rendered = 1;
 	r->finished = finished;
 	r->took = took;
@@ -399,6 +400,7 @@ job_reset_frames(struct job *job)
 
 	job_clear_out(job);
 	job_free_renders(job);
+	job->latest = 0;
 	free(job->frames);
 	job->frames = NULL;
 	job->nframes = 0;

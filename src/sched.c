@@ -789,9 +789,15 @@ size_t
 sched_render_again(struct farm *farm, struct job *job, long from, long to)
 {
 	struct frame	*f;
-	long		 range[2] = { from, to }, n;
+	long		 range[2], n;
 	size_t		 again = 0;
 
+	if (from < job->first)
+		from = job->first;
+	if (to > job->last)
+		to = job->last;
+	range[0] = from;
+	range[1] = to;
 	for (n = from; n <= to; n++) {
 		f = job_frame(job, n);
 		if (f == NULL ||

@@ -1,7 +1,10 @@
 /*
- * server-again.c: rendering frames again on the owner's word. The stored
- * file of each done frame is moved into a .replaced/ folder beside it,
- * never deleted, and the frames go back to the queue.
+ * server-again.c: rendering frames again on the owner's word. The frames
+ * go back to the queue and the stored file of each done one is moved into
+ * a .replaced/ folder beside it, never deleted. The moves go through the
+ * commit (server-commit.c): the checkpoint that has the frames back in the
+ * queue is written first, so that a crash can leave neither a frame done
+ * without its file nor a frame queued with one.
  */
 #include "bdfarm.h"
 #include "server.h"
@@ -15,8 +18,9 @@
 #include <unistd.h>
 
 #include "framefile.h"
-#include "joblog.h"
 #include "log.h"
+#include "state.h"
+#include "upload.h"
 #include "xmalloc.h"
 
 /* The folder moved frames go to, inside a job's render folder. */
@@ -25,143 +29,167 @@
 /* Copies of one name kept in .replaced/ before giving up. */
 #define SERVER_AGAIN_COPIES	1000
 
-/*
- * Move the file name of folder dir into dir/.replaced/, as name, or as
- * name.1, name.2 and so on if an earlier copy is there. -1 with *cause.
- */
-static int
-server_again_move(const char *dir, const char *name, char **cause)
+/* Whether a move of the commit's journal (to, in the render folder) is
+ * one of ours, to a .replaced/ folder. */
+int
+server_again_aside(const char *to)
 {
-	char		*from, *to = NULL, *aside;
+	const char	*slash = strchr(to, '/');
+
+	return slash != NULL && strncmp(slash + 1, SERVER_AGAIN_DIR "/",
+	    sizeof SERVER_AGAIN_DIR) == 0;
+}
+
+/*
+ * Do one move of the journal into a .replaced/ folder (both paths in
+ * renderdir): as to, or as to.1, to.2 and so on if an earlier copy is
+ * there. A file already gone (moved by a process that died after, or
+ * deleted) is fine. -1 with *cause if it could not be moved.
+ */
+int
+server_again_place(const char *renderdir, const char *from, const char *to,
+    char **cause)
+{
 	struct stat	 sb;
+	char		*src, *dst = NULL, *dir;
 	int		 i, rc = -1;
 
-	xasprintf(&aside, "%s/%s", dir, SERVER_AGAIN_DIR);
-	if (mkdir(aside, 0755) == -1 && errno != EEXIST) {
-		xasprintf(cause, _("cannot make %s: %s"), aside,
-		    strerror(errno));
-		free(aside);
-		return -1;
-	}
-	xasprintf(&from, "%s/%s", dir, name);
-	for (i = 0; i < SERVER_AGAIN_COPIES; i++) {
-		free(to);
-		if (i == 0)
-			xasprintf(&to, "%s/%s", aside, name);
-		else
-			xasprintf(&to, "%s/%s.%d", aside, name, i);
-		if (lstat(to, &sb) == -1 && errno == ENOENT)
-			break;
-	}
-	if (i == SERVER_AGAIN_COPIES)
-		xasprintf(cause, _("%s: %d copies are kept already"), to, i);
-	else if (rename(from, to) == -1)
-		xasprintf(cause, _("cannot move %s to %s: %s"), from, to,
-		    strerror(errno));
-	else
+	xasprintf(&src, "%s/%s", renderdir, from);
+	xasprintf(&dir, "%s/%.*s", renderdir, (int)(strrchr(to, '/') - to),
+	    to);
+	if (lstat(src, &sb) == -1 && errno == ENOENT)
 		rc = 0;
-	free(from);
-	free(to);
-	free(aside);
+	else if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		xasprintf(cause, _("cannot make %s: %s"), dir, strerror(errno));
+	else {
+		for (i = 0; i < SERVER_AGAIN_COPIES; i++) {
+			free(dst);
+			if (i == 0)
+				xasprintf(&dst, "%s/%s", renderdir, to);
+			else
+				xasprintf(&dst, "%s/%s.%d", renderdir, to, i);
+			if ((rc = upload_move(src, dst)) == 0 ||
+			    errno != EEXIST)
+				break;
+		}
+		if (rc != 0)
+			xasprintf(cause, _("cannot move %s to %s: %s"), src,
+			    dst, i == SERVER_AGAIN_COPIES ?
+			    _("too many copies") : strerror(errno));
+	}
+	free(src);
+	free(dst);
+	free(dir);
 	return rc;
 }
 
-/* A done frame's stored file, to be moved aside. */
-struct server_again_file {
-	long	 frame;
-	char	*name;
-};
-
-/* Order files by frame number. */
-static int
-server_again_cmp(const void *a, const void *b)
+/* Add to j the move of name, in job's render folder, into .replaced/. */
+static void
+server_again_journal(struct state_journal *j, struct job *job,
+    const char *name)
 {
-	const struct server_again_file	*fa = a, *fb = b;
+	char	*from, *to;
 
-	return (fa->frame > fb->frame) - (fa->frame < fb->frame);
+	xasprintf(&from, "%s/%s", job->name, name);
+	xasprintf(&to, "%s/%s/%s", job->name, SERVER_AGAIN_DIR, name);
+	state_journal_rename(j, from, to);
+	free(from);
+	free(to);
 }
 
 /*
- * The stored files of job's done frames from to to, in the job's render
- * folder dir, in frame order; *n receives how many. NULL with *cause if
- * the folder cannot be read (a folder not made yet holds none).
+ * Journal the move of every stored file of the done frames from to to
+ * found in the job's render folder (those done before this start, whose
+ * file names are not known); returns how many. -1 with *cause if the
+ * folder cannot be read.
  */
-static struct server_again_file *
-server_again_list(struct job *job, const char *dir, long from, long to,
-    size_t *n, char **cause)
+static long
+server_again_listed(struct server *s, struct job *job, long from, long to,
+    struct state_journal *j, char **cause)
 {
-	struct server_again_file	*files = NULL;
-	struct frame			*f;
-	struct dirent			*de;
-	DIR				*d;
-	long				 frame;
+	const struct job_render	*r;
+	const struct frame	*f;
+	struct dirent		*de;
+	DIR			*d;
+	char			*dir;
+	long			 frame, moved = 0;
 
-	*n = 0;
+	xasprintf(&dir, "%s/%s", s->options->renderdir, job->name);
 	if ((d = opendir(dir)) == NULL) {
-		if (errno == ENOENT)
-			return xcalloc(1, sizeof *files);
-		xasprintf(cause, _("cannot read %s: %s"), dir, strerror(errno));
-		return NULL;
+		if (errno != ENOENT)
+			xasprintf(cause, _("cannot read %s: %s"), dir,
+			    strerror(errno));
+		free(dir);
+		return errno == ENOENT ? 0 : -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (framefile_frame(de->d_name, &frame) != 0 || frame < from ||
 		    frame > to)
 			continue;
 		f = job_frame(job, frame);
-		if (f == NULL || f->state != FRAME_DONE)
+		r = job_render_of(job, frame);
+		if (f == NULL || f->state != FRAME_DONE ||
+		    (r != NULL && r->file != NULL))
 			continue;
-		files = xreallocarray(files, *n + 1, sizeof *files);
-		files[*n].frame = frame;
-		files[*n].name = xstrdup(de->d_name);
-		(*n)++;
+		server_again_journal(j, job, de->d_name);
+		moved++;
 	}
 	closedir(d);
-	if (files == NULL)
-		return xcalloc(1, sizeof *files);
-	qsort(files, *n, sizeof *files, server_again_cmp);
-	return files;
+	free(dir);
+	return moved;
 }
 
 /*
- * Render frames from to to of job again: the stored files of those that
- * are done are moved aside, then the done and failed frames go back to
- * the queue. A file that cannot be moved stops there: only the frames
- * whose files were moved go back, and *cause says why. Returns how many
- * frames went back, or -1.
+ * Render frames from to to of job again: the done and failed ones go back
+ * to the queue, and the stored files of the done ones are moved aside by
+ * the commit. Returns how many frames went back, or -1 with *cause if the
+ * render folder could not be read (then nothing changes).
  */
 long
 server_render_again(struct server *s, struct job *job, long from, long to,
     char **cause)
 {
-	struct server_again_file	*files;
-	char				*dir;
-	size_t				 n, i, moved = 0, again = 0;
+	const struct job_render	*r;
+	const struct frame	*f;
+	struct state_journal	 moves;
+	long			 n, moved = 0, listed = 0;
+	size_t			 again, i;
+	int			 unknown = 0;
 
-	xasprintf(&dir, "%s/%s", s->options->renderdir, job->name);
-	files = server_again_list(job, dir, from, to, &n, cause);
-	for (i = 0; files != NULL && i < n; i++) {
-		if (server_again_move(dir, files[i].name, cause) != 0)
-			break;
-		moved++;
+	if (from < job->first)
+		from = job->first;
+	if (to > job->last)
+		to = job->last;
+	memset(&moves, 0, sizeof moves);
+	for (n = from; n <= to; n++) {
+		f = job_frame(job, n);
+		r = job_render_of(job, n);
+		if (f == NULL || f->state != FRAME_DONE)
+			continue;
+		if (r != NULL && r->file != NULL) {
+			server_again_journal(&moves, job, r->file);
+			moved++;
+		} else
+			unknown = 1;
 	}
-	if (files != NULL && moved == n)
-		again = sched_render_again(&s->farm, job, from, to);
-	for (i = 0; files != NULL && moved < n && i < moved; i++)
-		again += sched_render_again(&s->farm, job, files[i].frame,
-		    files[i].frame);
-	for (i = 0; files != NULL && i < n; i++)
-		free(files[i].name);
-	free(files);
-	free(dir);
-	if (again > 0) {
-		joblog_write(s->options->jobdir, job->name, "frames %ld-%ld "
-		    "queued to be rendered again, %zu files moved to %s/",
-		    from, to, moved, SERVER_AGAIN_DIR);
-		log_info(_("%s: %zu frames to be rendered again; %zu files "
-		    "moved to %s/"), job->name, again, moved,
-		    SERVER_AGAIN_DIR);
-	}
-	if (files == NULL || moved < n)
+	if (unknown && (listed = server_again_listed(s, job, from, to,
+	    &moves, cause)) < 0) {
+		state_journal_free(&moves);
 		return -1;
+	}
+	moved += listed;
+	for (i = 0; i < moves.nrenames; i++)
+		state_journal_rename(&s->journal, moves.renames[i].from,
+		    moves.renames[i].to);
+	state_journal_free(&moves);
+	again = sched_render_again(&s->farm, job, from, to);
+	if (again == 0)
+		return 0;
+	server_commit_joblog(s, job->name, "frames %ld-%ld: %zu queued to be "
+	    "rendered again, %ld files moved to %s/", from, to, again, moved,
+	    SERVER_AGAIN_DIR);
+	log_info(_("%s: %zu frames to be rendered again; %ld files moved to "
+	    "%s/"), job->name, again, moved, SERVER_AGAIN_DIR);
+	server_commit(s);
 	return (long)again;
 }

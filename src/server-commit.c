@@ -155,8 +155,10 @@ server_commit_apply(struct server *s, int again)
 	placed = xreallocarray(NULL, j->nrenames + 1, sizeof *placed);
 	for (i = 0; i < j->nrenames; i++) {
 		r = &j->renames[i];
-		if (upload_place(s->options->renderdir, r->from, r->to,
-		    &cause) != 0) {
+		if ((server_again_aside(r->to) ?
+		    server_again_place(s->options->renderdir, r->from, r->to,
+		    &cause) : upload_place(s->options->renderdir, r->from,
+		    r->to, &cause)) != 0) {
 			if (!s->commit_failing)
 				log_warnx("%s", cause);
 			free(cause);

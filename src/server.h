@@ -179,6 +179,9 @@ int		 server_main(struct settings *, const struct server_options *);
 void		 server_changed(struct server *);
 
 /* server-again.c */
+int		 server_again_aside(const char *);
+int		 server_again_place(const char *, const char *, const char *,
+		     char **);
 long		 server_render_again(struct server *, struct job *, long, long,
 		     char **);
 void		 server_stop_clients(struct server *);

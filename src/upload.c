@@ -165,7 +165,7 @@ upload_read(struct upload *up, int sock, char **cause)
 }
 
 /* Move tmp to path unless a file is there; -1 with errno if not moved. */
-static int
+int
 upload_move(const char *tmp, const char *path)
 {
 #ifdef HAVE_RENAMEAT2

@@ -24,6 +24,7 @@ int		 upload_take(struct upload *, struct evbuffer *, char **);
 enum upload_status upload_read(struct upload *, int, char **);
 int		 upload_seal(struct upload *, char **);
 void		 upload_release(struct upload *, char **, char **);
+int		 upload_move(const char *, const char *);
 int		 upload_place(const char *, const char *, const char *,
 		     char **);
 void		 upload_abort(struct upload *);

@@ -95,18 +95,32 @@ def test_job_page():
         con.keys('R')
         wait_map(con, 'D.DO......', 'frame 2 waiting again')
         aside = os.path.join(stored, '.replaced')
+        bt.wait_for(lambda: os.path.exists(os.path.join(aside, '0002.png')),
+                    bt.PATIENCE, what='the file moved aside')
         bt.eq(sorted(os.listdir(aside)), ['0002.png'], 'the moved file')
         bt.check(not os.path.exists(os.path.join(stored, '0002.png')),
                  'frame 2\'s file left the render folder')
         bt.eq(open(os.path.join(aside, '0002.png'), 'rb').read(),
               b'x' * 100, 'the moved file\'s bytes')
 
-        # A marked range 1-3: frames 1 and 3 go back, 2 was waiting.
+        # A marked range 1-3 asks first; frames 1 and 3 go back, 2 was
+        # waiting already.
         con.keys('Home', 'm', 'Right', 'Right')
         con.wait_screen(lambda s: 'FRAMES 1-3 marked' in '\n'.join(s),
                         what='the marked range')
         con.keys('R')
+        con.wait_screen(lambda s: 'Render frames 1-3 of alpha.job again?'
+                        in '\n'.join(s), what='the question')
+        con.keys('n')
+        con.wait_screen(lambda s: ' cancelled' in s, what='cancelled')
+        bt.eq(map_row(con, 1), 'D.DO......', 'nothing queued on "n"')
+        con.keys('R')
+        con.wait_screen(lambda s: 'Render frames 1-3' in '\n'.join(s),
+                        what='the question again')
+        con.keys('y')
         wait_map(con, '...O......', 'frames 1-3 waiting')
+        bt.wait_for(lambda: len(os.listdir(aside)) == 3, bt.PATIENCE,
+                    what='three files moved aside')
         bt.eq(sorted(os.listdir(aside)), ['0001.png', '0002.png',
                                           '0003.png'], 'the moved files')
 
@@ -116,6 +130,8 @@ def test_job_page():
         wait_map(con, 'D..O......', 'frame 1 done again')
         con.keys('Home', 'R')
         wait_map(con, '...O......', 'frame 1 waiting again')
+        bt.wait_for(lambda: len(os.listdir(aside)) == 4, bt.PATIENCE,
+                    what='a second copy of frame 1 moved aside')
         bt.eq(sorted(os.listdir(aside)), ['0001.png', '0001.png.1',
                                           '0002.png', '0003.png'],
               'both copies of frame 1 kept')
@@ -148,6 +164,38 @@ def test_job_page():
     finally:
         if ext is not None:
             ext.close()
+        if con is not None:
+            con.close()
+        farm.cleanup()
+
+
+def test_job_again_restart():
+    """A frame rendered again stays queued after a crash, with its old
+    file aside: the checkpoint that queues it is written before the file
+    moves, however long the server waits to save its state otherwise."""
+    farm = setup_farm()
+    farm.settings['state_save_delay'] = 60000
+    farm.write_conf()
+    con = None
+    try:
+        con = Console(farm)
+        wait_ready(farm, con)
+        render(farm, 'old.example', 3)
+        con.keys('g', 'Enter')
+        wait_map(con, 'DDD.......', 'three frames done')
+        con.keys('Home', 'Right', 'R')
+        wait_map(con, 'D.D.......', 'frame 2 waiting again')
+        aside = os.path.join(farm.renderdir, 'alpha.job', '.replaced',
+                             '0002.png')
+        bt.wait_for(lambda: os.path.exists(aside), bt.PATIENCE,
+                    what='the file moved aside')
+        con.close()
+        con = Console(farm)
+        wait_ready(farm, con)
+        con.keys('g', 'Enter')
+        wait_map(con, 'D.D.......', 'frame 2 still waiting after a crash')
+        con.assert_alive()
+    finally:
         if con is not None:
             con.close()
         farm.cleanup()
@@ -261,4 +309,5 @@ def test_job_page_mouse():
 
 
 if __name__ == '__main__':
-    bt.main([test_job_page, test_job_picture, test_job_page_mouse])
+    bt.main([test_job_page, test_job_again_restart, test_job_picture,
+             test_job_page_mouse])
