@@ -92,23 +92,16 @@ server_hook_setenv(char **env, size_t *n, const char *name, const char *fmt,
 }
 
 /*
- * The server's environment, without any BDFARM_ variable it had, and the
- * job's facts.
+ * The job's facts, then the server's environment but for the variables
+ * the facts set.
  */
 static char **
 server_hook_env(struct job *job, const char *folder)
 {
-	char	**env = NULL, **e;
-	size_t	  n = 0;
+	char	**env, **e;
+	size_t	  n = 0, facts, i, len;
 
 	env = xcalloc(1, sizeof *env);
-	for (e = environ; *e != NULL; e++) {
-		if (strncmp(*e, "BDFARM_", 7) == 0)
-			continue;
-		env = xreallocarray(env, n + 2, sizeof *env);
-		env[n++] = xstrdup(*e);
-		env[n] = NULL;
-	}
 	env = server_hook_setenv(env, &n, "BDFARM_JOB", "%s", job->name);
 	env = server_hook_setenv(env, &n, "BDFARM_JOB_FOLDER", "%s", folder);
 	env = server_hook_setenv(env, &n, "BDFARM_BLEND", "%s",
@@ -119,6 +112,19 @@ server_hook_env(struct job *job, const char *folder)
 	    job->nframes);
 	env = server_hook_setenv(env, &n, "BDFARM_FAILED", "%zu",
 	    job->nfailed);
+	facts = n;
+	for (e = environ; *e != NULL; e++) {
+		len = strcspn(*e, "=");
+		for (i = 0; i < facts; i++) {
+			if (strncmp(env[i], *e, len + 1) == 0)
+				break;
+		}
+		if (i < facts)
+			continue;
+		env = xreallocarray(env, n + 2, sizeof *env);
+		env[n++] = xstrdup(*e);
+		env[n] = NULL;
+	}
 	return env;
 }
 

@@ -26,7 +26,9 @@ with open(sys.argv[1], 'a') as f:
     f.write(json.dumps({
         'argv': sys.argv[1:],
         'env': {k: v for k, v in os.environ.items()
-                if k.startswith('BDFARM_')},
+                if k in ('BDFARM_JOB', 'BDFARM_JOB_FOLDER', 'BDFARM_BLEND',
+                         'BDFARM_FIRST', 'BDFARM_LAST', 'BDFARM_FRAMES',
+                         'BDFARM_FAILED', 'HOOK_TEST_PASSED')},
         'cwd': os.getcwd(),
         'files': sorted(os.listdir('.')),
         'stdin': sys.stdin.read(),
@@ -53,11 +55,37 @@ while [ ! -e "$1/release" ]; do sleep 0.05; done
 '''
 
 
+# Stands in for ffmpeg: writes its arguments and the frames its input
+# folder links to (one JSON line) to $FAKE_FFMPEG_OUT, and makes its
+# output file.
+FAKE_FFMPEG = '''#!%s
+import json, os, sys
+args = sys.argv[1:]
+folder = os.path.dirname(args[args.index('-i') + 1])
+links = [os.readlink(os.path.join(folder, n))
+         for n in sorted(os.listdir(folder))]
+with open(os.environ['FAKE_FFMPEG_OUT'], 'a') as f:
+    f.write(json.dumps({'args': args, 'links': links}) + '\\n')
+open(args[-1], 'wb').close()
+''' % sys.executable
+
+
 def script(farm, name, text):
     path = os.path.join(farm.root, name)
     write_file(path, text.encode())
     os.chmod(path, 0o755)
     return path
+
+
+def start_with_env(farm, **env):
+    """Start the server with more variables in its environment."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        farm.start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def render(farm, name, frames, host='t.example'):
@@ -105,7 +133,8 @@ def test_hook_runs_once_per_completion():
         out = os.path.join(farm.root, 'runs')
         hook = script(farm, 'recorder', RECORDER)
         farm.write_conf(on_job_done=[hook, out, '0'])
-        farm.start()
+        # The server's environment is passed on, but for the job's facts.
+        start_with_env(farm, HOOK_TEST_PASSED='yes', BDFARM_JOB='stale')
         path, _ = farm.blend('h.blend', seed=1)
         farm.job('h', path, 1, 3)
         farm.wait_ready()
@@ -117,7 +146,8 @@ def test_hook_runs_once_per_completion():
         eq(runs[0]['env'], {
             'BDFARM_JOB': 'h.job', 'BDFARM_JOB_FOLDER': folder,
             'BDFARM_BLEND': path, 'BDFARM_FIRST': '1', 'BDFARM_LAST': '3',
-            'BDFARM_FRAMES': '3', 'BDFARM_FAILED': '0'}, 'environment')
+            'BDFARM_FRAMES': '3', 'BDFARM_FAILED': '0',
+            'HOOK_TEST_PASSED': 'yes'}, 'environment')
         eq(runs[0]['argv'], [out, '0'], 'arguments')
         eq(runs[0]['cwd'], folder, 'working folder')
         eq(runs[0]['files'], ['0001.png', '0002.png', '0003.png'],
@@ -150,7 +180,7 @@ def test_hook_runs_once_per_completion():
         # h starts over on a new range and completes again: a new run.
         mark = len(farm.joblog('h'))
         farm.job('h', path, 11, 12)
-        wait_joblog(farm, 'h', r'frames 11 to 12', since=mark)
+        wait_joblog(farm, 'h', r'rendering started over', since=mark)
         farm.wait_ready()
         render(farm, 'h', [11, 12])
         wait_joblog(farm, 'h', r'on_job_done exited with status 3\n',
@@ -276,8 +306,40 @@ def test_hooks_run_four_at_once():
                  what='every hook to end')
 
 
+def test_join_frames_example():
+    # The example in data/ joins the frames in order into NAME.mp4.
+    here = os.path.dirname(os.path.abspath(__file__))
+    srcdir = os.environ.get('BDFARM_SRCDIR', os.path.dirname(here))
+    example = os.path.join(srcdir, 'data', 'join-frames.sh')
+    with Farm() as farm:
+        bindir = os.path.join(farm.root, 'bin')
+        os.mkdir(bindir)
+        script(farm, 'bin/ffmpeg', FAKE_FFMPEG)
+        out = os.path.join(farm.root, 'ffmpeg-runs')
+        farm.write_conf(on_job_done=example)
+        start_with_env(farm, FAKE_FFMPEG_OUT=out,
+                       PATH=bindir + os.pathsep + os.environ['PATH'])
+        path, _ = farm.blend('v.blend')
+        farm.job('v', path, 8, 11)
+        farm.wait_ready()
+        render(farm, 'v', [8, 9, 10, 11])
+        wait_joblog(farm, 'v', r'on_job_done exited with 0\n')
+        folder = os.path.realpath(farm.framedir('v'))
+        runs = records(out)
+        eq(len(runs), 1, 'runs of ffmpeg')
+        eq(runs[0]['links'], [os.path.join(folder, '%04d.png' % n)
+                              for n in range(8, 12)], 'frames joined')
+        eq(runs[0]['args'][-1], 'v.mp4.part', 'file ffmpeg writes')
+        check(os.path.exists(os.path.join(folder, 'v.mp4')),
+              'no v.mp4 in %s', folder)
+        log = farm.joblog('v')
+        check('on_job_done: joining 4 frames into v.mp4' in log,
+              'the job log does not say what is joined:\n%s', log)
+
+
 main([test_hook_runs_once_per_completion,
       test_hook_stopped_at_its_time_limit,
       test_hook_stopped_when_the_server_exits,
       test_hook_not_found,
-      test_hooks_run_four_at_once])
+      test_hooks_run_four_at_once,
+      test_join_frames_example])
