@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "joblog.h"
 #include "log.h"
 #include "settings.h"
@@ -128,19 +129,6 @@ server_hook_env(struct job *job, const char *folder)
 	return env;
 }
 
-/* Release a NULL-terminated array of strings. */
-static void
-server_hook_free_strings(char **v)
-{
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Release a hook that is not running, or no longer. */
 static void
 server_hook_free(struct server_hook *h)
@@ -154,8 +142,8 @@ server_hook_free(struct server_hook *h)
 		bufferevent_free(h->output);
 	if (h->timer != NULL)
 		event_free(h->timer);
-	server_hook_free_strings(h->argv);
-	server_hook_free_strings(h->env);
+	xfreestrings(h->argv);
+	xfreestrings(h->env);
 	free(h->folder);
 	free(h->job);
 	free(h);
@@ -400,23 +388,8 @@ server_hook_child(struct server_hook *h, const char *program, int out)
 {
 	static const char	 nodir[] = "cannot enter the job's folder\n";
 	static const char	 noexec[] = "cannot run the program\n";
-	sigset_t		 none;
-	int			 null;
 
-	setpgid(0, 0);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGXFSZ, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if ((null = open("/dev/null", O_RDONLY)) != -1) {
-		dup2(null, STDIN_FILENO);
-		if (null != STDIN_FILENO)
-			close(null);
-	}
-	dup2(out, STDOUT_FILENO);
-	dup2(out, STDERR_FILENO);
-	if (out != STDOUT_FILENO && out != STDERR_FILENO)
-		close(out);
+	child_setup(out);
 	if (chdir(h->folder) != 0) {
 		(void)!write(STDERR_FILENO, nodir, sizeof nodir - 1);
 		_exit(127);

@@ -135,19 +135,6 @@ settings_store(struct settings *s, const struct setting_def *d, int64_t v,
 	}
 }
 
-/* Release a program and its arguments. */
-static void
-settings_free_command(char **argv)
-{
-	size_t	i;
-
-	if (argv == NULL)
-		return;
-	for (i = 0; argv[i] != NULL; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 /*
  * Read a program to run: a string names it alone, a list of strings gives
  * it and its arguments, taken as they are (no shell splits or expands
@@ -176,7 +163,7 @@ settings_command(struct settings *s, const struct setting_def *d,
 		else
 			arg = config_setting_get_string_elem(cs, i);
 		if (arg == NULL) {
-			settings_free_command(argv);
+			xfreestrings(argv);
 			return -1;
 		}
 		argv[i] = xstrdup(arg);
@@ -185,10 +172,10 @@ settings_command(struct settings *s, const struct setting_def *d,
 	    (*argv[0] != '/' && strchr(argv[0], '/') != NULL))) {
 		*why = xstrdup(_("the program must be an absolute path or a "
 		    "name to look up in PATH"));
-		settings_free_command(argv);
+		xfreestrings(argv);
 		return -1;
 	}
-	settings_free_command(*field);
+	xfreestrings(*field);
 	*field = n > 0 ? argv : NULL;
 	if (n == 0)
 		free(argv);
@@ -217,7 +204,7 @@ settings_free(struct settings *s)
 			free(*(char **)settings_field(s, d));
 			*(char **)settings_field(s, d) = NULL;
 		} else if (d->type == SETTING_COMMAND) {
-			settings_free_command(*(char ***)settings_field(s, d));
+			xfreestrings(*(char ***)settings_field(s, d));
 			*(char ***)settings_field(s, d) = NULL;
 		}
 	}
