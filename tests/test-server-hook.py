@@ -105,6 +105,17 @@ def render(farm, name, frames, host='t.example'):
     eq(sorted(j[2] for j in got), list(frames), 'frames of %s' % name)
 
 
+def complete(farm, name, first, last, pattern, seed=None):
+    """Add a job, render its frames, and wait for its log to match
+    pattern; return the .blend's path."""
+    path, _ = farm.blend(name + '.blend', seed=seed)
+    farm.job(name, path, first, last)
+    farm.wait_ready()
+    render(farm, name, list(range(first, last + 1)))
+    wait_joblog(farm, name, pattern)
+    return path
+
+
 def records(path):
     try:
         with open(path) as f:
@@ -167,11 +178,8 @@ def test_hook_runs_once_per_completion():
         farm.write_conf(on_job_done=[hook, out, '3'])
         farm.signal(signal.SIGHUP)
         farm.wait_log(r'settings read again')
-        pg, _ = farm.blend('g.blend', seed=2)
-        farm.job('g', pg, 7, 7)
-        farm.wait_ready()
-        render(farm, 'g', [7])
-        wait_joblog(farm, 'g', r'on_job_done exited with status 3\n')
+        complete(farm, 'g', 7, 7, r'on_job_done exited with status 3\n',
+                 seed=2)
         runs = records(out)
         eq([r['env']['BDFARM_JOB'] for r in runs], ['h.job', 'g.job'],
            'jobs the hook ran for')
@@ -196,11 +204,8 @@ def test_hook_runs_once_per_completion():
         eq(farm.stop(), 0, 'exit status of the server')
         mark = farm.log_size()
         farm.start()
-        pk, _ = farm.blend('k.blend', seed=3)
-        farm.job('k', pk, 1, 1)
-        farm.wait_ready()
-        render(farm, 'k', [1])
-        wait_joblog(farm, 'k', r'on_job_done exited with status 3\n')
+        complete(farm, 'k', 1, 1, r'on_job_done exited with status 3\n',
+                 seed=3)
         runs = records(out)
         eq([r['env']['BDFARM_JOB'] for r in runs],
            ['h.job', 'g.job', 'h.job', 'k.job'],
@@ -261,12 +266,8 @@ def test_hook_not_found():
     with Farm() as farm:
         farm.write_conf(on_job_done='/nonexistent/on-done')
         farm.start()
-        path, _ = farm.blend('n.blend')
-        farm.job('n', path, 1, 1)
-        farm.wait_ready()
-        render(farm, 'n', [1])
-        wait_joblog(farm, 'n', r'on_job_done not run: /nonexistent/on-done:'
-                    r' No such file or directory\n')
+        complete(farm, 'n', 1, 1, r'on_job_done not run: /nonexistent/'
+                 r'on-done: No such file or directory\n')
         farm.wait_log(r'n\.job: on_job_done not run: /nonexistent/on-done')
         # The farm goes on serving.
         p2, _ = farm.blend('m.blend', seed=2)
@@ -319,11 +320,7 @@ def test_join_frames_example():
         farm.write_conf(on_job_done=example)
         start_with_env(farm, FAKE_FFMPEG_OUT=out,
                        PATH=bindir + os.pathsep + os.environ['PATH'])
-        path, _ = farm.blend('v.blend')
-        farm.job('v', path, 8, 11)
-        farm.wait_ready()
-        render(farm, 'v', [8, 9, 10, 11])
-        wait_joblog(farm, 'v', r'on_job_done exited with 0\n')
+        complete(farm, 'v', 8, 11, r'on_job_done exited with 0\n')
         folder = os.path.realpath(farm.framedir('v'))
         runs = records(out)
         eq(len(runs), 1, 'runs of ffmpeg')
