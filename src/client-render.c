@@ -32,6 +32,7 @@
 
 #include "blender-output.h"
 #include "blender-prelude.h"
+#include "child.h"
 #include "client.h"
 #include "clock.h"
 #include "fileio.h"
@@ -567,25 +568,12 @@ client_render_exited(struct client *c, pid_t pid, int status)
 BDFARM_DEAD static void
 client_render_child(int out, pid_t parent, char **argv, const char *root)
 {
-	int	null;
-
-	setpgid(0, 0);
+	child_setup(out);
 #ifdef __linux__
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
 	if (getppid() != parent)
 		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGXFSZ, SIG_DFL);
-	if ((null = open("/dev/null", O_RDONLY)) != -1) {
-		dup2(null, STDIN_FILENO);
-		if (null != STDIN_FILENO)
-			close(null);
-	}
-	dup2(out, STDOUT_FILENO);
-	dup2(out, STDERR_FILENO);
-	if (out != STDOUT_FILENO && out != STDERR_FILENO)
-		close(out);
 	if (root != NULL)
 		setenv(CLIENT_RENDER_ROOT, root, 1);
 	else

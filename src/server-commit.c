@@ -248,6 +248,7 @@ server_save_state(struct server *s)
 		/* The journal done need not be saved again: soon is enough. */
 		if (server_commit_apply(s, 0) > 0 || s->commit_failing)
 			server_state_dirty(s);
+		server_hook_committed(s);
 	}
 	free(text);
 	server_commit_reserve_fd(s);

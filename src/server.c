@@ -125,6 +125,7 @@ server_farm_event(struct farm *farm, enum farm_event ev, struct job *job,
 		break;
 	case FARM_JOB_COMPLETE:
 		server_log_complete(s, job);
+		server_hook_job_complete(s, job);
 		break;
 	case FARM_FRAME_OUT:
 		joblog_write(dir, job->name, "frame %ld handed out to %s",
@@ -514,6 +515,7 @@ server_tick(evutil_socket_t fd, short events, void *arg)
 		log_info(_("%s has been replaced: restarting it"),
 		    selfexe_path(s->selfexe));
 		server_save_state(s);
+		server_hook_stop_all(s);
 		console_suspend(s);
 		for (i = 0; i < s->nlisteners; i++)
 			fds[i] = evconnlistener_get_fd(s->listeners[i]);
@@ -614,6 +616,7 @@ server_main(struct settings *settings, const struct server_options *o)
 	server_load_state(&s, &saved);
 
 	server_commit_init(&s);
+	server_hook_init(&s);
 	s.accept_ev = evtimer_new(s.base, server_accept_resume, &s);
 	s.wake_ev = evtimer_new(s.base, server_wake_timer, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, server_tick, &s);
@@ -649,6 +652,7 @@ server_main(struct settings *settings, const struct server_options *o)
 		peer_free(TAILQ_FIRST(&s.peers));
 	server_address_free(&s);
 	server_save_state(&s);
+	server_hook_free_all(&s);
 	jobdir_close(s.jobdir);
 	state_free(&saved);
 	farm_free(&s.farm);

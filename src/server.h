@@ -28,6 +28,8 @@ struct netrange;
 struct settings;
 struct ssl_ctx_st;
 struct upload;
+struct server_hook;
+TAILQ_HEAD(server_hooks, server_hook);
 
 struct server_options {
 	const char	*port;
@@ -170,6 +172,12 @@ struct server {
 	struct state_journal	 journal;
 	int			 commit_failing;
 
+	/* The on_job_done programs waiting or running (server-hook.c). */
+	struct server_hooks	 hooks;
+	int			 hooks_running;
+	struct event		*hooks_ev;	/* starts those with a place */
+	struct event		*child_ev;	/* SIGCHLD */
+
 	struct server_view	 view;
 	int			 quitting;	/* peers close, the model stays */
 	int			 exit_code;
@@ -210,6 +218,13 @@ void		 server_commit_recover(struct server *,
 		     struct state_journal *);
 void		 server_commit_init(struct server *);
 void		 server_commit_free(struct server *);
+
+/* server-hook.c */
+void		 server_hook_init(struct server *);
+void		 server_hook_job_complete(struct server *, struct job *);
+void		 server_hook_committed(struct server *);
+void		 server_hook_stop_all(struct server *);
+void		 server_hook_free_all(struct server *);
 
 /* server-keys.c */
 void		 server_keys_open(struct server *);

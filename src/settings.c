@@ -21,7 +21,8 @@ enum setting_type {
 	SETTING_INT,
 	SETTING_INT64,
 	SETTING_STRING,
-	SETTING_BOOL
+	SETTING_BOOL,
+	SETTING_COMMAND		/* a program: a string, or a list of strings */
 };
 
 struct setting_def {
@@ -69,6 +70,10 @@ static const struct setting_def setting_defs[] = {
 	{ "server", "log_file", SETTING_STRING, S(log_file), 0, 0, 0, "" },
 	{ "server", "plain_allow", SETTING_STRING, S(plain_allow), 0, 0, 0,
 	    SETTINGS_PLAIN_ALLOW },
+	{ "server", "on_job_done", SETTING_COMMAND, S(on_job_done), 0, 0, 0,
+	    NULL },
+	{ "server", "on_job_done_timeout", SETTING_INT,
+	    S(on_job_done_timeout), 1, 86400 * 7, 600, NULL },
 
 	{ "client", "renderers", SETTING_INT, S(renderers), 1, 1024, 1, NULL },
 	{ "client", "prefetch", SETTING_INT, S(prefetch), -1, 100000, -1, NULL },
@@ -125,7 +130,56 @@ settings_store(struct settings *s, const struct setting_def *d, int64_t v,
 		free(*sp);
 		*sp = xstrdup(str);
 		break;
+	case SETTING_COMMAND:
+		break;
 	}
+}
+
+/*
+ * Read a program to run: a string names it alone, a list of strings gives
+ * it and its arguments, taken as they are (no shell splits or expands
+ * them). An empty string or list means none. The program is an absolute
+ * path or a bare name looked up in PATH: a relative path would depend on
+ * the folder the program runs in.
+ */
+static int
+settings_command(struct settings *s, const struct setting_def *d,
+    config_setting_t *cs, char **why)
+{
+	char		***field = settings_field(s, d), **argv;
+	const char	*arg;
+	int		 n, i;
+
+	if (config_setting_type(cs) == CONFIG_TYPE_STRING)
+		n = *config_setting_get_string(cs) == '\0' ? 0 : 1;
+	else if (config_setting_is_array(cs) || config_setting_is_list(cs))
+		n = config_setting_length(cs);
+	else
+		return -1;
+	argv = xcalloc((size_t)n + 1, sizeof *argv);
+	for (i = 0; i < n; i++) {
+		if (config_setting_type(cs) == CONFIG_TYPE_STRING)
+			arg = config_setting_get_string(cs);
+		else
+			arg = config_setting_get_string_elem(cs, i);
+		if (arg == NULL) {
+			xfreestrings(argv);
+			return -1;
+		}
+		argv[i] = xstrdup(arg);
+	}
+	if (n > 0 && (*argv[0] == '\0' ||
+	    (*argv[0] != '/' && strchr(argv[0], '/') != NULL))) {
+		*why = xstrdup(_("the program must be an absolute path or a "
+		    "name to look up in PATH"));
+		xfreestrings(argv);
+		return -1;
+	}
+	xfreestrings(*field);
+	*field = n > 0 ? argv : NULL;
+	if (n == 0)
+		free(argv);
+	return 0;
 }
 
 /* Fill s with the built-in defaults. */
@@ -149,6 +203,9 @@ settings_free(struct settings *s)
 		if (d->type == SETTING_STRING) {
 			free(*(char **)settings_field(s, d));
 			*(char **)settings_field(s, d) = NULL;
+		} else if (d->type == SETTING_COMMAND) {
+			xfreestrings(*(char ***)settings_field(s, d));
+			*(char ***)settings_field(s, d) = NULL;
 		}
 	}
 }
@@ -198,6 +255,7 @@ settings_apply(struct settings *s, const char *group, config_setting_t *cs,
 	int				 type = config_setting_type(cs);
 	int				 line = config_setting_source_line(cs);
 	int64_t				 v = 0;
+	char				*why = NULL;
 
 	if ((d = settings_find(group, name)) == NULL) {
 		xasprintf(cause, _("%s:%d: unknown setting %s.%s"), file, line,
@@ -210,6 +268,15 @@ settings_apply(struct settings *s, const char *group, config_setting_t *cs,
 			goto wrong_type;
 		settings_store(s, d, 0, config_setting_get_string(cs));
 		return 0;
+	case SETTING_COMMAND:
+		if (settings_command(s, d, cs, &why) == 0)
+			return 0;
+		if (why == NULL)
+			goto wrong_type;
+		xasprintf(cause, "%s:%d: %s.%s: %s", file, line, group, name,
+		    why);
+		free(why);
+		return -1;
 	case SETTING_BOOL:
 		if (type != CONFIG_TYPE_BOOL)
 			goto wrong_type;
@@ -237,6 +304,7 @@ settings_apply(struct settings *s, const char *group, config_setting_t *cs,
 wrong_type:
 	xasprintf(cause, _("%s:%d: %s.%s must be %s"), file, line, group, name,
 	    d->type == SETTING_STRING ? _("a string") :
+	    d->type == SETTING_COMMAND ? _("a string or a list of strings") :
 	    d->type == SETTING_BOOL ? _("true or false") : _("a whole number"));
 	return -1;
 }

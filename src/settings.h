@@ -28,6 +28,8 @@ struct settings {
 	int		 forget_hosts;		/* s unheard before forgotten; 0 */
 	char		*log_file;		/* console mode log; "" none */
 	char		*plain_allow;		/* ranges that may speak plain text */
+	char		**on_job_done;		/* program and arguments, or NULL */
+	int		 on_job_done_timeout;	/* s the program may run */
 
 	/* client group */
 	int		 renderers;

@@ -98,3 +98,16 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 		fatal("xvasprintf");
 	return n;
 }
+
+/* Release a NULL-terminated array of allocated strings, and the array. */
+void
+xfreestrings(char **v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}

@@ -17,5 +17,6 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 int	 xasprintf(char **, const char *, ...) BDFARM_PRINTF(2, 3);
 int	 xvasprintf(char **, const char *, va_list) BDFARM_PRINTF(2, 0);
+void	 xfreestrings(char **);
 
 #endif

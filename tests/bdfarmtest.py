@@ -227,6 +227,9 @@ class Farm:
         for k, v in self.settings.items():
             if isinstance(v, str):
                 lines.append('  %s = "%s";' % (k, v))
+            elif isinstance(v, list):
+                lines.append('  %s = [%s];'
+                             % (k, ', '.join('"%s"' % x for x in v)))
             elif isinstance(v, bool):
                 lines.append('  %s = %s;' % (k, 'true' if v else 'false'))
             elif isinstance(v, int) and abs(v) > 2**31 - 1:

@@ -100,6 +100,8 @@ test_settings_check_defaults(const struct settings *s)
 	ck_assert_int_eq(s->forget_hosts, 604800);
 	ck_assert_str_eq(s->log_file, "");
 	ck_assert_str_eq(s->plain_allow, SETTINGS_PLAIN_ALLOW);
+	ck_assert_ptr_null(s->on_job_done);
+	ck_assert_int_eq(s->on_job_done_timeout, 600);
 
 	ck_assert_int_eq(s->renderers, 1);
 	ck_assert_int_eq(s->prefetch, -1);
@@ -286,6 +288,61 @@ START_TEST(test_settings_plain_allow)
 }
 END_TEST
 
+/* Load text, which must be accepted, into s. */
+static void
+test_settings_good(const char *text, struct settings *s)
+{
+	char	*cause = NULL;
+
+	test_settings_write(text);
+	settings_defaults(s);
+	if (settings_load(s, test_settings_path, 1, &cause) != 0)
+		ck_abort_msg("refused: %s: %s", text, cause);
+}
+
+START_TEST(test_settings_command)
+{
+	struct settings	s;
+
+	/* A string is the program alone, taken whole, spaces and all. */
+	test_settings_good("server = { on_job_done = \"/a b/c d\"; };\n", &s);
+	ck_assert_ptr_nonnull(s.on_job_done);
+	ck_assert_str_eq(s.on_job_done[0], "/a b/c d");
+	ck_assert_ptr_null(s.on_job_done[1]);
+	settings_free(&s);
+
+	/* A list is the program and its arguments, as they are. */
+	test_settings_good("server = { on_job_done = [\"sh\", \"-c\", "
+	    "\"echo $X *\"]; on_job_done_timeout = 5; };\n", &s);
+	ck_assert_str_eq(s.on_job_done[0], "sh");
+	ck_assert_str_eq(s.on_job_done[1], "-c");
+	ck_assert_str_eq(s.on_job_done[2], "echo $X *");
+	ck_assert_ptr_null(s.on_job_done[3]);
+	ck_assert_int_eq(s.on_job_done_timeout, 5);
+	settings_free(&s);
+	ck_assert_ptr_null(s.on_job_done);
+
+	/* Empty, there is none. */
+	test_settings_good("server = { on_job_done = \"\"; };\n", &s);
+	ck_assert_ptr_null(s.on_job_done);
+	settings_free(&s);
+	test_settings_good("server = { on_job_done = []; };\n", &s);
+	ck_assert_ptr_null(s.on_job_done);
+	settings_free(&s);
+
+	test_settings_bad("server = {\n  on_job_done = 3;\n};\n", 2,
+	    "a string or a list of strings");
+	test_settings_bad("server = {\n  on_job_done = (\"a\", 3);\n};\n", 2,
+	    "a string or a list of strings");
+	test_settings_bad("server = {\n  on_job_done = \"bin/x\";\n};\n", 2,
+	    "absolute path");
+	test_settings_bad("server = {\n  on_job_done = [\"\", \"x\"];\n};\n",
+	    2, "absolute path");
+	test_settings_bad("server = {\n  on_job_done_timeout = 0;\n};\n", 2,
+	    "between 1 and");
+}
+END_TEST
+
 START_TEST(test_settings_missing)
 {
 	struct settings	 s;
@@ -394,6 +451,7 @@ settings_suite(void)
 	tcase_add_test(tc, test_settings_syntax);
 	tcase_add_test(tc, test_settings_retry_order);
 	tcase_add_test(tc, test_settings_plain_allow);
+	tcase_add_test(tc, test_settings_command);
 	tcase_add_test(tc, test_settings_missing);
 	tcase_add_test(tc, test_settings_default_path);
 	suite_add_tcase(s, tc);
