@@ -177,12 +177,17 @@ client_cache_in_use(struct client *c, const char *digest)
 void
 client_cache_release(struct client *c, int every)
 {
+	struct client_cache_locks	 held;
 	struct client_cache_lock	*l, *next;
 
-	TAILQ_FOREACH_SAFE(l, &c->locks, entry, next) {
-		if (!every && client_cache_in_use(c, l->digest))
+	/* Take every lock off the list, and put back those still needed. */
+	TAILQ_INIT(&held);
+	TAILQ_CONCAT(&held, &c->locks, entry);
+	TAILQ_FOREACH_SAFE(l, &held, entry, next) {
+		if (!every && client_cache_in_use(c, l->digest)) {
+			TAILQ_INSERT_TAIL(&c->locks, l, entry);
 			continue;
-		TAILQ_REMOVE(&c->locks, l, entry);
+		}
 		close(l->fd);
 		free(l);
 	}

@@ -93,7 +93,8 @@ client_keys_line(char *line, const char *host, const char *port,
 int
 client_keys_find(const char *host, const char *port, struct tls_psk *psk)
 {
-	char	*path = NULL, *text, *line, *next, *token, *name, *cause = NULL;
+	char	*path = NULL, *text, *rest, *line, *token, *name, *cause = NULL;
+	size_t	 size;
 	int	 rc = 0;
 
 	if (client_keys_read(&path, &text, &cause) != 0) {
@@ -102,9 +103,10 @@ client_keys_find(const char *host, const char *port, struct tls_psk *psk)
 		free(path);
 		return -1;
 	}
-	for (line = text; line != NULL && rc == 0; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
+	/* The whole text is wiped at the end, though lines get cut. */
+	size = strlen(text);
+	rest = text;
+	while (rc == 0 && (line = strsep(&rest, "\n")) != NULL) {
 		if (!client_keys_line(line, host, port, &token))
 			continue;
 		if (keys_parse_token(token, &name, psk->key) != 0) {
@@ -117,7 +119,7 @@ client_keys_find(const char *host, const char *port, struct tls_psk *psk)
 		free(name);
 		rc = 1;
 	}
-	explicit_bzero(text, strlen(text));
+	explicit_bzero(text, size);
 	free(text);
 	free(path);
 	return rc;
@@ -134,6 +136,7 @@ client_keys_join(const char *host, const char *port, const char *token)
 	unsigned char	 key[KEYS_SIZE];
 	char		*path = NULL, *text = NULL, *out, *more, *line, *next;
 	char		*copy, *dir, *name = NULL, *cause = NULL, *found;
+	size_t		 size = 0;
 	int		 rc = -1;
 
 	if (keys_parse_token(token, &name, key) != 0) {
@@ -154,6 +157,8 @@ client_keys_join(const char *host, const char *port, const char *token)
 	}
 	if (cause != NULL || client_keys_read(&path, &text, &cause) != 0)
 		goto out;
+	/* The whole text is wiped at the end, though lines get cut. */
+	size = strlen(text);
 	if (path == NULL) {
 		cause = xstrdup(_("neither XDG_CONFIG_HOME nor HOME is set"));
 		goto out;
@@ -169,7 +174,8 @@ client_keys_join(const char *host, const char *port, const char *token)
 			free(out);
 			out = more;
 		}
-		explicit_bzero(copy, strlen(copy));
+		/* The parser cut copy; line has its whole length. */
+		explicit_bzero(copy, strlen(line));
 		free(copy);
 	}
 	xasprintf(&more, "%s%s %s %s\n", out, host, port, token);
@@ -188,7 +194,7 @@ out:
 		free(cause);
 	}
 	if (text != NULL) {
-		explicit_bzero(text, strlen(text));
+		explicit_bzero(text, size);
 		free(text);
 	}
 	free(name);

@@ -127,10 +127,11 @@ client_manifest_remove(struct client *c, struct client_manifest *m)
 void
 client_manifests_clear(struct client *c)
 {
-	struct client_manifest	*m;
+	struct client_manifest	*m, *next;
 
-	while ((m = TAILQ_FIRST(&c->manifests)) != NULL)
-		client_manifest_remove(c, m);
+	TAILQ_FOREACH_SAFE(m, &c->manifests, entry, next)
+		client_manifest_free(m);
+	TAILQ_INIT(&c->manifests);
 }
 
 /*

@@ -1194,25 +1194,29 @@ static void
 client_session_ext(struct client_session *s)
 {
 	struct client		*c = s->client;
-	struct client_return	*r;
-	struct client_missing	*x;
+	struct client_return	*r, *rnext;
+	struct client_missing	*x, *xnext;
 
-	while (s->ext_version >= 3 && (x = TAILQ_FIRST(&c->missings)) != NULL) {
-		client_session_send(s, "MISSING %s %s %ld %s", x->blend,
-		    x->digest, x->frame, x->path);
-		TAILQ_REMOVE(&c->missings, x, entry);
-		free(x->blend);
-		free(x->path);
-		free(x);
+	if (s->ext_version >= 3) {
+		TAILQ_FOREACH_SAFE(x, &c->missings, entry, xnext) {
+			client_session_send(s, "MISSING %s %s %ld %s",
+			    x->blend, x->digest, x->frame, x->path);
+			free(x->blend);
+			free(x->path);
+			free(x);
+		}
+		TAILQ_INIT(&c->missings);
 	}
-	while (s->ext_version >= 2 && (r = TAILQ_FIRST(&c->returns)) != NULL) {
-		client_session_send(s, "RETURN %s %s %ld", r->blend, r->digest,
-		    r->frame);
-		log_info(_("gave frame %ld of %s back to the server"),
-		    r->frame, r->blend);
-		TAILQ_REMOVE(&c->returns, r, entry);
-		free(r->blend);
-		free(r);
+	if (s->ext_version >= 2) {
+		TAILQ_FOREACH_SAFE(r, &c->returns, entry, rnext) {
+			client_session_send(s, "RETURN %s %s %ld", r->blend,
+			    r->digest, r->frame);
+			log_info(_("gave frame %ld of %s back to the server"),
+			    r->frame, r->blend);
+			free(r->blend);
+			free(r);
+		}
+		TAILQ_INIT(&c->returns);
 	}
 	if (!s->facts_sent && c->probe == NULL) {
 		client_session_send(s, "FACTS %d %ld %s",
@@ -1359,12 +1363,11 @@ client_session_read(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	char			*line;
 	size_t			 len;
-	int			 done;
 
 	while (s->failure == NULL) {
 		if (s->state == CLIENT_SESSION_DIST_DATA ||
 		    s->state == CLIENT_SESSION_FETCH_DATA) {
-			if ((done = client_session_take(s, in)) != 1)
+			if (client_session_take(s, in) != 1)
 				break;
 			if (s->state == CLIENT_SESSION_DIST_DATA)
 				client_session_dist_done(s);

@@ -900,13 +900,13 @@ client_hostname(void)
 static void
 client_free(struct client *c)
 {
-	struct client_frame	*f;
+	struct client_frame	*f, *next;
 
 	client_render_kill_all(c);
 	client_render_probe_kill(c);
 	if (c->session != NULL)
 		client_session_abort(c->session);
-	while ((f = TAILQ_FIRST(&c->frames)) != NULL)
+	TAILQ_FOREACH_SAFE(f, &c->frames, entry, next)
 		client_frame_free(c, f);
 	client_cache_release(c, 1);
 	client_reports_clear(c);

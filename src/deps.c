@@ -100,6 +100,8 @@ deps_walk(struct depfile *root, struct depfile ***list)
 	size_t		  nstack = 0, nfound = 0, i;
 	unsigned	  mark = root->deps->mark;
 
+	if (list != NULL)
+		*list = NULL;
 	if (root->mark == mark)
 		return 0;
 	root->mark = mark;
@@ -239,6 +241,8 @@ deps_need_matching(struct depfile *f, const char *dir, const char *pattern,
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
+	if (n == 0)
+		return 0;
 	qsort(names, n, sizeof *names, deps_compare_names);
 	for (i = 0; i < n; i++) {
 		xasprintf(&path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,

@@ -69,10 +69,15 @@ peer_name(struct peer *p)
 	return p->key_name[0] != '\0' ? p->key_name : p->addr;
 }
 
-/* The peer's host, which has just been heard from; it said HELO. */
+/*
+ * The peer's host, which has just been heard from; it said HELO, as
+ * peer_request checks before any request that leads here.
+ */
 static struct host *
 peer_host(struct peer *p)
 {
+	if (p->host == NULL)
+		fatalx("peer_host: %s has not said HELO", peer_name(p));
 	p->host->last_contact = clock_mono_ms();
 	return p->host;
 }

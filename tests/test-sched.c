@@ -214,8 +214,10 @@ START_TEST(test_sched_priority_then_age)
 	ck_assert_uint_lt(mid->seq, young->seq);
 	farm_set_priority(&farm, young, 3);
 
-	TAILQ_FOREACH(job, &farm.jobs, entry)
+	TAILQ_FOREACH(job, &farm.jobs, entry) {
+		ck_assert_uint_lt(i, 3);
 		ck_assert_str_eq(job->name, order[i++]);
+	}
 	ck_assert_uint_eq(i, 3);
 
 	test_sched_expect(&farm, a, 1, T0, young, 5);
@@ -1430,7 +1432,7 @@ START_TEST(test_sched_share)
 	test_sched_init(&farm);
 	a = test_sched_client(&farm, "a", 1, T0);
 	b = test_sched_client(&farm, "b", 2, T0);
-	old = host_get(&farm, "old");
+	host_get(&farm, "old");
 	job = test_sched_job(&farm, "f.job", "/srv/f.blend", 1, 12);
 	for (i = 1; i <= 4; i++)
 		test_sched_expect(&farm, a, 0, T0, job, i);

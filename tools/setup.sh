@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages="build-essential autoconf automake autopoint libtool pkg-config
 gettext libevent-dev libconfig-dev libssl-dev libncurses-dev check
 zlib1g-dev libzstd-dev libpng-dev libjpeg-dev
-python3 tmux locales procps blender clang libclang-rt-14-dev openssl"
+python3 tmux locales procps blender clang clang-tools libclang-rt-14-dev openssl"
 
 missing=""
 for p in $packages; do
