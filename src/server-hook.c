@@ -478,7 +478,11 @@ server_hook_start(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* SIGCHLD: reap every child that has exited; only hooks are children. */
+/*
+ * SIGCHLD: reap the children that have exited; only hooks are children.
+ * A hook finished, the rest wait for the next turn of the loop, which
+ * comes at once: the list it was in has changed.
+ */
 static void
 server_hook_reap(evutil_socket_t sig, short events, void *arg)
 {
@@ -496,8 +500,11 @@ server_hook_reap(evutil_socket_t sig, short events, void *arg)
 			continue;
 		h->exited = 1;
 		h->status = status;
-		if (h->eof)
+		if (h->eof) {
 			server_hook_finish(h);
+			event_active(s->child_ev, EV_SIGNAL, 1);
+			return;
+		}
 	}
 }
 
@@ -522,10 +529,10 @@ server_hook_init(struct server *s)
 void
 server_hook_stop_all(struct server *s)
 {
-	struct server_hook	*h;
+	struct server_hook	*h, *next;
 	const char		*dir = s->options->jobdir;
 
-	while ((h = TAILQ_FIRST(&s->hooks)) != NULL) {
+	TAILQ_FOREACH_SAFE(h, &s->hooks, entry, next) {
 		if (h->state == SERVER_HOOK_STARTED) {
 			kill(-h->pid, SIGTERM);
 			joblog_write(dir, h->job, SERVER_HOOK_NAME " stopped: "
