@@ -150,6 +150,19 @@ console_job_list(struct console *c, struct job *job)
 		    console_job_file_cmp);
 }
 
+/* Frame n's file in the last listing of the render folder, or NULL. */
+static const struct console_job_file *
+console_job_listed(const struct console_job_page *p, long n)
+{
+	struct console_job_file	key;
+
+	if (p->nfiles == 0)
+		return NULL;
+	key.frame = n;
+	return bsearch(&key, p->files, p->nfiles, sizeof *p->files,
+	    console_job_file_cmp);
+}
+
 /*
  * The stored file of done frame n, and its size: as recorded when it
  * arrived, else as found in the render folder. NULL if not known.
@@ -158,20 +171,15 @@ static const char *
 console_job_file(struct console *c, struct job *job, long n, uint64_t *size)
 {
 	const struct job_render		*r = job_render_of(job, n);
-	struct console_job_file		 key, *found;
+	const struct console_job_file	*found;
 
 	if (r != NULL && r->file != NULL) {
 		*size = r->size;
 		return r->file;
 	}
-	key.frame = n;
-	found = c->job.nfiles == 0 ? NULL : bsearch(&key, c->job.files,
-	    c->job.nfiles, sizeof *c->job.files, console_job_file_cmp);
-	if (found == NULL) {
+	if ((found = console_job_listed(&c->job, n)) == NULL) {
 		console_job_list(c, job);
-		found = c->job.nfiles == 0 ? NULL : bsearch(&key,
-		    c->job.files, c->job.nfiles, sizeof *c->job.files,
-		    console_job_file_cmp);
+		found = console_job_listed(&c->job, n);
 	}
 	if (found == NULL)
 		return NULL;
