@@ -1,6 +1,6 @@
 /*
  * console-events.c: the events pane: the latest log lines, newest at the
- * bottom, kept in a ring of CONSOLE_EVENTS lines.
+ * bottom, from the server's ring of them.
  */
 #include "bdfarm.h"
 
@@ -12,38 +12,12 @@
 #include "server.h"
 #include "xmalloc.h"
 
-/* Keep a line for the pane, dropping the oldest once the ring is full. */
-void
-console_events_add(struct console *c, enum log_level level, const char *text)
-{
-	struct console_line	*l = &c->events[c->nevents % CONSOLE_EVENTS];
-
-	free(l->text);
-	l->text = xstrdup(text);
-	l->level = level;
-	l->when = clock_wall_ms();
-	c->nevents++;
-	console_dirty(c);
-}
-
-/* Release the ring's lines. */
-void
-console_events_free(struct console *c)
-{
-	size_t	i;
-
-	for (i = 0; i < CONSOLE_EVENTS; i++) {
-		free(c->events[i].text);
-		c->events[i].text = NULL;
-	}
-	c->nevents = 0;
-}
-
 /* Draw the title and as many of the latest lines as fit below it. */
 void
 console_events_draw(struct console *c, int y, int height)
 {
-	const struct console_line	*l;
+	const struct server		*s = c->server;
+	const struct server_line	*l;
 	struct tm			 tm;
 	time_t				 t;
 	char				 stamp[16], *line;
@@ -54,18 +28,18 @@ console_events_draw(struct console *c, int y, int height)
 		return;
 	console_draw_title(c, y, COLS, _(" EVENTS"), 0);
 	n = (unsigned)(height - 1);
-	if (n > c->nevents)
-		n = c->nevents;
-	if (n > CONSOLE_EVENTS)
-		n = CONSOLE_EVENTS;
-	first = c->nevents - n;
+	if (n > s->nlines)
+		n = s->nlines;
+	if (n > SERVER_LINES)
+		n = SERVER_LINES;
+	first = s->nlines - n;
 	for (i = 0; i < (unsigned)(height - 1); i++) {
 		if (i >= n) {
 			console_draw_fill(c, y + 1 + (int)i, 0, COLS,
 			    c->attrs[CONSOLE_C_NORMAL]);
 			continue;
 		}
-		l = &c->events[(first + i) % CONSOLE_EVENTS];
+		l = &s->lines[(first + i) % SERVER_LINES];
 		t = (time_t)(l->when / 1000);
 		localtime_r(&t, &tm);
 		strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);

@@ -43,7 +43,7 @@ console_header_draw(struct console *c, int y, farm_time now)
 	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_TITLE], line);
 	free(line);
 
-	rate = eta_rate_per_minute(&c->rate, now);
+	rate = eta_rate_per_minute(&s->rate, now);
 	if (rate < 0)
 		snprintf(per, sizeof per, "-");
 	else

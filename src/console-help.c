@@ -14,7 +14,8 @@ static const struct console_help_key console_help_everywhere[] = {
 	    "End scroll it, any other key closes it") },
 	{ N_("Esc"), N_("go back from a job's or a client's page") },
 	{ N_("X"), N_("tell every client to stop (STOPPING)") },
-	{ N_("q"), N_("save the state and quit") },
+	{ N_("q"), N_("save the state and quit; on a console opened with "
+	    "--attach, close it and leave the server running") },
 	{ N_("Ctrl-L"), N_("draw the screen again") },
 	{ N_("mouse"), N_("a click selects a row or a frame, a double click "
 	    "opens its page, the wheel scrolls") },

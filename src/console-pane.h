@@ -8,6 +8,7 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <sys/queue.h>
 
 #include "eta.h"
 #include "farm.h"
@@ -55,15 +56,6 @@ enum console_colour {
 	CONSOLE_NCOLOURS
 };
 
-/* One line of the events pane. */
-struct console_line {
-	int64_t		 when;		/* wall clock, ms */
-	enum log_level	 level;
-	char		*text;
-};
-
-#define CONSOLE_EVENTS	256
-
 /* One selectable list (jobs or clients): a selected name and a scroll. */
 struct console_list {
 	char		*selected;	/* job or host name; NULL: the first */
@@ -99,6 +91,15 @@ struct console_client_page {
 struct console {
 	struct server		*server;
 	SCREEN			*screen;
+	int			 fd;		/* an attached terminal's socket */
+	char			*term;		/* its TERM */
+	FILE			*in;		/* its keys, or NULL: stdin */
+	FILE			*out;		/* its screen, or NULL: stdout */
+	void			(*detach)(void *); /* NULL: the server's own */
+	void			*detach_arg;
+	int			 detaching;	/* q was pressed: close it */
+	int			 tty[3];	/* which of fds 0-2 were the
+						   server's terminal */
 	int			 active;	/* curses owns the terminal */
 	int			 utf8;
 	int			 colours;
@@ -118,9 +119,6 @@ struct console {
 	char			 stderr_buf[512];
 	size_t			 stderr_len;
 
-	FILE			*log;
-	char			*log_path;
-
 	enum console_focus	 focus;
 	enum console_ask	 ask;
 	char			*ask_key;	/* the key to revoke */
@@ -134,15 +132,13 @@ struct console {
 	struct console_list	 jobs;
 	struct console_list	 clients;
 
-	struct console_line	 events[CONSOLE_EVENTS];
-	unsigned		 nevents;	/* lines ever added */
-
 	struct console_host_row	*hosts;	/* while drawing: every host */
 	size_t			 nhosts;
 
-	struct eta_rate		 rate;
 	char			*status;	/* the last key's outcome */
 	struct console_add	*add;		/* a job being added, or NULL */
+
+	TAILQ_ENTRY(console)	 entry;
 };
 
 /* console.c */
@@ -218,9 +214,7 @@ void	console_client_draw(struct console *, const char *, farm_time);
 int	console_client_key(struct console *, const char *, int);
 
 /* console-events.c */
-void	console_events_add(struct console *, enum log_level, const char *);
 void	console_events_draw(struct console *, int, int);
-void	console_events_free(struct console *);
 
 /* console-prompt.c */
 enum console_prompt_key {

@@ -1,10 +1,11 @@
 /*
- * console.c: the server's terminal console: it owns the terminal while
- * the server runs, lays the panes out, and dispatches keys. The model
- * never calls it to draw: model changes, log lines, keys and resizes only
- * mark the screen dirty, and one timer draws it at most ten times a
- * second. Log lines and anything written to stderr go to the events pane
- * and the log file instead of over the screen.
+ * console.c: the farm's terminal consoles. The server's own console owns
+ * its terminal while the server runs; an attached one draws through the
+ * socket of a `bdfarm --attach`. This file lays the panes out and
+ * dispatches keys. The model never calls it to draw: model changes, log
+ * lines, keys and resizes only mark a screen dirty, and one timer per
+ * console draws it at most ten times a second. Anything written to stderr
+ * goes to the events pane and the log file instead of over the screen.
  */
 #include "bdfarm.h"
 #include "console.h"
@@ -32,15 +33,36 @@
 /* The shortest time between two draws, in milliseconds. */
 #define CONSOLE_REDRAW_MS	100
 
-/* How far back the farm's rate looks, in milliseconds. */
-#define CONSOLE_RATE_WINDOW	(5 * 60 * 1000)
-
 /* Wake-ups on stdin with nothing to read before it counts as closed. */
 #define CONSOLE_EMPTY_READS	3
 
-/* The console that owns the terminal, for the exit handler. */
-static struct console	*console_live;
+/*
+ * Bytes an attached console may have waiting in its socket before it
+ * skips a draw: a terminal that does not keep up (a stalled link) must
+ * never block the loop, so the socket's buffer is never filled.
+ */
+#define CONSOLE_BACKLOG		(64 * 1024)
+
+/* The consoles, for the exit handler. */
+static struct consoles	*console_all;
 static int		 console_atexit_set;
+
+/*
+ * A screen kept for a console to come. ncurses's delscreen() frees the
+ * windows of every screen, not only its own, so no screen is deleted
+ * while another is in use: a closed console's screen waits here, on
+ * /dev/null, for the next console on the same TERM, and all are deleted
+ * once no console is left.
+ */
+struct console_spare {
+	SCREEN			*screen;
+	FILE			*in;
+	FILE			*out;
+	char			*term;		/* NULL: never used again */
+	TAILQ_ENTRY(console_spare) entry;
+};
+static TAILQ_HEAD(, console_spare) console_spares =
+    TAILQ_HEAD_INITIALIZER(console_spares);
 
 static void	console_draw(struct console *);
 
@@ -60,6 +82,16 @@ console_dirty(struct console *c)
 	evtimer_add(c->redraw_ev, &tv);
 }
 
+/* Something the consoles show has changed. */
+void
+console_changed(struct server *s)
+{
+	struct console	*c;
+
+	TAILQ_FOREACH(c, &s->consoles, entry)
+		console_dirty(c);
+}
+
 /* Show the outcome of the last key in the bottom line until the next. */
 void
 console_set_status(struct console *c, const char *fmt, ...)
@@ -73,79 +105,12 @@ console_set_status(struct console *c, const char *fmt, ...)
 	console_dirty(c);
 }
 
-/* Append a line to the log file, opening it again if its name changed. */
-static void
-console_log_file(struct console *c, const char *line)
-{
-	const char	*path = c->server->settings->log_file;
-	struct tm	 tm;
-	time_t		 now;
-	char		 stamp[32];
-	int		 fd;
-
-	if (path == NULL || *path == '\0') {
-		if (c->log != NULL)
-			fclose(c->log);
-		c->log = NULL;
-		free(c->log_path);
-		c->log_path = NULL;
-		return;
-	}
-	if (c->log_path == NULL || strcmp(c->log_path, path) != 0) {
-		if (c->log != NULL)
-			fclose(c->log);
-		free(c->log_path);
-		c->log_path = xstrdup(path);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		c->log = fd == -1 ? NULL : fdopen(fd, "a");
-		if (fd != -1 && c->log == NULL)
-			close(fd);
-		if (c->log == NULL)
-			console_events_add(c, LOG_WARN, strerror(errno));
-	}
-	if (c->log == NULL)
-		return;
-	now = time(NULL);
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(c->log, "%s %s\n", stamp, line);
-	fflush(c->log);
-}
-
-/* The log's sink: every line goes to the events pane and the log file. */
-static void
-console_log_sink(enum log_level level, const char *line, void *arg)
-{
-	struct console	*c = arg;
-
-	console_events_add(c, level, line);
-	console_log_file(c, line);
-}
-
-/* The server's own event hook: a line for the events pane only. */
-static void
-console_view_event(void *arg, const char *line)
-{
-	console_events_add(arg, LOG_INFO, line);
-}
-
-/* The server's change hook: measure the rate and mark the screen dirty. */
-static void
-console_view_changed(void *arg)
-{
-	struct console	*c = arg;
-
-	eta_rate_sample(&c->rate, clock_mono_ms(),
-	    eta_farm_received(&c->server->farm));
-	console_dirty(c);
-}
-
 /* Pass a line written to stderr on to the events pane and the log. */
 static void
 console_stderr_line(struct console *c, const char *line)
 {
 	if (*line != '\0')
-		console_log_sink(LOG_WARN, line, c);
+		server_log_line(c->server, LOG_WARN, line);
 }
 
 /* Bytes have been written to stderr: cut them into lines. */
@@ -242,34 +207,45 @@ console_release_stderr(struct console *c)
 	c->stderr_pipe = -1;
 }
 
-/* At exit (fatal() included), leave the terminal usable. */
+/* At exit (fatal() included), leave every terminal usable. */
 static void
 console_atexit(void)
 {
-	struct console	*c = console_live;
+	struct console	*c;
 
-	if (c == NULL)
+	if (console_all == NULL)
 		return;
-	if (c->active)
-		endwin();
-	c->active = 0;
-	console_release_stderr(c);
+	TAILQ_FOREACH(c, console_all, entry) {
+		if (c->active) {
+			set_term(c->screen);
+			endwin();
+		}
+		c->active = 0;
+		console_release_stderr(c);
+	}
 }
 
-/* The terminal has changed size. */
+/* The terminal is now rows by cols. */
+void
+console_resize(struct console *c, int rows, int cols)
+{
+	if (!c->active || rows <= 0 || cols <= 0)
+		return;
+	set_term(c->screen);
+	resizeterm(rows, cols);
+	clearok(curscr, TRUE);
+	console_dirty(c);
+}
+
+/* The server's terminal has changed size. */
 static void
 console_winch(evutil_socket_t sig, short events, void *arg)
 {
 	struct console	*c = arg;
 	struct winsize	 ws;
 
-	if (!c->active)
-		return;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
-	    ws.ws_col > 0)
-		resizeterm(ws.ws_row, ws.ws_col);
-	clearok(curscr, TRUE);
-	console_dirty(c);
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		console_resize(c, ws.ws_row, ws.ws_col);
 }
 
 /* Frames out now, for deciding whether to ask first. */
@@ -476,9 +452,16 @@ console_key(struct console *c, int key)
 		c->help = 1;
 		c->help_top = 0;
 		break;
+	case 3:		/* Ctrl-C, on a raw attached terminal */
+		if (c->detach != NULL)
+			c->detaching = 1;
+		break;
 	case 'q':
 	case 'Q':
-		console_ask_or_do(c, CONSOLE_ASK_QUIT);
+		if (c->detach != NULL)
+			c->detaching = 1;
+		else
+			console_ask_or_do(c, CONSOLE_ASK_QUIT);
 		break;
 	case 'X':
 		console_ask_or_do(c, CONSOLE_ASK_STOP);
@@ -502,16 +485,21 @@ console_key(struct console *c, int key)
 	console_dirty(c);
 }
 
-/* Keys are waiting on stdin: take all of them. */
+/* Keys are waiting: take all of them. */
 static void
 console_input(evutil_socket_t fd, short events, void *arg)
 {
 	struct console	*c = arg;
 	int		 key, got = 0, pending = 0;
 
-	while (c->active && (key = getch()) != ERR) {
+	set_term(c->screen);
+	while (c->active && !c->detaching && (key = getch()) != ERR) {
 		got = 1;
 		console_key(c, key);
+	}
+	if (c->detaching) {
+		c->detach(c->detach_arg);
+		return;
 	}
 	if (got || !c->active) {
 		c->empty_reads = 0;
@@ -524,9 +512,10 @@ console_input(evutil_socket_t fd, short events, void *arg)
 	 */
 	if ((ioctl(fd, FIONREAD, &pending) == -1 || pending == 0) &&
 	    ++c->empty_reads >= CONSOLE_EMPTY_READS) {
-		event_del(c->input_ev);
-		c->active = 0;
-		log_warnx(_("the terminal has gone; the console is closed"));
+		if (c->detach != NULL)
+			c->detach(c->detach_arg);
+		else
+			console_hangup(c->server);
 	}
 }
 
@@ -577,14 +566,17 @@ console_draw_footer(struct console *c, int y)
 		break;
 	case CONSOLE_PAGE_CLIENT:
 		keys = _(" ?:help  Esc:back  Up/Down:scroll the frames  "
-		    "K:revoke its key  q:quit");
+		    "K:revoke its key");
 		break;
 	default:
 		keys = _(" ?:help  Tab:pane  Enter:open  s:suspend  "
-		    "+/-:priority  X:stop clients  q:quit");
+		    "+/-:priority  X:stop clients");
 		break;
 	}
-	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_DIM], keys);
+	xasprintf(&line, "%s%s", keys, c->page == CONSOLE_PAGE_JOB ? "" :
+	    c->detach != NULL ? _("  q:detach") : _("  q:quit"));
+	console_draw_text(c, y, 0, COLS, c->attrs[CONSOLE_C_DIM], line);
+	free(line);
 }
 
 /*
@@ -626,6 +618,7 @@ console_draw(struct console *c)
 	farm_time	now = clock_mono_ms();
 	int		body, jobs, clients, events, y;
 
+	set_term(c->screen);
 	c->dirty = 0;
 	c->last_draw = clock_mono_ms();
 	c->draws++;
@@ -663,14 +656,25 @@ console_draw(struct console *c)
 	refresh();
 }
 
-/* The draw timer has fired. */
+/*
+ * The draw timer has fired. An attached terminal that has not taken the
+ * last draw yet is left alone until it has.
+ */
 static void
 console_redraw(evutil_socket_t fd, short events, void *arg)
 {
 	struct console	*c = arg;
+	struct timeval	 tv = { 0, CONSOLE_REDRAW_MS * 1000 };
+	int		 queued = 0;
 
-	if (c->dirty)
-		console_draw(c);
+	if (!c->dirty)
+		return;
+	if (c->detach != NULL && ioctl(c->fd, TIOCOUTQ, &queued) == 0 &&
+	    queued > CONSOLE_BACKLOG) {
+		evtimer_add(c->redraw_ev, &tv);
+		return;
+	}
+	console_draw(c);
 }
 
 /* A picture for the job page has been decoded. */
@@ -680,18 +684,10 @@ console_preview_ready(void *arg)
 	console_dirty(arg);
 }
 
-/* Set curses up on the terminal; -1 with *cause if it cannot be used. */
-static int
-console_open_terminal(struct console *c, char **cause)
+/* Put a screen in the modes the console works in, and start drawing. */
+static void
+console_setup_screen(struct console *c)
 {
-	const char	*term = getenv("TERM");
-
-	c->screen = newterm(NULL, stdout, stdin);
-	if (c->screen == NULL) {
-		xasprintf(cause, _("cannot use the terminal (TERM=%s); running "
-		    "headless"), term != NULL ? term : "");
-		return -1;
-	}
 	set_term(c->screen);
 	cbreak();
 	noecho();
@@ -704,44 +700,160 @@ console_open_terminal(struct console *c, char **cause)
 	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
 	    BUTTON5_PRESSED, NULL);
 	console_draw_init(c);
+	clearok(curscr, TRUE);
 	c->active = 1;
+}
+
+/* Set curses up on a terminal; -1 with *cause if it cannot be used. */
+static int
+console_open_terminal(struct console *c, const char *term, FILE *out,
+    FILE *in, char **cause)
+{
+	c->screen = newterm(term, out, in);
+	if (c->screen == NULL) {
+		xasprintf(cause, _("cannot use the terminal (TERM=%s)"),
+		    term != NULL ? term : "");
+		return -1;
+	}
+	console_setup_screen(c);
 	return 0;
 }
 
-/* Start the console on the terminal. */
-int
-console_start(struct server *s, char **cause)
+/*
+ * Take a spare screen for the attached terminal fd if one was made for
+ * the same TERM: its streams are pointed at fd. Returns 0 if there was.
+ */
+static int
+console_reuse_screen(struct console *c, const char *term, int fd)
+{
+	struct console_spare	*sp;
+
+	TAILQ_FOREACH(sp, &console_spares, entry) {
+		if (sp->term != NULL && strcmp(sp->term, term) == 0)
+			break;
+	}
+	if (sp == NULL || dup3(fd, fileno(sp->out), O_CLOEXEC) == -1 ||
+	    dup3(fd, fileno(sp->in), O_CLOEXEC) == -1)
+		return -1;
+	TAILQ_REMOVE(&console_spares, sp, entry);
+	c->screen = sp->screen;
+	c->in = sp->in;
+	c->out = sp->out;
+	c->fd = fileno(c->out);
+	free(sp->term);
+	free(sp);
+	console_setup_screen(c);
+	return 0;
+}
+
+/* Delete every spare screen; only when no console is left. */
+static void
+console_free_spares(void)
+{
+	struct console_spare	*sp;
+
+	while ((sp = TAILQ_FIRST(&console_spares)) != NULL) {
+		TAILQ_REMOVE(&console_spares, sp, entry);
+		delscreen(sp->screen);
+		if (sp->term != NULL) {
+			fclose(sp->out);
+			fclose(sp->in);
+		}
+		free(sp->term);
+		free(sp);
+	}
+}
+
+/*
+ * Leave a console's terminal as it was, and let go of it: the screen is
+ * deleted if no other console is left, else kept spare.
+ */
+static void
+console_release_screen(struct console *c, int others)
+{
+	struct console_spare	*sp;
+	int			 null;
+
+	set_term(c->screen);
+	if (c->active)
+		endwin();
+	c->active = 0;
+	if (c->out != NULL)
+		fflush(c->out);
+	if (!others) {
+		delscreen(c->screen);
+		if (c->out != NULL) {
+			fclose(c->out);
+			fclose(c->in);
+		}
+		console_free_spares();
+		return;
+	}
+	sp = xcalloc(1, sizeof *sp);
+	sp->screen = c->screen;
+	if (c->out != NULL &&
+	    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		/* The terminal's socket closes: its side sees the end. */
+		dup3(null, fileno(c->out), O_CLOEXEC);
+		dup3(null, fileno(c->in), O_CLOEXEC);
+		close(null);
+		sp->in = c->in;
+		sp->out = c->out;
+		sp->term = xstrdup(c->term);
+	}
+	TAILQ_INSERT_TAIL(&console_spares, sp, entry);
+}
+
+/* A console for the server, not yet on a terminal. */
+static struct console *
+console_new(struct server *s, int utf8)
 {
 	struct console	*c = xcalloc(1, sizeof *c);
 	const char	*codeset = nl_langinfo(CODESET);
 
 	c->server = s;
-	c->stderr_saved = c->stderr_pipe = -1;
-	c->utf8 = codeset != NULL && strcmp(codeset, "UTF-8") == 0;
-	eta_rate_init(&c->rate, CONSOLE_RATE_WINDOW);
+	c->fd = c->stderr_saved = c->stderr_pipe = -1;
+	c->utf8 = utf8 && codeset != NULL && strcmp(codeset, "UTF-8") == 0;
+	return c;
+}
 
-	/* Before curses starts, so that it leaves SIGWINCH to libevent. */
-	c->winch_ev = evsignal_new(s->base, SIGWINCH, console_winch, c);
-	event_add(c->winch_ev, NULL);
-	if (console_open_terminal(c, cause) != 0)
-		goto fail;
-	if (console_capture_stderr(c, cause) != 0)
-		goto fail;
-	console_live = c;
-	if (!console_atexit_set && atexit(console_atexit) == 0)
-		console_atexit_set = 1;
+/* Start listening for keys and drawing, in the list of consoles. */
+static void
+console_run(struct console *c, int fd)
+{
+	struct server	*s = c->server;
 
-	c->input_ev = event_new(s->base, STDIN_FILENO, EV_READ | EV_PERSIST,
+	c->input_ev = event_new(s->base, fd, EV_READ | EV_PERSIST,
 	    console_input, c);
 	event_add(c->input_ev, NULL);
 	c->redraw_ev = evtimer_new(s->base, console_redraw, c);
 	c->preview = preview_new(s->base, console_preview_ready, c);
-	log_set_sink(console_log_sink, c);
+	TAILQ_INSERT_TAIL(&s->consoles, c, entry);
+	console_all = &s->consoles;
+	if (!console_atexit_set && atexit(console_atexit) == 0)
+		console_atexit_set = 1;
+	console_dirty(c);
+}
 
-	s->view.changed = console_view_changed;
-	s->view.event = console_view_event;
-	s->view.arg = c;
-	console_view_changed(c);
+/* Start the server's own console on its terminal. */
+int
+console_start(struct server *s, char **cause)
+{
+	struct console	*c = console_new(s, 1);
+	int		 i;
+
+	for (i = 0; i < 3; i++)
+		c->tty[i] = isatty(i);
+	/* Before curses starts, so that it leaves SIGWINCH to libevent. */
+	c->winch_ev = evsignal_new(s->base, SIGWINCH, console_winch, c);
+	event_add(c->winch_ev, NULL);
+	if (console_open_terminal(c, NULL, stdout, stdin, cause) != 0)
+		goto fail;
+	if (console_capture_stderr(c, cause) != 0)
+		goto fail;
+	s->console = c;
+	server_log_to_file(s, 1);
+	console_run(c, STDIN_FILENO);
 	return 0;
 
 fail:
@@ -757,32 +869,69 @@ fail:
 	return -1;
 }
 
-/* Leave the terminal as it was and release the console. */
-void
-console_stop(struct server *s)
+/*
+ * Open a console on an attached terminal. Its socket's buffer is made
+ * large, so that a draw fits whole while the terminal keeps up.
+ */
+struct console *
+console_attach(struct server *s, const struct console_term *t, char **cause)
 {
-	struct console	*c = s->view.arg;
+	struct console	*c = console_new(s, t->utf8);
+	int		 size = 1024 * 1024, in_fd = -1;
 
-	if (c == NULL)
-		return;
-	memset(&s->view, 0, sizeof s->view);
-	log_set_sink(NULL, NULL);
-	if (c->active)
-		endwin();
-	c->active = 0;
-	delscreen(c->screen);
+	c->detach = t->detach;
+	c->detach_arg = t->arg;
+	c->term = xstrdup(t->term);
+	setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	if (console_reuse_screen(c, t->term, t->fd) == 0)
+		goto run;
+	if ((c->fd = fcntl(t->fd, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	    (in_fd = fcntl(t->fd, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	    (c->out = fdopen(c->fd, "w")) == NULL ||
+	    (c->in = fdopen(in_fd, "r")) == NULL) {
+		xasprintf(cause, "%s", strerror(errno));
+		goto fail;
+	}
+	if (console_open_terminal(c, t->term, c->out, c->in, cause) != 0)
+		goto fail;
+run:
+	console_resize(c, t->rows, t->cols);
+	console_run(c, fileno(c->in));
+	return c;
+
+fail:
+	if (c->out != NULL)
+		fclose(c->out);
+	else if (c->fd != -1)
+		close(c->fd);
+	if (c->in != NULL)
+		fclose(c->in);
+	else if (in_fd != -1)
+		close(in_fd);
+	free(c->term);
+	free(c);
+	return NULL;
+}
+
+/* Release a console, leaving its terminal as it was if it still can. */
+void
+console_free(struct console *c)
+{
+	struct server	*s = c->server;
+
+	TAILQ_REMOVE(&s->consoles, c, entry);
+	if (s->console == c)
+		s->console = NULL;
+	console_release_screen(c, !TAILQ_EMPTY(&s->consoles));
 	console_release_stderr(c);
-	close(c->stderr_saved);
-	console_live = NULL;
+	if (c->stderr_saved != -1)
+		close(c->stderr_saved);
 
 	event_free(c->input_ev);
-	event_free(c->winch_ev);
+	if (c->winch_ev != NULL)
+		event_free(c->winch_ev);
 	event_free(c->redraw_ev);
 	preview_free(c->preview);
-	if (c->log != NULL)
-		fclose(c->log);
-	free(c->log_path);
-	console_events_free(c);
 	console_job_close(c);
 	free(c->page_name);
 	free(c->jobs.selected);
@@ -790,37 +939,87 @@ console_stop(struct server *s)
 	free(c->status);
 	free(c->ask_key);
 	console_add_free(c->add);
+	free(c->term);
 	free(c);
 }
 
-/* Give the terminal and stderr back before an exec. */
+/* Leave the server's terminal as it was and release its console. */
+void
+console_stop(struct server *s)
+{
+	if (s->console == NULL)
+		return;
+	console_free(s->console);
+	server_log_to_file(s, 0);
+}
+
+/*
+ * The server's terminal has hung up: close its console and serve on
+ * without it, with nothing left pointing at the terminal. The log goes on
+ * to stderr if that was not the terminal, else to the log file, if there
+ * is one; attached consoles show it either way.
+ */
+void
+console_hangup(struct server *s)
+{
+	struct console	*c = s->console;
+	int		 fd, i, tty[3];
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < 3; i++)
+		tty[i] = c->tty[i];
+	c->active = 0;		/* no endwin: there is nothing to restore */
+	console_free(c);
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		for (i = 0; i < 3; i++) {
+			if (tty[i])
+				dup2(fd, i);
+		}
+		close(fd);
+	}
+	server_log_to_file(s, tty[STDERR_FILENO]);
+	log_info(_("the terminal has hung up: the server goes on without "
+	    "its console"));
+}
+
+/* Give every terminal and stderr back before an exec. */
 void
 console_suspend(struct server *s)
 {
-	struct console	*c = s->view.arg;
+	struct console	*c;
 
-	if (c == NULL || !c->active)
-		return;
-	endwin();
-	c->active = 0;
-	console_release_stderr(c);
+	TAILQ_FOREACH(c, &s->consoles, entry) {
+		if (!c->active)
+			continue;
+		set_term(c->screen);
+		endwin();
+		if (c->out != NULL)
+			fflush(c->out);
+		c->active = 0;
+		console_release_stderr(c);
+	}
 }
 
-/* Take the terminal again after a failed exec. */
+/* Take the terminals again after a failed exec. */
 void
 console_resume(struct server *s)
 {
-	struct console	*c = s->view.arg;
+	struct console	*c;
 	char		*cause = NULL;
 
-	if (c == NULL || c->active)
-		return;
-	if (console_capture_stderr(c, &cause) != 0) {
-		log_warnx("%s", cause);
-		free(cause);
+	TAILQ_FOREACH(c, &s->consoles, entry) {
+		if (c->active)
+			continue;
+		if (c == s->console && console_capture_stderr(c, &cause) != 0) {
+			log_warnx("%s", cause);
+			free(cause);
+			cause = NULL;
+		}
+		set_term(c->screen);
+		c->active = 1;
+		clearok(curscr, TRUE);
+		refresh();
+		console_dirty(c);
 	}
-	c->active = 1;
-	clearok(curscr, TRUE);
-	refresh();
-	console_dirty(c);
 }

@@ -13,7 +13,7 @@
 
 #include "xmalloc.h"
 
-static int		 log_verbose;
+static int		 log_verbose_on;
 static log_sink_fn	 log_sink;
 static void		*log_sink_arg;
 
@@ -24,7 +24,14 @@ static void	log_vwrite(enum log_level, const char *, va_list, int)
 void
 log_init(int verbose)
 {
-	log_verbose = verbose;
+	log_verbose_on = verbose;
+}
+
+/* Whether debug lines are shown. */
+int
+log_verbose(void)
+{
+	return log_verbose_on;
 }
 
 /* Send lines to fn instead of stderr; NULL goes back to stderr. */
@@ -43,7 +50,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int error)
 	struct tm	 tm;
 	time_t		 now;
 
-	if (level == LOG_DEBUG && !log_verbose)
+	if (level == LOG_DEBUG && !log_verbose_on)
 		return;
 	xvasprintf(&msg, fmt, ap);
 	if (error)

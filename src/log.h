@@ -17,6 +17,7 @@ enum log_level {
 typedef void (*log_sink_fn)(enum log_level, const char *, void *);
 
 void	log_init(int);
+int	log_verbose(void);
 void	log_set_sink(log_sink_fn, void *);
 void	log_info(const char *, ...) BDFARM_PRINTF(1, 2);
 void	log_warnx(const char *, ...) BDFARM_PRINTF(1, 2);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "client.h"
 #include "keys.h"
 #include "log.h"
@@ -29,7 +30,8 @@ enum {
 	OPT_LISTEN,
 	OPT_INVITE,
 	OPT_REVOKE,
-	OPT_JOIN
+	OPT_JOIN,
+	OPT_ATTACH
 };
 
 static const struct option main_options[] = {
@@ -49,6 +51,7 @@ static const struct option main_options[] = {
 	{ "blender", required_argument, NULL, OPT_BLENDER },
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "join", required_argument, NULL, OPT_JOIN },
+	{ "attach", no_argument, NULL, OPT_ATTACH },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -63,6 +66,7 @@ struct main_args {
 	const char	*revoke;
 	const char	*join;
 	int		 client;
+	int		 attach;
 	int		 headless;
 	int		 verbose;
 	int		 renderers;
@@ -78,8 +82,9 @@ main_usage(FILE *f)
 	    "       %s [OPTION]... --client HOST PORT\n"
 	    "       %s [OPTION]... --invite NAME [--port PORT] JOBDIR "
 	    "[RENDERDIR]\n"
-	    "       %s [OPTION]... --revoke NAME JOBDIR [RENDERDIR]\n"),
-	    PACKAGE, PACKAGE, PACKAGE, PACKAGE);
+	    "       %s [OPTION]... --revoke NAME JOBDIR [RENDERDIR]\n"
+	    "       %s --attach JOBDIR\n"),
+	    PACKAGE, PACKAGE, PACKAGE, PACKAGE, PACKAGE);
 }
 
 /* Print the full help. */
@@ -96,6 +101,9 @@ main_help(void)
 "  -p, --port PORT        listen on this TCP port\n"
 "      --listen ADDRESS   listen on this address only (default: all)\n"
 "      --headless         log to standard error instead of the console\n"
+"      --attach           open the console of the server that runs on\n"
+"                         JOBDIR in this terminal; q closes it, the\n"
+"                         server runs on\n"
 "      --invite NAME      make a key for the client NAME, in JOBDIR, and\n"
 "                         print the command line that lets it join\n"
 "      --revoke NAME      remove the key of the client NAME from JOBDIR;\n"
@@ -255,6 +263,9 @@ main(int argc, char **argv)
 		case OPT_CLIENT:
 			a.client = 1;
 			break;
+		case OPT_ATTACH:
+			a.attach = 1;
+			break;
 		case OPT_RENDERERS:
 			a.renderers = main_number("--renderers", optarg, 1, 1024);
 			break;
@@ -288,6 +299,13 @@ main(int argc, char **argv)
 		main_usage_error(_("--join goes with --client"));
 	if (a.invite != NULL && a.revoke != NULL)
 		main_usage_error(_("--invite and --revoke do not go together"));
+	if (a.attach) {
+		if (a.client || a.invite != NULL || a.revoke != NULL)
+			main_usage_error(_("--attach goes alone"));
+		if (argc != 1)
+			main_usage_error(_("--attach needs the server's JOBDIR"));
+		return attach_main(argv[optind]);
+	}
 	if (a.invite != NULL) {
 		if (a.client)
 			main_usage_error(_("--invite runs on the server's "

@@ -39,12 +39,16 @@
 #define SERVER_OWN_FDS		64	/* descriptors not counted for peers */
 #define SERVER_MAX_PEERS	100000	/* the most max_peers may be set to */
 
-/* Tell the view (if any) that something it shows has changed. */
+/* How far back the farm's rate looks, in milliseconds. */
+#define SERVER_RATE_WINDOW	(5 * 60 * 1000)
+
+/* Measure the rate and tell the consoles that what they show has changed. */
 void
 server_changed(struct server *s)
 {
-	if (s->view.changed != NULL)
-		s->view.changed(s->view.arg);
+	eta_rate_sample(&s->rate, clock_mono_ms(),
+	    eta_farm_received(&s->farm));
+	console_changed(s);
 }
 
 /* Write the rendering-complete summary to a job's log. */
@@ -72,8 +76,8 @@ server_log_complete(struct server *s, struct job *job)
 }
 
 /*
- * An event too frequent for the log but worth a line in the view's list
- * of latest events (frames out and in); headless, a debug line.
+ * An event too frequent for the log but worth a line in the consoles'
+ * list of latest events (frames out and in).
  */
 static void BDFARM_PRINTF(2, 3)
 server_view_event(struct server *s, const char *fmt, ...)
@@ -84,10 +88,7 @@ server_view_event(struct server *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&line, fmt, ap);
 	va_end(ap);
-	if (s->view.event != NULL)
-		s->view.event(s->view.arg, line);
-	else
-		log_debug("%s", line);
+	server_log_event(s, line);
 	free(line);
 }
 
@@ -447,9 +448,8 @@ server_signal_reload(evutil_socket_t sig, short events, void *arg)
 	char		*cause = NULL;
 	char		*path = NULL;
 
-	if (s->view.arg != NULL && tcgetpgrp(STDIN_FILENO) == -1) {
-		log_info(_("the terminal has gone: saving state and exiting"));
-		server_quit(s);
+	if (s->console != NULL && tcgetpgrp(STDIN_FILENO) == -1) {
+		console_hangup(s);
 		return;
 	}
 
@@ -573,13 +573,15 @@ server_main(struct settings *settings, const struct server_options *o)
 	struct timeval	 second = { 1, 0 };
 	const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	size_t		 i;
-	int		 console;
 
 	memset(&s, 0, sizeof s);
 	s.settings = settings;
 	s.options = o;
 	s.reserve_fd = -1;
+	s.attach_fd = -1;
 	TAILQ_INIT(&s.peers);
+	TAILQ_INIT(&s.consoles);
+	TAILQ_INIT(&s.attaches);
 	if (fileio_check_dir(o->jobdir, &cause) != 0 ||
 	    fileio_check_dir(o->renderdir, &cause) != 0 ||
 	    (s.selfexe = selfexe_open(&cause)) == NULL) {
@@ -605,6 +607,8 @@ server_main(struct settings *settings, const struct server_options *o)
 			close(s.reserve_fd);
 		return 1;
 	}
+	eta_rate_init(&s.rate, SERVER_RATE_WINDOW);
+	server_log_init(&s);
 	xasprintf(&s.listen_desc, "%s:%s", *settings->listen == '\0' ? "*" :
 	    settings->listen, o->port);
 	xasprintf(&s.state_path, "%s/%s", o->jobdir, STATE_FILE);
@@ -629,23 +633,22 @@ server_main(struct settings *settings, const struct server_options *o)
 		event_add(s.signal_evs[i], NULL);
 	}
 
-	console = !o->headless && isatty(STDIN_FILENO) &&
-	    isatty(STDOUT_FILENO);
-	if (console && console_start(&s, &cause) != 0) {
+	if (!o->headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+	    console_start(&s, &cause) != 0) {
 		fprintf(stderr, "%s: %s\n", PACKAGE, cause);
 		free(cause);
-		console = 0;
 	}
 	log_info(_("listening on %s; jobs in %s, frames to %s"),
 	    s.listen_desc, o->jobdir, o->renderdir);
+	server_attach_open(&s);
 	s.jobdir = jobdir_open(s.base, &s.farm, o->jobdir, o->renderdir,
 	    &saved, settings);
 	server_save_state(&s);
 
 	event_base_dispatch(s.base);
 
-	if (console)
-		console_stop(&s);
+	server_attach_close(&s);
+	console_stop(&s);
 	/* Frames out stay out, as after a crash: their clients come back. */
 	s.quitting = 1;
 	while (!TAILQ_EMPTY(&s.peers))
@@ -669,5 +672,6 @@ server_main(struct settings *settings, const struct server_options *o)
 	server_keys_close(&s);
 	free(s.state_path);
 	free(s.listen_desc);
+	server_log_free(&s);
 	return s.exit_code;
 }

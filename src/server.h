@@ -8,9 +8,12 @@
 #include <netdb.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
+#include "eta.h"
 #include "farm.h"
+#include "log.h"
 #include "ratelimit.h"
 #include "keys.h"
 #include "state.h"
@@ -119,12 +122,18 @@ TAILQ_HEAD(peers, peer);
 
 #define SERVER_MAX_LISTENERS	8
 
-/* A view of the farm (the console) that wants to know of changes. */
-struct server_view {
-	void	(*changed)(void *);
-	void	(*event)(void *, const char *);
-	void	*arg;
+/* One of the latest log lines, for the consoles' events pane. */
+struct server_line {
+	int64_t		 when;		/* wall clock, ms */
+	enum log_level	 level;
+	char		*text;
 };
+#define SERVER_LINES	256
+
+struct console;
+TAILQ_HEAD(consoles, console);
+struct server_attach;
+TAILQ_HEAD(server_attaches, server_attach);
 
 struct server {
 	struct event_base	*base;
@@ -178,13 +187,40 @@ struct server {
 	struct event		*hooks_ev;	/* starts those with a place */
 	struct event		*child_ev;	/* SIGCHLD */
 
-	struct server_view	 view;
+	/* The consoles: the terminal's own and those attached. */
+	struct consoles		 consoles;
+	struct console		*console;	/* the terminal's own, or NULL */
+	struct eta_rate		 rate;		/* frames a minute, for them */
+
+	/* Consoles attach through a Unix socket in the job folder. */
+	int			 attach_fd;
+	struct event		*attach_ev;
+	char			*attach_path;
+	struct server_attaches	 attaches;
+
+	/* The latest log lines, and the log file (server-log.c). */
+	struct server_line	 lines[SERVER_LINES];
+	unsigned		 nlines;	/* lines ever kept */
+	int			 log_to_file;	/* stderr is the console's */
+	FILE			*log;
+	char			*log_path;
 	int			 quitting;	/* peers close, the model stays */
 	int			 exit_code;
 };
 
 int		 server_main(struct settings *, const struct server_options *);
 void		 server_changed(struct server *);
+
+/* server-log.c */
+void		 server_log_init(struct server *);
+void		 server_log_free(struct server *);
+void		 server_log_event(struct server *, const char *);
+void		 server_log_line(struct server *, enum log_level, const char *);
+void		 server_log_to_file(struct server *, int);
+
+/* server-attach.c */
+void		 server_attach_open(struct server *);
+void		 server_attach_close(struct server *);
 
 /* server-again.c */
 int		 server_again_aside(const char *);

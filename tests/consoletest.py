@@ -31,69 +31,42 @@ class _Reaper:
         return 0
 
 
-class Console:
-    """A server in its console, in a tmux session of its own."""
+class Pane:
+    """A program in a detached tmux session ('farm') on a private tmux
+    socket named name inside the farm's folder: nothing is left behind
+    and no other tmux server is touched."""
 
-    def __init__(self, farm, width=120, height=40, lang='C.UTF-8'):
+    def __init__(self, farm, name):
         self.farm = farm
-        # A socket of its own inside the farm's folder: nothing is left
-        # behind and no other tmux server is touched. The pane stays when
-        # the server exits, so that its exit status can be read.
-        self.socket = os.path.join(farm.root, 'tmux.sock')
+        self.socket = os.path.join(farm.root, name + '.sock')
         self.conf = os.path.join(farm.root, 'tmux.conf')
+        # The pane stays when the program exits, so that its exit status
+        # and last words can be read.
         with open(self.conf, 'w') as f:
             f.write('set -g default-terminal tmux-256color\n'
                     'set -g history-limit 0\n'
                     'set -g remain-on-exit on\n')
         # The shell keeps the exit status: tmux may see the terminal close
         # before the process has gone and then knows no status.
-        self.rcfile = os.path.join(farm.root, 'console.rc')
+        self.rcfile = os.path.join(farm.root, name + '.rc')
         self.pid = None
         bt._live.append(_Reaper(self))
-        # As bt.Farm.start does: another process may take the port before
-        # the server binds it; then the server starts on another.
-        attempt = 1
-        while not self.start(width, height, lang):
-            if attempt >= bt.PORT_ATTEMPTS or \
-                    not farm.port_taken(self.mark):
-                raise AssertionError('the server exited (%s) before '
-                                     'listening; its log:\n%s'
-                                     % (self.dead(), farm.log_tail()))
-            attempt += 1
-            farm.port = bt.free_port()
 
-    def start(self, width, height, lang):
-        """Start the server in a new tmux session; return True once it
-        listens, False if it exited first. Its messages before the
-        console starts go to the farm's log."""
-        farm = self.farm
+    def launch(self, argv, width, height, lang, errlog):
+        """Start argv in a new session, its stderr to errlog; wait for
+        its process and keep its pid."""
         self.close()
         if os.path.exists(self.rcfile):
             os.unlink(self.rcfile)
-        self.mark = farm.log_size()
-        argv = [farm.program, '--config', farm.conf, '--port',
-                str(farm.port), farm.jobdir, farm.renderdir]
         cmd = 'env LC_ALL=%s %s 2>>%s; echo $? >%s' % (
             lang, ' '.join(shlex.quote(a) for a in argv),
-            shlex.quote(farm.errlog), shlex.quote(self.rcfile))
+            shlex.quote(errlog), shlex.quote(self.rcfile))
         self.tmux('new-session', '-d', '-s', 'farm', '-x', str(width),
                   '-y', str(height), cmd)
         shell = int(self.display('#{pane_pid}'))
         bt.wait_for(lambda: self.child(shell) or self.dead() is not None,
-                    bt.PATIENCE, what='the server process')
+                    bt.PATIENCE, what='the process in tmux')
         self.pid = self.child(shell)
-        listening = re.compile(r'listening on 127\.0\.0\.1:%d;' % farm.port)
-
-        def log():
-            try:
-                with open(farm.settings['log_file']) as f:
-                    return f.read()
-            except FileNotFoundError:
-                return ''
-        bt.wait_for(lambda: self.dead() is not None or
-                    listening.search(log()), bt.PATIENCE,
-                    what='the server to listen or exit')
-        return self.dead() is None
 
     @staticmethod
     def child(pid):
@@ -166,7 +139,8 @@ class Console:
         return None
 
     def close(self):
-        """Kill the server (a hang-up would only reload it), then tmux."""
+        """Kill the program (a hang-up would not stop a server), then
+        tmux."""
         try:
             if self.pid is not None and self.dead() is None:
                 os.kill(self.pid, signal.SIGKILL)
@@ -178,6 +152,69 @@ class Console:
             self.tmux('kill-server')
         except Exception:
             pass
+
+
+class Console(Pane):
+    """A server in its console, in a tmux session of its own."""
+
+    def __init__(self, farm, width=120, height=40, lang='C.UTF-8'):
+        Pane.__init__(self, farm, 'tmux')
+        # As bt.Farm.start does: another process may take the port before
+        # the server binds it; then the server starts on another.
+        attempt = 1
+        while not self.start(width, height, lang):
+            if attempt >= bt.PORT_ATTEMPTS or \
+                    not farm.port_taken(self.mark):
+                raise AssertionError('the server exited (%s) before '
+                                     'listening; its log:\n%s'
+                                     % (self.dead(), farm.log_tail()))
+            attempt += 1
+            farm.port = bt.free_port()
+
+    def start(self, width, height, lang):
+        """Start the server in a new tmux session; return True once it
+        listens, False if it exited first. Its messages before the
+        console starts go to the farm's log."""
+        farm = self.farm
+        self.mark = farm.log_size()
+        argv = [farm.program, '--config', farm.conf, '--port',
+                str(farm.port), farm.jobdir, farm.renderdir]
+        self.launch(argv, width, height, lang, farm.errlog)
+        listening = re.compile(r'listening on 127\.0\.0\.1:%d;' % farm.port)
+
+        def log():
+            try:
+                with open(farm.settings['log_file']) as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ''
+        bt.wait_for(lambda: self.dead() is not None or
+                    listening.search(log()), bt.PATIENCE,
+                    what='the server to listen or exit')
+        return self.dead() is None
+
+
+class Attached(Pane):
+    """`bdfarm --attach` on the farm's job folder in a tmux session of its
+    own called name, run as the user uid if given."""
+
+    def __init__(self, farm, name, width=120, height=40, lang='C.UTF-8',
+                 uid=None):
+        Pane.__init__(self, farm, name)
+        self.errlog = os.path.join(farm.root, name + '.err')
+        argv = [farm.program, '--attach', farm.jobdir]
+        if uid is not None:
+            argv = ['setpriv', '--reuid=%d' % uid, '--regid=%d' % uid,
+                    '--clear-groups', '--'] + argv
+        self.launch(argv, width, height, lang, self.errlog)
+
+    def messages(self):
+        """What it wrote to stderr."""
+        try:
+            with open(self.errlog) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ''
 
 
 def setup_farm():

@@ -27,10 +27,11 @@ def blend(farm, name):
 
 def jobdir_files(farm):
     """Every entry of the job folder, hidden ones too, with its bytes, but
-    for the server's own state and job logs."""
+    for the server's own state, its consoles' socket and job logs."""
     files = {}
     for name in os.listdir(farm.jobdir):
-        if name.startswith('.bdfarm.state') or name.endswith('.log'):
+        if name.startswith('.bdfarm.state') or name.endswith('.log') or \
+                name == '.bdfarm.console':
             continue
         with open(os.path.join(farm.jobdir, name), 'rb') as f:
             files[name] = f.read()

@@ -25,7 +25,8 @@
 	UNIT_SUITE(deppath) \
 	UNIT_SUITE(blendfile) \
 	UNIT_SUITE(picture) \
-	UNIT_SUITE(client_manifest)
+	UNIT_SUITE(client_manifest) \
+	UNIT_SUITE(attach)
 
 #define UNIT_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES
