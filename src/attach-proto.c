@@ -20,11 +20,16 @@ attach_path(const char *jobdir)
 	return path;
 }
 
-/* A terminal's size: both at least 1 and at most 10000. */
+/*
+ * A terminal's size: at least 1 by 1, and at most ATTACH_ROWS_MAX by
+ * ATTACH_COLS_MAX, beyond any real terminal: curses keeps a few copies of
+ * the screen and resizing a huge one would hold the server's loop.
+ */
 static int
 attach_size_ok(int rows, int cols)
 {
-	return rows >= 1 && rows <= 10000 && cols >= 1 && cols <= 10000;
+	return rows >= 1 && rows <= ATTACH_ROWS_MAX && cols >= 1 &&
+	    cols <= ATTACH_COLS_MAX;
 }
 
 /* A TERM: printable, without spaces, not empty. */

@@ -7,8 +7,10 @@
  */
 #include "bdfarm.h"
 
+#include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,16 +18,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <term.h>
 #include <termios.h>
 #include <unistd.h>
-#include <langinfo.h>
 
 #include "attach.h"
 #include "xmalloc.h"
 
 /* How long to wait for the server's answer, in milliseconds. */
 #define ATTACH_ANSWER_MS	10000
+
+/* How long the rest of the screen may take after the server's bye. */
+#define ATTACH_BYE_MS		2000
 
 static volatile sig_atomic_t	attach_resized;
 static volatile sig_atomic_t	attach_stop;
@@ -40,6 +46,25 @@ static void
 attach_on_stop(int sig)
 {
 	attach_stop = 1;
+}
+
+/*
+ * Whether the other end runs as this user, root or the job folder's
+ * owner: in a folder others may write to, anyone could have put a socket
+ * of their own in its place.
+ */
+static int
+attach_trusted(int fd, const char *jobdir)
+{
+	struct ucred	cred;
+	struct stat	st;
+	socklen_t	len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return 0;
+	if (cred.uid == getuid() || cred.uid == 0)
+		return 1;
+	return stat(jobdir, &st) == 0 && st.st_uid == cred.uid;
 }
 
 /* Connect to the server's socket; -1 with the reason printed. */
@@ -69,6 +94,12 @@ attach_connect(const char *jobdir)
 			    strerror(errno));
 		if (fd != -1)
 			close(fd);
+		fd = -1;
+	}
+	if (fd != -1 && !attach_trusted(fd, jobdir)) {
+		fprintf(stderr, _("%s: %s is not the socket of a server of "
+		    "this user\n"), PACKAGE, path);
+		close(fd);
 		fd = -1;
 	}
 	free(path);
@@ -130,26 +161,30 @@ attach_hello(int fd, int term_fd)
 	return 0;
 }
 
-/* Wait for the server's answer to the first line; -1 if it refuses. */
+/*
+ * Wait for the server's answer to the first line; -1 if it refuses. The
+ * line is read a byte at a time, so that nothing after it is taken.
+ */
 static int
 attach_answer(int fd)
 {
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
-	char		 line[ATTACH_LINE_MAX], *nl;
+	char		 line[ATTACH_LINE_MAX];
 	size_t		 len = 0;
-	ssize_t		 n;
 
-	while ((nl = memchr(line, '\n', len)) == NULL) {
+	for (;;) {
 		if (len == sizeof line - 1 ||
 		    poll(&pfd, 1, ATTACH_ANSWER_MS) != 1 ||
-		    (n = read(fd, line + len, sizeof line - 1 - len)) <= 0) {
+		    read(fd, line + len, 1) != 1) {
 			fprintf(stderr, _("%s: the server did not answer\n"),
 			    PACKAGE);
 			return -1;
 		}
-		len += (size_t)n;
+		if (line[len] == '\n')
+			break;
+		len++;
 	}
-	*nl = '\0';
+	line[len] = '\0';
 	if (strcmp(line, "ok") == 0)
 		return 0;
 	fprintf(stderr, _("%s: the server refused the console: %s\n"),
@@ -206,17 +241,25 @@ attach_read_control(int fd, int *open)
 	return strstr(buf, "bye\n") != NULL;
 }
 
+/* How the relay ended. */
+enum attach_end {
+	ATTACH_BYE,		/* the server closed the console */
+	ATTACH_STOPPED,		/* a signal stopped the relay */
+	ATTACH_GONE		/* the server went without a word */
+};
+
 /*
- * Carry bytes until the server closes the console or the terminal goes.
- * Returns 0 when the console was closed, 1 when the server went away.
+ * Carry bytes until the server closes the console, the server goes or a
+ * signal stops the relay. After the server's bye, the rest of the screen
+ * is copied for a moment at most.
  */
-static int
+static enum attach_end
 attach_relay(int fd, int term)
 {
 	struct pollfd	pfd[3];
 	char		buf[16384];
 	ssize_t		n;
-	int		in_open = 1, ctl_open = 1, bye = 0;
+	int		in_open = 1, ctl_open = 1, bye = 0, ready;
 
 	for (;;) {
 		if (attach_resized) {
@@ -224,32 +267,34 @@ attach_relay(int fd, int term)
 			attach_send_size(fd);
 		}
 		if (attach_stop)
-			return 0;
+			return ATTACH_STOPPED;
 		pfd[0].fd = term;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = in_open ? STDIN_FILENO : -1;
+		pfd[1].fd = in_open && !bye ? STDIN_FILENO : -1;
 		pfd[1].events = POLLIN;
 		pfd[2].fd = ctl_open ? fd : -1;
 		pfd[2].events = POLLIN;
-		if (poll(pfd, 3, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			return 1;
-		}
+		ready = poll(pfd, 3, bye ? ATTACH_BYE_MS : -1);
+		if (ready == -1 && errno == EINTR)
+			continue;
+		if (ready == -1)
+			return ATTACH_GONE;
+		if (ready == 0)
+			return ATTACH_BYE;
 		if (pfd[0].revents != 0) {
 			n = read(term, buf, sizeof buf);
 			if (n == 0 || (n < 0 && errno != EINTR &&
 			    errno != EAGAIN)) {
 				pfd[2].fd = fd;
 				while (ctl_open && !bye &&
-				    poll(&pfd[2], 1, 2000) == 1)
+				    poll(&pfd[2], 1, ATTACH_BYE_MS) == 1)
 					bye = attach_read_control(fd,
 					    &ctl_open);
-				return bye ? 0 : 1;
+				return bye ? ATTACH_BYE : ATTACH_GONE;
 			}
 			if (n > 0 && attach_write(STDOUT_FILENO, buf,
 			    (size_t)n) != 0)
-				return 0;
+				return ATTACH_STOPPED;
 			continue;	/* the screen first, then the rest */
 		}
 		if (pfd[1].revents != 0) {
@@ -258,11 +303,38 @@ attach_relay(int fd, int term)
 				in_open = 0;
 			else if (n > 0 && attach_write(term, buf,
 			    (size_t)n) != 0)
-				return 1;
+				return ATTACH_GONE;
 		}
 		if (pfd[2].revents != 0 && attach_read_control(fd, &ctl_open))
 			bye = 1;
 	}
+}
+
+/*
+ * The server went without closing its console: take the terminal out of
+ * what the console put it in (the alternate screen, keypad and mouse
+ * modes, a hidden cursor).
+ */
+static void
+attach_reset_terminal(void)
+{
+	const char	*mouse;
+	int		 err;
+
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+		return;
+	mouse = tigetstr("XM");
+	if (mouse != NULL && mouse != (char *)-1)
+		putp(tiparm(mouse, 0));
+	if (keypad_local != NULL)
+		putp(keypad_local);
+	if (cursor_normal != NULL)
+		putp(cursor_normal);
+	if (exit_attribute_mode != NULL)
+		putp(exit_attribute_mode);
+	if (exit_ca_mode != NULL)
+		putp(exit_ca_mode);
+	fflush(stdout);
 }
 
 /* Lend this terminal to the server of jobdir until its console closes. */
@@ -271,7 +343,8 @@ attach_main(const char *jobdir)
 {
 	struct termios		 saved, raw;
 	struct sigaction	 sa;
-	int			 fd, pair[2], rc;
+	enum attach_end		 end;
+	int			 fd, pair[2];
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) ||
 	    tcgetattr(STDIN_FILENO, &saved) != 0) {
@@ -307,11 +380,13 @@ attach_main(const char *jobdir)
 	raw = saved;
 	cfmakeraw(&raw);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
-	rc = attach_relay(fd, pair[0]);
+	end = attach_relay(fd, pair[0]);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	close(pair[0]);
 	close(fd);
-	if (rc != 0) {
+	if (end != ATTACH_BYE)
+		attach_reset_terminal();
+	if (end == ATTACH_GONE) {
 		fprintf(stderr, _("%s: the server has gone\n"), PACKAGE);
 		return 1;
 	}

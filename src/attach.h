@@ -18,6 +18,8 @@
 #define ATTACH_SOCKET	".bdfarm.console"
 #define ATTACH_VERSION	1
 #define ATTACH_LINE_MAX	256
+#define ATTACH_ROWS_MAX	500
+#define ATTACH_COLS_MAX	1000
 
 /* What the first line says. */
 struct attach_hello {

@@ -14,6 +14,7 @@
 #include "farm.h"
 #include "log.h"
 
+struct bufferevent;
 struct console_add;
 struct event;
 struct preview_result;
@@ -91,10 +92,11 @@ struct console_client_page {
 struct console {
 	struct server		*server;
 	SCREEN			*screen;
-	int			 fd;		/* an attached terminal's socket */
+	struct bufferevent	*sock;		/* an attached terminal's socket */
 	char			*term;		/* its TERM */
 	FILE			*in;		/* its keys, or NULL: stdin */
-	FILE			*out;		/* its screen, or NULL: stdout */
+	FILE			*out;		/* what curses draws for it (a
+						   memory file), or NULL */
 	void			(*detach)(void *); /* NULL: the server's own */
 	void			*detach_arg;
 	int			 detaching;	/* q was pressed: close it */

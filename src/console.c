@@ -11,6 +11,8 @@
 #include "console.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -20,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,11 +42,14 @@
 #define CONSOLE_EMPTY_READS	3
 
 /*
- * Bytes an attached console may have waiting in its socket before it
- * skips a draw: a terminal that does not keep up (a stalled link) must
- * never block the loop, so the socket's buffer is never filled.
+ * Bytes an attached console may have waiting to go out before it skips a
+ * draw: a terminal that does not keep up (a stalled link, a stopped
+ * --attach) costs at most this and one draw of memory, never a wait.
  */
-#define CONSOLE_BACKLOG		(64 * 1024)
+#define CONSOLE_BACKLOG		(256 * 1024)
+
+/* Keys taken in one wake-up, so that a flood of them cannot hold the loop. */
+#define CONSOLE_KEYS_AT_ONCE	256
 
 /* The consoles, for the exit handler. */
 static struct consoles	*console_all;
@@ -207,6 +215,38 @@ console_release_stderr(struct console *c)
 	c->stderr_pipe = -1;
 }
 
+/*
+ * Move what curses wrote for an attached terminal (into a memory file, so
+ * that a write never waits) to its socket's buffer, which goes out as the
+ * socket takes it. With now, write what the socket takes at once: the
+ * console is about to go.
+ */
+static void
+console_flush(struct console *c, int now)
+{
+	struct evbuffer	*out;
+	struct stat	 st;
+	char		 buf[16384];
+	off_t		 at = 0;
+	ssize_t		 n;
+
+	if (c->sock == NULL)
+		return;
+	fflush(c->out);
+	out = bufferevent_get_output(c->sock);
+	if (fstat(fileno(c->out), &st) == 0 && st.st_size > 0) {
+		while (at < st.st_size &&
+		    (n = pread(fileno(c->out), buf, sizeof buf, at)) > 0) {
+			evbuffer_add(out, buf, (size_t)n);
+			at += n;
+		}
+		if (ftruncate(fileno(c->out), 0) != 0)
+			log_warn("console");
+	}
+	if (now)
+		evbuffer_write(out, bufferevent_getfd(c->sock));
+}
+
 /* At exit (fatal() included), leave every terminal usable. */
 static void
 console_atexit(void)
@@ -219,6 +259,7 @@ console_atexit(void)
 		if (c->active) {
 			set_term(c->screen);
 			endwin();
+			console_flush(c, 1);
 		}
 		c->active = 0;
 		console_release_stderr(c);
@@ -493,8 +534,9 @@ console_input(evutil_socket_t fd, short events, void *arg)
 	int		 key, got = 0, pending = 0;
 
 	set_term(c->screen);
-	while (c->active && !c->detaching && (key = getch()) != ERR) {
-		got = 1;
+	while (c->active && !c->detaching && got < CONSOLE_KEYS_AT_ONCE &&
+	    (key = getch()) != ERR) {
+		got++;
 		console_key(c, key);
 	}
 	if (c->detaching) {
@@ -665,16 +707,16 @@ console_redraw(evutil_socket_t fd, short events, void *arg)
 {
 	struct console	*c = arg;
 	struct timeval	 tv = { 0, CONSOLE_REDRAW_MS * 1000 };
-	int		 queued = 0;
 
 	if (!c->dirty)
 		return;
-	if (c->detach != NULL && ioctl(c->fd, TIOCOUTQ, &queued) == 0 &&
-	    queued > CONSOLE_BACKLOG) {
+	if (c->sock != NULL && evbuffer_get_length(
+	    bufferevent_get_output(c->sock)) > CONSOLE_BACKLOG) {
 		evtimer_add(c->redraw_ev, &tv);
 		return;
 	}
 	console_draw(c);
+	console_flush(c, 0);
 }
 
 /* A picture for the job page has been decoded. */
@@ -721,7 +763,7 @@ console_open_terminal(struct console *c, const char *term, FILE *out,
 
 /*
  * Take a spare screen for the attached terminal fd if one was made for
- * the same TERM: its streams are pointed at fd. Returns 0 if there was.
+ * the same TERM: its keys are read from fd. Returns 0 if there was.
  */
 static int
 console_reuse_screen(struct console *c, const char *term, int fd)
@@ -732,17 +774,16 @@ console_reuse_screen(struct console *c, const char *term, int fd)
 		if (sp->term != NULL && strcmp(sp->term, term) == 0)
 			break;
 	}
-	if (sp == NULL || dup3(fd, fileno(sp->out), O_CLOEXEC) == -1 ||
-	    dup3(fd, fileno(sp->in), O_CLOEXEC) == -1)
+	if (sp == NULL || dup3(fd, fileno(sp->in), O_CLOEXEC) == -1)
 		return -1;
 	TAILQ_REMOVE(&console_spares, sp, entry);
 	c->screen = sp->screen;
 	c->in = sp->in;
 	c->out = sp->out;
-	c->fd = fileno(c->out);
 	free(sp->term);
 	free(sp);
 	console_setup_screen(c);
+	flushinp();
 	return 0;
 }
 
@@ -778,8 +819,11 @@ console_release_screen(struct console *c, int others)
 	if (c->active)
 		endwin();
 	c->active = 0;
-	if (c->out != NULL)
-		fflush(c->out);
+	console_flush(c, 1);
+	if (c->sock != NULL) {
+		bufferevent_free(c->sock);
+		c->sock = NULL;
+	}
 	if (!others) {
 		delscreen(c->screen);
 		if (c->out != NULL) {
@@ -791,12 +835,13 @@ console_release_screen(struct console *c, int others)
 	}
 	sp = xcalloc(1, sizeof *sp);
 	sp->screen = c->screen;
-	if (c->out != NULL &&
-	    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+	if (c->out != NULL) {
 		/* The terminal's socket closes: its side sees the end. */
-		dup3(null, fileno(c->out), O_CLOEXEC);
-		dup3(null, fileno(c->in), O_CLOEXEC);
-		close(null);
+		shutdown(fileno(c->in), SHUT_RDWR);
+		if ((null = open("/dev/null", O_RDONLY | O_CLOEXEC)) != -1) {
+			dup3(null, fileno(c->in), O_CLOEXEC);
+			close(null);
+		}
 		sp->in = c->in;
 		sp->out = c->out;
 		sp->term = xstrdup(c->term);
@@ -812,7 +857,7 @@ console_new(struct server *s, int utf8)
 	const char	*codeset = nl_langinfo(CODESET);
 
 	c->server = s;
-	c->fd = c->stderr_saved = c->stderr_pipe = -1;
+	c->stderr_saved = c->stderr_pipe = -1;
 	c->utf8 = utf8 && codeset != NULL && strcmp(codeset, "UTF-8") == 0;
 	return c;
 }
@@ -869,41 +914,70 @@ fail:
 	return -1;
 }
 
+/* The socket of an attached terminal has failed or closed. */
+static void
+console_sock_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct console	*c = arg;
+
+	c->detach(c->detach_arg);
+}
+
 /*
- * Open a console on an attached terminal. Its socket's buffer is made
- * large, so that a draw fits whole while the terminal keeps up.
+ * Open a console on an attached terminal. Curses writes into a memory
+ * file, and the loop copies that to the socket as the socket takes it,
+ * so a terminal that does not keep up never holds the loop.
  */
 struct console *
 console_attach(struct server *s, const struct console_term *t, char **cause)
 {
-	struct console	*c = console_new(s, t->utf8);
-	int		 size = 1024 * 1024, in_fd = -1;
+	struct console		*c = console_new(s, t->utf8);
+	struct sigaction	 tstp, winch;
+	int			 out_fd = -1, in_fd = -1, sock_fd = -1;
 
 	c->detach = t->detach;
 	c->detach_arg = t->arg;
 	c->term = xstrdup(t->term);
-	setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	if ((sock_fd = fcntl(t->fd, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	    evutil_make_socket_nonblocking(sock_fd) != 0) {
+		xasprintf(cause, "%s", strerror(errno));
+		goto fail;
+	}
 	if (console_reuse_screen(c, t->term, t->fd) == 0)
 		goto run;
-	if ((c->fd = fcntl(t->fd, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	if ((out_fd = memfd_create("bdfarm-console", MFD_CLOEXEC)) == -1 ||
 	    (in_fd = fcntl(t->fd, F_DUPFD_CLOEXEC, 3)) == -1 ||
-	    (c->out = fdopen(c->fd, "w")) == NULL ||
+	    (c->out = fdopen(out_fd, "a")) == NULL ||
 	    (c->in = fdopen(in_fd, "r")) == NULL) {
 		xasprintf(cause, "%s", strerror(errno));
 		goto fail;
 	}
+	/* Curses takes signals left at their default: keep them the loop's. */
+	sigaction(SIGTSTP, NULL, &tstp);
+	sigaction(SIGWINCH, NULL, &winch);
 	if (console_open_terminal(c, t->term, c->out, c->in, cause) != 0)
 		goto fail;
+	sigaction(SIGTSTP, &tstp, NULL);
+	sigaction(SIGWINCH, &winch, NULL);
 run:
+	c->sock = bufferevent_socket_new(s->base, sock_fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->sock == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(c->sock, NULL, NULL, console_sock_event, c);
+	bufferevent_disable(c->sock, EV_READ);
+	bufferevent_enable(c->sock, EV_WRITE);
 	console_resize(c, t->rows, t->cols);
 	console_run(c, fileno(c->in));
 	return c;
 
 fail:
+	if (sock_fd != -1)
+		close(sock_fd);
 	if (c->out != NULL)
 		fclose(c->out);
-	else if (c->fd != -1)
-		close(c->fd);
+	else if (out_fd != -1)
+		close(out_fd);
 	if (c->in != NULL)
 		fclose(c->in);
 	else if (in_fd != -1)
@@ -923,6 +997,8 @@ console_free(struct console *c)
 	if (s->console == c)
 		s->console = NULL;
 	console_release_screen(c, !TAILQ_EMPTY(&s->consoles));
+	if (TAILQ_EMPTY(&s->consoles))
+		console_all = NULL;
 	console_release_stderr(c);
 	if (c->stderr_saved != -1)
 		close(c->stderr_saved);
@@ -971,6 +1047,7 @@ console_hangup(struct server *s)
 		tty[i] = c->tty[i];
 	c->active = 0;		/* no endwin: there is nothing to restore */
 	console_free(c);
+	s->hung_up = clock_mono_ms();
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
 		for (i = 0; i < 3; i++) {
 			if (tty[i])
@@ -994,8 +1071,7 @@ console_suspend(struct server *s)
 			continue;
 		set_term(c->screen);
 		endwin();
-		if (c->out != NULL)
-			fflush(c->out);
+		console_flush(c, 1);
 		c->active = 0;
 		console_release_stderr(c);
 	}

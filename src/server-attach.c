@@ -23,8 +23,8 @@
 #include "server.h"
 #include "xmalloc.h"
 
-/* Consoles attached at once, at most. */
-#define SERVER_ATTACH_MAX	16
+/* Consoles attached at once, at most: each costs a few descriptors. */
+#define SERVER_ATTACH_MAX	8
 
 /* One connection from `bdfarm --attach`. */
 struct server_attach {
@@ -215,12 +215,19 @@ server_attach_accept(evutil_socket_t lfd, short events, void *arg)
 {
 	struct server		*s = arg;
 	struct server_attach	*a, *x;
+	struct timeval		 pause = { 1, 0 };
 	int			 fd, n = 0;
 	uid_t			 uid = (uid_t)-1;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd == -1)
+	if (fd == -1) {
+		/* Out of descriptors: the connection waits, and so do we. */
+		if (errno == EMFILE || errno == ENFILE) {
+			event_del(s->attach_ev);
+			evtimer_add(s->attach_pause_ev, &pause);
+		}
 		return;
+	}
 	if (!server_attach_allowed(fd, &uid)) {
 		log_warnx(_("refused a console of user %ld"), (long)uid);
 		close(fd);
@@ -242,6 +249,15 @@ server_attach_accept(evutil_socket_t lfd, short events, void *arg)
 	    server_attach_read, a);
 	event_add(a->ev, NULL);
 	TAILQ_INSERT_TAIL(&s->attaches, a, entry);
+}
+
+/* Accept consoles again after running out of descriptors. */
+static void
+server_attach_resume(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*s = arg;
+
+	event_add(s->attach_ev, NULL);
 }
 
 /*
@@ -332,6 +348,7 @@ server_attach_open(struct server *s)
 	}
 	s->attach_ev = event_new(s->base, s->attach_fd, EV_READ | EV_PERSIST,
 	    server_attach_accept, s);
+	s->attach_pause_ev = evtimer_new(s->base, server_attach_resume, s);
 	event_add(s->attach_ev, NULL);
 }
 
@@ -345,6 +362,8 @@ server_attach_close(struct server *s)
 		return;
 	event_free(s->attach_ev);
 	s->attach_ev = NULL;
+	event_free(s->attach_pause_ev);
+	s->attach_pause_ev = NULL;
 	close(s->attach_fd);
 	s->attach_fd = -1;
 	unlink(s->attach_path);

@@ -448,10 +448,16 @@ server_signal_reload(evutil_socket_t sig, short events, void *arg)
 	char		*cause = NULL;
 	char		*path = NULL;
 
+	/*
+	 * A hang-up of the console's terminal, not a request to reload,
+	 * even when the console has already seen the terminal go.
+	 */
 	if (s->console != NULL && tcgetpgrp(STDIN_FILENO) == -1) {
 		console_hangup(s);
 		return;
 	}
+	if (s->hung_up != 0 && clock_mono_ms() - s->hung_up < 5000)
+		return;
 
 	settings_defaults(&fresh);
 	if (s->options->config != NULL)

@@ -190,11 +190,13 @@ struct server {
 	/* The consoles: the terminal's own and those attached. */
 	struct consoles		 consoles;
 	struct console		*console;	/* the terminal's own, or NULL */
+	farm_time		 hung_up;	/* when its terminal hung up */
 	struct eta_rate		 rate;		/* frames a minute, for them */
 
 	/* Consoles attach through a Unix socket in the job folder. */
 	int			 attach_fd;
 	struct event		*attach_ev;
+	struct event		*attach_pause_ev; /* out of descriptors */
 	char			*attach_path;
 	struct server_attaches	 attaches;
 

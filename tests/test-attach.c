@@ -50,7 +50,9 @@ START_TEST(test_attach_hello_refused)
 		"attach 0 xterm 40 120 1",		/* no version 0 */
 		"attach 1 xterm 0 120 1",		/* no rows */
 		"attach 1 xterm 40 -5 1",
-		"attach 1 xterm 40 10001 1",
+		"attach 1 xterm 40 1001 1",		/* too wide */
+		"attach 1 xterm 501 80 1",		/* too tall */
+		"attach 1 xterm 10000 10000 1",
 		"attach 1 xterm 40 120 2",
 		"attach 1 ../../etc/x 40 120 1",	/* a path, not a name */
 		"attach 1 xterm\t 40 120 1x",
@@ -87,6 +89,9 @@ START_TEST(test_attach_size)
 	ck_assert_int_eq(cols, 200);
 	ck_assert_int_eq(attach_size_parse("size 50", &rows, &cols), -1);
 	ck_assert_int_eq(attach_size_parse("size 0 80", &rows, &cols), -1);
+	ck_assert_int_eq(attach_size_parse("size 500 1000", &rows, &cols), 0);
+	ck_assert_int_eq(attach_size_parse("size 501 1000", &rows, &cols), -1);
+	ck_assert_int_eq(attach_size_parse("size 500 1001", &rows, &cols), -1);
 	ck_assert_int_eq(attach_size_parse("size 24 80 1", &rows, &cols), -1);
 	ck_assert_int_eq(attach_size_parse("resize 24 80", &rows, &cols), -1);
 }

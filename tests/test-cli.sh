@@ -162,6 +162,15 @@ usage_error "--renderers" --client localhost 4000 --renderers
 usage_error "--prefetch" --prefetch -1 --client localhost 4000
 usage_error "--prefetch" --prefetch 3x --client localhost 4000
 
+# Attaching a console: one job folder, nothing else, and a terminal.
+usage_error "JOBDIR" --attach
+usage_error "JOBDIR" --attach "$tmp/jobs" "$tmp/renders"
+usage_error "--attach" --attach --client localhost 4000
+run --attach "$tmp/jobs"
+if [ "$rc" -ne 1 ] || ! grep -qF "needs a terminal" "$tmp/err"; then
+	fail "--attach without a terminal: not exit 1 with the reason"
+fi
+
 # A configuration file that is wrong stops both sides before they start,
 # naming the file and the line.
 printf '# bad\nserver = {\n  bogus = 1;\n};\n' >"$tmp/unknown.conf"

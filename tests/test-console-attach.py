@@ -4,9 +4,11 @@ on the server; two at once; closing or killing one leaves the farm
 serving; another user is refused; and a hang-up of the server's own
 console leaves the server serving without it."""
 
+import array
 import os
 import re
 import signal
+import socket
 import stat
 
 import bdfarmtest as bt
@@ -106,30 +108,117 @@ def test_attach():
         wait_ready(farm, farm)
         render(farm, 'render3.example', 1)
 
-        # The folders let another user reach the socket; its mode does not.
-        for d in (farm.root, farm.jobdir):
-            os.chmod(d, 0o755)
-        other = Attached(farm, 'nobody', uid=NOBODY)
-        bt.wait_for(lambda: other.dead() is not None, bt.PATIENCE,
-                    what='the other user\'s attach to fail')
-        bt.eq(other.dead(), 1, 'exit status for another user')
-        bt.check('Permission denied' in other.messages(),
-                 'no refusal: %r', other.messages())
-        # Past the mode, the server itself refuses another user.
-        os.chmod(sock, 0o666)
-        mark = farm.log_size()
-        other = Attached(farm, 'nobody2', uid=NOBODY)
-        bt.wait_for(lambda: other.dead() is not None, bt.PATIENCE,
-                    what='the other user\'s second attach to fail')
-        bt.check(other.dead() != 0, 'another user attached')
-        bt.check('refused a console of user %d' % NOBODY in
-                 farm.log_since(mark), 'no refusal in the log:\n%s',
-                 farm.log_tail())
+        if os.geteuid() == 0:
+            refuse_other_user(farm, sock)
+        else:
+            print('not root: the refusal of another user is not tried')
 
-        # SIGTERM: the state is saved and the socket goes.
-        farm.stop()
+        # SIGTERM: the state is saved, the socket goes, and an attached
+        # console closes as with q.
+        three = Attached(farm, 'three')
+        three.wait_screen(lambda s: three_jobs(three), what='the jobs')
+        bt.eq(farm.stop(), 0, 'the server\'s exit status')
         bt.eq(job_priority(farm, top), before + 1, 'saved priority')
         bt.check(not os.path.exists(sock), 'the socket is left behind')
+        bt.wait_for(lambda: three.dead() is not None, bt.PATIENCE,
+                    what='the console to close with the server')
+        bt.eq(three.dead(), 0, 'exit status when the server stops')
+
+
+def refuse_other_user(farm, sock):
+    """Another user cannot attach: the socket's mode stops it, and past
+    the mode the server refuses it."""
+    # The folders let another user reach the socket; its mode does not.
+    for d in (farm.root, farm.jobdir):
+        os.chmod(d, 0o755)
+    other = Attached(farm, 'nobody', uid=NOBODY)
+    bt.wait_for(lambda: other.dead() is not None, bt.PATIENCE,
+                what='the other user\'s attach to fail')
+    bt.eq(other.dead(), 1, 'exit status for another user')
+    bt.check('Permission denied' in other.messages(),
+             'no refusal: %r', other.messages())
+    # Past the mode, the server itself refuses another user.
+    os.chmod(sock, 0o666)
+    mark = farm.log_size()
+    other = Attached(farm, 'nobody2', uid=NOBODY)
+    bt.wait_for(lambda: other.dead() is not None, bt.PATIENCE,
+                what='the other user\'s second attach to fail')
+    bt.check(other.dead() != 0, 'another user attached')
+    bt.check('refused a console of user %d' % NOBODY in
+             farm.log_since(mark), 'no refusal in the log:\n%s',
+             farm.log_tail())
+
+
+def stalled_console(farm, rows, cols):
+    """Attach as `bdfarm --attach` would, but never read the screen:
+    return the connection and the terminal's socket."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(os.path.join(farm.jobdir, '.bdfarm.console'))
+    term, theirs = socket.socketpair()
+    # The least buffer the system allows: a draw that waited for room
+    # would wait at once.
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1)
+    conn.sendmsg([b'attach 1 xterm-256color %d %d 1\n' % (rows, cols)],
+                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                   array.array('i', [theirs.fileno()]))])
+    theirs.close()
+    conn.settimeout(bt.PATIENCE)
+    bt.eq(conn.recv(3), b'ok\n', 'the answer to the first line')
+    return conn, term
+
+
+def test_stalled_console():
+    """A console that takes nothing of what is drawn for it, through a
+    socket with the least buffer, while it keeps asking for full redraws
+    of a huge screen, never holds the farm up: clients are served and
+    another console goes on."""
+    farm = setup_farm()
+    with farm:
+        farm.start()
+        watcher = Attached(farm, 'watcher')
+        watcher.wait_screen(lambda s: three_jobs(watcher), what='the jobs')
+        conn, term = stalled_console(farm, 500, 1000)
+        for i in range(12):
+            for j in range(10):
+                conn.sendall(b'size %d 1000\n' % (500 - (i + j) % 2))
+            # Each exchange needs the loop; a blocked loop times out.
+            render(farm, 'render%d.example' % i, 1)
+        watcher.wait_screen(lambda s: 'frames 12/23' in '\n'.join(s),
+                            what='the other console to go on')
+        conn.close()
+        term.close()
+        farm.wait_log(r'a console has detached')
+        bt.eq(farm.stop(), 0, 'the server\'s exit status')
+
+
+def test_server_gone():
+    """A server killed outright: the attached console says so and exits
+    1, with its terminal given back."""
+    farm = setup_farm()
+    with farm:
+        farm.start()
+        con = Attached(farm, 'one')
+        con.wait_screen(lambda s: three_jobs(con), what='the jobs')
+        farm.kill9()
+        bt.wait_for(lambda: con.dead() is not None, bt.PATIENCE,
+                    what='the console to notice')
+        bt.eq(con.dead(), 1, 'exit status when the server has gone')
+        bt.check('the server has gone' in con.messages(), 'no message: %r',
+                 con.messages())
+        # Out of the alternate screen: the shell's line shows again.
+        con.wait_screen(lambda s: not three_jobs(con),
+                        what='the console\'s screen to go')
+        # The socket the killed server left says nobody listens.
+        again = Attached(farm, 'again')
+        bt.wait_for(lambda: again.dead() is not None, bt.PATIENCE,
+                    what='the attach to a dead server to fail')
+        bt.eq(again.dead(), 1, 'exit status without a server')
+        bt.check('no server is running on %s' % farm.jobdir in
+                 again.messages(), 'no reason: %r', again.messages())
+        # A new server takes the place of the socket left behind.
+        farm.start()
+        again = Attached(farm, 'again')
+        again.wait_screen(lambda s: three_jobs(again), what='the jobs')
 
 
 def test_hangup():
@@ -174,4 +263,5 @@ def test_hangup():
     farm.cleanup()
 
 
-bt.main([test_attach, test_hangup])
+bt.main([test_attach, test_stalled_console, test_server_gone,
+         test_hangup])
