@@ -247,15 +247,13 @@ console_flush(struct console *c, int now)
 		evbuffer_write(out, bufferevent_getfd(c->sock));
 }
 
-/* At exit (fatal() included), leave every terminal usable. */
+/* Give every terminal and stderr back: before an exec, or at exit. */
 static void
-console_atexit(void)
+console_leave_all(struct consoles *all)
 {
 	struct console	*c;
 
-	if (console_all == NULL)
-		return;
-	TAILQ_FOREACH(c, console_all, entry) {
+	TAILQ_FOREACH(c, all, entry) {
 		if (c->active) {
 			set_term(c->screen);
 			endwin();
@@ -264,6 +262,14 @@ console_atexit(void)
 		c->active = 0;
 		console_release_stderr(c);
 	}
+}
+
+/* At exit (fatal() included), leave every terminal usable. */
+static void
+console_atexit(void)
+{
+	if (console_all != NULL)
+		console_leave_all(console_all);
 }
 
 /* The terminal is now rows by cols. */
@@ -1064,17 +1070,7 @@ console_hangup(struct server *s)
 void
 console_suspend(struct server *s)
 {
-	struct console	*c;
-
-	TAILQ_FOREACH(c, &s->consoles, entry) {
-		if (!c->active)
-			continue;
-		set_term(c->screen);
-		endwin();
-		console_flush(c, 1);
-		c->active = 0;
-		console_release_stderr(c);
-	}
+	console_leave_all(&s->consoles);
 }
 
 /* Take the terminals again after a failed exec. */
