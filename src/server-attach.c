@@ -356,8 +356,12 @@ server_attach_open(struct server *s)
 void
 server_attach_close(struct server *s)
 {
-	while (!TAILQ_EMPTY(&s->attaches))
-		server_attach_free(TAILQ_FIRST(&s->attaches));
+	struct server_attach	*a, *next;
+
+	for (a = TAILQ_FIRST(&s->attaches); a != NULL; a = next) {
+		next = TAILQ_NEXT(a, entry);
+		server_attach_free(a);
+	}
 	if (s->attach_fd == -1)
 		return;
 	event_free(s->attach_ev);
