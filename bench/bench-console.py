@@ -2,11 +2,12 @@
 """Benchmark of the console's cost: a server with one job of 10,000 frames
 and 16 scripted old-protocol clients that keep rendering (each frame takes
 --render seconds, then its result is sent back), measured for --duration
-seconds each: the server headless, then in its console (tmux, 120x40) on
-the main page, then with the job's page open (frame map, details, log and
-picture box). Prints the server's CPU time per second of wall time in
-each case, and the top line of the screen at the end of each console run,
-to show which page was measured.
+seconds each: the server headless, then headless with one and with four
+consoles attached (bdfarm --attach, each in tmux, 120x40), then in its
+own console on the main page, then with the job's page open (frame map,
+details, log and picture box). Prints the server's CPU time per second of
+wall time in each case, and the top line of the screen at the end of each
+console run, to show which page was measured.
 
     bench/bench-console.py [--program PATH] [--duration S] [--render S]
                            [--clients N] [--frames N] [--dir DIR]
@@ -70,7 +71,8 @@ class Farm:
     def tmux(self, *args):
         return subprocess.run(['tmux', '-S', self.socket, '-f', '/dev/null'] +
                               list(args), check=True, timeout=30,
-                              stdout=subprocess.PIPE).stdout.decode()
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL).stdout.decode()
 
     def start_console(self):
         cmd = ' '.join(shlex.quote(a) for a in self.argv(False))
@@ -87,6 +89,22 @@ class Farm:
                     break
             time.sleep(0.05)
 
+    def attach(self, first, n):
+        """Attach consoles first .. first + n - 1, each in a tmux session
+        of its own, and wait until each shows the farm."""
+        cmd = 'env TERM=tmux-256color LC_ALL=C.UTF-8 %s --attach %s' % (
+            shlex.quote(self.program), shlex.quote(self.jobdir))
+        for i in range(first, first + n):
+            name = 'attached%d' % i
+            self.tmux('new-session', '-d', '-s', name, '-x', '120', '-y',
+                      '40', cmd)
+            deadline = time.monotonic() + 20
+            while 'long.job' not in self.tmux('capture-pane', '-p', '-t',
+                                              name):
+                if time.monotonic() > deadline:
+                    raise SystemExit('the console did not attach')
+                time.sleep(0.05)
+
     def wait_ready(self):
         if not wait_work(self.port):
             raise SystemExit('the server did not become ready')
@@ -97,11 +115,10 @@ class Farm:
             self.proc.wait()
             self.log.close()
             self.proc = None
-        else:
-            try:
-                self.tmux('kill-server')
-            except (subprocess.CalledProcessError, OSError):
-                pass
+        try:
+            self.tmux('kill-server')
+        except (subprocess.CalledProcessError, OSError):
+            pass
 
     def cleanup(self):
         self.stop()
@@ -156,8 +173,9 @@ def measure(farm, what, args, image):
     cpu = proc_cpu(farm.pid) - cpu0
     print('%-30s %5.1f%% CPU  (%.2f s of CPU in %.1f s)'
           % (what, 100 * cpu / elapsed, cpu, elapsed), flush=True)
-    if farm.proc is None:
-        top = farm.tmux('capture-pane', '-p', '-t', 'farm').split('\n')
+    if farm.proc is None or 'attached' in what:
+        pane = 'farm' if farm.proc is None else 'attached0'
+        top = farm.tmux('capture-pane', '-p', '-t', pane).split('\n')
         print('%30s %s' % ('', top[0].strip()[:60]))
 
 
@@ -181,6 +199,10 @@ def main():
         farm.start_headless()
         farm.wait_ready()
         measure(farm, 'headless', args, image)
+        farm.attach(0, 1)
+        measure(farm, 'headless, 1 console attached', args, image)
+        farm.attach(1, 3)
+        measure(farm, 'headless, 4 consoles attached', args, image)
         farm.stop()
         farm.start_console()
         farm.wait_ready()
