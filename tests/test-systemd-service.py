@@ -74,6 +74,18 @@ def wait_journal(unit, pattern, what):
              '%s)' % (what, unit, journal(unit)[-2000:]))
 
 
+def stopped_well(unit):
+    """Check that a stopped unit's program exited 0: systemd says so of
+    a program that did not, in the unit's journal and its properties."""
+    eq(show(unit, 'ActiveState'), 'inactive', unit + ' state after stop')
+    eq(show(unit, 'Result'), 'success', unit + ' result')
+    eq(show(unit, 'ExecMainStatus'), '0', unit + ' exit status')
+    text = journal(unit)
+    check(not re.search(r'Main process exited, code=(?!exited, status=0/)'
+                        r'|Failed with result', text),
+          '%s did not stop well:\n%s', unit, text[-2000:])
+
+
 def test_copy(name, envfile):
     """The text of a built unit made into a test unit: the built program,
     the test's environment file, user nobody, the test's folder names,
@@ -173,16 +185,14 @@ def test_units_under_systemd():
        'reload')
 
     systemctl('stop', CLIENT)
-    check(re.search(r'stopping on signal 15', journal(CLIENT)),
-          'the client stopped on SIGTERM')
-    eq(show(CLIENT, 'ExecMainStatus'), '0', 'the client\'s exit status')
-    eq(show(CLIENT, 'Result'), 'success', 'the client unit\'s result')
+    wait_journal(CLIENT, r'stopping on signal 15',
+                 'the client to log its stop on SIGTERM')
+    stopped_well(CLIENT)
 
     systemctl('stop', SERVER)
-    check(re.search(r'signal 15: saving state and exiting', journal(SERVER)),
-          'the server stopped on SIGTERM')
-    eq(show(SERVER, 'ExecMainStatus'), '0', 'the server\'s exit status')
-    eq(show(SERVER, 'Result'), 'success', 'the server unit\'s result')
+    wait_journal(SERVER, r'signal 15: saving state and exiting',
+                 'the server to log its stop on SIGTERM')
+    stopped_well(SERVER)
     with open(os.path.join(lib, 'jobs', '.bdfarm.state')) as f:
         state = f.read()
     check(re.search(r'(?m)^done 1-2$', state) and

@@ -139,7 +139,6 @@ class Service:
         self.unit = read_unit(built_unit(name))
         self.roots = {'S': os.path.join(root, 'lib'),
                       'C': os.path.join(root, 'cache')}
-        self.root = root
         self.log = os.path.join(root, name + '.log')
         self.envfile = os.path.join(root, 'default-' + name)
         write_environment_file(self.envfile, args)
@@ -158,13 +157,8 @@ class Service:
     def environment(self):
         """A service's environment: systemd's own, the user's, the
         environment file's and the unit's Environment= lines."""
-        home = '/'
-        if os.geteuid() == 0:
-            user = pwd.getpwuid(NOBODY)
-            home = user.pw_dir
-        else:
-            user = pwd.getpwuid(os.geteuid())
-        env = {'PATH': SYSTEMD_PATH, 'LANG': 'C.UTF-8', 'HOME': home,
+        user = pwd.getpwuid(NOBODY if os.geteuid() == 0 else os.geteuid())
+        env = {'PATH': SYSTEMD_PATH, 'LANG': 'C.UTF-8', 'HOME': user.pw_dir,
                'USER': user.pw_name, 'LOGNAME': user.pw_name,
                'SHELL': user.pw_shell}
         # A sanitizer build's settings, as the other tests pass them on.
@@ -330,6 +324,10 @@ def test_units_run_a_server_and_a_client():
               re.search(r'(?m)^done 1-2$', after) and
               not re.search(r'(?m)^(joblog|rename) ', after),
               'the server saved its whole state on SIGTERM:\n%s', after)
+        for service in (server, client):
+            check(not re.search(r'Sanitizer|runtime error: ', service.text()),
+                  'a sanitizer reported an error in %s:\n%s',
+                  service.name, service.text()[-4000:])
     finally:
         for p in _processes:
             if p.poll() is None:
