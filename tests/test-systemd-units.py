@@ -257,8 +257,8 @@ def test_units_run_a_server_and_a_client():
         server.wait_log(r'listening on 127\.0\.0\.1:%d;' % port,
                         'the server to listen')
 
-        # A job written by the service's user, as it would be by anyone
-        # allowed to write to the job folder.
+        # A job written by the test's user, as by anyone allowed to write
+        # to the job folder.
         blend = os.path.join(root, 'lib', 'bdfarm', 'scene.blend')
         write_blend(blend, size=5000, seed=7)
         write_job(jobdir, 'unit', blend, 1, 2)
