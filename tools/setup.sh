@@ -4,10 +4,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# systemd brings the pkg-config file that says where units go, and
+# systemd-analyze, with which the tests check them.
 packages="build-essential autoconf automake autopoint libtool pkg-config
 gettext libevent-dev libconfig-dev libssl-dev libncurses-dev check
 zlib1g-dev libzstd-dev libpng-dev libjpeg-dev
-python3 tmux locales procps blender clang clang-tools libclang-rt-14-dev openssl"
+python3 tmux locales procps blender clang clang-tools libclang-rt-14-dev openssl
+systemd"
 
 missing=""
 for p in $packages; do
