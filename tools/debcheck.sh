@@ -61,7 +61,9 @@ apt-get install -y -q --no-install-recommends "$deb"
 
 for f in /usr/bin/bdfarm /usr/share/man/man1/bdfarm.1.gz \
     /usr/share/locale/fr/LC_MESSAGES/bdfarm.mo /etc/bdfarm.conf \
-    /usr/share/bdfarm/join-frames.sh; do
+    /usr/share/bdfarm/join-frames.sh /lib/systemd/system/bdfarm.service \
+    /lib/systemd/system/bdfarm-client.service /etc/default/bdfarm \
+    /etc/default/bdfarm-client; do
 	[ -e "$f" ] || fail "$f is not installed"
 done
 
@@ -102,9 +104,8 @@ check_folders() {
 check_folders
 echo "debcheck: ok: /var/lib/bdfarm, jobs and renders"
 
-# Units, when the tree has them, are installed but not enabled.
-units=$(dpkg -L bdfarm | grep '^/lib/systemd/system/.' || true)
-for unit in $units; do
+# The units are installed but not enabled.
+for unit in $(dpkg -L bdfarm | grep '^/lib/systemd/system/.'); do
 	name=$(basename "$unit")
 	if find /etc/systemd/system -name "$name" 2>/dev/null | grep -q .; then
 		fail "$name is enabled on install"
