@@ -418,7 +418,8 @@ client_warm_line(struct client_render *r, const struct blender_line *bl)
  * A warm Blender has ended. If it never said it was ready, its loop does
  * not run here: its frame goes back to the queue to render the old way,
  * as does every frame of its scene from now on, and 1 is returned.
- * Otherwise the frame it was on fails as a batch's would (0).
+ * Otherwise, or if it was stopped for the files its scene misses, the
+ * frame it was on fails as a batch's would (0).
  */
 int
 client_warm_finish(struct client_render *r)
@@ -427,7 +428,8 @@ client_warm_finish(struct client_render *r)
 	struct client_warm	*w = r->warm;
 	struct client_frame	*f;
 
-	if (w->ready || w->retiring)
+	/* One stopped for missing files fails as a batch would. */
+	if (w->ready || w->retiring || r->missing_fatal)
 		return 0;
 	log_warnx(_("the warm Blender of %s ended before it was ready; "
 	    "rendering its frames with one Blender per batch"), w->blend);
