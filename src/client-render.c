@@ -305,11 +305,12 @@ client_render_missing_list(struct client_render *r, size_t max)
 }
 
 /*
- * A run in which Blender missed files has ended. If its frames cannot be
- * sent, the server hears which files (MISSING) and the frames fail with
- * them as the reason; otherwise the files are only logged.
+ * A run in which Blender missed files has ended, or a warm Blender is
+ * ready. If its frames cannot be sent, the server hears which files
+ * (MISSING) and the frames fail with them as the reason; otherwise the
+ * files are only logged, once.
  */
-static void
+void
 client_render_missing_end(struct client_render *r)
 {
 	struct client	*c = r->client;
@@ -328,6 +329,9 @@ client_render_missing_end(struct client_render *r)
 			    "be told, so the frames are sent as they are"),
 			    list);
 		free(list);
+		for (i = 0; i < r->nmissing; i++)
+			free(r->missing[i]);
+		r->nmissing = r->missing_more = 0;
 		return;
 	}
 	for (i = 0; i < r->nframes; i++) {

@@ -392,6 +392,9 @@ client_warm_line(struct client_render *r, const struct blender_line *bl)
 	case BLENDER_LINE_WARM_READY:
 		r->warm->ready = 1;
 		evtimer_del(r->warm->start);
+		/* The scene is loaded: what it misses is known now. */
+		if (!r->missing_fatal)
+			client_render_missing_end(r);
 		log_debug("pid %ld: warm Blender ready", (long)r->pid);
 		return 1;
 	case BLENDER_LINE_WARM_DONE:

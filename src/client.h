@@ -305,6 +305,7 @@ void		 client_render_remove(struct client_render *,
 		     struct client_frame *);
 void		 client_render_arm(struct client_render *);
 int		 client_render_own_file(struct client_render *, const char *);
+void		 client_render_missing_end(struct client_render *);
 
 /* client-warm.c */
 int		 client_warm_wanted(struct client *, const struct client_frame *);
