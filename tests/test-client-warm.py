@@ -5,12 +5,11 @@
 # next frame renders in a new warm Blender; an "Error:" line or a hang past
 # render_timeout fails only its frame too, and a hang's whole process group
 # is killed. A .blend that changes is loaded again before the next frame;
-# a warm Blender is started again after warm_frames frames and stopped
-# once idle. A Blender whose loop never says it is ready (too old) has its
-# scene rendered one Blender per batch, as does fresh_blender. Stopping
-# the client stops its warm Blender.
+# a warm Blender is started again after warm_frames frames and past
+# warm_memory, and stopped once idle. A Blender whose loop never says it
+# is ready (too old) has its scene rendered one Blender per batch, as does
+# fresh_blender. Stopping the client stops its warm Blender.
 
-import json
 import os
 
 from clienttest import (PATIENCE, Client, blender_runs, check, fake_blend,
@@ -133,6 +132,26 @@ runs = blender_runs(runlog)
 check(wait_for(lambda: not any(pid_alive(r["pid"]) for r in runs), PATIENCE),
       "and is gone")
 check(client.stop() == 0, "SIGTERM ends the client with exit code 0")
+server.close()
+
+# warm_memory: a stand-in that holds more than 1 MiB is started again
+# after every frame.
+part = os.path.join(top, "memory")
+os.makedirs(part)
+blend = fake_blend(part, 10)
+framelog = os.path.join(part, "frames.log")
+fakecfg = write_fake_config(os.path.join(part, "fake.json"),
+                            frames_log=framelog, delay=0.05)
+conf = write_config(os.path.join(part, "bdfarm.conf"), warm_memory=1)
+server = OldServer(blend, 1, 4, os.path.join(part, "render")).start()
+client = Client(server.port, os.path.join(part, "work"), conf,
+                env={"FAKE_BLENDER_CONFIG": fakecfg})
+check(wait_for(server.complete, 4 * PATIENCE), "memory: the job arrived")
+done = frames_log(framelog)
+check(len({r["pid"] for r in done}) == len(done) == 4,
+      "memory: each frame rendered in a warm Blender of its own")
+check("MiB of memory" in client.log(), "memory: the log says why")
+check(client.stop() == 0, "memory: SIGTERM ends the client")
 server.close()
 
 # A Blender too old for the loop, and fresh_blender: one Blender a batch.
