@@ -164,7 +164,7 @@ client_warm_start(struct client *c, struct client_frame *f, char **cause)
 	struct client_render	*r;
 	struct client_warm	*w;
 	struct timeval		 tv;
-	char			*blend, *pattern, *argv[10];
+	char			*blend, *pattern, *argv[11];
 	unsigned int		 argc = 0;
 	int			 fds[2], rc;
 
