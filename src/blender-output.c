@@ -3,8 +3,9 @@
  * machine-readable report of a render, so the client recognises the few
  * lines that matter: its version banner, per-frame progress, the name of
  * each saved frame, errors, the files the scene needs that Blender could
- * not find, and the end of the client's prelude script. Nothing here does I/O, so a unit test or a
- * fuzzer can call it.
+ * not find, the end of the client's prelude script, and what the loop of
+ * a warm Blender (blender-warm.py) says of each frame. Nothing here does
+ * I/O, so a unit test or a fuzzer can call it.
  */
 #include "blender-output.h"
 
@@ -30,6 +31,10 @@
 
 /* What the client's prelude script prints once it has looked. */
 #define BLENDER_OUTPUT_PRELUDE	"bdfarm: prelude done"
+
+/* What the loop of a warm Blender says: ready, then one line a frame. */
+#define BLENDER_OUTPUT_WARM_READY "bdfarm: warm ready"
+#define BLENDER_OUTPUT_WARM_FRAME "bdfarm: frame "
 
 /* Parse a decimal number at s, with an optional minus sign; -1 if none. */
 static int
@@ -162,6 +167,29 @@ blender_output_missing(char *line, struct blender_line *bl)
 }
 
 /*
+ * The rest of a warm loop's frame line, "N done PATH" or "N failed
+ * REASON"; anything else leaves the line OTHER.
+ */
+static void
+blender_output_warm(const char *p, struct blender_line *bl)
+{
+	const char	*end;
+	long		 frame;
+
+	if (blender_output_number(p, &frame, &end) != 0)
+		return;
+	if (strncmp(end, " done ", 6) == 0 && end[6] != '\0') {
+		bl->type = BLENDER_LINE_WARM_DONE;
+		bl->path = end + 6;
+	} else if (strncmp(end, " failed ", 8) == 0 && end[8] != '\0') {
+		bl->type = BLENDER_LINE_WARM_FAILED;
+		bl->message = end + 8;
+	} else
+		return;
+	bl->frame = frame;
+}
+
+/*
  * Classify one line of Blender's output, with or without its line ending,
  * and pick out what it says. The line is modified in place.
  */
@@ -184,6 +212,16 @@ blender_output_parse(char *line, struct blender_line *bl)
 		return;
 	if (strcmp(line, BLENDER_OUTPUT_PRELUDE) == 0) {
 		bl->type = BLENDER_LINE_PRELUDE;
+		return;
+	}
+	if (strcmp(line, BLENDER_OUTPUT_WARM_READY) == 0) {
+		bl->type = BLENDER_LINE_WARM_READY;
+		return;
+	}
+	if (strncmp(line, BLENDER_OUTPUT_WARM_FRAME,
+	    strlen(BLENDER_OUTPUT_WARM_FRAME)) == 0) {
+		blender_output_warm(line + strlen(BLENDER_OUTPUT_WARM_FRAME),
+		    bl);
 		return;
 	}
 	if (strncmp(line, "Fra:", 4) == 0) {

@@ -9,7 +9,8 @@
  * the scene cannot find. With a bdfarm/3 server, each run gets a scene
  * folder of its own, where every file the scene needs sits at its path on
  * the server as a link to the cached copy. One more child, at start, asks
- * Blender for its version.
+ * Blender for its version. A warm Blender (client-warm.c) is a run too,
+ * one that takes its frames one by one on a pipe.
  */
 #include "bdfarm.h"
 
@@ -32,6 +33,7 @@
 
 #include "blender-output.h"
 #include "blender-prelude.h"
+#include "blender-warm.h"
 #include "child.h"
 #include "client.h"
 #include "clock.h"
@@ -45,6 +47,7 @@
 #define CLIENT_RENDER_PROGRESS	10	/* s between progress lines logged */
 #define CLIENT_RENDER_PROBE_TIME 20	/* s blender --version may take */
 #define CLIENT_RENDER_PRELUDE	"prelude.py"	/* in the work directory */
+#define CLIENT_RENDER_WARM	"warm.py"	/* in the work directory */
 #define CLIENT_RENDER_ROOT	"BDFARM_ROOT"	/* names the scene folder */
 
 /* The child that asks Blender for its version. */
@@ -70,15 +73,14 @@ static char	client_render_opt_o[] = "-o";
 static char	client_render_opt_f[] = "-f";
 static char	client_render_opt_version[] = "--version";
 
-static void	client_render_fail(struct client_render *, const char *,
-		    const char *, ...) BDFARM_PRINTF(3, 4);
-
+#define CLIENT_RENDER_FRAMES	"BDFARM_FRAMES"	/* names the frame pipe */
+#define CLIENT_RENDER_FRAMES_FD	3	/* where the child finds it */
 
 /*
  * Record the first reason a run failed, both for the log (fmt) and in a
  * few untranslated words for the server (reason); later ones add nothing.
  */
-static void
+void
 client_render_fail(struct client_render *r, const char *reason,
     const char *fmt, ...)
 {
@@ -104,7 +106,7 @@ client_render_keep(struct client_render *r, const char *line)
 }
 
 /* The last lines kept, oldest first, in lines; returns how many. */
-static unsigned int
+unsigned int
 client_render_tail(struct client_render *r, char **lines)
 {
 	unsigned int	n, first, i;
@@ -130,7 +132,7 @@ client_render_find(struct client_render *r, long frame)
 }
 
 /* Take a frame out of the run's list of unfinished frames. */
-static void
+void
 client_render_remove(struct client_render *r, struct client_frame *f)
 {
 	unsigned int	i;
@@ -162,9 +164,10 @@ client_render_image_name(long frame, const char *ext)
 /*
  * A saved frame is confirmed: Blender went on to something else or exited
  * well. Its file must exist and not be empty; it moves out of the run's
- * folder to wait for its upload.
+ * folder to wait for its upload. Returns -1 if it cannot, with the run
+ * failed.
  */
-static void
+int
 client_render_confirm(struct client_render *r)
 {
 	struct client		*c = r->client;
@@ -177,12 +180,12 @@ client_render_confirm(struct client_render *r)
 	if (stat(f->file, &st) != 0 || !S_ISREG(st.st_mode)) {
 		client_render_fail(r, "no file written", _("frame %ld: no "
 		    "file %s"), f->frame, f->file);
-		return;
+		return -1;
 	}
 	if (st.st_size == 0) {
 		client_render_fail(r, "empty file", _("frame %ld: empty file "
 		    "%s"), f->frame, f->file);
-		return;
+		return -1;
 	}
 	if (blender_output_extension(f->file, ext, sizeof ext) != 0)
 		ext[0] = '\0';
@@ -193,7 +196,7 @@ client_render_confirm(struct client_render *r)
 		    "%s to %s: %s"), f->file, path, strerror(errno));
 		free(path);
 		free(image);
-		return;
+		return -1;
 	}
 	client_render_remove(r, f);
 	free(f->file);
@@ -203,10 +206,24 @@ client_render_confirm(struct client_render *r)
 	log_info(_("rendered frame %ld of %s"), f->frame, f->blend);
 	client_disk_ok(c);
 	client_wake(c);
+	return 0;
+}
+
+/*
+ * Whether path names a file Blender may have written for this run: one
+ * with a name the server takes, right in the run's folder.
+ */
+int
+client_render_own_file(struct client_render *r, const char *path)
+{
+	size_t	len = strlen(r->outdir);
+
+	return strncmp(path, r->outdir, len) == 0 && path[len] == '/' &&
+	    proto_valid_file_name(path + len + 1);
 }
 
 /* Give the frame Blender is on a fresh time limit. */
-static void
+void
 client_render_arm(struct client_render *r)
 {
 	struct timeval	tv;
@@ -288,11 +305,12 @@ client_render_missing_list(struct client_render *r, size_t max)
 }
 
 /*
- * A run in which Blender missed files has ended. If its frames cannot be
- * sent, the server hears which files (MISSING) and the frames fail with
- * them as the reason; otherwise the files are only logged.
+ * A run in which Blender missed files has ended, or a warm Blender is
+ * ready. If its frames cannot be sent, the server hears which files
+ * (MISSING) and the frames fail with them as the reason; otherwise the
+ * files are only logged, once.
  */
-static void
+void
 client_render_missing_end(struct client_render *r)
 {
 	struct client	*c = r->client;
@@ -311,6 +329,9 @@ client_render_missing_end(struct client_render *r)
 			    "be told, so the frames are sent as they are"),
 			    list);
 		free(list);
+		for (i = 0; i < r->nmissing; i++)
+			free(r->missing[i]);
+		r->nmissing = r->missing_more = 0;
 		return;
 	}
 	for (i = 0; i < r->nframes; i++) {
@@ -338,8 +359,13 @@ client_render_line(struct client_render *r, char *line)
 	char			*why;
 
 	blender_output_parse(line, &bl);
+	if (r->warm != NULL && client_warm_line(r, &bl))
+		return;
 	switch (bl.type) {
 	case BLENDER_LINE_OTHER:
+	case BLENDER_LINE_WARM_READY:
+	case BLENDER_LINE_WARM_DONE:
+	case BLENDER_LINE_WARM_FAILED:
 		break;
 	case BLENDER_LINE_VERSION:
 		client_blender_version(c, bl.version);
@@ -434,6 +460,8 @@ client_render_free(struct client_render *r)
 
 	TAILQ_REMOVE(&c->renders, r, entry);
 	c->nrenders--;
+	if (r->warm != NULL)
+		client_warm_free(r);
 	if (r->output != NULL)
 		bufferevent_free(r->output);
 	if (r->timer != NULL)
@@ -483,6 +511,12 @@ client_render_finish(struct client_render *r)
 	if (r->saved != NULL && r->failure == NULL)
 		client_render_confirm(r);
 	r->saved = NULL;
+	/* A warm Blender that never got going leaves its frame as it was. */
+	if (r->warm != NULL && client_warm_finish(r)) {
+		client_render_free(r);
+		client_wake(c);
+		return;
+	}
 	if (r->nframes > 0 && r->failure == NULL)
 		client_render_fail(r, "no Saved: line",
 		    _("Blender saved no file"));
@@ -564,11 +598,26 @@ client_render_exited(struct client *c, pid_t pid, int status)
 		client_render_finish(r);
 }
 
-/* In the child: become Blender, or say why not and exit 127. */
+/*
+ * In the child: become Blender, or say why not and exit 127. A frame
+ * pipe (frames, -1 for none) is left open as CLIENT_RENDER_FRAMES_FD.
+ */
 BDFARM_DEAD static void
-client_render_child(int out, pid_t parent, char **argv, const char *root)
+client_render_child(int out, int frames, pid_t parent, char **argv,
+    const char *root)
 {
+	char	number[16];
+
 	child_setup(out);
+	unsetenv(CLIENT_RENDER_FRAMES);
+	if (frames != -1) {
+		if (frames == CLIENT_RENDER_FRAMES_FD)
+			fcntl(frames, F_SETFD, 0);
+		else if (dup2(frames, CLIENT_RENDER_FRAMES_FD) == -1)
+			_exit(127);
+		snprintf(number, sizeof number, "%d", CLIENT_RENDER_FRAMES_FD);
+		setenv(CLIENT_RENDER_FRAMES, number, 1);
+	}
 #ifdef __linux__
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
@@ -586,12 +635,13 @@ client_render_child(int out, pid_t parent, char **argv, const char *root)
 
 /*
  * Start Blender with argv in a process group of its own, its output on a
- * pipe, and BDFARM_ROOT set to root if it is not NULL; returns the pipe's
- * reading end, or NULL with a reason.
+ * pipe, BDFARM_ROOT set to root if it is not NULL, and the frame pipe
+ * frames if it is not -1; returns the output's reading end, or NULL with
+ * a reason.
  */
 static struct bufferevent *
 client_render_spawn(struct client *c, char **argv, const char *root,
-    pid_t *pid, char **cause)
+    int frames, pid_t *pid, char **cause)
 {
 	struct bufferevent	*output;
 	int			 fds[2];
@@ -608,7 +658,7 @@ client_render_spawn(struct client *c, char **argv, const char *root,
 		return NULL;
 	}
 	if (*pid == 0)
-		client_render_child(fds[1], parent, argv, root);
+		client_render_child(fds[1], frames, parent, argv, root);
 	setpgid(*pid, *pid);
 	close(fds[1]);
 	evutil_make_socket_nonblocking(fds[0]);
@@ -717,48 +767,53 @@ client_render_tree(struct client *c, struct client_render *r,
 	return 0;
 }
 
-/*
- * Write the prelude script Blender runs before it renders into the work
- * directory, unless it is there already as it should be.
- */
-int
-client_render_prelude(struct client *c, char **cause)
+/* Write one script into the work directory, unless it is there already. */
+static int
+client_render_script(const char *path, const char *text, char **cause)
 {
-	size_t	 len = strlen(blender_prelude), have;
+	size_t	 len = strlen(text), have;
 	char	*old = NULL, *ignored = NULL;
 	int	 same;
 
-	xasprintf(&c->prelude, "%s/%s", c->workdir, CLIENT_RENDER_PRELUDE);
-	if (fileio_read_small(c->prelude, len, &old, &have, &ignored) == 0) {
-		same = have == len && memcmp(old, blender_prelude, len) == 0;
+	if (fileio_read_small(path, len, &old, &have, &ignored) == 0) {
+		same = have == len && memcmp(old, text, len) == 0;
 		free(old);
 		if (same)
 			return 0;
 	}
 	free(ignored);
-	return fileio_write_atomic(c->prelude, blender_prelude, len, 0644,
-	    cause);
+	return fileio_write_atomic(path, text, len, 0644, cause);
 }
 
 /*
- * Start Blender on n frames of one .blend from the cache; with the list
- * of the scene's files, on the .blend in a scene folder of its own.
- * Returns -1 with a reason if a folder, the pipe or the process cannot
- * be made.
+ * Write the scripts Blender runs into the work directory: the prelude it
+ * runs before it renders, and the loop of a warm Blender.
  */
 int
-client_render_start(struct client *c, struct client_frame **frames,
-    unsigned int n, char **cause)
+client_render_prelude(struct client *c, char **cause)
+{
+	xasprintf(&c->prelude, "%s/%s", c->workdir, CLIENT_RENDER_PRELUDE);
+	xasprintf(&c->warm_loop, "%s/%s", c->workdir, CLIENT_RENDER_WARM);
+	if (client_render_script(c->prelude, blender_prelude, cause) != 0)
+		return -1;
+	return client_render_script(c->warm_loop, blender_warm, cause);
+}
+
+/*
+ * A new run for frames of f's .blend from the cache, with its output
+ * folder and, with the list of the scene's files, a scene folder of its
+ * own; *blend is the .blend Blender is to load. Returns NULL with a
+ * reason if a folder cannot be made.
+ */
+struct client_render *
+client_render_new(struct client *c, const struct client_frame *f,
+    char **blend, char **cause)
 {
 	struct client_render	*r;
 	struct client_manifest	*m = NULL;
-	char			*blend, *pattern, *list, *argv[11];
-	unsigned int		 i, argc = 0;
-	pid_t			 pid;
 
 	if (c->ext_version >= 3)
-		m = client_manifest_find(c, frames[0]->blend,
-		    frames[0]->digest);
+		m = client_manifest_find(c, f->blend, f->digest);
 	r = xcalloc(1, sizeof *r);
 	r->client = c;
 	xasprintf(&r->outdir, "%s/r%ld-%u-XXXXXX", c->renderdir,
@@ -768,11 +823,11 @@ client_render_start(struct client *c, struct client_frame **frames,
 		    c->renderdir, strerror(errno));
 		free(r->outdir);
 		free(r);
-		return -1;
+		return NULL;
 	}
 
-	blend = client_cache_path(c, frames[0]->digest, frames[0]->blend);
-	client_cache_touch(blend);
+	*blend = client_cache_path(c, f->digest, f->blend);
+	client_cache_touch(*blend);
 	if (m != NULL && m->known && m->nfiles > 0) {
 		r->manifest = client_manifest_copy(m);
 		xasprintf(&r->treedir, "%s/t%ld-%u-XXXXXX", c->renderdir,
@@ -782,16 +837,74 @@ client_render_start(struct client *c, struct client_frame **frames,
 			    c->renderdir, strerror(errno));
 			free(r->treedir);
 			r->treedir = NULL;
-			free(blend);
 			goto fail;
 		}
-		if (client_render_tree(c, r, frames[0]->blend, cause) != 0) {
-			free(blend);
+		if (client_render_tree(c, r, f->blend, cause) != 0)
 			goto fail;
-		}
-		free(blend);
-		xasprintf(&blend, "%s%s", r->treedir, m->files[0].path);
+		free(*blend);
+		xasprintf(blend, "%s%s", r->treedir, m->files[0].path);
 	}
+	return r;
+
+fail:
+	free(*blend);
+	*blend = NULL;
+	client_render_discard(r);
+	return NULL;
+}
+
+/* Throw away a run that never started, with its folders. */
+void
+client_render_discard(struct client_render *r)
+{
+	fileio_remove_dir(r->outdir);
+	free(r->outdir);
+	if (r->treedir != NULL)
+		fileio_remove_dir(r->treedir);
+	free(r->treedir);
+	client_manifest_free(r->manifest);
+	free(r);
+}
+
+/*
+ * Start a new run's Blender with argv (and the frame pipe frames, or -1)
+ * and read its output on the loop. Returns -1 with a reason if the pipe
+ * or the process cannot be made; the run is then still the caller's.
+ */
+int
+client_render_run(struct client *c, struct client_render *r, char **argv,
+    int frames, char **cause)
+{
+	r->output = client_render_spawn(c, argv, r->treedir, frames, &r->pid,
+	    cause);
+	if (r->output == NULL)
+		return -1;
+	bufferevent_setcb(r->output, client_render_read, NULL,
+	    client_render_event, r);
+	bufferevent_enable(r->output, EV_READ);
+	if (c->settings->render_timeout > 0)
+		r->timer = evtimer_new(c->base, client_render_timeout, r);
+	TAILQ_INSERT_TAIL(&c->renders, r, entry);
+	c->nrenders++;
+	return 0;
+}
+
+/*
+ * Start Blender on n frames of one .blend from the cache, in a process
+ * of its own. Returns -1 with a reason if a folder, the pipe or the
+ * process cannot be made.
+ */
+int
+client_render_start(struct client *c, struct client_frame **frames,
+    unsigned int n, char **cause)
+{
+	struct client_render	*r;
+	char			*blend, *pattern, *list, *argv[11];
+	unsigned int		 i, argc = 0;
+	int			 rc;
+
+	if ((r = client_render_new(c, frames[0], &blend, cause)) == NULL)
+		return -1;
 	xasprintf(&pattern, "%s/####", r->outdir);
 	list = client_render_frame_list(frames, n);
 	argv[argc++] = c->settings->blender;
@@ -808,25 +921,20 @@ client_render_start(struct client *c, struct client_frame **frames,
 	argv[argc++] = list;
 	argv[argc] = NULL;
 
-	r->output = client_render_spawn(c, argv, r->treedir, &pid, cause);
-	if (r->output != NULL)
+	rc = client_render_run(c, r, argv, -1, cause);
+	if (rc == 0)
 		log_info(ngettext("rendering frame %s of %s (pid %ld)",
 		    "rendering frames %s of %s (pid %ld)", n), list,
-		    frames[0]->blend, (long)pid);
+		    frames[0]->blend, (long)r->pid);
 	free(blend);
 	free(pattern);
 	free(list);
-	if (r->output == NULL)
-		goto fail;
-
-	r->pid = pid;
-	bufferevent_setcb(r->output, client_render_read, NULL,
-	    client_render_event, r);
-	bufferevent_enable(r->output, EV_READ);
-	if (c->settings->render_timeout > 0) {
-		r->timer = evtimer_new(c->base, client_render_timeout, r);
-		client_render_arm(r);
+	if (rc != 0) {
+		client_render_discard(r);
+		return -1;
 	}
+
+	client_render_arm(r);
 	r->frames = xreallocarray(NULL, n, sizeof *r->frames);
 	for (i = 0; i < n; i++) {
 		r->frames[i] = frames[i];
@@ -834,21 +942,9 @@ client_render_start(struct client *c, struct client_frame **frames,
 		frames[i]->render = r;
 	}
 	r->nframes = r->started = n;
-	TAILQ_INSERT_TAIL(&c->renders, r, entry);
-	c->nrenders++;
 	/* Blender renders the frames in the order of the list. */
 	client_frame_started(c, frames[0]);
 	return 0;
-
-fail:
-	fileio_remove_dir(r->outdir);
-	free(r->outdir);
-	if (r->treedir != NULL)
-		fileio_remove_dir(r->treedir);
-	free(r->treedir);
-	client_manifest_free(r->manifest);
-	free(r);
-	return -1;
 }
 
 /*
@@ -952,7 +1048,7 @@ client_render_probe(struct client *c)
 	argv[0] = c->settings->blender;
 	argv[1] = client_render_opt_version;
 	argv[2] = NULL;
-	if ((p->output = client_render_spawn(c, argv, NULL, &p->pid,
+	if ((p->output = client_render_spawn(c, argv, NULL, -1, &p->pid,
 	    &cause)) == NULL) {
 		log_debug("cannot ask Blender for its version: %s", cause);
 		free(cause);

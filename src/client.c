@@ -99,6 +99,13 @@ client_has(struct client *c, enum client_frame_state state)
 	return 0;
 }
 
+/* Renderers at work: every Blender but the warm ones waiting for a frame. */
+static unsigned int
+client_busy(struct client *c)
+{
+	return c->nrenders - client_warm_idle_count(c);
+}
+
 /*
  * Whether to ask for another frame: while fewer than prefetch frames wait,
  * or while a renderer would otherwise have nothing to do.
@@ -111,7 +118,7 @@ client_wants_job(struct client *c)
 	if (c->mode != CLIENT_RUNNING)
 		return 0;
 	return pending < (unsigned int)c->settings->prefetch ||
-	    pending + c->nrenders < (unsigned int)c->settings->renderers;
+	    pending + client_busy(c) < (unsigned int)c->settings->renderers;
 }
 
 /* The REQUESTJOB count: renderers - queued - rendering, never below 0. */
@@ -119,7 +126,7 @@ int
 client_available(struct client *c)
 {
 	long	n = (long)c->settings->renderers - (long)client_pending(c) -
-		    (long)c->nrenders;
+		    (long)client_busy(c);
 
 	return n < 0 ? 0 : (int)n;
 }
@@ -611,9 +618,12 @@ client_session_closed(struct client *c, const char *cause)
 }
 
 /*
- * Give free renderers work. Frames of the same .blend are batched into one
- * Blender run, up to batch_frames, but spread over the free renderers so
- * that none stays idle; frames that failed in a batch render alone.
+ * Give free renderers work. Warm Blenders waiting for a frame of their
+ * scene get one first; then a free renderer starts a warm Blender on the
+ * next scene. Where warm Blenders are not wanted, frames of the same
+ * .blend are batched into one Blender run, up to batch_frames, but spread
+ * over the free renderers so that none stays idle; frames that failed in a
+ * batch render alone.
  */
 static void
 client_start_renders(struct client *c)
@@ -622,6 +632,7 @@ client_start_renders(struct client *c)
 	unsigned int		 n, k, want, idle;
 	char			*cause = NULL;
 
+	client_warm_hand(c);
 	batch = xreallocarray(NULL, (size_t)c->settings->batch_frames,
 	    sizeof *batch);
 	while (c->nrenders < (unsigned int)c->settings->renderers) {
@@ -631,6 +642,14 @@ client_start_renders(struct client *c)
 		}
 		if (f == NULL)
 			break;
+		if (client_warm_wanted(c, f)) {
+			if (client_warm_start(c, f, &cause) == 0)
+				continue;
+			client_disk_trouble(c, cause);
+			client_frame_failed(c, f, NULL, cause, NULL, 0);
+			free(cause);
+			break;
+		}
 		k = 0;
 		for (g = f; g != NULL; g = TAILQ_NEXT(g, entry)) {
 			if (g->state == CLIENT_FRAME_QUEUED && !g->alone &&
@@ -661,6 +680,7 @@ client_start_renders(struct client *c)
 		}
 	}
 	free(batch);
+	client_warm_make_room(c);
 }
 
 /* Stop the loop: the client's work is over. */
@@ -688,6 +708,8 @@ client_tick(evutil_socket_t fd, short events, void *arg)
 	client_cache_release(c, 0);
 	if (c->mode == CLIENT_RUNNING)
 		client_start_renders(c);
+	else
+		client_warm_make_room(c);
 	if (c->session != NULL) {
 		/* A session that waits for work takes up new requests. */
 		client_session_poke(c->session);
@@ -927,6 +949,7 @@ client_free(struct client *c)
 	free(c->cachedir);
 	free(c->renderdir);
 	free(c->prelude);
+	free(c->warm_loop);
 	free(c->trouble);
 	free(c->local_trouble);
 	free(c->update_path);
@@ -966,6 +989,7 @@ client_main(struct settings *s, const struct client_options *o)
 		log_warnx("%s", cause);
 		free(cause);
 		free(c.prelude);
+		free(c.warm_loop);
 		free(c.workdir);
 		free(c.cachedir);
 		free(c.renderdir);
@@ -976,6 +1000,7 @@ client_main(struct settings *s, const struct client_options *o)
 	case -1:
 		free(c.psk);
 		free(c.prelude);
+		free(c.warm_loop);
 		free(c.workdir);
 		free(c.cachedir);
 		free(c.renderdir);

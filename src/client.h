@@ -3,7 +3,8 @@
  * server, renders them with Blender and sends them back. The parts of the
  * client (client.c, client-session.c, client-render.c, client-cache.c,
  * client-download.c, client-manifest.c, client-update.c) share the
- * structures below.
+ * structures below. client-warm.c keeps one Blender per renderer and
+ * scene that renders frame after frame.
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -17,6 +18,7 @@
 #include "digest.h"
 
 struct settings;
+struct blender_line;
 struct client_probe;
 struct ssl_ctx_st;
 struct tls_psk;
@@ -41,6 +43,7 @@ struct client_frame {
 	long			 frame;
 	enum client_frame_state	 state;
 	int			 alone;		/* retry in a run of its own */
+	int			 fresh;		/* render in a Blender of its own */
 	int			 fetch_failures;
 	int			 progress;	/* permille last reported, or -1 */
 	int			 hold_due;	/* to HOLD on this connection */
@@ -115,7 +118,25 @@ TAILQ_HEAD(client_missings, client_missing);
 
 #define CLIENT_MISSING_KEPT	20	/* missing paths kept per run */
 
-/* One Blender process rendering one or more frames of one .blend. */
+/*
+ * What a warm Blender keeps between its frames: the pipe its loop reads
+ * frame numbers from, and what says when to start it again.
+ */
+struct client_warm {
+	int			 frames_fd;	/* the pipe's writing end */
+	int			 ready;		/* its loop said so */
+	int			 retiring;	/* stopped on purpose */
+	unsigned int		 lived;		/* frames it finished */
+	char			*blend;		/* the server's name for it */
+	char			 digest[DIGEST_HEX_SIZE];
+	struct event		*idle;		/* warm_idle while idle */
+	struct event		*start;		/* warm_start_timeout */
+};
+
+/*
+ * One Blender process rendering one or more frames of one .blend; a warm
+ * one renders one frame at a time, for as long as it lives.
+ */
 struct client_render {
 	struct client		*client;
 	pid_t			 pid;
@@ -138,6 +159,7 @@ struct client_render {
 	int			 exited;
 	int			 status;
 	int			 eof;
+	struct client_warm	*warm;		/* NULL for a batch */
 	char			*failure;	/* why it failed, or NULL */
 	char			*reason;	/* the same, short, for the server */
 	char			*tail[CLIENT_TAIL_LINES]; /* last output lines */
@@ -171,6 +193,7 @@ struct client {
 	char			*cachedir;
 	char			*renderdir;
 	char			*prelude;	/* the script Blender runs first */
+	char			*warm_loop;	/* a warm Blender's script */
 	struct tls_psk		*psk;		/* the key for this server, or NULL */
 	struct ssl_ctx_st	*tls;		/* with psk: TLS, always */
 	char			 self_digest[DIGEST_HEX_SIZE];
@@ -201,6 +224,7 @@ struct client {
 	char			*local_trouble;	/* the disk problem logged */
 	int			 told_old_server;
 	char			 refused_digest[DIGEST_HEX_SIZE];
+	char			 unwarm_digest[DIGEST_HEX_SIZE]; /* no warm */
 	char			*update_path;	/* the new program, installed */
 	int			 reexec;	/* run it once the loop ends */
 
@@ -268,6 +292,32 @@ void		 client_render_kill_all(struct client *);
 void		 client_render_cancel(struct client_frame *);
 void		 client_render_probe(struct client *);
 void		 client_render_probe_kill(struct client *);
+struct client_render *client_render_new(struct client *,
+		     const struct client_frame *, char **, char **);
+void		 client_render_discard(struct client_render *);
+int		 client_render_run(struct client *, struct client_render *,
+		     char **, int, char **);
+void		 client_render_fail(struct client_render *, const char *,
+		     const char *, ...) BDFARM_PRINTF(3, 4);
+unsigned int	 client_render_tail(struct client_render *, char **);
+int		 client_render_confirm(struct client_render *);
+void		 client_render_remove(struct client_render *,
+		     struct client_frame *);
+void		 client_render_arm(struct client_render *);
+int		 client_render_own_file(struct client_render *, const char *);
+void		 client_render_missing_end(struct client_render *);
+
+/* client-warm.c */
+int		 client_warm_wanted(struct client *, const struct client_frame *);
+int		 client_warm_start(struct client *, struct client_frame *,
+		     char **);
+void		 client_warm_hand(struct client *);
+void		 client_warm_make_room(struct client *);
+unsigned int	 client_warm_idle_count(struct client *);
+int		 client_warm_line(struct client_render *,
+		     const struct blender_line *);
+int		 client_warm_finish(struct client_render *);
+void		 client_warm_free(struct client_render *);
 
 /* client-manifest.c */
 struct client_manifest *client_manifest_find(struct client *, const char *,

@@ -43,6 +43,11 @@ struct settings {
 	int		 cache_idle;		/* s idle before .blend cache is cleared */
 	int		 render_timeout;	/* s one frame may take; 0 none */
 	int		 batch_frames;		/* frames one blender run may take */
+	int		 fresh_blender;		/* boolean: one Blender per batch */
+	int		 warm_frames;		/* frames a warm Blender renders */
+	int		 warm_memory;		/* MiB a warm Blender may hold; 0 */
+	int		 warm_idle;		/* s a warm Blender may wait */
+	int		 warm_start_timeout;	/* s it may take to be ready */
 	int64_t		 max_blend_size;	/* bytes of one downloaded .blend */
 	int		 auto_updates;		/* boolean */
 	int		 heartbeat_interval;	/* s between signs of life */

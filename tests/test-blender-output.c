@@ -3,8 +3,9 @@
  * progress lines with and without samples and time left, the progress
  * figure they give, the version banner, saved files with and without
  * quotes, errors, the leak report that is not an error, missing files
- * wherever their warning appears in a line, the end of the prelude, and
- * the frame number and extension of a saved file's name.
+ * wherever their warning appears in a line, the end of the prelude, what
+ * a warm Blender's loop says of itself and of each frame, and the frame
+ * number and extension of a saved file's name.
  */
 #include "bdfarm.h"
 
@@ -208,6 +209,47 @@ START_TEST(test_blender_output_missing)
 }
 END_TEST
 
+START_TEST(test_blender_output_warm)
+{
+	struct blender_line	bl;
+
+	test_blender_output_parse("bdfarm: warm ready\n", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_WARM_READY);
+	test_blender_output_parse("bdfarm: warm ready now", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+
+	test_blender_output_parse("bdfarm: frame 12 done /w/r1/0012.png\n",
+	    &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_WARM_DONE);
+	ck_assert_int_eq(bl.frame, 12);
+	ck_assert_str_eq(bl.path, "/w/r1/0012.png");
+	test_blender_output_parse("bdfarm: frame -3 done /a b/-0003.exr", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_WARM_DONE);
+	ck_assert_int_eq(bl.frame, -3);
+	ck_assert_str_eq(bl.path, "/a b/-0003.exr");
+
+	test_blender_output_parse("bdfarm: frame 7 failed no file written",
+	    &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_WARM_FAILED);
+	ck_assert_int_eq(bl.frame, 7);
+	ck_assert_str_eq(bl.message, "no file written");
+
+	test_blender_output_parse("bdfarm: frame 7 done ", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+	test_blender_output_parse("bdfarm: frame 7 failed", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+	test_blender_output_parse("bdfarm: frame x done /a.png", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+	test_blender_output_parse("bdfarm: frame 7 saved /a.png", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+	test_blender_output_parse("bdfarm: frame 99999999999 done /a.png",
+	    &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+	test_blender_output_parse(" bdfarm: frame 7 done /a.png", &bl);
+	ck_assert_int_eq(bl.type, BLENDER_LINE_OTHER);
+}
+END_TEST
+
 START_TEST(test_blender_output_file_names)
 {
 	char	ext[32];
@@ -249,6 +291,7 @@ blender_output_suite(void)
 	tcase_add_test(tc, test_blender_output_saved);
 	tcase_add_test(tc, test_blender_output_error);
 	tcase_add_test(tc, test_blender_output_missing);
+	tcase_add_test(tc, test_blender_output_warm);
 	tcase_add_test(tc, test_blender_output_file_names);
 	suite_add_tcase(s, tc);
 	return s;

@@ -37,8 +37,9 @@ server = OldServer(blend, 1, 2, os.path.join(top, "render"),
                    ext="bdfarm/1").start()
 client = Client(server.port, workdir, conf,
                 env={"FAKE_BLENDER_CONFIG": fakecfg})
-# What is free once the client has written its prelude, its only file.
-wait_for(lambda: os.path.exists(os.path.join(workdir, "prelude.py")),
+# What is free once the client has written its scripts for Blender (the
+# warm loop last), its only files.
+wait_for(lambda: os.path.exists(os.path.join(workdir, "warm.py")),
          PATIENCE)
 free = os.statvfs(workdir)
 free = free.f_bavail * free.f_frsize
@@ -63,9 +64,9 @@ check(log.count(sizes) == 1, "it is said once, not once per try")
 check("No space left" not in log and "cannot write" not in log,
       "no download was begun")
 files = [n for d, _, names in os.walk(workdir) for n in names
-         if os.path.join(d, n) != os.path.join(workdir, "prelude.py")]
-check(files == [], "nothing but the prelude was written in the work folder "
-      "(%r)" % files)
+         if d != workdir or n not in ("prelude.py", "warm.py")]
+check(files == [], "nothing but the scripts for Blender was written in the "
+      "work folder (%r)" % files)
 check(server.received == [], "nothing was sent")
 check(client.proc.poll() is None, "the client carries on")
 check(client.stop() == 0, "SIGTERM ends it with exit code 0")

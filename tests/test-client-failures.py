@@ -4,7 +4,8 @@
 # file, an empty file, and a hang past render_timeout (whose whole process
 # group is killed). Frames of a failed batch that were not finished are
 # retried one by one; the server hands the bad ones out again after its
-# (shortened) delay and they still never arrive.
+# (shortened) delay and they still never arrive. This is Blender started
+# for each batch (fresh_blender); test-client-warm.py covers warm ones.
 
 import collections
 import os
@@ -25,7 +26,7 @@ fakecfg = write_fake_config(os.path.join(top, "fake.json"), log=runlog,
 # Far longer than a good frame takes, even on a busy machine.
 RENDER_TIMEOUT = 4
 conf = write_config(os.path.join(top, "bdfarm.conf"),
-                    render_timeout=RENDER_TIMEOUT)
+                    render_timeout=RENDER_TIMEOUT, fresh_blender=True)
 server = OldServer(blend, 1, 12, os.path.join(top, "render"),
                    redistribute=2).start()
 client = Client(server.port, os.path.join(top, "work"), conf,

@@ -19,7 +19,9 @@ renderdir = os.path.join(top, "render")
 runlog = os.path.join(top, "runs.log")
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), log=runlog,
                             delay=0.05)
-conf = write_config(os.path.join(top, "bdfarm.conf"), cache_idle=2)
+# Batches are what this test looks at: Blender started for each.
+conf = write_config(os.path.join(top, "bdfarm.conf"), cache_idle=2,
+                    fresh_blender=True)
 server = OldServer(blend, 1, 20, renderdir).start()
 workdir = os.path.join(top, "work")
 client = Client(server.port, workdir, conf, args=["--renderers", "2"],

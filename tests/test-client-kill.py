@@ -17,7 +17,8 @@ blend = fake_blend(top, 10)
 runlog = os.path.join(top, "runs.log")
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), log=runlog,
                             delay=1.0)
-conf = write_config(os.path.join(top, "bdfarm.conf"))
+# The victim's frame is read from its -f argument: Blender per batch.
+conf = write_config(os.path.join(top, "bdfarm.conf"), fresh_blender=True)
 server = OldServer(blend, 1, 6, os.path.join(top, "render"),
                    redistribute=2).start()
 env = {"FAKE_BLENDER_CONFIG": fakecfg}

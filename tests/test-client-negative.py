@@ -42,7 +42,9 @@ renderdir = os.path.join(top, "render")
 runlog = os.path.join(top, "runs.log")
 fakecfg = write_fake_config(os.path.join(top, "fake.json"), log=runlog,
                             delay=0.2)
-conf = write_config(os.path.join(top, "bdfarm.conf"), batch_frames=4)
+# The -f list is what this test looks at: Blender per batch.
+conf = write_config(os.path.join(top, "bdfarm.conf"), batch_frames=4,
+                    fresh_blender=True)
 server = OldServer(blend, -2, 1, renderdir).start()
 client = Client(server.port, os.path.join(top, "work"), conf,
                 args=["--renderers", "1", "--prefetch", "4"],

@@ -18,8 +18,10 @@ top = scratch()
 blend = fake_blend(top)
 with open(BDFARM, "rb") as f:
     own = f.read()                  # the server's program: no update
+# Which frame a run renders is read from its -f argument: Blender per
+# batch.
 conf = write_config(os.path.join(top, "bdfarm.conf"), heartbeat_interval=1,
-                    none_wait=60, batch_frames=1)
+                    none_wait=60, batch_frames=1, fresh_blender=True)
 
 
 def returns(lines):

@@ -40,8 +40,9 @@ def sent(server, frame):
 runlog = os.path.join(top, "runs.log")
 fake = write_fake_config(os.path.join(top, "slow.json"), log=runlog,
                          delay=2)
+# Runs are told apart by their -f argument: Blender per batch.
 conf = write_config(os.path.join(top, "one.conf"), heartbeat_interval=1,
-                    none_wait=60, batch_frames=1)
+                    none_wait=60, batch_frames=1, fresh_blender=True)
 server = V2Server(blend, 1, 6, os.path.join(top, "render"),
                   program=own).start()
 client = Client(server.port, os.path.join(top, "work"), conf,
@@ -122,7 +123,7 @@ runlog = os.path.join(top, "runs3.log")
 fake = write_fake_config(os.path.join(top, "batch.json"), log=runlog,
                          delay=1)
 conf = write_config(os.path.join(top, "batch.conf"), heartbeat_interval=1,
-                    none_wait=60, batch_frames=3)
+                    none_wait=60, batch_frames=3, fresh_blender=True)
 server = V2Server(blend, 1, 8, os.path.join(top, "render3"),
                   program=own).start()
 client = Client(server.port, os.path.join(top, "work3"), conf,

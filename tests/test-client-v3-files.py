@@ -49,8 +49,9 @@ empty_path = "/proj/empty.txt"
 fake = os.path.join(top, "fake.json")
 write_fake_config(fake, log=runlog, check=[wood_path, fluid_path,
                                            empty_path])
+# A warm Blender keeps its scene folder until it has been idle a second.
 conf = write_config(os.path.join(top, "v3.conf"), heartbeat_interval=1,
-                    none_wait=60, batch_frames=2)
+                    none_wait=60, batch_frames=2, warm_idle=1)
 
 # (a) and (c): a scene with a texture, a file in a sub-folder, an empty
 # file and a file the server does not have.
