@@ -451,6 +451,18 @@ client_render_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 }
 
+/* Remove a run's output folder and tree, and forget its manifest. */
+static void
+client_render_remove_dirs(struct client_render *r)
+{
+	fileio_remove_dir(r->outdir);
+	free(r->outdir);
+	if (r->treedir != NULL)
+		fileio_remove_dir(r->treedir);
+	free(r->treedir);
+	client_manifest_free(r->manifest);
+}
+
 /* Release a finished run. */
 static void
 client_render_free(struct client_render *r)
@@ -466,12 +478,7 @@ client_render_free(struct client_render *r)
 		bufferevent_free(r->output);
 	if (r->timer != NULL)
 		event_free(r->timer);
-	fileio_remove_dir(r->outdir);
-	free(r->outdir);
-	if (r->treedir != NULL)
-		fileio_remove_dir(r->treedir);
-	free(r->treedir);
-	client_manifest_free(r->manifest);
+	client_render_remove_dirs(r);
 	for (i = 0; i < r->nmissing; i++)
 		free(r->missing[i]);
 	free(r->frames);
@@ -857,12 +864,7 @@ fail:
 void
 client_render_discard(struct client_render *r)
 {
-	fileio_remove_dir(r->outdir);
-	free(r->outdir);
-	if (r->treedir != NULL)
-		fileio_remove_dir(r->treedir);
-	free(r->treedir);
-	client_manifest_free(r->manifest);
+	client_render_remove_dirs(r);
 	free(r);
 }
 

@@ -253,3 +253,30 @@ def demo_scene(blender, folder, name, *options):
                     "--", path] + list(options), check=True, timeout=600,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return path
+
+
+def denoise_stores_nothing(blender, top, denoise, work, conf, timeout):
+    """Debian's Blender cannot denoise: it prints "Error:", writes nothing
+    and exits 0. Through an old server with one client, both frames of the
+    denoising scene fail and are handed out again, the client logs
+    Blender's error, and nothing is ever stored. Returns the client's
+    log."""
+    from oldserver import OldServer
+    renders = os.path.join(top, "render-denoise")
+    server = OldServer(denoise, 1, 2, renders, job="denoise.job",
+                       redistribute=2).start()
+    client = Client(server.port, work, conf, blender=blender)
+
+    def again():
+        return all(sum(1 for f, h in server.handed if f == n) >= 2
+                   for n in (1, 2))
+    check(wait_for(again, timeout, step=0.5),
+          "the denoising frames failed and were handed out again")
+    log = client.log()
+    check("Blender reported: " in log, "the client logged Blender's error")
+    check(server.received == [] and
+          not os.path.exists(os.path.join(renders, "denoise.job")),
+          "no frame of the denoising scene was ever stored")
+    check(client.stop() == 0, "the client exits 0 on SIGTERM")
+    server.close()
+    return log

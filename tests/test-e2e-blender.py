@@ -11,7 +11,8 @@ import os
 import time
 
 from clienttest import (Client, check, demo_scene, png_size, real_blender,
-                        scratch, wait_for, write_config)
+                        denoise_stores_nothing, scratch, wait_for,
+                        write_config)
 from oldserver import OldServer
 
 # Real Blender renders slowly on a busy machine: 24 frames take half a
@@ -52,18 +53,5 @@ for c in clients:
     check(c.stop() == 0, "a client exits 0 on SIGTERM")
 server.close()
 
-server = OldServer(denoise, 1, 2, os.path.join(top, "render-denoise"),
-                   job="denoise.job", redistribute=2).start()
-client = Client(server.port, os.path.join(top, "work3"), conf,
-                blender=blender)
-again = lambda: all(sum(1 for f, h in server.handed if f == n) >= 2
-                    for n in (1, 2))
-check(wait_for(again, RENDER_WAIT, step=0.5),
-      "the denoising frames failed and were handed out again")
-check("Blender reported: " in client.log(),
-      "the client logged Blender's error")
-check(server.received == [] and
-      not os.path.exists(os.path.join(top, "render-denoise", "denoise.job")),
-      "no frame of the denoising scene was ever stored")
-check(client.stop() == 0, "the client exits 0 on SIGTERM")
-server.close()
+denoise_stores_nothing(blender, top, denoise, os.path.join(top, "work3"),
+                       conf, RENDER_WAIT)
