@@ -869,6 +869,27 @@ client_render_discard(struct client_render *r)
 }
 
 /*
+ * The start of every Blender command line the client runs: Blender on the
+ * .blend in the background, with the prelude. Returns the count of
+ * arguments put in argv, which has room for at least six.
+ */
+unsigned int
+client_render_argv(struct client *c, char **argv, char *blend)
+{
+	unsigned int	argc = 0;
+
+	argv[argc++] = c->settings->blender;
+	/* The scene is the farm owner's; the machine is not. */
+	if (!c->settings->allow_scripts)
+		argv[argc++] = client_render_opt_noscripts;
+	argv[argc++] = client_render_opt_b;
+	argv[argc++] = blend;
+	argv[argc++] = client_render_opt_python;
+	argv[argc++] = c->prelude;
+	return argc;
+}
+
+/*
  * Start a new run's Blender with argv (and the frame pipe frames, or -1)
  * and read its output on the loop. Returns -1 with a reason if the pipe
  * or the process cannot be made; the run is then still the caller's.
@@ -909,14 +930,7 @@ client_render_start(struct client *c, struct client_frame **frames,
 		return -1;
 	xasprintf(&pattern, "%s/####", r->outdir);
 	list = client_render_frame_list(frames, n);
-	argv[argc++] = c->settings->blender;
-	/* The scene is the farm owner's; the machine is not. */
-	if (!c->settings->allow_scripts)
-		argv[argc++] = client_render_opt_noscripts;
-	argv[argc++] = client_render_opt_b;
-	argv[argc++] = blend;
-	argv[argc++] = client_render_opt_python;
-	argv[argc++] = c->prelude;
+	argc = client_render_argv(c, argv, blend);
 	argv[argc++] = client_render_opt_o;
 	argv[argc++] = pattern;
 	argv[argc++] = client_render_opt_f;

@@ -29,9 +29,7 @@
 #include "settings.h"
 #include "xmalloc.h"
 
-/* Blender's options for a warm Blender; the output pattern follows "--". */
-static char	client_warm_opt_noscripts[] = "--disable-autoexec";
-static char	client_warm_opt_b[] = "-b";
+/* Blender's options for the loop; the output pattern follows "--". */
 static char	client_warm_opt_python[] = "--python";
 static char	client_warm_opt_end[] = "--";
 
@@ -178,13 +176,7 @@ client_warm_start(struct client *c, struct client_frame *f, char **cause)
 		return -1;
 	}
 	xasprintf(&pattern, "%s/####", r->outdir);
-	argv[argc++] = c->settings->blender;
-	if (!c->settings->allow_scripts)
-		argv[argc++] = client_warm_opt_noscripts;
-	argv[argc++] = client_warm_opt_b;
-	argv[argc++] = blend;
-	argv[argc++] = client_warm_opt_python;
-	argv[argc++] = c->prelude;
+	argc = client_render_argv(c, argv, blend);
 	argv[argc++] = client_warm_opt_python;
 	argv[argc++] = c->warm_loop;
 	argv[argc++] = client_warm_opt_end;

@@ -295,6 +295,7 @@ void		 client_render_probe_kill(struct client *);
 struct client_render *client_render_new(struct client *,
 		     const struct client_frame *, char **, char **);
 void		 client_render_discard(struct client_render *);
+unsigned int	 client_render_argv(struct client *, char **, char *);
 int		 client_render_run(struct client *, struct client_render *,
 		     char **, int, char **);
 void		 client_render_fail(struct client_render *, const char *,
