@@ -280,3 +280,15 @@ def denoise_stores_nothing(blender, top, denoise, work, conf, timeout):
     check(client.stop() == 0, "the client exits 0 on SIGTERM")
     server.close()
     return log
+
+
+def check_demo_stored(renders):
+    """The 24 frames of the demo job are stored under renders as 0001.png
+    to 0024.png, each a valid 160x90 PNG."""
+    folder = os.path.join(renders, "demo.job")
+    names = sorted(os.listdir(folder))
+    check(names == ["%04d.png" % n for n in range(1, 25)],
+          "the frames are stored as 0001.png to 0024.png")
+    check(all(png_size(os.path.join(folder, n)) == (160, 90) for n in names),
+          "every frame is a valid 160x90 PNG")
+    return folder

@@ -10,9 +10,9 @@ import collections
 import os
 import time
 
-from clienttest import (Client, check, demo_scene, png_size, real_blender,
-                        denoise_stores_nothing, scratch, wait_for,
-                        write_config)
+from clienttest import (Client, check, check_demo_stored, demo_scene,
+                        denoise_stores_nothing, real_blender, scratch,
+                        wait_for, write_config)
 from oldserver import OldServer
 
 # Real Blender renders slowly on a busy machine: 24 frames take half a
@@ -41,12 +41,7 @@ print("demo job: %.1f s with two clients" % (time.time() - started))
 counts = collections.Counter(f for f, h, i in server.received)
 check(sorted(counts) == list(range(1, 25)) and max(counts.values()) == 1,
       "every frame arrived exactly once")
-folder = os.path.join(top, "render", "demo.job")
-names = sorted(os.listdir(folder))
-check(names == ["%04d.png" % n for n in range(1, 25)],
-      "the frames are stored as 0001.png to 0024.png")
-check(all(png_size(os.path.join(folder, n)) == (160, 90) for n in names),
-      "every frame is a valid 160x90 PNG")
+check_demo_stored(os.path.join(top, "render"))
 check(any(line.endswith("rendering complete") for line in server.log),
       "the job log shows completion")
 for c in clients:

@@ -14,9 +14,9 @@ import struct
 import subprocess
 import zlib
 
-from clienttest import (Client, check, demo_scene, png_size, real_blender,
-                        denoise_stores_nothing, scratch, wait_for,
-                        write_config)
+from clienttest import (Client, check, check_demo_stored, demo_scene,
+                        denoise_stores_nothing, real_blender, scratch,
+                        wait_for, write_config)
 from oldserver import OldServer
 
 RENDER_WAIT = 900
@@ -85,12 +85,7 @@ client = Client(server.port, os.path.join(top, "work"), conf,
                 blender=wrapper)
 check(wait_for(server.complete, RENDER_WAIT, step=0.5),
       "a warm client rendered the 24-frame demo job")
-folder = os.path.join(top, "render", "demo.job")
-names = sorted(os.listdir(folder))
-check(names == ["%04d.png" % n for n in range(1, 25)],
-      "the frames are stored as 0001.png to 0024.png")
-check(all(png_size(os.path.join(folder, n)) == (160, 90) for n in names),
-      "every frame is a valid 160x90 PNG")
+folder = check_demo_stored(os.path.join(top, "render"))
 with open(starts) as f:
     renders = [l for l in f.read().splitlines() if l != "--version"]
 check(len(renders) < 24 // 4,
