@@ -42,15 +42,24 @@ client_manifest_find(struct client *c, const char *blend, const char *digest)
 	return NULL;
 }
 
+/* Whether the job of frame f wants a Blender of its own for every frame. */
+int
+client_manifest_fresh(struct client *c, const struct client_frame *f)
+{
+	struct client_manifest	*m;
+
+	m = client_manifest_find(c, f->blend, f->digest);
+	return m != NULL && m->fresh_blender;
+}
+
 /* A new, empty list for a .blend; not yet in the client's list. */
 struct client_manifest *
-client_manifest_new(const char *blend, const char *digest, int allow_missing)
+client_manifest_new(const char *blend, const char *digest)
 {
 	struct client_manifest	*m = xcalloc(1, sizeof *m);
 
 	m->blend = xstrdup(blend);
 	snprintf(m->digest, sizeof m->digest, "%s", digest);
-	m->allow_missing = allow_missing;
 	return m;
 }
 
@@ -106,7 +115,9 @@ client_manifest_copy(const struct client_manifest *m)
 	struct client_manifest	*copy;
 	unsigned int		 i;
 
-	copy = client_manifest_new(m->blend, m->digest, m->allow_missing);
+	copy = client_manifest_new(m->blend, m->digest);
+	copy->allow_missing = m->allow_missing;
+	copy->fresh_blender = m->fresh_blender;
 	for (i = 0; i < m->nfiles; i++)
 		client_manifest_add(copy, m->files[i].digest[0] != '\0' ?
 		    m->files[i].digest : NULL, m->files[i].size,

@@ -98,6 +98,7 @@ struct client_session {
 	char			 hold_digest[DIGEST_HEX_SIZE];
 	long			 hold_frame;
 	int			 facts_sent;
+	char			*warm_said;	/* bdfarm/4: the last WARM */
 	int			 waiting;	/* a WAITJOB is outstanding */
 	int64_t			 helo_at;	/* when HELO was last sent (ms) */
 	int			 expecting;	/* an answer is awaited */
@@ -141,6 +142,7 @@ client_session_free(struct client_session *s)
 	free(s->file_path);
 	free(s->file_name);
 	free(s->hold_blend);
+	free(s->warm_said);
 	free(s->failure);
 	free(s);
 }
@@ -666,8 +668,9 @@ client_session_files(struct client_session *s, char *line)
 		client_session_next(s);
 		return;
 	}
-	s->manifest = client_manifest_new(s->blend, s->digest,
-	    r.allow_missing);
+	s->manifest = client_manifest_new(s->blend, s->digest);
+	s->manifest->allow_missing = r.allow_missing;
+	s->manifest->fresh_blender = r.fresh_blender;
 	s->files_left = r.count;
 	s->state = CLIENT_SESSION_FILES_LIST;
 }
@@ -1182,12 +1185,29 @@ client_session_done(struct client_session *s)
 	return 1;
 }
 
+/* Tell a bdfarm/4 server of the warm Blenders, when that has changed. */
+static void
+client_session_warm(struct client_session *s)
+{
+	char	*said;
+
+	said = client_warm_said(s->client);
+	if (s->warm_said != NULL && strcmp(said, s->warm_said) == 0) {
+		free(said);
+		return;
+	}
+	client_session_send(s, "%s", said);
+	free(s->warm_said);
+	s->warm_said = said;
+}
+
 /*
  * The messages only a bdfarm server gets, which it does not answer at
  * once: the files Blender missed (bdfarm/3), the frames given back
  * (bdfarm/2), the facts, once per connection
- * (as soon as Blender said its version, or could not), and a WAITJOB
- * while there is room for frames. Other requests go on while the WAITJOB
+ * (as soon as Blender said its version, or could not), the warm Blenders
+ * when they change (bdfarm/4), and a WAITJOB while there is room for
+ * frames. Other requests go on while the WAITJOB
  * is out.
  */
 static void
@@ -1225,6 +1245,8 @@ client_session_ext(struct client_session *s)
 		    "unknown");
 		s->facts_sent = 1;
 	}
+	if (s->ext_version >= 4)
+		client_session_warm(s);
 	if (c->mode == CLIENT_RUNNING && !s->waiting && client_wants_job(c)) {
 		client_session_send(s, "WAITJOB %d", client_available(c));
 		s->waiting = 1;

@@ -10,7 +10,8 @@
  * warm_frames frames, past warm_memory, and for a new .blend, and stopped
  * once idle for warm_idle seconds. A scene whose warm Blender ends before
  * it is ready, or is not ready in warm_start_timeout, is rendered the old
- * way, one Blender per batch, as is every scene with fresh_blender.
+ * way, one Blender per batch, as is every scene with fresh_blender; a
+ * job that says fresh-blender has a Blender of its own for every frame.
  */
 #include "bdfarm.h"
 
@@ -26,6 +27,7 @@
 #include "blender-output.h"
 #include "client.h"
 #include "log.h"
+#include "proto.h"
 #include "settings.h"
 #include "xmalloc.h"
 
@@ -37,7 +39,7 @@ static char	client_warm_opt_end[] = "--";
 int
 client_warm_wanted(struct client *c, const struct client_frame *f)
 {
-	return !c->settings->fresh_blender && !f->fresh &&
+	return !c->settings->fresh_blender && !client_manifest_fresh(c, f) &&
 	    strcmp(f->digest, c->unwarm_digest) != 0;
 }
 
@@ -388,6 +390,7 @@ client_warm_line(struct client_render *r, const struct blender_line *bl)
 		if (!r->missing_fatal)
 			client_render_missing_end(r);
 		log_debug("pid %ld: warm Blender ready", (long)r->pid);
+		client_wake(c);
 		return 1;
 	case BLENDER_LINE_WARM_DONE:
 		client_warm_frame(r, bl->frame, bl->path, NULL);
@@ -407,6 +410,33 @@ client_warm_line(struct client_render *r, const struct blender_line *bl)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * The warm Blenders as a bdfarm/4 server is told of them: "WARM" and, for
+ * each, the frames it has rendered, "-" while it loads its scene.
+ */
+char *
+client_warm_said(struct client *c)
+{
+	struct client_render	*r;
+	char			*text = xstrdup("WARM"), *next;
+	unsigned int		 n = 0;
+
+	TAILQ_FOREACH(r, &c->renders, entry) {
+		if (r->warm == NULL || r->warm->retiring || r->exited)
+			continue;
+		if (n++ == PROTO_MAX_WARM)
+			break;
+		if (r->warm->ready)
+			xasprintf(&next, "%s %u", text, r->warm->lived <
+			    PROTO_MAX_LIVED ? r->warm->lived : PROTO_MAX_LIVED);
+		else
+			xasprintf(&next, "%s -", text);
+		free(text);
+		text = next;
+	}
+	return text;
 }
 
 /*

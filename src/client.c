@@ -617,13 +617,29 @@ client_session_closed(struct client *c, const char *cause)
 	client_wake(c);
 }
 
+/* Whether f renders in a Blender of its own, batched with no other. */
+static int
+client_frame_alone(struct client *c, const struct client_frame *f)
+{
+	return f->alone || client_manifest_fresh(c, f);
+}
+
+/* Whether queued frame g may join a batch of f's .blend. */
+static int
+client_batch_mate(struct client *c, const struct client_frame *f,
+    const struct client_frame *g)
+{
+	return g->state == CLIENT_FRAME_QUEUED && !client_frame_alone(c, g) &&
+	    strcmp(g->digest, f->digest) == 0 && strcmp(g->blend, f->blend) == 0;
+}
+
 /*
  * Give free renderers work. Warm Blenders waiting for a frame of their
  * scene get one first; then a free renderer starts a warm Blender on the
  * next scene. Where warm Blenders are not wanted, frames of the same
  * .blend are batched into one Blender run, up to batch_frames, but spread
  * over the free renderers so that none stays idle; frames that failed in a
- * batch render alone.
+ * batch, and those of a job that says fresh-blender, render alone.
  */
 static void
 client_start_renders(struct client *c)
@@ -652,22 +668,18 @@ client_start_renders(struct client *c)
 		}
 		k = 0;
 		for (g = f; g != NULL; g = TAILQ_NEXT(g, entry)) {
-			if (g->state == CLIENT_FRAME_QUEUED && !g->alone &&
-			    strcmp(g->digest, f->digest) == 0 &&
-			    strcmp(g->blend, f->blend) == 0)
+			if (client_batch_mate(c, f, g))
 				k++;
 		}
 		idle = (unsigned int)c->settings->renderers - c->nrenders;
-		want = f->alone ? 1 : (k + idle - 1) / idle;
+		want = client_frame_alone(c, f) ? 1 : (k + idle - 1) / idle;
 		if (want > (unsigned int)c->settings->batch_frames)
 			want = (unsigned int)c->settings->batch_frames;
 		n = 0;
 		batch[n++] = f;
 		g = TAILQ_NEXT(f, entry);
 		for (; g != NULL && n < want; g = TAILQ_NEXT(g, entry)) {
-			if (g->state == CLIENT_FRAME_QUEUED && !g->alone &&
-			    strcmp(g->digest, f->digest) == 0 &&
-			    strcmp(g->blend, f->blend) == 0)
+			if (client_batch_mate(c, f, g))
 				batch[n++] = g;
 		}
 		if (client_render_start(c, batch, n, &cause) != 0) {

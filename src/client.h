@@ -43,7 +43,6 @@ struct client_frame {
 	long			 frame;
 	enum client_frame_state	 state;
 	int			 alone;		/* retry in a run of its own */
-	int			 fresh;		/* render in a Blender of its own */
 	int			 fetch_failures;
 	int			 progress;	/* permille last reported, or -1 */
 	int			 hold_due;	/* to HOLD on this connection */
@@ -98,6 +97,7 @@ struct client_manifest {
 	char			*blend;
 	int			 known;
 	int			 allow_missing;	/* the job renders without them */
+	int			 fresh_blender;	/* a Blender per frame (bdfarm/4) */
 	struct client_manifest_file *files;
 	unsigned int		 nfiles;
 	int			 refusals;	/* REQUESTFILE NOKs in a row */
@@ -318,13 +318,15 @@ unsigned int	 client_warm_idle_count(struct client *);
 int		 client_warm_line(struct client_render *,
 		     const struct blender_line *);
 int		 client_warm_finish(struct client_render *);
+char		*client_warm_said(struct client *);
 void		 client_warm_free(struct client_render *);
 
 /* client-manifest.c */
 struct client_manifest *client_manifest_find(struct client *, const char *,
 		     const char *);
-struct client_manifest *client_manifest_new(const char *, const char *,
-		     int);
+struct client_manifest *client_manifest_new(const char *, const char *);
+int		 client_manifest_fresh(struct client *,
+		     const struct client_frame *);
 void		 client_manifest_add(struct client_manifest *,
 		     const char *, uint64_t, const char *);
 void		 client_manifest_free(struct client_manifest *);

@@ -1,10 +1,10 @@
 /*
  * console-client.c: one client's page in the console: how it connects
- * and what it said of itself, when it last spoke, its tallies, the frames
- * it holds (rendering or waiting, and for how long) and its latest
- * results across jobs, newest first, with the reason of each failure.
- * The arrows scroll its frames; K revokes a TLS client's key, once
- * confirmed.
+ * and what it said of itself, when it last spoke, its tallies, its warm
+ * Blenders, the frames it holds (rendering or waiting, and for how long)
+ * and its latest results across jobs, newest first, with the reason of
+ * each failure. The arrows scroll its frames; K revokes a TLS client's
+ * key, once confirmed.
  */
 #include "bdfarm.h"
 
@@ -38,6 +38,7 @@ enum console_client_fact {
 	CONSOLE_CLIENT_SPOKE,
 	CONSOLE_CLIENT_FRAMES,
 	CONSOLE_CLIENT_RENDERERS,
+	CONSOLE_CLIENT_WARM,
 	CONSOLE_CLIENT_BLOCKED,
 	CONSOLE_CLIENT_NFACTS
 };
@@ -48,6 +49,7 @@ static const char *const console_client_labels[CONSOLE_CLIENT_NFACTS] = {
 	N_("last spoke"),
 	N_("frames"),
 	N_("renderers"),
+	N_("warm Blenders"),
 	N_("blocked on")
 };
 
@@ -131,6 +133,40 @@ console_client_work(const struct console_host_row *r)
 	return text;
 }
 
+/*
+ * The host's warm Blenders, each with the frames it has rendered since it
+ * loaded its scene, as a bdfarm/4 client says.
+ */
+static char *
+console_client_warm(const struct host *host)
+{
+	char	*text = NULL, *next, *one;
+	int	 i;
+
+	if (!host->warm_said)
+		return xstrdup(_("not said: the client does not speak of "
+		    "them"));
+	if (host->nwarm == 0)
+		return xstrdup(_("none now"));
+	for (i = 0; i < host->nwarm; i++) {
+		if (host->warm[i] < 0)
+			one = xstrdup(_("loading its scene"));
+		else
+			xasprintf(&one, ngettext("%ld frame rendered",
+			    "%ld frames rendered", (unsigned long)host->warm[i]),
+			    host->warm[i]);
+		if (text == NULL)
+			text = one;
+		else {
+			xasprintf(&next, "%s, %s", text, one);
+			free(text);
+			free(one);
+			text = next;
+		}
+	}
+	return text;
+}
+
 /* The jobs the host failed on too often to get more of, or NULL. */
 static char *
 console_client_blocked(struct console *c, const struct host *host)
@@ -192,6 +228,7 @@ console_client_draw_facts(struct console *c, int y, int end,
 	xasprintf(&text[CONSOLE_CLIENT_FRAMES], _("%u done, %u failed, %s "
 	    "a frame on average"), host->done, host->failed, avg);
 	text[CONSOLE_CLIENT_RENDERERS] = console_client_work(r);
+	text[CONSOLE_CLIENT_WARM] = console_client_warm(host);
 	text[CONSOLE_CLIENT_BLOCKED] = console_client_blocked(c, host);
 
 	for (i = 0; i < CONSOLE_CLIENT_NFACTS; i++) {

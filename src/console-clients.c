@@ -2,8 +2,9 @@
  * console-clients.c: the clients pane: every host that has asked for
  * work, with its renderers at work and the frames it holds in waiting,
  * the frames out to it and for how long, its tallies, its last contact,
- * and whether it proved a key over TLS, speaks plain bdfarm or only the
- * old protocol. K on a TLS host revokes its key, once confirmed.
+ * its warm Blenders, and whether it proved a key over TLS, speaks plain
+ * bdfarm or only the old protocol. K on a TLS host revokes its key, once
+ * confirmed.
  */
 #include "bdfarm.h"
 
@@ -14,6 +15,16 @@
 #include "console-pane.h"
 #include "server.h"
 #include "xmalloc.h"
+
+#define CONSOLE_CLIENTS_WARM	11	/* the BLENDER column, and a space */
+#define CONSOLE_CLIENTS_WARM_COLS 100	/* shown on screens this wide */
+
+/* The width of the BLENDER column: none on a narrow screen. */
+static int
+console_clients_warm_width(void)
+{
+	return COLS >= CONSOLE_CLIENTS_WARM_COLS ? CONSOLE_CLIENTS_WARM : 0;
+}
 
 /* How many hosts there are. */
 int
@@ -97,6 +108,42 @@ console_clients_busy(const struct console_host_row *r, size_t *waiting)
 	return busy;
 }
 
+/*
+ * A host's warm Blenders in a few columns: "warm 37" for one that has
+ * rendered 37 frames since it loaded its scene, "warm 37,-" with a
+ * second still loading, "loading" while all load, "cold" for none, "-"
+ * for a client that does not say.
+ */
+void
+console_clients_warm(const struct host *host, char *buf, size_t size)
+{
+	size_t	len;
+	int	i, loading = 0;
+
+	if (!host->warm_said) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	for (i = 0; i < host->nwarm; i++)
+		loading += host->warm[i] < 0;
+	if (host->nwarm == 0)
+		snprintf(buf, size, "%s", _("cold"));
+	else if (loading == host->nwarm)
+		snprintf(buf, size, "%s", _("loading"));
+	else {
+		snprintf(buf, size, "%s", _("warm"));
+		for (i = 0; i < host->nwarm; i++) {
+			len = strlen(buf);
+			if (host->warm[i] < 0)
+				snprintf(buf + len, size - len, "%c-",
+				    i == 0 ? ' ' : ',');
+			else
+				snprintf(buf + len, size - len, "%c%ld",
+				    i == 0 ? ' ' : ',', host->warm[i]);
+		}
+	}
+}
+
 /* Free what console_clients_collect() returned. */
 void
 console_clients_release(struct console_host_row *rows, size_t n)
@@ -178,12 +225,15 @@ console_clients_draw_titles(struct console *c, int y, int name)
 {
 	attr_t	 attr = c->attrs[CONSOLE_C_TITLE];
 	char	*line;
+	int	 warm = console_clients_warm_width();
 
+	warm = warm > 0 ? warm - 1 : 0;
 	if (c->focus == CONSOLE_FOCUS_CLIENTS)
 		attr |= A_BOLD;
-	xasprintf(&line, "%-*.*s %-6s %5s %4s %6s %7s %9s  %s", name, name,
-	    _("CLIENT"), _("KIND"), _("BUSY"), _("WAIT"), _("DONE"), _("AVG"),
-	    _("CONTACT"), _("RENDERING"));
+	xasprintf(&line, "%-*.*s %-6s %5s %4s %6s %7s %9s  %-*.*s%s%s", name,
+	    name, _("CLIENT"), _("KIND"), _("BUSY"), _("WAIT"), _("DONE"),
+	    _("AVG"), _("CONTACT"), warm, warm, _("BLENDER"),
+	    warm > 0 ? " " : "", _("RENDERING"));
 	console_draw_text(c, y, 0, COLS, attr, line);
 	free(line);
 }
@@ -198,7 +248,7 @@ console_clients_draw_row(struct console *c, int y,
 	char		 buf[64], avg[32], contact[64], *frames, *notes, *line;
 	const char	*kind;
 	size_t		 busy, waiting;
-	int		 x = 0, room;
+	int		 x = 0, room, warm;
 
 	if (selected)
 		row |= c->focus == CONSOLE_FOCUS_CLIENTS ? A_REVERSE : A_BOLD;
@@ -245,6 +295,13 @@ console_clients_draw_row(struct console *c, int y,
 	x += 10;
 	console_draw_text(c, y, x, 2, row, "");
 	x += 2;
+	if ((warm = console_clients_warm_width()) > 0) {
+		console_clients_warm(host, buf, sizeof buf);
+		console_draw_text(c, y, x, warm - 1, host->nwarm > 0 ?
+		    row | c->attrs[CONSOLE_C_ACTIVE] : row, buf);
+		console_draw_text(c, y, x + warm - 1, 1, row, "");
+		x += warm;
+	}
 	room = COLS - x;
 	if (room <= 0)
 		return;
@@ -288,7 +345,8 @@ console_clients_draw(struct console *c, int y, int height, farm_time now)
 	if (height <= 0)
 		return;
 	/* What the other columns take, and some room left for the frames. */
-	name = COLS - (7 + 5 + 5 + 7 + 8 + 10 + 2) - 1 - 14;
+	name = COLS - (7 + 5 + 5 + 7 + 8 + 10 + 2) -
+	    console_clients_warm_width() - 1 - 14;
 	if (name > 30)
 		name = 30;
 	if (name < 6)

@@ -101,6 +101,7 @@ struct job {
 	/* The files its .blend needs (deps.c), which bdfarm clients fetch. */
 	int		 files_pending;	/* being read: no frame goes out */
 	int		 allow_missing;	/* frames that missed a file count */
+	int		 fresh_blender;	/* a Blender of its own per frame */
 	size_t		 files;		/* the .blend included */
 	uint64_t	 files_bytes;
 	size_t		 files_missing;	/* on the server */
@@ -154,6 +155,7 @@ struct host_result {
 };
 
 #define HOST_RESULTS		16	/* the latest results kept per host */
+#define HOST_WARM		16	/* warm Blenders shown per host */
 
 /* A rendering host, known by the name it gives in HELO. */
 struct host {
@@ -165,6 +167,10 @@ struct host {
 	int		 renderers;	/* as the client said, or 0 */
 	int		 cores;
 	char		*blender;	/* Blender's version, or NULL */
+	int		 warm_said;	/* it spoke of its warm Blenders */
+	int		 nwarm;		/* warm Blenders it keeps */
+	long		 warm[HOST_WARM]; /* frames each rendered, or -1
+					   while it loads its scene */
 	farm_time	 last_contact;	/* when it was last heard from */
 	uint64_t	 session;	/* the extension session it speaks
 					   through, or 0 */
@@ -314,6 +320,7 @@ void		 host_disconnected(struct host *, int, uint64_t);
 int		 host_speaks(const struct host *, uint64_t);
 int		 host_take_over(struct host *, int, uint64_t);
 void		 host_set_facts(struct host *, int, int, const char *);
+void		 host_set_warm(struct host *, const long *, int);
 int		 host_alive(const struct host *);
 void		 host_add_result(struct host *, const char *, long, int,
 		     farm_time, farm_time, const char *);

@@ -206,8 +206,11 @@ host_disconnected(struct host *host, int ext_version, uint64_t session)
 		host->connections--;
 	if (ext_version > 0 && host->live > 0)
 		host->live--;
-	if (session != 0 && host->session == session)
+	if (session != 0 && host->session == session) {
 		host->session = 0;
+		host->nwarm = 0;	/* a new session says again */
+		host->warm_said = 0;
+	}
 }
 
 /* Whether session may act for the host: no other session speaks for it. */
@@ -240,6 +243,21 @@ host_set_facts(struct host *host, int renderers, int cores,
 	host->cores = cores;
 	free(host->blender);
 	host->blender = xstrdup(blender);
+}
+
+/*
+ * What a bdfarm/4 client says of its warm Blenders: the frames each has
+ * rendered, -1 for one that loads its scene. The first HOST_WARM count.
+ */
+void
+host_set_warm(struct host *host, const long *lived, int n)
+{
+	if (n > HOST_WARM)
+		n = HOST_WARM;
+	if (n > 0)
+		memcpy(host->warm, lived, (size_t)n * sizeof *host->warm);
+	host->nwarm = n;
+	host->warm_said = 1;
 }
 
 /* Whether the host keeps in touch through the extension right now. */

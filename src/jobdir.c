@@ -725,6 +725,7 @@ jobdir_job_define(struct jobdir_job *jj, const struct jobfile *jf,
 	digest_buffer(text, jf->defined, hex);
 	jobdir_job_clear_error(jj);
 	job->allow_missing = jf->allow_missing;
+	job->fresh_blender = jf->fresh_blender;
 	job->job_id = *id;
 	farm_set_definition(jd->farm, job, jf->blend, jf->first, jf->last,
 	    hex);

@@ -1,8 +1,9 @@
 /*
  * jobfile.c: a job file's text, parsed and formatted, and the names a
  * job file may take. Lines may end in LF or CR LF;
- * after the third come blank lines and options, one per line (today only
- * "allow-missing": frames whose Blender missed a file still count);
+ * after the third come blank lines and options, one per line
+ * ("allow-missing": frames whose Blender missed a file still count;
+ * "fresh-blender": every frame is rendered by a Blender started for it);
  * anything else is a reason to skip the job, which is returned in words
  * a user can act on. The options are not part of what defines the job:
  * jf->defined says how much of the text does, so that adding or removing
@@ -56,6 +57,17 @@ jobfile_frame(char *line, long *frame)
 	return proto_parse_frame(t[0], frame);
 }
 
+/* The field of jf that option name sets, or NULL for no option. */
+static int *
+jobfile_option(struct jobfile *jf, const char *name)
+{
+	if (strcmp(name, "allow-missing") == 0)
+		return &jf->allow_missing;
+	if (strcmp(name, "fresh-blender") == 0)
+		return &jf->fresh_blender;
+	return NULL;
+}
+
 /*
  * Parse a job file of len bytes into jf. On failure, *cause is an
  * allocated, translated reason and jf holds nothing.
@@ -65,7 +77,7 @@ jobfile_parse(const char *text, size_t len, struct jobfile *jf, char **cause)
 {
 	char	*lines[3] = { NULL, NULL, NULL }, *extra, *t[2];
 	size_t	 pos = 0, n, at;
-	int	 i, blank, words;
+	int	 i, blank, words, *opt;
 
 	memset(jf, 0, sizeof *jf);
 	if (len > JOBFILE_MAX_SIZE) {
@@ -88,15 +100,15 @@ jobfile_parse(const char *text, size_t len, struct jobfile *jf, char **cause)
 	    at = pos) {
 		blank = jobfile_blank(extra);
 		words = blank ? 0 : proto_split(extra, t, 2);
-		if (words == 1 && strcmp(t[0], "allow-missing") == 0) {
-			jf->allow_missing = 1;
+		if (words == 1 && (opt = jobfile_option(jf, t[0])) != NULL) {
+			*opt = 1;
 			if (jf->defined == len)
 				jf->defined = at;
 		} else if (!blank) {
 			free(extra);
 			xasprintf(cause, _("expected 3 lines (the .blend path, "
 			    "the first frame, the last frame) and options "
-			    "(allow-missing), found more"));
+			    "(allow-missing, fresh-blender), found more"));
 			goto fail;
 		}
 		free(extra);
@@ -159,8 +171,9 @@ jobfile_format(const struct jobfile *jf)
 {
 	char	*text;
 
-	xasprintf(&text, "%s\n%ld\n%ld\n%s", jf->blend, jf->first, jf->last,
-	    jf->allow_missing ? "allow-missing\n" : "");
+	xasprintf(&text, "%s\n%ld\n%ld\n%s%s", jf->blend, jf->first,
+	    jf->last, jf->allow_missing ? "allow-missing\n" : "",
+	    jf->fresh_blender ? "fresh-blender\n" : "");
 	return text;
 }
 

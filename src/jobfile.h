@@ -20,6 +20,7 @@ struct jobfile {
 	long	 first;
 	long	 last;
 	int	 allow_missing;	/* frames with files Blender missed count */
+	int	 fresh_blender;	/* a Blender of its own for every frame */
 	size_t	 defined;	/* bytes of the text that define the job */
 };
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bdfarm.h"
+#include "xmalloc.h"
 
 /* White space between tokens: ASCII only, whatever the locale says. */
 static int
@@ -370,6 +371,35 @@ proto_parse_missing(char *line, struct proto_request *req, const char **cause)
 }
 
 /*
+ * WARM [<lived>...]: the client's warm Blenders, each by the frames it
+ * rendered, "-" for one still loading its scene.
+ */
+static int
+proto_parse_warm(char *line, struct proto_request *req, const char **cause)
+{
+	char	*t[1 + PROTO_MAX_WARM];
+	int	 n, i;
+
+	req->cmd = PROTO_WARM;
+	n = proto_split(line, t, (int)nitems(t));
+	if (n > (int)nitems(t)) {
+		*cause = "too many warm Blenders";
+		return -1;
+	}
+	for (i = 1; i < n; i++) {
+		if (strcmp(t[i], "-") == 0)
+			req->warm[i - 1] = -1;
+		else if (proto_parse_int(t[i], 0, PROTO_MAX_LIVED,
+		    &req->warm[i - 1]) != 0) {
+			*cause = "bad warm Blender";
+			return -1;
+		}
+	}
+	req->nwarm = n - 1;
+	return 0;
+}
+
+/*
  * Parse one request line from a client, in place. On failure, *cause says
  * what was wrong (a fixed, untranslated phrase for the log).
  */
@@ -384,6 +414,9 @@ proto_parse_request(char *line, struct proto_request *req, const char **cause)
 		return proto_parse_failed(line, req, cause);
 	if (strncmp(line, "MISSING", 7) == 0 && proto_space(line[7]))
 		return proto_parse_missing(line, req, cause);
+	if (strncmp(line, "WARM", 4) == 0 &&
+	    (line[4] == '\0' || proto_space(line[4])))
+		return proto_parse_warm(line, req, cause);
 	n = proto_split(line, t, (int)nitems(t));
 	if (n == 0) {
 		*cause = "empty line";
@@ -555,7 +588,7 @@ proto_parse_job_reply(char *line, struct proto_job_reply *r)
 int
 proto_parse_files_reply(char *line, struct proto_files_reply *r)
 {
-	char	*t[4];
+	char	*t[4], *flag, *next;
 	int	 n;
 
 	memset(r, 0, sizeof *r);
@@ -567,11 +600,39 @@ proto_parse_files_reply(char *line, struct proto_files_reply *r)
 	if (n != 3 || strcmp(t[0], "FILES") != 0 ||
 	    proto_parse_int(t[1], 1, PROTO_MAX_FILES, &r->count) != 0)
 		return -1;
-	if (strcmp(t[2], "allow-missing") == 0)
-		r->allow_missing = 1;
-	else if (strcmp(t[2], "-") != 0)
-		return -1;
+	if (strcmp(t[2], "-") == 0)
+		return 0;
+	/* A comma-separated list, of the flags the version agreed has. */
+	for (flag = t[2]; flag != NULL; flag = next) {
+		if ((next = strchr(flag, ',')) != NULL)
+			*next++ = '\0';
+		if (strcmp(flag, "allow-missing") == 0)
+			r->allow_missing = 1;
+		else if (strcmp(flag, "fresh-blender") == 0)
+			r->fresh_blender = 1;
+		else
+			return -1;
+	}
 	return 0;
+}
+
+/*
+ * The flags of a FILES answer for a peer speaking version: before version
+ * 4, only allow-missing, which a version 3 client takes alone.
+ */
+char *
+proto_files_flags(int version, int allow_missing, int fresh_blender)
+{
+	char	*text;
+
+	if (version < 4)
+		fresh_blender = 0;
+	if (!allow_missing && !fresh_blender)
+		return xstrdup("-");
+	xasprintf(&text, "%s%s%s", allow_missing ? "allow-missing" : "",
+	    allow_missing && fresh_blender ? "," : "",
+	    fresh_blender ? "fresh-blender" : "");
+	return text;
 }
 
 /*

@@ -12,7 +12,7 @@
 #define PROTO_MAX_NAME		255	/* longest blend or image name */
 #define PROTO_DIGEST_LEN	32	/* MD5 in lower-case hex */
 #define PROTO_EXT_NAME		"bdfarm"	/* token prefix of the extension */
-#define PROTO_EXT_VERSION	3	/* the newest this program speaks */
+#define PROTO_EXT_VERSION	4	/* the newest this program speaks */
 
 enum proto_cmd {
 	PROTO_HELO,
@@ -37,11 +37,16 @@ enum proto_cmd {
 	/* Version 3: the files a .blend names. */
 	PROTO_REQUESTFILES,
 	PROTO_REQUESTFILE,
-	PROTO_MISSING
+	PROTO_MISSING,
+
+	/* Version 4: the client's warm Blenders. */
+	PROTO_WARM
 };
 
 #define PROTO_MAX_FAILURE_LINES	20	/* output lines after FAILED */
 #define PROTO_MAX_MISSING	1024	/* longest path in MISSING */
+#define PROTO_MAX_WARM		16	/* warm Blenders one WARM names */
+#define PROTO_MAX_LIVED		1000000000 /* frames one of them rendered */
 
 /* One request from a client; strings point into the parsed line. */
 struct proto_request {
@@ -63,6 +68,9 @@ struct proto_request {
 	const char	*reason;	/* FAILED: the rest of the line */
 	const char	*file_digest;	/* REQUESTFILE */
 	const char	*path;		/* MISSING: the rest of the line */
+	int		 nwarm;		/* WARM: warm Blenders named */
+	long		 warm[PROTO_MAX_WARM]; /* WARM: frames each rendered,
+					   or -1 while it loads */
 };
 
 /* The server's answer to HELO. */
@@ -102,6 +110,7 @@ struct proto_files_reply {
 	int		 nok;
 	long		 count;
 	int		 allow_missing;
+	int		 fresh_blender;	/* version 4 */
 };
 
 /* One line of a FILES answer; digest is NULL for a file the server lacks. */
@@ -112,6 +121,7 @@ struct proto_file_entry {
 };
 
 int	 proto_parse_files_reply(char *, struct proto_files_reply *);
+char	*proto_files_flags(int, int, int);
 int	 proto_parse_file_entry(char *, struct proto_file_entry *);
 int	 proto_valid_path(const char *);
 

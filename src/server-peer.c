@@ -487,6 +487,7 @@ peer_requestfiles(struct peer *p, const struct proto_request *req)
 	struct job	 *job;
 	struct depfile	 *root, **list;
 	size_t		  n, i, sent = 0;
+	char		 *flags;
 
 	job = farm_find_blend(&p->server->farm, req->blend, req->digest);
 	if (job == NULL || job->files_pending ||
@@ -499,8 +500,10 @@ peer_requestfiles(struct peer *p, const struct proto_request *req)
 		n = PROTO_MAX_FILES;
 	for (i = 1; i < n; i++)
 		sent += proto_valid_path(list[i]->path);
-	peer_reply(p, "FILES %zu %s", sent + 1,
-	    job->allow_missing ? "allow-missing" : "-");
+	flags = proto_files_flags(p->ext_version, job->allow_missing,
+	    job->fresh_blender);
+	peer_reply(p, "FILES %zu %s", sent + 1, flags);
+	free(flags);
 	peer_reply(p, "%s %lld %s", job->blend_digest,
 	    (long long)job->blend_id.size, root->path);
 	for (i = 1; i < n; i++) {
@@ -1009,6 +1012,8 @@ peer_allowed(struct peer *p, enum proto_cmd cmd)
 	case PROTO_REQUESTFILE:
 	case PROTO_MISSING:
 		return p->ext_version >= 3;
+	case PROTO_WARM:
+		return p->ext_version >= 4;
 	default:
 		return 1;
 	}
@@ -1089,6 +1094,12 @@ peer_request(struct peer *p, char *line)
 		break;
 	case PROTO_MISSING:
 		peer_missing(p, &req);
+		break;
+	case PROTO_WARM:
+		if (peer_speaks(p)) {
+			host_set_warm(peer_host(p), req.warm, req.nwarm);
+			server_changed(p->server);
+		}
 		break;
 	}
 	return 0;

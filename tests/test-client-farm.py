@@ -3,7 +3,7 @@
 # they wait for work on one open connection each; a job that appears while
 # they wait reaches one of them at once; the whole job is rendered with
 # every frame exactly once; on the wire each client greets with
-# "HELO host bdfarm/3 pid", sends FACTS once per connection, waits with
+# "HELO host bdfarm/4 pid", sends FACTS once per connection, waits with
 # WAITJOB instead of asking with REQUESTJOB, and says ALIVE while it has
 # nothing else to say; its facts and its progress figures reach the
 # server; nothing is said between RESULTS and the frame's bytes.
@@ -42,9 +42,9 @@ check(wait_for(lambda: all(alive_after_waitjob(c)
                            for c in proxy.per_connection()), PATIENCE),
       "each idle client says ALIVE")
 lines = proxy.lines()
-check(all(re.fullmatch(r"HELO \S+ bdfarm/3 \d+", l)
+check(all(re.fullmatch(r"HELO \S+ bdfarm/4 \d+", l)
           for l in commands(lines, ("HELO",))),
-      "HELO is 'HELO host bdfarm/3 pid'")
+      "HELO is 'HELO host bdfarm/4 pid'")
 check(len(proxy.per_connection()) == 2, "one connection per client")
 check(not commands(lines, ("REQUESTJOB", "GOODBYE")),
       "a waiting client neither polls nor hangs up")

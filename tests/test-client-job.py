@@ -58,8 +58,8 @@ check(len({os.path.dirname(r["argv"][6]) for r in runs}) == len(runs),
 
 check(not any(c.startswith("REQUESTBLENDERDIST") for c in server.commands),
       "the client never asked the old server for its program")
-check(all(c.split()[2] == "bdfarm/3" for c in server.commands
-          if c.startswith("HELO")), "HELO announces bdfarm/3")
+check(all(c.split()[2] == "bdfarm/4" for c in server.commands
+          if c.startswith("HELO")), "HELO announces bdfarm/4")
 check(not os.path.exists(os.path.join(workdir, "bdfarm")),
       "no program was installed in the work directory")
 log = client.log()

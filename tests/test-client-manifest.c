@@ -6,6 +6,8 @@
  */
 #include "bdfarm.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -36,6 +38,15 @@ START_TEST(test_client_manifest_files_reply)
 	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
 	    "FILES 1 allow-missing"), &r), 0);
 	ck_assert_int_eq(r.allow_missing, 1);
+	ck_assert_int_eq(r.fresh_blender, 0);
+	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
+	    "FILES 1 fresh-blender"), &r), 0);
+	ck_assert_int_eq(r.allow_missing, 0);
+	ck_assert_int_eq(r.fresh_blender, 1);
+	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
+	    "FILES 1 fresh-blender,allow-missing"), &r), 0);
+	ck_assert_int_eq(r.allow_missing, 1);
+	ck_assert_int_eq(r.fresh_blender, 1);
 	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
 	    "NOK"), &r), 0);
 	ck_assert_int_eq(r.nok, 1);
@@ -50,9 +61,51 @@ START_TEST(test_client_manifest_files_reply)
 	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
 	    "FILES 2"), &r), -1);
 	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
+	    "FILES 2 allow-missing,"), &r), -1);
+	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
+	    "FILES 2 ,fresh-blender"), &r), -1);
+	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
+	    "FILES 2 allow-missing,later"), &r), -1);
+	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
 	    "FILES 99999999 -"), &r), -1);
 	ck_assert_int_eq(proto_parse_files_reply(test_client_manifest_copy(
 	    "12"), &r), -1);
+}
+END_TEST
+
+/* The flags a server sends: fresh-blender only from version 4 on. */
+START_TEST(test_client_manifest_files_flags)
+{
+	static const struct {
+		int		 version, allow, fresh;
+		const char	*want;
+	} t[] = {
+		{ 3, 0, 0, "-" },
+		{ 3, 1, 0, "allow-missing" },
+		{ 3, 0, 1, "-" },
+		{ 3, 1, 1, "allow-missing" },
+		{ 4, 0, 0, "-" },
+		{ 4, 1, 0, "allow-missing" },
+		{ 4, 0, 1, "fresh-blender" },
+		{ 4, 1, 1, "allow-missing,fresh-blender" },
+	};
+	struct proto_files_reply	 r;
+	char				*flags;
+	size_t				 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		flags = proto_files_flags(t[i].version, t[i].allow,
+		    t[i].fresh);
+		ck_assert_str_eq(flags, t[i].want);
+		snprintf(test_client_manifest_line,
+		    sizeof test_client_manifest_line, "FILES 1 %s", flags);
+		ck_assert_int_eq(proto_parse_files_reply(
+		    test_client_manifest_line, &r), 0);
+		ck_assert_int_eq(r.allow_missing, t[i].allow);
+		ck_assert_int_eq(r.fresh_blender,
+		    t[i].version >= 4 && t[i].fresh);
+		free(flags);
+	}
 }
 END_TEST
 
@@ -112,6 +165,7 @@ client_manifest_suite(void)
 	TCase	*tc = tcase_create("lists");
 
 	tcase_add_test(tc, test_client_manifest_files_reply);
+	tcase_add_test(tc, test_client_manifest_files_flags);
 	tcase_add_test(tc, test_client_manifest_file_entry);
 	tcase_add_test(tc, test_client_manifest_paths);
 	suite_add_tcase(s, tc);

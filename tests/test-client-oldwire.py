@@ -48,9 +48,9 @@ check(sent == [], "no extension command reached the old server from the "
       "client (got %r)" % sent)
 check(all(l.split()[0] in OLD_COMMANDS for l in lines),
       "every line the client sent is in the old table")
-check(all(re.fullmatch(r"HELO \S+ bdfarm/3 \d+", l)
+check(all(re.fullmatch(r"HELO \S+ bdfarm/4 \d+", l)
           for l in commands(lines, ("HELO",))),
-      "its HELO announces bdfarm/3 and its instance")
+      "its HELO announces bdfarm/4 and its instance")
 check("GOODBYE" in lines, "its sessions end with GOODBYE")
 check(client.stop() == 0, "the client exits 0 on SIGTERM")
 server.close()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Version 2 of the extension, with a scripted bdfarm/2 server: the client
-# greets with bdfarm/3, is answered bdfarm/2 and, at the start of every
+# greets with bdfarm/4, is answered bdfarm/2 and, at the start of every
 # connection, says HOLD for every frame it holds and then HELD, before
 # anything else. A lost
 # connection loses no frame: the client keeps rendering and, once back,
@@ -50,8 +50,8 @@ client = Client(server.port, os.path.join(top, "work"), conf,
 check(wait_for(lambda: len(server.handed) >= 4 and run_frames(runlog), 20),
       "the client holds four frames and renders one")
 first = server.connections[0]
-check(re.fullmatch(r"HELO \S+ bdfarm/3 %d" % client.proc.pid, first[0]),
-      "it greets with 'HELO host bdfarm/3 pid' (%r)" % first[0])
+check(re.fullmatch(r"HELO \S+ bdfarm/4 %d" % client.proc.pid, first[0]),
+      "it greets with 'HELO host bdfarm/4 pid' (%r)" % first[0])
 check(first[1] == "HELD", "holding nothing, it says HELD at once")
 
 last = max(f for f, h in server.handed)

@@ -66,8 +66,8 @@ server = V3Server(one, 1, 4, os.path.join(top, "render"), program=own,
 workdir = os.path.join(top, "work")
 client = Client(server.port, workdir, conf, env={"FAKE_BLENDER_CONFIG": fake})
 check(wait_for(server.complete, 60), "the first job is complete")
-check(server.connections[0][0].split()[2] == "bdfarm/3",
-      "the client greets with bdfarm/3")
+check(server.connections[0][0].split()[2] == "bdfarm/4",
+      "the client greets with bdfarm/4")
 check(server.requests_for(texture) == 1 and server.requests_for(fluid) == 1
       and server.requests_for(b"") == 1, "each file was fetched once")
 check(len(server.file_requests) == 3,

@@ -1,7 +1,8 @@
 """A client's page in the console, and its busy and waiting frames in the
 clients pane, driven through tmux with a scripted bdfarm client: it says
-it has one renderer, takes six frames and starts one; Enter on it in the
-clients pane opens its page, which lists its facts, its frames, and its
+it has one renderer, takes six frames and starts one, and tells of its
+warm Blender (BLENDER column); Enter on it in the clients pane opens its
+page, which lists its facts, its warm Blenders, its frames, and its
 latest failure and result; Esc goes back. Skipped without tmux."""
 
 import re
@@ -47,10 +48,25 @@ def test_client_page():
         con = Console(farm)
         wait_ready(farm, con)
         c = exttest.BdfarmClient(farm.port, name='page.example')
-        c.hello()
+        t = c.helo(extra='bdfarm/4 %s' % c.instance)
+        bt.eq(t[2:], ['bdfarm/4'], 'version answered to bdfarm/4')
         c.facts(renderers=1, cores=4, blender='3.6.2')
         jobs = [c.next_job() for _ in range(6)]
         who = re.escape(c.ident)
+
+        # Its warm Blender: loading its scene, then with frames rendered.
+        con.wait_screen(lambda s: any(
+            re.search(r'%s\s+bdfarm\s.*\s-\s*$' % who, l) or
+            re.search(r'%s\s+bdfarm\s.*\snow\s+-\s' % who, l)
+            for l in client_rows(s)), what='no word of warm Blenders yet')
+        c.send_line('WARM -')
+        con.wait_screen(lambda s: any(
+            re.search(r'%s\s.*\snow\s+loading\s' % who, l)
+            for l in client_rows(s)), what='BLENDER loading')
+        c.send_line('WARM 37')
+        con.wait_screen(lambda s: any(
+            re.search(r'%s\s.*\snow\s+warm 37\s' % who, l)
+            for l in client_rows(s)), what='BLENDER warm 37')
 
         # It has started one frame of six: one renderer of one at work,
         # five frames waiting; not "6/1".
@@ -63,11 +79,12 @@ def test_client_page():
         con.wait_screen(lambda s: re.search(r'renderers busy 1\s*$', s[0]),
                         what='one renderer busy in the header')
 
-        # The columns still fit at 80 columns.
+        # The columns still fit at 80 columns, without BLENDER.
         con.tmux('resize-window', '-t', 'farm', '-x', '80', '-y', '24')
-        con.wait_screen(lambda s: len(s[0]) <= 80 and any(
-            re.search(r'%s\s+bdfarm\s+1/1\s+5\s+0\s' % who, l)
-            for l in client_rows(s)), what='the client row at 80 columns')
+        con.wait_screen(lambda s: any(
+            l.startswith('CLIENT ') and 'BLENDER' not in l for l in s) and
+            any(re.search(r'%s\s+bdfarm\s+1/1\s+5\s+0\s' % who, l)
+                for l in client_rows(s)), what='the client row at 80 columns')
 
         # Select it in the clients pane and open its page.
         con.keys('Tab')
@@ -81,13 +98,22 @@ def test_client_page():
         text = con.text()
         for fact in ('1 renderer,', '4 cores', 'Blender 3.6.2',
                      'bdfarm extension', '1 of 1 at work, 5 frames waiting',
-                     '1 open now'):
+                     '1 open now', 'warm Blenders  37 frames rendered'):
             bt.check(fact in text, 'no %r on the page:\n%s', fact, text)
         rows = frame_rows(con.screen(), jobs)
         bt.eq(sorted(r[:2] for r in rows),
               sorted((job_of(j[0]), j[2]) for j in jobs), 'frames listed')
         bt.eq([r[1] for r in rows if r[2].startswith('rendering')],
               [jobs[0][2]], 'the frame being rendered')
+
+        # A second warm Blender that loads; then none.
+        c.send_line('WARM 38 -')
+        con.wait_screen(lambda s: '38 frames rendered, loading its scene'
+                        in '\n'.join(s), what='two warm Blenders on the page')
+        c.send_line('WARM')
+        con.wait_screen(lambda s: re.search(r'warm Blenders\s+none now',
+                                            '\n'.join(s)),
+                        what='no warm Blender on the page')
 
         # Live progress shows.
         c.progress(jobs[0][0], jobs[0][1], jobs[0][2], 420)

@@ -70,7 +70,8 @@ def test_version_answered():
         for extra, want in (('bdfarm/2 1', ['bdfarm/2']),
                             ('bdfarm/1 2', ['bdfarm/1']),
                             ('bdfarm/3 4', ['bdfarm/3']),
-                            ('bdfarm/9 3', ['bdfarm/3']),
+                            ('bdfarm/4 5', ['bdfarm/4']),
+                            ('bdfarm/9 3', ['bdfarm/4']),
                             (None, [])):
             with farm.client() as c:
                 line = 'HELO v.example' + (' ' + extra if extra else '')
@@ -81,6 +82,22 @@ def test_version_answered():
             c.send_line('HELD')
             check(bdfarmtest.OldClient.closed_within(c, 3)[0],
                   'HELD from a bdfarm/1 client was accepted')
+        # WARM is version 4's, and must be well formed.
+        for version, line, closes in ((3, 'WARM 2', True),
+                                      (4, 'WARM 2 - 0', False),
+                                      (4, 'WARM' + ' 1' * 17, True),
+                                      (4, 'WARM -2', True)):
+            with farm.client() as c:
+                c.send_line('HELO w.example bdfarm/%d 1' % version)
+                c.read_line()
+                c.send_line(line)
+                if closes:
+                    check(bdfarmtest.OldClient.closed_within(c, 3)[0],
+                          '%r in a bdfarm/%d session was accepted', line,
+                          version)
+                else:
+                    c.send_line('REQUESTJOB 1')
+                    eq(c.read_line(), 'None', 'the answer after %r' % line)
 
 
 def test_return_goes_back_at_once():

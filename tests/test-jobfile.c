@@ -137,6 +137,8 @@ START_TEST(test_jobfile_options)
 	const char	*plain = "/a.blend\n1\n2\n\n";
 	const char	*opt = "/a.blend\n1\n2\nallow-missing\n\n";
 	const char	*late = "/a.blend\n1\n2\n\n  allow-missing \r\n";
+	const char	*both =
+	    "/a.blend\n1\n2\nfresh-blender\n\nallow-missing\n";
 
 	ck_assert_int_eq(jobfile_parse(plain, strlen(plain), &jf, &cause), 0);
 	ck_assert_int_eq(jf.allow_missing, 0);
@@ -151,8 +153,15 @@ START_TEST(test_jobfile_options)
 	ck_assert_int_eq(jobfile_parse(late, strlen(late), &jf, &cause), 0);
 	ck_assert_int_eq(jf.allow_missing, 1);
 	ck_assert_uint_eq(jf.defined, strlen("/a.blend\n1\n2\n\n"));
+	ck_assert_int_eq(jf.fresh_blender, 0);
+	jobfile_free(&jf);
+	ck_assert_int_eq(jobfile_parse(both, strlen(both), &jf, &cause), 0);
+	ck_assert_int_eq(jf.allow_missing, 1);
+	ck_assert_int_eq(jf.fresh_blender, 1);
+	ck_assert_uint_eq(jf.defined, strlen("/a.blend\n1\n2\n"));
 	jobfile_free(&jf);
 	BAD("/a.blend\n1\n2\nallow-missing now\n", "found more");
+	BAD("/a.blend\n1\n2\nfresh_blender\n", "fresh-blender");
 	BAD("/a.blend\n1\n2\nallow_missing\n", "found more");
 }
 END_TEST
@@ -242,6 +251,7 @@ test_jobfile_round_trip(const struct jobfile *jf, const char *want)
 	ck_assert_int_eq(back.first, jf->first);
 	ck_assert_int_eq(back.last, jf->last);
 	ck_assert_int_eq(back.allow_missing, jf->allow_missing);
+	ck_assert_int_eq(back.fresh_blender, jf->fresh_blender);
 	jobfile_free(&back);
 	free(text);
 }
@@ -262,6 +272,13 @@ START_TEST(test_jobfile_format)
 	jf.allow_missing = 1;
 	test_jobfile_round_trip(&jf,
 	    "/my renders/sc\xc3\xa8ne.blend\n0\n0\nallow-missing\n");
+	jf.fresh_blender = 1;
+	test_jobfile_round_trip(&jf,
+	    "/my renders/sc\xc3\xa8ne.blend\n0\n0\nallow-missing\n"
+	    "fresh-blender\n");
+	jf.allow_missing = 0;
+	test_jobfile_round_trip(&jf,
+	    "/my renders/sc\xc3\xa8ne.blend\n0\n0\nfresh-blender\n");
 }
 END_TEST
 

@@ -678,6 +678,40 @@ START_TEST(test_proto_files)
 }
 END_TEST
 
+/* Version 4: the client's warm Blenders. */
+START_TEST(test_proto_warm)
+{
+	struct proto_request	 req;
+	char			 line[PROTO_MAX_LINE];
+	int			 i;
+
+	test_proto_ok("WARM", &req);
+	ck_assert_int_eq(req.cmd, PROTO_WARM);
+	ck_assert_int_eq(req.nwarm, 0);
+	test_proto_ok("WARM 37 - 0", &req);
+	ck_assert_int_eq(req.nwarm, 3);
+	ck_assert_int_eq(req.warm[0], 37);
+	ck_assert_int_eq(req.warm[1], -1);
+	ck_assert_int_eq(req.warm[2], 0);
+	test_proto_ok("WARM\t1000000000 ", &req);
+	ck_assert_int_eq(req.warm[0], PROTO_MAX_LIVED);
+	test_proto_bad("WARM 1000000001");
+	test_proto_bad("WARM -1");
+	test_proto_bad("WARM 3x");
+	test_proto_bad("WARM --");
+	test_proto_bad("WARMTH 1");
+
+	/* At most PROTO_MAX_WARM of them. */
+	strcpy(line, "WARM");
+	for (i = 0; i < PROTO_MAX_WARM; i++)
+		strcat(line, " 1");
+	test_proto_ok(line, &req);
+	ck_assert_int_eq(req.nwarm, PROTO_MAX_WARM);
+	strcat(line, " 1");
+	ck_assert_str_eq(test_proto_bad(line), "too many warm Blenders");
+}
+END_TEST
+
 /* The protocol suite, for unit.c. */
 Suite *
 proto_suite(void)
@@ -707,6 +741,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_sanitize_name_utf8);
 	tcase_add_test(tc, test_proto_names_utf8);
 	tcase_add_test(tc, test_proto_files);
+	tcase_add_test(tc, test_proto_warm);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,9 +21,10 @@ BOUND = 30
 class V3Client(BdfarmClient):
     """A client that greets with bdfarm/3 and asks for files."""
 
-    def hello3(self):
-        t = self.helo(extra='bdfarm/3 %s' % self.instance)
-        eq(t[2:], ['bdfarm/3'], 'version answered to bdfarm/3')
+    def hello3(self, version=3):
+        t = self.helo(extra='bdfarm/%d %s' % (version, self.instance))
+        eq(t[2:], ['bdfarm/%d' % version],
+           'version answered to bdfarm/%d' % version)
 
     def files(self, blend, md5):
         """The answer to REQUESTFILES: (flags, [(md5, size, path)]), or
@@ -169,7 +170,7 @@ def test_files_of_a_real_scene():
         shutil.rmtree(top, ignore_errors=True)
 
 
-def test_allow_missing_does_not_start_over():
+def test_options_do_not_start_over():
     top = tempfile.mkdtemp(prefix='bdfarm-files.')
     try:
         with ExtFarm().start() as farm:
@@ -191,6 +192,21 @@ def test_allow_missing_does_not_start_over():
                      what='the option to be read')
             check('started over' not in farm.joblog('a'),
                   'the option started the job over:\n%s', farm.joblog('a'))
+
+            # fresh-blender goes only to a session of version 4.
+            c4 = V3Client(farm.port, name='four.example')
+            c4.hello3(version=4)
+            with open(os.path.join(farm.jobdir, 'a.job'), 'a') as f:
+                f.write('fresh-blender\n')
+            wait_for(lambda: c4.files(*name)[0] ==
+                     'allow-missing,fresh-blender', BOUND,
+                     what='fresh-blender for a bdfarm/4 client')
+            eq(c.files(*name)[0], 'allow-missing',
+               'the flags a bdfarm/3 client gets')
+            check('started over' not in farm.joblog('a'),
+                  'fresh-blender started the job over:\n%s',
+                  farm.joblog('a'))
+            c4.close()
             c.close()
     finally:
         shutil.rmtree(top, ignore_errors=True)
@@ -198,4 +214,4 @@ def test_allow_missing_does_not_start_over():
 
 if __name__ == '__main__':
     bdfarmtest.main([test_files_of_a_real_scene,
-                     test_allow_missing_does_not_start_over], bound=240)
+                     test_options_do_not_start_over], bound=240)

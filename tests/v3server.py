@@ -9,7 +9,9 @@
 #   file no list names or one the test made it refuse;
 # - MISSING lines are recorded;
 # - the test may switch to another job (another .blend, other frames)
-#   once the first is done, so that one client sees several jobs.
+#   once the first is done, so that one client sees several jobs;
+# - with version=4, WARM lines are taken (and recorded, as every line
+#   is, in `commands`), and a list may carry the fresh-blender flag.
 #
 # Every REQUESTFILES is recorded in `list_requests`, every REQUESTFILE's
 # file digest in `file_requests`, every MISSING as (blend, frame, path)
@@ -25,7 +27,8 @@ class V3Server(V2Server):
     """Jobs served to bdfarm clients with the extension's version 3."""
 
     def __init__(self, blend, first, last, renderdir, files=None,
-                 server_path=None, allow_missing=False, **kw):
+                 server_path=None, allow_missing=False, fresh_blender=False,
+                 **kw):
         kw.setdefault("version", 3)
         super().__init__(blend, first, last, renderdir, **kw)
         self.lists = {}             # blend md5 -> (flags, [(md5, size, path)])
@@ -35,10 +38,10 @@ class V3Server(V2Server):
         self.file_requests = []     # file md5 of every REQUESTFILE
         self.missing = []           # (blend, frame, path) from MISSING
         self.add_list(self.blend_name, self.blend_data, files, server_path,
-                      allow_missing)
+                      allow_missing, fresh_blender)
 
     def add_list(self, name, data, files, server_path=None,
-                 allow_missing=False):
+                 allow_missing=False, fresh_blender=False):
         """The list of a .blend: files is [(server path, bytes or None
         for a file missing on the server)], or None for no list at all;
         the .blend itself goes first, at server_path."""
@@ -52,7 +55,9 @@ class V3Server(V2Server):
             else:
                 entries.append((md5_of(content), len(content), path))
                 self.data[md5_of(content)] = content
-        flags = "allow-missing" if allow_missing else "-"
+        flags = ",".join(flag for flag, on in
+                         (("allow-missing", allow_missing),
+                          ("fresh-blender", fresh_blender)) if on) or "-"
         with self.lock:
             self.lists[blend_md5] = (flags, entries)
             self.data[blend_md5] = data
@@ -97,7 +102,15 @@ class V3Server(V2Server):
                 self.missing.append((t[1], int(t[3]),
                                      raw.split(" ", 4)[4]))
             return True
+        if version >= 4 and t and t[0] == "WARM":
+            return True
         return super().step(conn, f, t, version, held)
+
+    def warm_lines(self):
+        """Every WARM line received, in order, as lists of tokens."""
+        with self.lock:
+            return [line.split()[1:] for line in self.commands
+                    if line.split()[:1] == ["WARM"]]
 
     def requests_for(self, content):
         """How many times the file with these bytes was asked for."""

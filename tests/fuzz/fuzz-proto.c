@@ -48,6 +48,7 @@ fuzz_proto_request(const uint8_t *data, size_t size)
 	struct proto_request	 req;
 	const char		*cause = NULL;
 	char			*line = fuzz_proto_copy(data, size);
+	int			 i;
 
 	if (proto_parse_request(line, &req, &cause) != 0) {
 		FUZZ_ASSERT(cause != NULL);
@@ -121,6 +122,12 @@ fuzz_proto_request(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(req.path != NULL && *req.path != '\0' &&
 		    strlen(req.path) <= PROTO_MAX_MISSING);
 		FUZZ_ASSERT(proto_sanitize_text((char *)req.path) == 0);
+		break;
+	case PROTO_WARM:
+		FUZZ_ASSERT(req.nwarm >= 0 && req.nwarm <= PROTO_MAX_WARM);
+		for (i = 0; i < req.nwarm; i++)
+			FUZZ_ASSERT(req.warm[i] >= -1 &&
+			    req.warm[i] <= PROTO_MAX_LIVED);
 		break;
 	default:
 		abort();

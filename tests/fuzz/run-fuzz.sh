@@ -189,7 +189,7 @@ for t in $targets; do
 	src=$fuzzdir/fuzz-$t.c
 	case $t in
 	proto)
-		units="proto.c"
+		units="proto.c xmalloc.c log.c"
 		libs=
 		;;
 	jobfile)
