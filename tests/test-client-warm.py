@@ -61,9 +61,14 @@ check(wait_for(lambda: os.path.exists(pids) and
                not any(pid_alive(int(p)) for p in open(pids).read().split()),
                PATIENCE), "the hanging Blender's whole process group was "
       "killed")
-again = lambda: all(sum(1 for f, h in server.handed if f == b) >= 2
-                    for b in (5, 7, 11))
-check(wait_for(again, 4 * PATIENCE),
+
+
+def handed_again():
+    return all(sum(1 for f, h in server.handed if f == b) >= 2
+               for b in (5, 7, 11))
+
+
+check(wait_for(handed_again, 4 * PATIENCE),
       "the server handed every bad frame out again")
 done = frames_log(framelog)
 first = pids_of(done, 1)[0]
