@@ -9,7 +9,8 @@
 # warm_memory, and stopped once idle. A Blender whose loop never says it
 # is ready (too old), or hangs before it is for warm_start_timeout (then
 # killed with its group), has its scene rendered one Blender per batch, as
-# does fresh_blender. Stopping the client stops its warm Blender.
+# does fresh_blender. An "Error:" line printed between frames is logged
+# and fails no frame. Stopping the client stops its warm Blender.
 
 import os
 
@@ -230,4 +231,39 @@ check(sorted(os.listdir(folder)) == ["%04d.png" % n for n in range(1, 9)] and
 check("ended before it was ready" in client.log(),
       "start: the log says its scene renders one Blender per batch")
 check(client.stop() == 0, "start: SIGTERM ends the client")
+server.close()
+
+# An "Error:" line that a warm Blender prints with no frame in hand (here
+# right after it answered for frame 2) is logged, and counts against no
+# frame: frame 3, handed to it next, renders and is sent the first time.
+part = os.path.join(top, "idle-error")
+os.makedirs(part)
+blend = fake_blend(part, 10)
+framelog = os.path.join(part, "frames.log")
+fakecfg = write_fake_config(os.path.join(part, "fake.json"),
+                            frames_log=framelog, delay=0.05, idle_error=[2])
+conf = write_config(os.path.join(part, "bdfarm.conf"))
+renders = os.path.join(part, "render")
+server = OldServer(blend, 1, 4, renders).start()
+client = Client(server.port, os.path.join(part, "work"), conf,
+                env={"FAKE_BLENDER_CONFIG": fakecfg})
+check(wait_for(lambda: 3 in server.done or
+               "Blender reported: " in client.log(), 2 * PATIENCE),
+      "idle error: frame 3 came to an end")
+check("Blender reported: " not in client.log(),
+      "idle error: no frame failed for the error")
+check(wait_for(server.complete, 2 * PATIENCE),
+      "idle error: the whole job arrived")
+check("a handler failed after frame 2" in client.log(),
+      "idle error: the log shows Blender's error")
+done = frames_log(framelog)
+check(sorted(r["frame"] for r in done) == [1, 2, 3, 4] and
+      len({r["pid"] for r in done}) == 1,
+      "idle error: one warm Blender rendered each frame once")
+check(sorted(f for f, h in server.handed) == [1, 2, 3, 4],
+      "idle error: each frame was handed out once")
+folder = os.path.join(renders, "demo.job")
+check(png_size(os.path.join(folder, "0003.png")),
+      "idle error: frame 3 is stored as a valid PNG")
+check(client.stop() == 0, "idle error: SIGTERM ends the client")
 server.close()
