@@ -407,6 +407,17 @@ client_warm_line(struct client_render *r, const struct blender_line *bl)
 		return 1;
 	case BLENDER_LINE_SAVED:
 		return 1;
+	case BLENDER_LINE_ERROR:
+		/*
+		 * With no frame in hand, it is no frame's error: a Blender
+		 * left unable to render fails its next frame by itself.
+		 */
+		if (r->nframes > 0)
+			return 0;
+		log_warnx(_("the warm Blender of %s (pid %ld) reported "
+		    "between frames: %s"), r->warm->blend, (long)r->pid,
+		    bl->message);
+		return 1;
 	default:
 		return 0;
 	}

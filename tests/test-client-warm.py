@@ -7,13 +7,15 @@
 # is killed. A .blend that changes is loaded again before the next frame;
 # a warm Blender is started again after warm_frames frames and past
 # warm_memory, and stopped once idle. A Blender whose loop never says it
-# is ready (too old) has its scene rendered one Blender per batch, as does
-# fresh_blender. Stopping the client stops its warm Blender.
+# is ready (too old), or hangs before it is for warm_start_timeout (then
+# killed with its group), has its scene rendered one Blender per batch, as
+# does fresh_blender. An "Error:" line printed between frames is logged
+# and fails no frame. Stopping the client stops its warm Blender.
 
 import os
 
 from clienttest import (PATIENCE, Client, blender_runs, check, fake_blend,
-                        pid_alive, scratch, wait_for, write_config,
+                        pid_alive, png_size, scratch, wait_for, write_config,
                         write_fake_config)
 from oldserver import OldServer, md5_of
 
@@ -61,9 +63,14 @@ check(wait_for(lambda: os.path.exists(pids) and
                not any(pid_alive(int(p)) for p in open(pids).read().split()),
                PATIENCE), "the hanging Blender's whole process group was "
       "killed")
-again = lambda: all(sum(1 for f, h in server.handed if f == b) >= 2
-                    for b in (5, 7, 11))
-check(wait_for(again, 4 * PATIENCE),
+
+
+def handed_again():
+    return all(sum(1 for f, h in server.handed if f == b) >= 2
+               for b in (5, 7, 11))
+
+
+check(wait_for(handed_again, 4 * PATIENCE),
       "the server handed every bad frame out again")
 done = frames_log(framelog)
 first = pids_of(done, 1)[0]
@@ -180,3 +187,83 @@ for name, fake, settings in (("old", {"no_warm": True}, {}),
               "old: the log says why it renders batches")
     check(client.stop() == 0, "%s: SIGTERM ends the client" % name)
     server.close()
+
+# warm_start_timeout: a warm Blender that hangs before it says it is ready
+# (with a grandchild in its group) is killed, group and all, once the time
+# is up, and its scene is rendered one Blender per batch. render_timeout
+# stays off, so that nothing else ends the hang.
+part = os.path.join(top, "start")
+os.makedirs(part)
+blend = fake_blend(part, 10)
+runlog = os.path.join(part, "runs.log")
+pids = os.path.join(part, "pids")
+fakecfg = write_fake_config(os.path.join(part, "fake.json"), log=runlog,
+                            pids=pids, delay=0.05, warm_hang=True)
+START_TIMEOUT = 1
+conf = write_config(os.path.join(part, "bdfarm.conf"),
+                    warm_start_timeout=START_TIMEOUT)
+renders = os.path.join(part, "render")
+server = OldServer(blend, 1, 8, renders).start()
+client = Client(server.port, os.path.join(part, "work"), conf,
+                env={"FAKE_BLENDER_CONFIG": fakecfg})
+check(wait_for(lambda: "was not ready in %d s" % START_TIMEOUT
+               in client.log(), 2 * PATIENCE),
+      "start: the log says the warm Blender was not ready in time")
+check(wait_for(lambda: os.path.exists(pids) and
+               not any(pid_alive(int(p)) for p in open(pids).read().split()),
+               PATIENCE), "start: the hung Blender's whole process group was "
+      "killed")
+check(wait_for(server.complete, 4 * PATIENCE), "start: the whole job arrived")
+runs = blender_runs(runlog)
+warm = [r for r in runs if "-f" not in r["argv"]]
+check(len(warm) == 1 and str(warm[0]["pid"]) in open(pids).read().split(),
+      "start: the one warm Blender tried is the one that hung")
+batched = set()
+for r in runs:
+    if "-f" in r["argv"]:
+        batched.update(int(n) for n in
+                       r["argv"][r["argv"].index("-f") + 1].split(","))
+check(batched == set(range(1, 9)), "start: batches rendered every frame")
+folder = os.path.join(renders, "demo.job")
+check(sorted(os.listdir(folder)) == ["%04d.png" % n for n in range(1, 9)] and
+      all(png_size(os.path.join(folder, n)) for n in os.listdir(folder)),
+      "start: every frame is stored as a valid PNG")
+check("ended before it was ready" in client.log(),
+      "start: the log says its scene renders one Blender per batch")
+check(client.stop() == 0, "start: SIGTERM ends the client")
+server.close()
+
+# An "Error:" line that a warm Blender prints with no frame in hand (here
+# right after it answered for frame 2) is logged, and counts against no
+# frame: frame 3, handed to it next, renders and is sent the first time.
+part = os.path.join(top, "idle-error")
+os.makedirs(part)
+blend = fake_blend(part, 10)
+framelog = os.path.join(part, "frames.log")
+fakecfg = write_fake_config(os.path.join(part, "fake.json"),
+                            frames_log=framelog, delay=0.05, idle_error=[2])
+conf = write_config(os.path.join(part, "bdfarm.conf"))
+renders = os.path.join(part, "render")
+server = OldServer(blend, 1, 4, renders).start()
+client = Client(server.port, os.path.join(part, "work"), conf,
+                env={"FAKE_BLENDER_CONFIG": fakecfg})
+check(wait_for(lambda: 3 in server.done or
+               "Blender reported: " in client.log(), 2 * PATIENCE),
+      "idle error: frame 3 came to an end")
+check("Blender reported: " not in client.log(),
+      "idle error: no frame failed for the error")
+check(wait_for(server.complete, 2 * PATIENCE),
+      "idle error: the whole job arrived")
+check("a handler failed after frame 2" in client.log(),
+      "idle error: the log shows Blender's error")
+done = frames_log(framelog)
+check(sorted(r["frame"] for r in done) == [1, 2, 3, 4] and
+      len({r["pid"] for r in done}) == 1,
+      "idle error: one warm Blender rendered each frame once")
+check(sorted(f for f, h in server.handed) == [1, 2, 3, 4],
+      "idle error: each frame was handed out once")
+folder = os.path.join(renders, "demo.job")
+check(png_size(os.path.join(folder, "0003.png")),
+      "idle error: frame 3 is stored as a valid PNG")
+check(client.stop() == 0, "idle error: SIGTERM ends the client")
+server.close()
