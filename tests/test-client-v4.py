@@ -21,18 +21,26 @@ def frame_args(run):
     return [argv[i + 1] for i, a in enumerate(argv) if a == "-f"]
 
 
+def farm(name, settings, **server_options):
+    """A bdfarm/4 scripted server for FRAMES frames of a stand-in scene
+    and a client with settings: (server, client, the stand-in's run
+    log)."""
+    part = os.path.join(top, name)
+    os.makedirs(part)
+    blend = fake_blend(part, 10)
+    runlog = os.path.join(part, "runs.log")
+    fakecfg = write_fake_config(os.path.join(part, "fake.json"), log=runlog,
+                                delay=0.05)
+    conf = write_config(os.path.join(part, "bdfarm.conf"), **settings)
+    server = V3Server(blend, 1, FRAMES, os.path.join(part, "render"),
+                      files=[], version=4, **server_options).start()
+    client = Client(server.port, os.path.join(part, "work"), conf,
+                    env={"FAKE_BLENDER_CONFIG": fakecfg})
+    return server, client, runlog
+
+
 # Warm: the server hears how many frames the warm Blender has rendered.
-part = os.path.join(top, "warm")
-os.makedirs(part)
-blend = fake_blend(part, 10)
-runlog = os.path.join(part, "runs.log")
-fakecfg = write_fake_config(os.path.join(part, "fake.json"), log=runlog,
-                            delay=0.05)
-conf = write_config(os.path.join(part, "bdfarm.conf"), warm_idle=2)
-server = V3Server(blend, 1, FRAMES, os.path.join(part, "render"), files=[],
-                  version=4).start()
-client = Client(server.port, os.path.join(part, "work"), conf,
-                env={"FAKE_BLENDER_CONFIG": fakecfg})
+server, client, runlog = farm("warm", {"warm_idle": 2})
 check(wait_for(server.complete, 4 * PATIENCE), "warm: the job arrived")
 check(wait_for(lambda: ["%d" % FRAMES] in server.warm_lines(), PATIENCE),
       "warm: the server heard 'WARM %d' (%r)" % (FRAMES,
@@ -56,17 +64,8 @@ check(client.stop() == 0, "warm: SIGTERM ends the client")
 server.close()
 
 # fresh-blender: a Blender of its own for every frame, never a batch.
-part = os.path.join(top, "fresh")
-os.makedirs(part)
-blend = fake_blend(part, 10)
-runlog = os.path.join(part, "runs.log")
-fakecfg = write_fake_config(os.path.join(part, "fake.json"), log=runlog,
-                            delay=0.05)
-conf = write_config(os.path.join(part, "bdfarm.conf"), batch_frames=4)
-server = V3Server(blend, 1, FRAMES, os.path.join(part, "render"), files=[],
-                  fresh_blender=True, version=4).start()
-client = Client(server.port, os.path.join(part, "work"), conf,
-                env={"FAKE_BLENDER_CONFIG": fakecfg})
+server, client, runlog = farm("fresh", {"batch_frames": 4},
+                              fresh_blender=True)
 check(wait_for(server.complete, 4 * PATIENCE), "fresh: the job arrived")
 args = [frame_args(r) for r in blender_runs(runlog)]
 check(sorted(args) == sorted([["%d" % n] for n in range(1, FRAMES + 1)]),
