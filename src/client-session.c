@@ -1545,9 +1545,10 @@ client_session_abort_tls(struct client_session *s, struct evbuffer *out)
 
 /*
  * Give up a session at once, for a client that is exiting: if lines can
- * be said between requests now, give every frame the client holds back to
- * a bdfarm/2 server and say GOODBYE, as far as the connection takes them
- * without waiting, and close without telling anyone.
+ * be said between requests now (what was queued in plain text is written
+ * first), give every frame the client holds back to a bdfarm/2 server and
+ * say GOODBYE, as far as the connection takes them without waiting, and
+ * close without telling anyone.
  */
 void
 client_session_abort(struct client_session *s)
@@ -1555,12 +1556,22 @@ client_session_abort(struct client_session *s)
 	struct client		*c = s->client;
 	struct client_frame	*f;
 	struct client_return	*r;
-	struct evbuffer		*out;
+	struct evbuffer		*out, *queued;
 	evutil_socket_t		 fd;
 
 	if (!s->connected || s->state == CLIENT_SESSION_CLOSING ||
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) != 0 ||
 	    (fd = bufferevent_getfd(s->bev)) == -1) {
+		client_session_free(s);
+		return;
+	}
+	/* A request just queued in plain text goes first, if it can. */
+	queued = bufferevent_get_output(s->bev);
+	if (s->client->tls == NULL) {
+		while (evbuffer_get_length(queued) > 0 &&
+		    evbuffer_write(queued, fd) > 0)
+			;
+	}
+	if (evbuffer_get_length(queued) != 0) {
 		client_session_free(s);
 		return;
 	}
