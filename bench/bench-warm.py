@@ -13,7 +13,7 @@
 # loads in a moment, and a Blender's start is most of what a batch costs.
 # "heavy" is bench/heavy-scene.py: the same frames, but the file also
 # keeps a library of large meshes that no render uses, so that Blender
-# really takes about 10 s to open it (about 420 MB, built in about 35 s
+# really takes about 10 s to open it (about 420 MB, built in about 30 s
 # before the figures). With --load S, Blender is started through a wrapper
 # that waits S seconds first, standing in for a scene that takes that long
 # to load; `blender -a` pays it once too. --load adds to either scene.
