@@ -566,6 +566,25 @@ farm_find_blend(struct farm *farm, const char *name, const char *digest)
 	return NULL;
 }
 
+/*
+ * Whether any job whose .blend travels as name with digest wants a fresh
+ * Blender per frame: clients know the option by .blend, and a scene that
+ * needs it for one job is rendered so for all.
+ */
+int
+farm_blend_fresh(struct farm *farm, const char *name, const char *digest)
+{
+	struct job	*job;
+
+	TAILQ_FOREACH(job, &farm->jobs, entry) {
+		if (job_ready(job) && job->fresh_blender &&
+		    strcmp(job->blend_name, name) == 0 &&
+		    strcmp(job->blend_digest, digest) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Frames in all valid jobs; done and out receive their counts. */
 size_t
 farm_frames_total(struct farm *farm, size_t *done, size_t *out)

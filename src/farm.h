@@ -274,6 +274,7 @@ void		 farm_file_missed(struct farm *, struct job *, long,
 		     const char *, const char *);
 void		 farm_reorder(struct farm *, struct job *);
 struct job	*farm_find_blend(struct farm *, const char *, const char *);
+int		 farm_blend_fresh(struct farm *, const char *, const char *);
 int		 farm_blend_name_taken(struct farm *, struct job *,
 		     const char *);
 void		 farm_set_blend_name(struct farm *, struct job *,

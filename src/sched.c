@@ -50,6 +50,21 @@ sched_job_open(const struct job *job)
 	return job_ready(job) && !job->suspended && !job->files_pending;
 }
 
+/*
+ * Whether host may take frames of job: it has not failed on it too often,
+ * and a job that wants a fresh Blender per frame goes to no bdfarm client
+ * that would render it in a warm one without being told (before version
+ * 4 of the extension); an old client starts Blender for every frame.
+ */
+static int
+sched_job_takes(const struct job *job, const struct host *host)
+{
+	if (job->fresh_blender && host->ext_version > 0 &&
+	    host->ext_version < 4)
+		return 0;
+	return !job_host_blocked(job, host);
+}
+
 /* The lowest frame of job still to do, or NULL; advances next_todo. */
 static struct frame *
 sched_fresh(struct job *job, long *number)
@@ -152,7 +167,7 @@ sched_overdue(struct farm *farm, const struct host *host, farm_time now,
 		if (due < next)
 			next = due;
 		if (due > now || !sched_job_open(job) ||
-		    (host != NULL && job_host_blocked(job, host)))
+		    (host != NULL && !sched_job_takes(job, host)))
 			continue;
 		if (best == NULL || f->since < best->since) {
 			best = f;
@@ -214,7 +229,7 @@ sched_backup(struct farm *farm, const struct host *host, farm_time now,
 	if (host->ext_version < 2)
 		return NULL;
 	TAILQ_FOREACH(job, &farm->jobs, entry) {
-		if (!sched_job_open(job) || job_host_blocked(job, host) ||
+		if (!sched_job_open(job) || !sched_job_takes(job, host) ||
 		    (mine = sched_frame_time(host, job)) == 0)
 			continue;
 		TAILQ_FOREACH(f, &job->out, out_entry) {
@@ -268,7 +283,7 @@ sched_next(struct farm *farm, struct host *host, int available,
 		return 0;
 	if (sched_within_share(farm, host)) {
 		TAILQ_FOREACH(job, &farm->jobs, entry) {
-			if (sched_job_open(job) && !job_host_blocked(job, host) &&
+			if (sched_job_open(job) && sched_job_takes(job, host) &&
 			    (f = sched_fresh(job, number)) != NULL)
 				break;
 		}
@@ -633,7 +648,7 @@ sched_hold(struct farm *farm, struct job *job, long number,
 		return 0;
 	if (sched_holds(f, host))
 		return 1;
-	if (f->state != FRAME_TODO || job_host_blocked(job, host) ||
+	if (f->state != FRAME_TODO || !sched_job_takes(job, host) ||
 	    !job_frame_had(job, f, host) ||
 	    host->held >= sched_max_held(farm, host))
 		return 0;

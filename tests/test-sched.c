@@ -314,6 +314,32 @@ START_TEST(test_sched_suspended_skipped)
 }
 END_TEST
 
+/* A job that wants a fresh Blender per frame: no bdfarm/1 to /3 client. */
+START_TEST(test_sched_fresh_blender)
+{
+	struct farm	 farm;
+	struct job	*job;
+	struct host	*old, *three, *four;
+
+	test_sched_init(&farm);
+	old = host_get(&farm, "old");
+	three = host_get(&farm, "three");
+	three->ext_version = 3;
+	four = host_get(&farm, "four");
+	four->ext_version = 4;
+	job = test_sched_job(&farm, "sim.job", "/srv/sim.blend", 1, 4);
+	job->fresh_blender = 1;
+	test_sched_none(&farm, three, 1, T0);
+	test_sched_expect(&farm, four, 1, T0, job, 1);
+	test_sched_expect(&farm, old, 1, T0, job, 2);
+	/* Nor a frame due again. */
+	test_sched_none(&farm, three, 1, T0 + DELAY);
+	job->fresh_blender = 0;
+	test_sched_expect(&farm, three, 1, T0 + DELAY, job, 3);
+	farm_free(&farm);
+}
+END_TEST
+
 START_TEST(test_sched_unhashed_skipped)
 {
 	struct farm	 farm;
@@ -1781,6 +1807,7 @@ sched_suite(void)
 	tcase_add_test(order, test_sched_priority_then_age);
 	tcase_add_test(order, test_sched_set_priority_reorders);
 	tcase_add_test(order, test_sched_suspended_skipped);
+	tcase_add_test(order, test_sched_fresh_blender);
 	tcase_add_test(order, test_sched_unhashed_skipped);
 	tcase_add_test(order, test_sched_invalid_skipped);
 	tcase_add_test(order, test_sched_stopping);
