@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "bdfarm.h"
-#include "xmalloc.h"
 
 /* White space between tokens: ASCII only, whatever the locale says. */
 static int
@@ -602,7 +601,7 @@ proto_parse_files_reply(char *line, struct proto_files_reply *r)
 		return -1;
 	if (strcmp(t[2], "-") == 0)
 		return 0;
-	/* A comma-separated list, of the flags the version agreed has. */
+	/* A comma-separated list of flags this program knows. */
 	for (flag = t[2]; flag != NULL; flag = next) {
 		if ((next = strchr(flag, ',')) != NULL)
 			*next++ = '\0';
@@ -617,22 +616,24 @@ proto_parse_files_reply(char *line, struct proto_files_reply *r)
 }
 
 /*
- * The flags of a FILES answer for a peer speaking version: before version
- * 4, only allow-missing, which a version 3 client takes alone.
+ * The flags of a FILES answer for a peer speaking version, into buf of
+ * PROTO_FILES_FLAGS bytes: before version 4, only allow-missing, which a
+ * version 3 client takes alone.
  */
-char *
-proto_files_flags(int version, int allow_missing, int fresh_blender)
+void
+proto_files_flags(int version, int allow_missing, int fresh_blender,
+    char *buf)
 {
-	char	*text;
-
 	if (version < 4)
 		fresh_blender = 0;
-	if (!allow_missing && !fresh_blender)
-		return xstrdup("-");
-	xasprintf(&text, "%s%s%s", allow_missing ? "allow-missing" : "",
+	if (!allow_missing && !fresh_blender) {
+		snprintf(buf, PROTO_FILES_FLAGS, "-");
+		return;
+	}
+	snprintf(buf, PROTO_FILES_FLAGS, "%s%s%s",
+	    allow_missing ? "allow-missing" : "",
 	    allow_missing && fresh_blender ? "," : "",
 	    fresh_blender ? "fresh-blender" : "");
-	return text;
 }
 
 /*

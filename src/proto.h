@@ -104,6 +104,7 @@ size_t	 proto_sanitize_text(char *);
 /* Version 3: the files a job's scene needs, as the server lists them. */
 #define PROTO_MAX_FILES		100000	/* entries in one FILES answer */
 #define PROTO_MAX_PATH		4000	/* bytes of a server path */
+#define PROTO_FILES_FLAGS	32	/* room for the flags of FILES */
 
 /* The head of the answer to REQUESTFILES; nok is set for NOK. */
 struct proto_files_reply {
@@ -121,7 +122,7 @@ struct proto_file_entry {
 };
 
 int	 proto_parse_files_reply(char *, struct proto_files_reply *);
-char	*proto_files_flags(int, int, int);
+void	 proto_files_flags(int, int, int, char *);
 int	 proto_parse_file_entry(char *, struct proto_file_entry *);
 int	 proto_valid_path(const char *);
 

@@ -122,6 +122,8 @@ peer_hand_over(struct server *s, struct host *host, struct peer *leaving)
 		q->held_pending = 0;
 	} else if (q->ext_version == 1)
 		sched_host_lost(&s->farm, host);
+	if (q->warm_said)
+		host_set_warm(host, q->warm, q->nwarm);
 	server_wake(s);
 	return 1;
 }
@@ -373,6 +375,7 @@ peer_helo(struct peer *p, const struct proto_request *req)
 	    req->ext_version : PROTO_EXT_VERSION;
 	p->nholds = 0;
 	p->held_pending = 0;
+	p->warm_said = 0;
 	p->host = host_get(&s->farm, name);
 	free(name);
 	host_connected(p->host, p->ext_version, p->id, now);
@@ -487,7 +490,7 @@ peer_requestfiles(struct peer *p, const struct proto_request *req)
 	struct job	 *job;
 	struct depfile	 *root, **list;
 	size_t		  n, i, sent = 0;
-	char		 *flags;
+	char		  flags[PROTO_FILES_FLAGS];
 
 	job = farm_find_blend(&p->server->farm, req->blend, req->digest);
 	if (job == NULL || job->files_pending ||
@@ -500,10 +503,9 @@ peer_requestfiles(struct peer *p, const struct proto_request *req)
 		n = PROTO_MAX_FILES;
 	for (i = 1; i < n; i++)
 		sent += proto_valid_path(list[i]->path);
-	flags = proto_files_flags(p->ext_version, job->allow_missing,
-	    job->fresh_blender);
+	proto_files_flags(p->ext_version, job->allow_missing,
+	    farm_blend_fresh(&p->server->farm, req->blend, req->digest), flags);
 	peer_reply(p, "FILES %zu %s", sent + 1, flags);
-	free(flags);
 	peer_reply(p, "%s %lld %s", job->blend_digest,
 	    (long long)job->blend_id.size, root->path);
 	for (i = 1; i < n; i++) {
@@ -992,6 +994,22 @@ peer_failure_line(struct peer *p, const char *line)
 	peer_reply(p, "OK");
 }
 
+/*
+ * WARM (version 4): the client's warm Blenders, shown in the console. A
+ * session that waits under the host's name keeps them until it speaks.
+ */
+static void
+peer_warm(struct peer *p, const struct proto_request *req)
+{
+	p->nwarm = req->nwarm < HOST_WARM ? req->nwarm : HOST_WARM;
+	memcpy(p->warm, req->warm, (size_t)p->nwarm * sizeof *p->warm);
+	p->warm_said = 1;
+	if (peer_speaks(p)) {
+		host_set_warm(peer_host(p), p->warm, p->nwarm);
+		server_changed(p->server);
+	}
+}
+
 /* Whether the peer may use request cmd. */
 static int
 peer_allowed(struct peer *p, enum proto_cmd cmd)
@@ -1096,10 +1114,7 @@ peer_request(struct peer *p, char *line)
 		peer_missing(p, &req);
 		break;
 	case PROTO_WARM:
-		if (peer_speaks(p)) {
-			host_set_warm(peer_host(p), req.warm, req.nwarm);
-			server_changed(p->server);
-		}
+		peer_warm(p, &req);
 		break;
 	}
 	return 0;

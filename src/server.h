@@ -83,6 +83,11 @@ struct peer {
 	size_t			 nholds;
 	int			 held_pending;	/* HELD while another spoke */
 
+	/* What it said of its warm Blenders, for when it takes over. */
+	long			 warm[HOST_WARM];
+	int			 nwarm;
+	int			 warm_said;
+
 	/*
 	 * A payload on its way out (PEER_LINES or PEER_CLOSING): it times
 	 * out only when no byte of it reaches the peer for peer_timeout.

@@ -7,7 +7,6 @@
 #include "bdfarm.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -90,12 +89,11 @@ START_TEST(test_client_manifest_files_flags)
 		{ 4, 1, 1, "allow-missing,fresh-blender" },
 	};
 	struct proto_files_reply	 r;
-	char				*flags;
+	char				 flags[PROTO_FILES_FLAGS];
 	size_t				 i;
 
 	for (i = 0; i < nitems(t); i++) {
-		flags = proto_files_flags(t[i].version, t[i].allow,
-		    t[i].fresh);
+		proto_files_flags(t[i].version, t[i].allow, t[i].fresh, flags);
 		ck_assert_str_eq(flags, t[i].want);
 		snprintf(test_client_manifest_line,
 		    sizeof test_client_manifest_line, "FILES 1 %s", flags);
@@ -104,7 +102,6 @@ START_TEST(test_client_manifest_files_flags)
 		ck_assert_int_eq(r.allow_missing, t[i].allow);
 		ck_assert_int_eq(r.fresh_blender,
 		    t[i].version >= 4 && t[i].fresh);
-		free(flags);
 	}
 }
 END_TEST

@@ -193,19 +193,22 @@ def test_options_do_not_start_over():
             check('started over' not in farm.joblog('a'),
                   'the option started the job over:\n%s', farm.joblog('a'))
 
-            # fresh-blender goes only to a session of version 4.
+            # fresh-blender goes only to a session of version 4, and
+            # holds for every job of the .blend if one job says it.
             c4 = V3Client(farm.port, name='four.example')
             c4.hello3(version=4)
-            with open(os.path.join(farm.jobdir, 'a.job'), 'a') as f:
+            eq(c4.files(*name)[0], 'allow-missing', 'flags before')
+            farm.job('sim', os.path.join(farm.blenddir, 'a.blend'), 4, 6)
+            with open(os.path.join(farm.jobdir, 'sim.job'), 'a') as f:
                 f.write('fresh-blender\n')
             wait_for(lambda: c4.files(*name)[0] ==
                      'allow-missing,fresh-blender', BOUND,
                      what='fresh-blender for a bdfarm/4 client')
             eq(c.files(*name)[0], 'allow-missing',
                'the flags a bdfarm/3 client gets')
-            check('started over' not in farm.joblog('a'),
+            check('started over' not in farm.joblog('sim'),
                   'fresh-blender started the job over:\n%s',
-                  farm.joblog('a'))
+                  farm.joblog('sim'))
             c4.close()
             c.close()
     finally:

@@ -189,7 +189,7 @@ for t in $targets; do
 	src=$fuzzdir/fuzz-$t.c
 	case $t in
 	proto)
-		units="proto.c xmalloc.c log.c"
+		units="proto.c"
 		libs=
 		;;
 	jobfile)
