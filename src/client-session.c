@@ -390,6 +390,9 @@ client_session_helo(struct client_session *s, char *line)
 		}
 	}
 	s->greeted = 1;
+	/* A greeting starts the server's word on the host afresh. */
+	free(s->warm_said);
+	s->warm_said = NULL;
 	s->todo = r.todo;
 	s->ext_version = version;
 	s->ext = version > 0;
@@ -1564,12 +1567,17 @@ client_session_abort(struct client_session *s)
 		client_session_free(s);
 		return;
 	}
-	/* A request just queued in plain text goes first, if it can. */
+	/*
+	 * A request just queued in plain text goes first, if it can; the
+	 * bufferevent keeps the start of its output frozen for itself.
+	 */
 	queued = bufferevent_get_output(s->bev);
 	if (s->client->tls == NULL) {
+		evbuffer_unfreeze(queued, 1);
 		while (evbuffer_get_length(queued) > 0 &&
 		    evbuffer_write(queued, fd) > 0)
 			;
+		evbuffer_freeze(queued, 1);
 	}
 	if (evbuffer_get_length(queued) != 0) {
 		client_session_free(s);

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # Version 4 of the extension, with a scripted bdfarm/4 server: a client
 # tells the server of its warm Blender (WARM), the frames it has rendered
-# growing with each frame, and says WARM alone once the Blender is
-# stopped as idle. A job whose list says fresh-blender is rendered with
-# one Blender per frame, never a warm one nor a batch.
+# growing with each frame, says WARM alone once the Blender is stopped as
+# idle, and says it again after each new greeting. A job whose list says
+# fresh-blender is rendered with one Blender per frame, never a warm one
+# nor a batch.
 
 import os
 
@@ -40,7 +41,7 @@ def farm(name, settings, **server_options):
 
 
 # Warm: the server hears how many frames the warm Blender has rendered.
-server, client, runlog = farm("warm", {"warm_idle": 2})
+server, client, runlog = farm("warm", {"warm_idle": 2, "none_wait": 60})
 check(wait_for(server.complete, 4 * PATIENCE), "warm: the job arrived")
 check(wait_for(lambda: ["%d" % FRAMES] in server.warm_lines(), PATIENCE),
       "warm: the server heard 'WARM %d' (%r)" % (FRAMES,
@@ -61,6 +62,31 @@ runs = blender_runs(runlog)
 check(len(runs) == 1 and frame_args(runs[0]) == [],
       "warm: one warm Blender rendered every frame (%r)" % runs)
 check(client.stop() == 0, "warm: SIGTERM ends the client")
+server.close()
+
+
+# A client greets an idle server again every none_wait seconds; the
+# server forgets what the session said then, so the client says it again.
+def repeated_after_greeting(server):
+    """Whether a WARM line was said again after a later HELO on the same
+    connection."""
+    for lines in server.connections:
+        last, greeted = None, False
+        for line in lines:
+            if line.startswith("HELO "):
+                greeted = last is not None
+            elif line.split()[:1] == ["WARM"]:
+                if greeted and line == last:
+                    return True
+                last, greeted = line, False
+    return False
+
+
+server, client, runlog = farm("greet", {"warm_idle": 120, "none_wait": 1})
+check(wait_for(server.complete, 4 * PATIENCE), "greet: the job arrived")
+check(wait_for(lambda: repeated_after_greeting(server), 2 * PATIENCE),
+      "greet: WARM said again after a new HELO (%r)" % server.connections)
+check(client.stop() == 0, "greet: SIGTERM ends the client")
 server.close()
 
 # fresh-blender: a Blender of its own for every frame, never a batch.
