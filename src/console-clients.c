@@ -109,16 +109,18 @@ console_clients_busy(const struct console_host_row *r, size_t *waiting)
 }
 
 /*
- * A host's warm Blenders in a few columns: "warm 37" for one that has
- * rendered 37 frames since it loaded its scene, "warm 37,-" with a
- * second still loading, "loading" while all load, "cold" for none, "-"
- * for a client that does not say.
+ * A host's warm Blenders in at most width columns: "warm 37" for one that
+ * has rendered 37 frames since it loaded its scene, "warm 37,-" with a
+ * second still loading, "warm 250+2" when the others do not fit,
+ * "loading" while all load, "cold" for none, "-" for a client that does
+ * not say. A number is never cut.
  */
-void
-console_clients_warm(const struct host *host, char *buf, size_t size)
+static void
+console_clients_warm(const struct host *host, char *buf, size_t size,
+    int width)
 {
-	size_t	len;
-	int	i, loading = 0;
+	char	 one[32], *text, *next;
+	int	 i, loading = 0;
 
 	if (!host->warm_said) {
 		snprintf(buf, size, "-");
@@ -126,22 +128,39 @@ console_clients_warm(const struct host *host, char *buf, size_t size)
 	}
 	for (i = 0; i < host->nwarm; i++)
 		loading += host->warm[i] < 0;
-	if (host->nwarm == 0)
-		snprintf(buf, size, "%s", _("cold"));
-	else if (loading == host->nwarm)
-		snprintf(buf, size, "%s", _("loading"));
-	else {
-		snprintf(buf, size, "%s", _("warm"));
-		for (i = 0; i < host->nwarm; i++) {
-			len = strlen(buf);
-			if (host->warm[i] < 0)
-				snprintf(buf + len, size - len, "%c-",
-				    i == 0 ? ' ' : ',');
-			else
-				snprintf(buf + len, size - len, "%c%ld",
-				    i == 0 ? ' ' : ',', host->warm[i]);
+	if (host->nwarm == 0 || loading == host->nwarm) {
+		snprintf(buf, size, "%s", host->nwarm == 0 ? _("cold") :
+		    _("loading"));
+		return;
+	}
+	text = xstrdup(_("warm"));
+	for (i = 0; i < host->nwarm; i++) {
+		if (host->warm[i] < 0)
+			snprintf(one, sizeof one, "-");
+		else
+			snprintf(one, sizeof one, "%ld", host->warm[i]);
+		xasprintf(&next, "%s%c%s", text, i == 0 ? ' ' : ',', one);
+		free(text);
+		text = next;
+	}
+	if ((int)strlen(text) > width) {
+		/* The first that has rendered, and how many others. */
+		for (i = 0; host->warm[i] < 0; i++)
+			;
+		free(text);
+		if (host->nwarm > 1)
+			snprintf(one, sizeof one, "%ld+%d", host->warm[i],
+			    host->nwarm - 1);
+		else
+			snprintf(one, sizeof one, "%ld", host->warm[i]);
+		xasprintf(&text, "%s %s", _("warm"), one);
+		if ((int)strlen(text) > width) {
+			free(text);
+			text = xstrdup(one);
 		}
 	}
+	snprintf(buf, size, "%s", text);
+	free(text);
 }
 
 /* Free what console_clients_collect() returned. */
@@ -296,7 +315,7 @@ console_clients_draw_row(struct console *c, int y,
 	console_draw_text(c, y, x, 2, row, "");
 	x += 2;
 	if ((warm = console_clients_warm_width()) > 0) {
-		console_clients_warm(host, buf, sizeof buf);
+		console_clients_warm(host, buf, sizeof buf, warm - 1);
 		console_draw_text(c, y, x, warm - 1, host->nwarm > 0 ?
 		    row | c->attrs[CONSOLE_C_ACTIVE] : row, buf);
 		console_draw_text(c, y, x + warm - 1, 1, row, "");

@@ -203,7 +203,6 @@ void	console_clients_key(struct console *, int);
 void	console_clients_revoke(struct console *);
 int	console_clients_click(struct console *, int);
 size_t	console_clients_busy(const struct console_host_row *, size_t *);
-void	console_clients_warm(const struct host *, char *, size_t);
 void	console_clients_ask_revoke(struct console *, const struct host *);
 
 /* console-client.c */

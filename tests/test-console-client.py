@@ -1,9 +1,10 @@
 """A client's page in the console, and its busy and waiting frames in the
 clients pane, driven through tmux with a scripted bdfarm client: it says
 it has one renderer, takes six frames and starts one, and tells of its
-warm Blender (BLENDER column); Enter on it in the clients pane opens its
-page, which lists its facts, its warm Blenders, its frames, and its
-latest failure and result; Esc goes back. Skipped without tmux."""
+warm Blenders (BLENDER column, from 100 columns up, kept for a session
+that takes over); Enter on it in the clients pane opens its page, which
+lists its facts, its warm Blenders, its frames, and its latest failure
+and result; Esc goes back. Skipped without tmux."""
 
 import re
 import shutil
@@ -149,6 +150,30 @@ def test_client_page():
         con.keys('Escape')
         con.wait_screen(lambda s: any(c.ident in l for l in client_rows(s))
                         and con.job_rows(), what='back on the main page')
+        c.alive()
+        con.assert_alive()
+
+        # At 100 columns BLENDER is back; a list too long for it is cut
+        # between numbers, never within one.
+        con.tmux('resize-window', '-t', 'farm', '-x', '100', '-y', '30')
+        c.send_line('WARM 250 37 -')
+        con.wait_screen(lambda s: any(
+            re.search(r'%s\s.*\snow\s+warm 250\+2\s' % who, l)
+            for l in client_rows(s)), what='BLENDER warm 250+2')
+
+        # A session waiting under the same name says its own; it shows
+        # once the first has gone and it speaks for the client.
+        b = exttest.BdfarmClient(farm.port, name='page.example',
+                                 instance=c.instance)
+        t = b.helo(extra='bdfarm/4 %s' % b.instance)
+        bt.eq(t[2:], ['bdfarm/4'], 'version answered to the second session')
+        b.send_line('WARM 9')
+        c.close()
+        c = b
+        con.wait_screen(lambda s: any(
+            re.search(r'%s\s.*\s+warm 9\s' % who, l)
+            for l in client_rows(s)), what='BLENDER of the session that '
+            'took over')
         c.alive()
         con.assert_alive()
     finally:
