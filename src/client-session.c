@@ -472,6 +472,15 @@ client_session_size(struct client_session *s, const char *what, char *line,
 	return 0;
 }
 
+/* A payload cannot be kept on disk (cause, freed here): say so, and end. */
+static void
+client_session_disk_failed(struct client_session *s, char *cause)
+{
+	client_disk_trouble(s->client, cause);
+	client_session_fail(s, "%s", cause);
+	free(cause);
+}
+
 /* Begin receiving a payload, whose size is known, into dest. */
 static int
 client_session_payload(struct client_session *s, const char *dest)
@@ -479,9 +488,7 @@ client_session_payload(struct client_session *s, const char *dest)
 	char	*cause = NULL;
 
 	if ((s->download = client_download_start(dest, &cause)) == NULL) {
-		client_disk_trouble(s->client, cause);
-		client_session_fail(s, "%s", cause);
-		free(cause);
+		client_session_disk_failed(s, cause);
 		return -1;
 	}
 	return 0;
@@ -710,9 +717,7 @@ client_session_store(struct client_session *s, size_t n)
 	s->left -= (uint64_t)n;
 	if (client_download_write(s->download, client_session_buf, n,
 	    &cause) != 0) {
-		client_disk_trouble(s->client, cause);
-		client_session_fail(s, "%s", cause);
-		free(cause);
+		client_session_disk_failed(s, cause);
 		return -1;
 	}
 	return 0;

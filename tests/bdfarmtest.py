@@ -118,6 +118,15 @@ def write_raw_job(jobdir, name, data):
     return write_file(os.path.join(jobdir, name + '.job'), data)
 
 
+def read_joblog(jobdir, name):
+    """The text of JOBDIR/NAME.log, or '' while it does not exist."""
+    try:
+        with open(os.path.join(jobdir, name + '.log'), 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+    except FileNotFoundError:
+        return ''
+
+
 def wait_for(pred, timeout, interval=0.05, what='condition'):
     """Call pred until it returns something true, or fail after timeout."""
     deadline = time.monotonic() + timeout
@@ -415,12 +424,7 @@ class Farm:
         return os.path.join(self.jobdir, name + '.log')
 
     def joblog(self, name):
-        """The text of JOBDIR/NAME.log, or '' while it does not exist."""
-        try:
-            with open(self.joblog_path(name), 'rb') as f:
-                return f.read().decode('utf-8', 'replace')
-        except FileNotFoundError:
-            return ''
+        return read_joblog(self.jobdir, name)
 
     # Jobs and files.
 

@@ -18,7 +18,8 @@ import shutil
 import subprocess
 
 from bdfarmtest import (PATIENCE, bdfarm_path, check, eq, free_port,
-                        main, wait_for, write_blend, write_job)
+                        main, read_joblog, wait_for, write_blend,
+                        write_job)
 from unitfile import (built_unit, command_line, one, read_unit,
                       source_file, write_environment_file)
 
@@ -164,15 +165,9 @@ def test_units_under_systemd():
     wait_journal(SERVER, r'unit\.job: new job', 'the server to see the job')
 
     systemctl('start', CLIENT)
-    joblog = os.path.join(lib, 'jobs', 'unit.log')
-
-    def complete():
-        try:
-            with open(joblog) as f:
-                return 'rendering complete' in f.read()
-        except FileNotFoundError:
-            return False
-    wait_for(complete, PATIENCE * 2, interval=0.2,
+    wait_for(lambda: 'rendering complete' in
+             read_joblog(os.path.join(lib, 'jobs'), 'unit'),
+             PATIENCE * 2, interval=0.2,
              what='the client to render the job (server:\n%s\nclient:\n%s)'
              % (journal(SERVER)[-2000:], journal(CLIENT)[-2000:]))
     check(os.path.isdir('/var/cache/%s-client/cache' % NAME),

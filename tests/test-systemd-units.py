@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 
 from bdfarmtest import (PATIENCE, bdfarm_path, check, eq, free_port, main,
-                        wait_for, write_blend, write_job)
+                        read_joblog, wait_for, write_blend, write_job)
 from unitfile import (SYSTEMD_PATH, built_unit, command_line, directories,
                       one, read_environment_file, read_unit, source_file,
                       unit_environment, write_environment_file)
@@ -283,15 +283,8 @@ def test_units_run_a_server_and_a_client():
                         r'renderer, work directory %s'
                         % (port, re.escape(workdir)),
                         'the client to start in the unit\'s work folder')
-        joblog = os.path.join(jobdir, 'unit.log')
-
-        def complete():
-            try:
-                with open(joblog) as f:
-                    return 'rendering complete' in f.read()
-            except FileNotFoundError:
-                return False
-        wait_for(complete, PATIENCE * 2,
+        wait_for(lambda: 'rendering complete' in
+                 read_joblog(jobdir, 'unit'), PATIENCE * 2,
                  what='the client to render the job (server log:\n%s\n'
                  'client log:\n%s)' % (server.text()[-2000:],
                                        client.text()[-2000:]))
